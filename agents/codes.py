@@ -1,0 +1,148 @@
+"""Codes shared by every output: statuses, actions, reasons, actors, kinds and habits.
+
+Codes are small integers inside the model (they live in numpy columns) and lower-case
+snake_case strings in every output file. The plain-word templates explain a lender action
+to a person ("frozen: 5 borrow-and-repay cycles in one month").
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+HABITS: tuple[str, ...] = (
+    "prudent",
+    "revolver",
+    "tester",
+    "early_repayer",
+    "multi_lender",
+    "late_payer",
+)
+KINDS: tuple[str, ...] = ("individual", "small_business")
+
+
+class Kind(IntEnum):
+    INDIVIDUAL = 0
+    SMALL_BUSINESS = 1
+
+
+class Habit(IntEnum):
+    PRUDENT = 0
+    REVOLVER = 1
+    TESTER = 2
+    EARLY_REPAYER = 3
+    MULTI_LENDER = 4
+    LATE_PAYER = 5
+
+
+class Status(IntEnum):
+    ACTIVE = 0
+    FROZEN = 1
+    CLOSED = 2
+    DEFAULTED = 3
+    LEFT = 4
+    REJECTED = 5
+    APPLICANT = 6  # arrived this month, waiting for the lender's decision
+
+
+class Action(IntEnum):
+    OPEN = 0
+    REJECT = 1
+    LIMIT_UP = 2
+    LIMIT_DOWN = 3
+    FREEZE = 4
+    UNFREEZE = 5
+    CLOSE = 6
+    REOPEN = 7
+    APPEAL_GRANTED = 8
+    APPEAL_DENIED = 9
+    DEFAULT = 10
+    FLAG = 11
+    APPEAL_FILED = 12  # a borrower action (actor = borrower)
+    LEAVE = 13  # a borrower action (actor = borrower)
+
+
+class Reason(IntEnum):
+    NONE = 0
+    APPLICATION = 1
+    ON_TIME_STREAK = 2
+    SCORE_DROP = 3
+    LATE_PAYMENT = 4
+    MULTI_LENDING = 5
+    HIGH_FREQUENCY = 6
+    QUICK_CYCLES = 7
+    EARLY_REPAYMENT = 8
+    LARGE_DRAW = 9
+    INCOME_CAP = 10
+    SYSTEM_REVIEW = 11
+    COOL_OFF_ENDED = 12
+    APPEAL = 13
+    DAYS_PAST_DUE = 14
+    RESTRICTED = 15  # why a borrower appealed
+
+
+class Actor(IntEnum):
+    LENDER = 0
+    BORROWER = 1
+
+
+def names(enum: type[IntEnum]) -> list[str]:
+    """Lower-case snake_case labels in code order (index i is the name of code i)."""
+    return [m.name.lower() for m in sorted(enum, key=int)]
+
+
+STATUS_NAMES = names(Status)
+ACTION_NAMES = names(Action)
+REASON_NAMES = names(Reason)
+ACTOR_NAMES = names(Actor)
+
+# "{v}" is the number behind the decision (count, ratio, PD...), formatted per template.
+REASON_TEMPLATES: dict[Reason, str] = {
+    Reason.NONE: "",
+    Reason.APPLICATION: "application: estimated 12-month PD {v:.1%}",
+    Reason.ON_TIME_STREAK: "{v:.0f} months repaid on time",
+    Reason.SCORE_DROP: "score fell: estimated 12-month PD {v:.1%}",
+    Reason.LATE_PAYMENT: "late payments: estimated 12-month PD {v:.1%}",
+    Reason.MULTI_LENDING: "debts at other lenders of {v:.1f} months' income",
+    Reason.HIGH_FREQUENCY: "{v:.0f} draws in one month",
+    Reason.QUICK_CYCLES: "{v:.0f} borrow-and-repay cycles in one month",
+    Reason.EARLY_REPAYMENT: "{v:.1f} early repayments in recent months",
+    Reason.LARGE_DRAW: "a single draw of {v:.0%} of the limit",
+    Reason.INCOME_CAP: "limit capped at {v:.1f} months of estimated income",
+    Reason.SYSTEM_REVIEW: "system review: limit multiplier now {v:.2f}",
+    Reason.COOL_OFF_ENDED: "cool-off ended after {v:.0f} months",
+    Reason.APPEAL: "appeal with evidence scored {v:+.2f}",
+    Reason.DAYS_PAST_DUE: "{v:.0f} days past due",
+    Reason.RESTRICTED: "appealed a restriction",
+}
+
+ACTION_WORDS: dict[Action, str] = {
+    Action.OPEN: "opened",
+    Action.REJECT: "rejected",
+    Action.LIMIT_UP: "limit raised",
+    Action.LIMIT_DOWN: "limit cut",
+    Action.FREEZE: "frozen",
+    Action.UNFREEZE: "unfrozen",
+    Action.CLOSE: "closed",
+    Action.REOPEN: "reopened",
+    Action.APPEAL_GRANTED: "appeal granted",
+    Action.APPEAL_DENIED: "appeal denied",
+    Action.DEFAULT: "charged off",
+    Action.FLAG: "flagged",
+    Action.APPEAL_FILED: "appealed",
+    Action.LEAVE: "left",
+}
+
+# Days-past-due buckets for roll-rate matrices: 0 current, 1 = 1-29... we count months.
+DPD_BUCKETS: tuple[str, ...] = ("current", "dpd_30", "dpd_60", "dpd_90_plus", "closed_out")
+
+
+def detail_text(action: int, reason: int, value: float) -> str:
+    """Plain words for one event, e.g. ``frozen: 5 borrow-and-repay cycles in one month``."""
+    words = ACTION_WORDS[Action(action)]
+    tmpl = REASON_TEMPLATES[Reason(reason)]
+    if not tmpl:
+        return words
+    try:
+        return f"{words}: {tmpl.format(v=value)}"
+    except (ValueError, TypeError):
+        return f"{words}: {tmpl}"

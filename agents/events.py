@@ -1,0 +1,84 @@
+"""The event log: every lender action (and later, borrower action) with its reason.
+
+Events are appended as whole numpy batches (one per rule per month), never row by row, and
+turned into a table once at the end. Counting by (action, reason) happens on the batches so
+that summary tables exist even when the full log is switched off for big batches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.codes import ACTION_NAMES, Action, Actor, Reason
+
+
+class EventLog:
+    """Collects event batches; ``keep=False`` keeps only this month's batches (for counting)."""
+
+    def __init__(self, keep: bool = True, lender: str = "credit_line") -> None:
+        self.keep = keep
+        self.lender = lender
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self.month_batches: list[tuple[int, int, int, np.ndarray]] = []  # (action, reason, actor, ids)
+
+    def start_month(self) -> None:
+        self.month_batches = []
+
+    def add(
+        self,
+        month: int,
+        ids: np.ndarray,
+        action: Action,
+        reason: Reason | np.ndarray,
+        old_limit: np.ndarray | int = 0,
+        new_limit: np.ndarray | int = 0,
+        value: np.ndarray | float = 0.0,
+        actor: Actor = Actor.LENDER,
+    ) -> None:
+        """Record one batch: ``ids`` borrowers got ``action`` for ``reason`` this month."""
+        ids = np.asarray(ids, dtype=np.int64)
+        k = ids.size
+        if k == 0:
+            return
+        reasons = np.broadcast_to(np.asarray(reason, dtype=np.int8), (k,))
+        if reasons.ndim == 1 and np.all(reasons == reasons[0]):
+            self.month_batches.append((int(action), int(reasons[0]), int(actor), ids))
+        else:
+            for r in np.unique(reasons):
+                self.month_batches.append((int(action), int(r), int(actor), ids[reasons == r]))
+        if not self.keep:
+            return
+        self._chunks.append(
+            (
+                np.full(k, month, dtype=np.int32),
+                ids,
+                np.full(k, int(actor), dtype=np.int8),
+                np.full(k, int(action), dtype=np.int8),
+                np.array(reasons, dtype=np.int8),
+                np.broadcast_to(np.asarray(old_limit, dtype=np.int64), (k,)).copy(),
+                np.broadcast_to(np.asarray(new_limit, dtype=np.int64), (k,)).copy(),
+                np.broadcast_to(np.asarray(value, dtype=np.float64), (k,)).copy(),
+            )
+        )
+
+    def count(self, action: Action) -> int:
+        return sum(b[3].size for b in self.month_batches if b[0] == int(action))
+
+    def ids(self, action: Action) -> np.ndarray:
+        parts = [b[3] for b in self.month_batches if b[0] == int(action)]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """All kept events as columns (codes, not strings), in the order they happened."""
+        names = ("month", "borrower_id", "actor", "action", "reason", "old_limit_cents",
+                 "new_limit_cents", "value")
+        if not self._chunks:
+            dtypes = (np.int32, np.int64, np.int8, np.int8, np.int8, np.int64, np.int64, np.float64)
+            return {n: np.empty(0, dtype=d) for n, d in zip(names, dtypes)}
+        return {n: np.concatenate([c[i] for c in self._chunks]) for i, n in enumerate(names)}
+
+    def __len__(self) -> int:
+        return sum(c[0].size for c in self._chunks)
+
+
+__all__ = ["EventLog", "ACTION_NAMES"]

@@ -1,0 +1,512 @@
+"""The lender: behaviour score, limit management, monitoring, closures, appeals, reviews.
+
+The lender sees only what a lender could observe — repayment record, utilisation, draw
+frequency, single-draw size, early repayments, tenure, bureau data (external debt, past
+misses) and its own noisy estimate of income — never a borrower's habit, savings or income
+shocks. Every change it makes is an event with a :class:`~agents.codes.Reason`.
+
+Each month (``Lender.step``)::
+
+    decide_applications -> charge_off -> remember -> score -> monitor -> manage_risk
+    -> grow_limits -> end_restrictions -> hear_appeals -> review (every K months)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+from scipy.special import expit, ndtr
+
+from agents import credit_line
+from agents.codes import Action, Actor, Kind, Reason, Status
+from agents.events import EventLog
+from agents.table import BorrowerTable
+
+CENTS = 100
+SCORE_CENTRE = 650.0  # score of a borrower at the reference PD
+REFERENCE_PD = 0.03
+POINTS_TO_DOUBLE_ODDS = 50.0
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A fixed logistic scorecard: 12-month PD from observable features.
+
+    Weights are set by judgement (documented in the README); the learning lender (a later
+    issue) replaces them with weights fitted on the portfolio's own data.
+    """
+
+    intercept: float = -4.2
+    missed_recent: float = 0.9
+    dpd_months: float = 1.1
+    utilisation: float = 1.3
+    cycles_recent: float = 0.10
+    draws_recent: float = 0.04
+    early_recent: float = 0.15
+    external_debt_months: float = 0.45
+    prior_missed: float = 0.7
+    log_tenure: float = -0.25
+    on_time_streak: float = -0.05
+    strikes: float = 0.35
+
+    def features(self, t: BorrowerTable, month: int) -> dict[str, np.ndarray]:
+        limit = np.maximum(t.limit_cents, 1)
+        tenure = np.maximum(month - t.opened_month, 0).astype(np.float32)
+        return {
+            "missed_recent": t.missed_recent,
+            "dpd_months": t.dpd_months.astype(np.float32),
+            "utilisation": np.minimum(t.balance_cents / limit, 2.0).astype(np.float32),
+            "cycles_recent": t.cycles_recent,
+            "draws_recent": t.draws_recent,
+            "early_recent": t.early_recent,
+            "external_debt_months": (
+                t.ext_debt_cents / np.maximum(t.est_income_cents, 1)
+            ).astype(np.float32),
+            "prior_missed": t.prior_missed.astype(np.float32) * (tenure < 12),
+            "log_tenure": np.log1p(tenure),
+            "on_time_streak": np.minimum(t.on_time_streak, 12).astype(np.float32),
+            "strikes": t.strikes,
+        }
+
+    def pd(self, t: BorrowerTable, month: int) -> np.ndarray:
+        f = self.features(t, month)
+        z = np.full(t.n, self.intercept, dtype=np.float32)
+        for name, x in f.items():
+            z += np.float32(getattr(self, name)) * x
+        return expit(z).astype(np.float32)
+
+
+def score_from_pd(pd: np.ndarray) -> np.ndarray:
+    """Points scale: 650 at a 3% PD, 50 points double the odds of repaying."""
+    pd = np.clip(pd, 1e-6, 1 - 1e-6)
+    log_odds = np.log((1 - pd) / pd) - np.log((1 - REFERENCE_PD) / REFERENCE_PD)
+    return (SCORE_CENTRE + POINTS_TO_DOUBLE_ODDS / np.log(2.0) * log_odds).astype(np.float32)
+
+
+@dataclass
+class Policy:
+    """The lender's state that system reviews re-tune."""
+
+    limit_multiplier: float = 1.0
+    pd_scale: float = 1.0
+    reviews: list[dict] = field(default_factory=list)
+
+
+class Lender(mesa.Agent):
+    """The credit-line lender as a Mesa agent; its rules run over all borrowers at once."""
+
+    name = "credit_line"
+
+    def __init__(self, model: mesa.Model, config, rng: np.random.Generator) -> None:
+        super().__init__(model)
+        self.cfg = config  # LenderConfig
+        self.stream = rng  # the lender's own child stream
+        self.scorecard = Scorecard()
+        self.policy = Policy()
+        self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
+        self.z_history: list[float] = []
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def table(self) -> BorrowerTable:
+        return self.model.table
+
+    @property
+    def events(self) -> EventLog:
+        return self.model.events
+
+    def _kind_mult(self, rows: np.ndarray | slice) -> np.ndarray:
+        t = self.table
+        return np.where(t.kind[rows] == Kind.SMALL_BUSINESS, self.cfg.small_business_limit_multiplier, 1.0)
+
+    def limit_cap(self, rows: np.ndarray | slice) -> np.ndarray:
+        """Cap: months of estimated income × policy multiplier, within the product maximum."""
+        t = self.table
+        cfg = self.cfg
+        km = self._kind_mult(rows)
+        cap = np.minimum(
+            cfg.income_multiple * self.policy.limit_multiplier * t.est_income_cents[rows] * km,
+            cfg.max_limit * CENTS * km,
+        )
+        return np.round(cap).astype(np.int64)
+
+    def initial_limit(self, rows: np.ndarray | slice) -> np.ndarray:
+        base = np.round(self.cfg.initial_limit * CENTS * self._kind_mult(rows)).astype(np.int64)
+        return np.minimum(base, np.maximum(self.limit_cap(rows), CENTS))
+
+    def score_limit(self, rows: np.ndarray) -> np.ndarray:
+        """A limit recalculated from the current score (used when an account reopens)."""
+        t = self.table
+        base = self.cfg.initial_limit * CENTS * self._kind_mult(rows)
+        lim = base * np.exp((t.score[rows].astype(np.float64) - SCORE_CENTRE) / 100.0)
+        lim = np.clip(lim, 0.5 * base, self.limit_cap(rows))
+        return np.round(lim).astype(np.int64)
+
+    def _set_limit(self, rows: np.ndarray, new: np.ndarray, action: Action,
+                   reason: Reason | np.ndarray, value) -> None:
+        t = self.table
+        old = t.limit_cents[rows].copy()
+        t.limit_cents[rows] = new
+        t.last_limit_change[rows] = self.model.month
+        t.peak_limit_cents[rows] = np.maximum(t.peak_limit_cents[rows], new)
+        self.events.add(self.model.month, rows, action, reason, old, new, value)
+
+    def _restrict(self, rows: np.ndarray) -> None:
+        """Open a restriction episode (a borrower may appeal it)."""
+        t = self.table
+        fresh = t.restricted_month[rows] < 0
+        t.limit_before_restriction_cents[rows[fresh]] = t.limit_cents[rows[fresh]]
+        t.restricted_month[rows] = self.model.month
+        t.appealed_episode[rows] = False
+
+    def _driver_reason(self, rows: np.ndarray) -> np.ndarray:
+        """Which observable drove a risk decision: late payment, multi-lending or the score."""
+        t = self.table
+        late = (t.dpd_months[rows] > 0) | (t.missed_recent[rows] >= 0.9)
+        ext = t.ext_debt_cents[rows] / np.maximum(t.est_income_cents[rows], 1) >= 1.5
+        return np.where(late, Reason.LATE_PAYMENT,
+                        np.where(ext, Reason.MULTI_LENDING, Reason.SCORE_DROP)).astype(np.int8)
+
+    # ------------------------------------------------------------- the month
+    def step(self) -> None:
+        """One month of risk management (see the module docstring for the order)."""
+        self.charge_off()
+        self.remember()
+        self.score()
+        if self.cfg.restrictive_actions:
+            if self.cfg.monitoring.enabled:
+                self.monitor()
+            self.manage_risk()
+        self.grow_limits()
+        self.end_restrictions()
+        # drawn every month whatever is decided, so the lender's stream stays aligned
+        evidence_noise = self.stream.standard_normal(self.table.n, dtype=np.float32)
+        if self.cfg.appeals.enabled:
+            self.hear_appeals(evidence_noise)
+        self.review()
+
+    # a. applications ------------------------------------------------------
+    def decide_applications(self, income_noise: np.ndarray) -> None:
+        """Approve applicants with a small first limit, or reject them (bureau data only)."""
+        t = self.table
+        rows = np.flatnonzero(t.status == Status.APPLICANT)
+        if rows.size == 0:
+            return
+        m = self.model.month
+        est = t.base_income_cents[rows] * np.exp(
+            self.cfg.income_estimate_noise * income_noise[rows] - 0.5 * self.cfg.income_estimate_noise**2
+        )
+        t.est_income_cents[rows] = np.maximum(np.round(est), CENTS).astype(np.int64)
+        t.opened_month[rows] = m  # tenure 0 for the application score
+        pd_app = self.scorecard.pd(t, m)[rows]
+        t.pd_estimate[rows] = pd_app
+        t.score[rows] = score_from_pd(pd_app)
+        ok = pd_app <= self.cfg.approval_pd * self.policy.pd_scale
+        acc, rej = rows[ok], rows[~ok]
+        t.status[acc] = Status.ACTIVE
+        lim = self.initial_limit(acc)
+        t.limit_cents[acc] = lim
+        t.peak_limit_cents[acc] = lim
+        t.last_limit_change[acc] = m
+        self.events.add(m, acc, Action.OPEN, Reason.APPLICATION, 0, lim, pd_app[ok])
+        t.status[rej] = Status.REJECTED
+        t.opened_month[rej] = -1
+        self.events.add(m, rej, Action.REJECT, Reason.APPLICATION, 0, 0, pd_app[~ok])
+
+    # b. charge-offs -------------------------------------------------------
+    def charge_off(self) -> None:
+        t = self.table
+        rows = credit_line.charge_off(
+            t, self.model.month, self.cfg.default_after_months, self.cfg.recovery_rate, self.model.flows
+        )
+        if rows.size:
+            old = t.limit_cents[rows].copy()
+            t.limit_cents[rows] = 0
+            self.events.add(self.model.month, rows, Action.DEFAULT, Reason.DAYS_PAST_DUE, old, 0,
+                            30.0 * self.cfg.default_after_months)
+
+    # c. behaviour memory and score -----------------------------------------
+    def remember(self) -> None:
+        """Fold this month's observed behaviour into decayed counts (the score's memory)."""
+        t = self.table
+        missed = t.dpd_months > 0
+        t.missed_recent[:] = np.float32(0.9) * t.missed_recent + missed
+        t.cycles_recent[:] = np.float32(0.5) * t.cycles_recent + t.cycles_m
+        t.draws_recent[:] = np.float32(0.5) * t.draws_recent + t.draws_m
+        t.early_recent[:] = np.float32(0.85) * t.early_recent + t.early_m
+        t.strikes[:] = np.float32(0.92) * t.strikes
+        used = (t.balance_cents > 0) | (t.drawn_m_cents > 0) | t.early_m
+        t.on_time_streak[:] = np.where(missed, 0, t.on_time_streak + used).astype(np.int16)
+
+    def score(self) -> None:
+        t = self.table
+        pd = self.scorecard.pd(t, self.model.month)
+        live = t.status <= Status.CLOSED
+        t.pd_estimate[:] = np.where(live, pd, t.pd_estimate)
+        t.score[:] = np.where(live, score_from_pd(pd), t.score)
+
+    # d. monitoring ----------------------------------------------------------
+    def monitor(self) -> None:
+        """Unusual patterns → flag; repeated → freeze, early repayment → cut; strikes → close."""
+        t = self.table
+        mc = self.cfg.monitoring
+        s = mc.sensitivity
+        m = self.model.month
+        active = t.status == Status.ACTIVE
+        qc = active & (t.cycles_m >= mc.quick_cycles_threshold / s)
+        freq = active & ~qc & (t.draws_m >= mc.draw_frequency_threshold / s)
+        early = active & ~qc & ~freq & (t.early_recent >= mc.early_repayments_threshold / s)
+        large = (
+            active & ~qc & ~freq & ~early & (t.limit_cents > 0)
+            & (t.max_draw_m_cents >= min(mc.large_draw_share / s, 1.0) * t.limit_cents)
+        )
+        hit = qc | freq | early | large
+        rows = np.flatnonzero(hit)
+        if rows.size == 0:
+            return
+        reason = np.select(
+            [qc[rows], freq[rows], early[rows]],
+            [Reason.QUICK_CYCLES, Reason.HIGH_FREQUENCY, Reason.EARLY_REPAYMENT],
+            Reason.LARGE_DRAW,
+        ).astype(np.int8)
+        value = np.select(
+            [qc[rows], freq[rows], early[rows]],
+            [t.cycles_m[rows], t.draws_m[rows], t.early_recent[rows]],
+            t.max_draw_m_cents[rows] / np.maximum(t.limit_cents[rows], 1),
+        ).astype(np.float64)
+        t.times_flagged[rows] += 1
+        lim = t.limit_cents[rows]
+        self.events.add(m, rows, Action.FLAG, reason, lim, lim, value)
+        weight = np.where(reason == Reason.LARGE_DRAW, 0.5, 1.0).astype(np.float32)
+        t.strikes[rows] += weight
+        strikes = t.strikes[rows]
+        close = strikes >= mc.strikes_to_close - 1e-6
+        soft = ~close & ((reason == Reason.EARLY_REPAYMENT) | (reason == Reason.LARGE_DRAW))
+        freeze = ~close & ~soft
+        self._close(rows[close], reason[close], value[close])
+        fr = rows[freeze]
+        if fr.size:
+            self._restrict(fr)
+            t.status[fr] = Status.FROZEN
+            t.freeze_until[fr] = m + mc.freeze_months
+            t.times_frozen[fr] += 1
+            self.events.add(m, fr, Action.FREEZE, reason[freeze], t.limit_cents[fr], t.limit_cents[fr], value[freeze])
+        # early repayment costs the lender interest: the answer is a smaller line
+        cut = rows[soft & (reason == Reason.EARLY_REPAYMENT)]
+        if cut.size:
+            self._restrict(cut)
+            new = np.maximum(np.round(t.limit_cents[cut] * (1 - self.cfg.limit_cut)).astype(np.int64),
+                             self.initial_limit(cut) // 2)
+            self._set_limit(cut, new, Action.LIMIT_DOWN, Reason.EARLY_REPAYMENT, t.early_recent[cut])
+
+    def _close(self, rows: np.ndarray, reason, value) -> None:
+        t = self.table
+        if rows.size == 0:
+            return
+        m = self.model.month
+        self._restrict(rows)
+        old = t.limit_cents[rows].copy()
+        t.limit_before_last_closure_cents[rows] = old
+        t.limit_cents[rows] = 0
+        t.status[rows] = Status.CLOSED
+        t.closed_month[rows] = m
+        t.closed_until[rows] = m + self.cfg.monitoring.cool_off_months
+        t.times_closed[rows] += 1
+        self.events.add(m, rows, Action.CLOSE, reason, old, 0, value)
+
+    # e. risk-based limit management --------------------------------------------
+    def manage_risk(self) -> None:
+        """Close lines whose estimated PD is above ``close_pd``; cut those above ``cut_pd``."""
+        t = self.table
+        cfg = self.cfg
+        m = self.model.month
+        scale = self.policy.pd_scale
+        open_ = (t.status == Status.ACTIVE) | (t.status == Status.FROZEN)
+        close = np.flatnonzero(open_ & (t.pd_estimate > cfg.close_pd * scale))
+        self._close(close, self._driver_reason(close), t.pd_estimate[close].astype(np.float64))
+        floor = None
+        cut = np.flatnonzero(
+            (t.status == Status.ACTIVE) & (t.pd_estimate > cfg.cut_pd * scale)
+            & (m - t.last_limit_change >= 3)
+        )
+        if cut.size:
+            floor = self.initial_limit(cut) // 2
+            new = np.maximum(np.round(t.limit_cents[cut] * (1 - cfg.limit_cut)).astype(np.int64), floor)
+            sel = new < t.limit_cents[cut]
+            cut, new = cut[sel], new[sel]
+            self._restrict(cut)
+            self._set_limit(cut, new, Action.LIMIT_DOWN, self._driver_reason(cut),
+                            t.pd_estimate[cut].astype(np.float64))
+
+    def grow_limits(self) -> None:
+        """Step increases after on-time streaks, up to the income-based cap."""
+        t = self.table
+        cfg = self.cfg
+        m = self.model.month
+        n = cfg.on_time_streak_months
+        cand = np.flatnonzero(
+            (t.status == Status.ACTIVE) & (t.dpd_months == 0) & (t.on_time_streak >= n)
+            & (m - t.last_limit_change >= n) & (t.pd_estimate <= 0.5 * cfg.cut_pd * self.policy.pd_scale)
+            & (t.strikes < 0.5)
+        )
+        if cand.size == 0:
+            return
+        cap = self.limit_cap(cand)
+        cur = t.limit_cents[cand]
+        new = np.minimum(np.round(cur * (1 + cfg.limit_growth)).astype(np.int64), cap)
+        up = new > cur
+        self._set_limit(cand[up], new[up], Action.LIMIT_UP, Reason.ON_TIME_STREAK,
+                        t.on_time_streak[cand[up]].astype(np.float64))
+
+    # f. freezes and closures end -----------------------------------------------
+    def end_restrictions(self) -> None:
+        t = self.table
+        cfg = self.cfg
+        m = self.model.month
+        scale = self.policy.pd_scale
+        thaw = np.flatnonzero(
+            (t.status == Status.FROZEN) & (t.freeze_until <= m) & (t.pd_estimate <= cfg.close_pd * scale)
+        )
+        if thaw.size:
+            t.status[thaw] = Status.ACTIVE
+            t.restricted_month[thaw] = -1
+            self.events.add(m, thaw, Action.UNFREEZE, Reason.COOL_OFF_ENDED, t.limit_cents[thaw],
+                            t.limit_cents[thaw], float(cfg.monitoring.freeze_months))
+        reopen = np.flatnonzero(
+            (t.status == Status.CLOSED) & (t.closed_until <= m) & (t.dpd_months == 0)
+            & (t.pd_estimate <= cfg.reopen_pd * scale)
+        )
+        if reopen.size:
+            new = self.score_limit(reopen)
+            t.status[reopen] = Status.ACTIVE
+            t.times_reopened[reopen] += 1
+            t.limit_after_last_reopen_cents[reopen] = new
+            t.restricted_month[reopen] = -1
+            self._set_limit(reopen, new, Action.REOPEN, Reason.COOL_OFF_ENDED,
+                            (m - t.closed_month[reopen]).astype(np.float64))
+
+    # g. appeals ---------------------------------------------------------------
+    def hear_appeals(self, noise: np.ndarray) -> None:
+        """Borrowers restricted this month may appeal; evidence is a noisy view of their real
+        situation (cash buffer and income state), never their habit."""
+        t = self.table
+        m = self.model.month
+        ac = self.cfg.appeals
+        u = self.model.draws.u_appeal
+        cand = (
+            (t.restricted_month == m) & ~t.appealed_episode & (t.status <= Status.CLOSED)
+            & (u < t.appeal_prob)
+        )
+        rows = np.flatnonzero(cand)
+        if rows.size == 0:
+            return
+        t.appealed_episode[rows] = True
+        t.appeals_filed[rows] += 1
+        self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
+                        t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
+        buffer_months = t.savings_cents[rows] / np.maximum(t.base_income_cents[rows], 1)
+        soundness = 0.5 * np.clip(buffer_months, -3, 3) + t.idio[rows]
+        evidence = soundness + ac.evidence_noise * noise[rows]
+        spread = np.sqrt(1.5 + ac.evidence_noise**2)
+        grant = ndtr(evidence / spread) > 1.0 - ac.acceptance
+        g, d = rows[grant], rows[~grant]
+        if g.size:
+            old = t.limit_cents[g].copy()
+            restore = np.maximum(t.limit_before_restriction_cents[g], old)
+            was_closed = t.status[g] == Status.CLOSED
+            t.status[g] = Status.ACTIVE
+            t.times_reopened[g[was_closed]] += 1
+            t.limit_after_last_reopen_cents[g[was_closed]] = restore[was_closed]
+            t.strikes[g] = np.maximum(t.strikes[g] - 1.0, 0.0)
+            t.appeals_granted[g] += 1
+            t.restricted_month[g] = -1
+            t.limit_cents[g] = restore
+            t.peak_limit_cents[g] = np.maximum(t.peak_limit_cents[g], restore)
+            self.events.add(m, g, Action.APPEAL_GRANTED, Reason.APPEAL, old, restore, evidence[grant])
+        if d.size:
+            self.events.add(m, d, Action.APPEAL_DENIED, Reason.APPEAL, t.limit_cents[d],
+                            t.limit_cents[d], evidence[~grant])
+
+    # h. system review -----------------------------------------------------------
+    def record_month(self, new_defaults: int, with_balance: int, z: float) -> None:
+        self.default_history.append((new_defaults, with_balance))
+        self.z_history.append(z)
+
+    def review(self) -> None:
+        """Every K months compare realised defaults with the risk appetite and re-tune.
+
+        Above appetite: the limit multiplier and PD cut-offs tighten by ``tightening_strength``
+        (scaled by how far above), every open line is cut in proportion, and marginal accounts
+        are closed — whatever the borrower did. Below appetite: the policy loosens back towards
+        its starting point, and nobody's limit is cut.
+        """
+        rc = self.cfg.review
+        m = self.model.month
+        if rc.period_months <= 0 or m <= 0 or m % rc.period_months != 0:
+            return
+        hist = self.default_history[-rc.lookback_months:]
+        defaults = sum(h[0] for h in hist)
+        exposure = sum(h[1] for h in hist)
+        realised = 12.0 * defaults / exposure if exposure else 0.0
+        ratio = realised / self.cfg.risk_appetite
+        pol = self.policy
+        before = (pol.limit_multiplier, pol.pd_scale)
+        t = self.table
+        cut_rows = closed_rows = np.empty(0, dtype=np.int64)
+        if ratio > 1.0:
+            step = rc.tightening_strength * min(1.0, ratio - 1.0)
+            factor = 1.0 - step
+            pol.limit_multiplier = max(0.2, pol.limit_multiplier * factor)
+            pol.pd_scale = max(0.3, pol.pd_scale * (1.0 - 0.5 * step))
+            direction = "tighten" if step > 0 else "hold"
+            if step > 0:
+                open_ = (t.status == Status.ACTIVE) | (t.status == Status.FROZEN)
+                cand = np.flatnonzero(open_)
+                floor = self.initial_limit(cand) // 2
+                new = np.maximum(np.round(t.limit_cents[cand] * factor).astype(np.int64), floor)
+                sel = new < t.limit_cents[cand]
+                cut_rows = cand[sel]
+                self._restrict(cut_rows)
+                self._set_limit(cut_rows, new[sel], Action.LIMIT_DOWN, Reason.SYSTEM_REVIEW,
+                                pol.limit_multiplier)
+                if rc.close_marginal:
+                    closed_rows = np.flatnonzero(
+                        open_ & (t.pd_estimate > self.cfg.close_pd * pol.pd_scale)
+                        & (t.status <= Status.FROZEN)
+                    )
+                    self._close(closed_rows, Reason.SYSTEM_REVIEW, pol.limit_multiplier)
+        else:
+            step = rc.tightening_strength * (1.0 - ratio)
+            pol.limit_multiplier = min(1.0, pol.limit_multiplier * (1.0 + step))
+            pol.pd_scale = min(1.0, pol.pd_scale * (1.0 + 0.5 * step))
+            direction = "loosen" if pol.limit_multiplier > before[0] else "hold"
+        pol.reviews.append({
+            "month": m,
+            "realised_default_rate": realised,
+            "risk_appetite": self.cfg.risk_appetite,
+            "direction": direction,
+            "limit_multiplier_before": before[0],
+            "limit_multiplier_after": pol.limit_multiplier,
+            "pd_scale_after": pol.pd_scale,
+            "limits_cut": int(cut_rows.size),
+            "accounts_closed": int(closed_rows.size),
+        })
+
+
+def authorise_draws(
+    table: BorrowerTable, need: np.ndarray, discretionary: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lender's answer to draw requests: granted amounts within the available limit.
+
+    Only active lines may draw; a request the available limit cannot cover is unmet demand
+    ("limit insufficient"). Needs are served before discretionary draws.
+    Returns (granted need, granted discretionary, available after).
+    """
+    t = table
+    avail = np.where(t.status == Status.ACTIVE, np.maximum(t.limit_cents - t.balance_cents, 0), 0)
+    g_need = np.minimum(need, avail)
+    avail = avail - g_need
+    g_disc = np.minimum(discretionary, avail)
+    return g_need, g_disc, avail - g_disc

@@ -1,0 +1,158 @@
+"""Borrower state as contiguous numpy columns: one row per applicant, ever.
+
+Every monthly rule is a vectorised function over these columns; a Mesa ``Borrower`` agent is
+only a view onto its row. Rows are never deleted (a borrower who leaves or defaults keeps
+its row with a terminal status), so row index == ``borrower_id`` and the number of rows
+depends only on the arrival process — never on the lender's decisions. That keeps every
+random draw aligned across policies (common random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SCHEDULE_SLOTS = 12  # longest instalment plan, in months
+
+# name -> dtype. Money columns end in _cents and are int64.
+COLUMNS: dict[str, np.dtype] = {
+    # who the borrower is (hidden from the lender unless stated)
+    "kind": np.int8,
+    "habit": np.int8,
+    "sector": np.int8,
+    "world": np.int32,  # independent economy (validation runs many at once); 0 otherwise
+    "base_income_cents": np.int64,  # hidden: median monthly income / revenue
+    "spend_ratio": np.float32,  # hidden: spending / base income
+    "income_sigma": np.float32,
+    "spend_sigma": np.float32,
+    "idio": np.float32,  # hidden AR(1) income state
+    "savings_cents": np.int64,  # hidden cash buffer (negative = unpaid bills)
+    "ext_debt_cents": np.int64,  # debt at other lenders (visible to the lender via the bureau)
+    "prior_missed": np.int8,  # bureau record at application (visible)
+    # habit parameters (data; adaptation may change them per borrower)
+    "draw_prob": np.float32,
+    "draw_size": np.float32,
+    "target_util": np.float32,
+    "tenor": np.int8,
+    "quick_cycles": np.float32,
+    "early_repay_prob": np.float32,
+    "late_prob": np.float32,
+    "ext_borrow_prob": np.float32,
+    "appeal_prob": np.float32,
+    # the account (written by the lender only)
+    "status": np.int8,
+    "opened_month": np.int32,
+    "closed_month": np.int32,
+    "default_month": np.int32,
+    "est_income_cents": np.int64,  # lender's estimate of monthly income
+    "limit_cents": np.int64,
+    "peak_limit_cents": np.int64,
+    "last_limit_change": np.int32,
+    "freeze_until": np.int32,
+    "closed_until": np.int32,
+    "score": np.float32,
+    "pd_estimate": np.float32,
+    # the loan (written by repayment rules)
+    "balance_cents": np.int64,
+    "arrears_principal_cents": np.int64,
+    "arrears_interest_cents": np.int64,
+    "dpd_months": np.int8,
+    # this month's observable activity
+    "draws_m": np.int16,
+    "cycles_m": np.int16,
+    "max_draw_m_cents": np.int64,
+    "early_m": np.bool_,
+    "unmet_m_cents": np.int64,
+    "drawn_m_cents": np.int64,
+    # the lender's memory of behaviour (exponentially decayed counts)
+    "on_time_streak": np.int16,
+    "missed_recent": np.float32,
+    "cycles_recent": np.float32,
+    "draws_recent": np.float32,
+    "early_recent": np.float32,
+    "strikes": np.float32,
+    # counters for outputs
+    "times_flagged": np.int32,
+    "times_frozen": np.int32,
+    "times_closed": np.int32,
+    "times_reopened": np.int32,
+    "limit_before_last_closure_cents": np.int64,
+    "limit_after_last_reopen_cents": np.int64,
+    "limit_before_restriction_cents": np.int64,
+    "appeals_filed": np.int32,
+    "appeals_granted": np.int32,
+    "restricted_month": np.int32,  # month of the latest restriction (-1 = none open)
+    "appealed_episode": np.bool_,
+}
+
+NEG_ONE_DEFAULT = (
+    "closed_month",
+    "default_month",
+    "opened_month",
+    "restricted_month",
+    "last_limit_change",
+    "limit_before_last_closure_cents",
+    "limit_after_last_reopen_cents",
+)
+
+
+class BorrowerTable:
+    """Columns of borrower state, grown in place as applicants arrive.
+
+    Attributes are numpy views of length ``n`` (the rows in use); ``schedule`` holds the
+    principal falling due in each of the next 12 months (a ring indexed by month % 12).
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self._capacity = max(int(capacity), 16)
+        self._data: dict[str, np.ndarray] = {}
+        for name, dt in COLUMNS.items():
+            fill = -1 if name in NEG_ONE_DEFAULT else 0
+            self._data[name] = np.full(self._capacity, fill, dtype=dt)
+        self._schedule = np.zeros((self._capacity, SCHEDULE_SLOTS), dtype=np.int64)
+        self._refresh_views()
+
+    # -- storage
+    def _refresh_views(self) -> None:
+        for name, arr in self._data.items():
+            setattr(self, name, arr[: self.n])
+        self.schedule = self._schedule[: self.n]
+
+    def _grow(self, needed: int) -> None:
+        cap = self._capacity
+        while cap < needed:
+            cap *= 2
+        if cap == self._capacity:
+            return
+        for name, arr in self._data.items():
+            fill = -1 if name in NEG_ONE_DEFAULT else 0
+            new = np.full(cap, fill, dtype=arr.dtype)
+            new[: self._capacity] = arr
+            self._data[name] = new
+        sched = np.zeros((cap, SCHEDULE_SLOTS), dtype=np.int64)
+        sched[: self._capacity] = self._schedule
+        self._schedule = sched
+        self._capacity = cap
+
+    def add_rows(self, count: int) -> slice:
+        """Reserve ``count`` new rows (initialised to defaults) and return their slice."""
+        start = self.n
+        self._grow(start + count)
+        self.n = start + count
+        self._refresh_views()
+        return slice(start, self.n)
+
+    def column_names(self) -> list[str]:
+        return list(self._data)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def check_invariants(self) -> None:
+        """Raise AssertionError when the loan columns disagree with the schedule."""
+        sched_total = self.schedule.sum(axis=1) + self.arrears_principal_cents
+        if not np.array_equal(sched_total, self.balance_cents):
+            bad = np.flatnonzero(sched_total != self.balance_cents)[:5]
+            raise AssertionError(f"balance != schedule + arrears for rows {bad.tolist()}")
+        if (self.balance_cents < 0).any():
+            raise AssertionError("negative balance")

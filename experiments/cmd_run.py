@@ -1,0 +1,114 @@
+"""``limitlab run`` (one scenario, one seed) and ``limitlab bench`` (the monthly loop's speed)."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from model.config import ConfigError, load_scenario
+
+SUMMARY_ROWS = (
+    ("annualised_default_rate", "annualised default rate", "{:.2%}"),
+    ("loss_rate", "losses / average outstanding", "{:.2%}"),
+    ("mean_utilisation", "mean utilisation", "{:.1%}"),
+    ("closure_rate", "accounts ever closed", "{:.1%}"),
+    ("reopened_lower_share", "reopened below previous limit", "{:.1%}"),
+    ("unmet_demand_share", "unmet demand share", "{:.1%}"),
+    ("final_total_limit", "final total limit (yuan)", "{:,.0f}"),
+    ("final_outstanding", "final outstanding (yuan)", "{:,.0f}"),
+    ("net_income", "net income (yuan)", "{:,.0f}"),
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from experiments.cli import add_run_options
+
+    p = sub.add_parser("run", help="run one scenario", description="Run one scenario once.")
+    p.add_argument("scenario", help="scenario TOML file, or a name from experiments/scenarios/")
+    add_run_options(p, out_help="output directory (default results/<scenario>/<run-id>/)")
+    p.add_argument("--no-events", action="store_true", help="do not write events.parquet")
+    p.add_argument("--no-figures", action="store_true", help="do not write figures/")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_run)
+
+    b = sub.add_parser("bench", help="borrower-months per second of the monthly loop")
+    b.add_argument("--sizes", default="1000,10000,100000", help="comma-separated borrower counts")
+    b.add_argument("--months", type=int, default=120)
+    b.add_argument("--repeats", type=int, default=3, help="repetitions per size (median reported)")
+    b.add_argument("--events", action="store_true", help="keep the full event log in memory too")
+    b.set_defaults(func=cmd_bench)
+
+
+def print_summary(summary: dict, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("outcome")
+    table.add_column("value", justify="right")
+    for key, label, fmt in SUMMARY_ROWS:
+        v = summary.get(key)
+        table.add_row(label, "n/a" if v is None or v != v else fmt.format(v))
+    Console().print(table)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from experiments.cli import overrides_from_args
+    from experiments.outputs import write_run
+    from model.run import simulate
+
+    config = load_scenario(args.scenario, overrides_from_args(args))
+    if args.no_events:
+        config = config.model_copy(update={"output": config.output.model_copy(update={"events": False})})
+    out = Path(args.out) if args.out else (
+        Path("results") / config.name / f"run-{time.strftime('%Y%m%d-%H%M%S')}-s{config.seed}"
+    )
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {str(out)!r}: exists and is not a directory")
+
+    bar = None
+    progress = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.months, unit="month", desc=config.name, delay=2.0, leave=False)
+
+        def progress(month: int, end: int) -> None:
+            bar.update(month - bar.n)
+
+    try:
+        result = simulate(config, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    write_run(result, out, figures=config.output.figures and not args.no_figures)
+    if not args.quiet:
+        print_summary(result.summary, f"{config.name}: {config.population.borrowers:,} borrowers × "
+                      f"{config.months} months, seed {config.seed} ({result.wall_seconds:.1f} s)")
+        print(f"results: {out}")
+    return 0
+
+
+def bench_once(borrowers: int, months: int, events: bool = False) -> float:
+    """Seconds for the monthly loop of the baseline at this size (no file output)."""
+    from model.config import ScenarioConfig
+    from model.credit_market import CreditMarketModel
+
+    cfg = ScenarioConfig(months=months)
+    cfg = cfg.model_copy(update={"population": cfg.population.model_copy(update={"borrowers": borrowers})})
+    model = CreditMarketModel(cfg, create_agents=False, keep_events=events)
+    start = time.perf_counter()
+    model.run()
+    return time.perf_counter() - start
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    print(f"{'borrowers':>10} {'months':>6} {'median s':>9} {'M borrower-months/s':>20}")
+    for n in sizes:
+        times = [bench_once(n, args.months, args.events) for _ in range(args.repeats)]
+        med = statistics.median(times)
+        print(f"{n:>10,} {args.months:>6} {med:>9.2f} {n * args.months / med / 1e6:>20.2f}")
+    return 0

@@ -1,0 +1,555 @@
+"""The one declarative schema for every parameter of a limitlab scenario.
+
+Defaults, units, bounds and help text live here and nowhere else: TOML scenario files,
+``--set`` overrides, sweep axes and the classroom demo's sliders are all derived from it.
+Money is entered in yuan (outputs are in yuan; the model works in integer cents inside).
+
+Unknown keys are rejected. Every user-triggerable error becomes a :class:`ConfigError`
+whose message is one line naming the key path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+HABITS: tuple[str, ...] = (
+    "prudent",
+    "revolver",
+    "tester",
+    "early_repayer",
+    "multi_lender",
+    "late_payer",
+)
+KINDS: tuple[str, ...] = ("individual", "small_business")
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
+
+
+class ConfigError(ValueError):
+    """A one-line, user-facing configuration error (the CLI exits with code 2)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+# --------------------------------------------------------------------------- economy
+class Shock(_Strict):
+    """A shift of the systematic factor for a span of months (e.g. a recession)."""
+
+    start_month: int = Field(ge=0, description="first month of the shock (months)")
+    end_month: int = Field(ge=0, description="last month of the shock, inclusive (months)")
+    depth: float = Field(
+        ge=-5.0,
+        le=5.0,
+        description="shift of the systematic factor Z in standard deviations; positive = worse",
+    )
+    sector: int | None = Field(
+        default=None, ge=0, description="only this small-business sector (None = everyone)"
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> Shock:
+        if self.end_month < self.start_month:
+            raise ValueError(
+                f"end_month={self.end_month} must be >= start_month={self.start_month}"
+            )
+        return self
+
+
+class EconomyConfig(_Strict):
+    rho: float = Field(
+        0.08, ge=0.0, le=0.99,
+        description="income shocks' correlation with the systematic factor (one-factor model)",
+    )
+    cycle: bool = Field(True, description="systematic factor follows an AR(1) cycle (else i.i.d.)")
+    cycle_persistence: float = Field(
+        0.9, ge=0.0, lt=1.0, description="AR(1) coefficient of the monthly systematic factor"
+    )
+    idio_persistence: float = Field(
+        0.85, ge=0.0, lt=1.0,
+        description="AR(1) coefficient of each borrower's own income shock (job loss lasts)",
+    )
+    sectors: int = Field(5, ge=1, le=50, description="number of small-business sectors")
+    sector_rho: float = Field(
+        0.05, ge=0.0, le=0.5, description="share of small-business income variance from the sector factor"
+    )
+    sector_effects: bool = Field(True, description="sector factors add to the common factor")
+    seasonality: bool = Field(True, description="small-business revenue follows a yearly season")
+    seasonality_amplitude: float = Field(
+        0.15, ge=0.0, le=0.9, description="relative amplitude of small-business seasonality"
+    )
+    shocks: list[Shock] = Field(
+        default_factory=list, description="scheduled shifts of the systematic factor"
+    )
+
+
+# ------------------------------------------------------------------------ population
+class HabitShares(_Strict):
+    """Population mix of financing habits (shares summing to 1)."""
+
+    prudent: float = Field(0.45, ge=0.0, le=1.0, description="share of prudent borrowers")
+    revolver: float = Field(0.20, ge=0.0, le=1.0, description="share of revolvers")
+    tester: float = Field(0.08, ge=0.0, le=1.0, description="share of testers")
+    early_repayer: float = Field(0.10, ge=0.0, le=1.0, description="share of early repayers")
+    multi_lender: float = Field(0.10, ge=0.0, le=1.0, description="share of multi-lenders")
+    late_payer: float = Field(0.07, ge=0.0, le=1.0, description="share of late payers")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> HabitShares:
+        total = sum(getattr(self, h) for h in HABITS)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"habit shares sum to {total:.6g}; they must sum to 1")
+        return self
+
+    def as_array(self) -> list[float]:
+        return [getattr(self, h) for h in HABITS]
+
+
+class KindParams(_Strict):
+    """Income and spending of one borrower type (the rules differ; these are their numbers)."""
+
+    median_monthly_income: float = Field(
+        gt=0, description="median monthly income or revenue net of costs (yuan)"
+    )
+    income_dispersion: float = Field(
+        0.6, ge=0.0, le=2.0, description="log-sd of income across borrowers"
+    )
+    income_volatility: float = Field(
+        gt=0, le=2.0, description="log-sd of monthly income shocks"
+    )
+    spend_ratio: float = Field(
+        gt=0, le=3.0, description="monthly spending (or working-capital outlay) / median income"
+    )
+    spend_volatility: float = Field(
+        0.25, ge=0.0, le=2.0, description="log-sd of the monthly spending shock"
+    )
+    initial_savings_months: float = Field(
+        1.0, ge=0.0, le=24.0, description="starting cash buffer in months of income"
+    )
+    savings_cap_months: float = Field(
+        3.0, ge=0.0, le=60.0, description="cash kept at most, in months of income (rest is spent)"
+    )
+
+
+class PopulationConfig(_Strict):
+    borrowers: int = Field(5000, ge=10, le=5_000_000, description="initial applicants (count)")
+    small_business_share: float = Field(
+        0.25, ge=0.0, le=1.0, description="share of small businesses among applicants"
+    )
+    habits: HabitShares = Field(default_factory=HabitShares)
+    arrivals_per_month: float = Field(
+        0.01, ge=0.0, le=0.5, description="new applicants each month / initial applicants"
+    )
+    leave_rate: float = Field(
+        0.005, ge=0.0, le=0.5, description="monthly chance a customer with no balance leaves"
+    )
+    individual: KindParams = Field(
+        default_factory=lambda: KindParams(
+            median_monthly_income=8000.0, income_volatility=0.30, spend_ratio=0.90
+        )
+    )
+    small_business: KindParams = Field(
+        default_factory=lambda: KindParams(
+            median_monthly_income=30000.0, income_volatility=0.45, spend_ratio=0.92,
+            income_dispersion=0.8,
+        )
+    )
+
+
+# ----------------------------------------------------------------------------- habits
+class HabitParams(_Strict):
+    """The numbers behind one financing habit (habits are data, not subclasses)."""
+
+    draw_prob: float = Field(ge=0, le=1, description="monthly chance of a discretionary purchase draw")
+    draw_size: float = Field(ge=0, le=10, description="purchase draw size in months of income")
+    target_utilisation: float = Field(
+        0.0, ge=0, le=1, description="utilisation the borrower tops its balance up to each month"
+    )
+    tenor_months: Literal[3, 6, 12] = Field(6, description="instalment count of its draws")
+    quick_cycles: float = Field(
+        0.0, ge=0, le=30, description="mean borrow-and-repay-within-days cycles per month"
+    )
+    early_repay_prob: float = Field(
+        0.0, ge=0, le=1, description="monthly chance of repaying the whole balance early"
+    )
+    late_prob: float = Field(
+        0.0, ge=0, le=1, description="monthly chance of skipping a payment it could afford"
+    )
+    external_borrow_prob: float = Field(
+        0.0, ge=0, le=1, description="monthly chance of borrowing from another lender"
+    )
+    spend_multiplier: float = Field(1.0, ge=0.1, le=3, description="spending relative to its kind")
+    appeal_prob: float = Field(0.2, ge=0, le=1, description="chance of appealing a restriction")
+
+
+def _habit_defaults() -> dict[str, HabitParams]:
+    # Numbers chosen so the baseline lands in the ranges documented in the README.
+    return {
+        "prudent": HabitParams(draw_prob=0.25, draw_size=0.5, tenor_months=6, appeal_prob=0.3),
+        "revolver": HabitParams(
+            draw_prob=0.5, draw_size=0.8, target_utilisation=0.85, tenor_months=12,
+            spend_multiplier=1.04, appeal_prob=0.2,
+        ),
+        "tester": HabitParams(
+            draw_prob=0.2, draw_size=0.3, quick_cycles=5.0, tenor_months=3, appeal_prob=0.5,
+        ),
+        "early_repayer": HabitParams(
+            draw_prob=0.35, draw_size=0.6, early_repay_prob=0.5, tenor_months=12,
+            appeal_prob=0.3,
+        ),
+        "multi_lender": HabitParams(
+            draw_prob=0.5, draw_size=0.7, target_utilisation=0.5, tenor_months=12,
+            external_borrow_prob=0.25, spend_multiplier=1.03, appeal_prob=0.2,
+        ),
+        "late_payer": HabitParams(
+            draw_prob=0.35, draw_size=0.5, late_prob=0.12, tenor_months=6, appeal_prob=0.1,
+        ),
+    }
+
+
+class HabitTable(_Strict):
+    prudent: HabitParams = Field(default_factory=lambda: _habit_defaults()["prudent"])
+    revolver: HabitParams = Field(default_factory=lambda: _habit_defaults()["revolver"])
+    tester: HabitParams = Field(default_factory=lambda: _habit_defaults()["tester"])
+    early_repayer: HabitParams = Field(default_factory=lambda: _habit_defaults()["early_repayer"])
+    multi_lender: HabitParams = Field(default_factory=lambda: _habit_defaults()["multi_lender"])
+    late_payer: HabitParams = Field(default_factory=lambda: _habit_defaults()["late_payer"])
+
+
+# ----------------------------------------------------------------------------- lender
+class MonitoringConfig(_Strict):
+    enabled: bool = Field(True, description="behaviour monitoring on/off")
+    sensitivity: float = Field(
+        1.0, ge=0.1, le=5.0,
+        description="divides every monitoring threshold: 2 = twice as trigger-happy",
+    )
+    quick_cycles_threshold: float = Field(
+        4.0, ge=1, le=50, description="borrow-and-repay cycles in a month that trip the rule"
+    )
+    draw_frequency_threshold: float = Field(
+        8.0, ge=1, le=100, description="draws in a month that trip the frequency rule"
+    )
+    early_repayments_threshold: float = Field(
+        3.0, ge=1, le=50, description="early repayments in a rolling 6 months that trip the rule"
+    )
+    large_draw_share: float = Field(
+        0.9, gt=0, le=1, description="single draw / limit that counts as a large draw"
+    )
+    freeze_months: int = Field(2, ge=1, le=24, description="length of a freeze (months)")
+    cool_off_months: int = Field(6, ge=1, le=60, description="closure cool-off before review for reopening")
+    strikes_to_close: int = Field(
+        2, ge=1, le=10, description="monitoring strikes within a year that close the account"
+    )
+
+
+class ReviewConfig(_Strict):
+    period_months: int = Field(
+        0, ge=0, le=120, description="months between system reviews (0 = no reviews)"
+    )
+    tightening_strength: float = Field(
+        0.5, ge=0.0, le=1.0, description="how far one review moves the policy (0 = not at all)"
+    )
+    lookback_months: int = Field(6, ge=1, le=60, description="months of defaults a review looks at")
+    close_marginal: bool = Field(
+        True, description="a tightening review also closes accounts above the new PD cut-off"
+    )
+
+
+class AppealsConfig(_Strict):
+    enabled: bool = Field(True, description="restricted borrowers may appeal")
+    acceptance: float = Field(
+        0.5, ge=0.0, le=1.0, description="base chance an appeal with average evidence is granted"
+    )
+    evidence_noise: float = Field(
+        1.0, ge=0.0, le=10.0, description="sd of the noise on the evidence the lender sees"
+    )
+
+
+class LenderConfig(_Strict):
+    initial_limit: float = Field(2000.0, gt=0, le=1e6, description="first limit of a new account (yuan)")
+    small_business_limit_multiplier: float = Field(
+        3.0, gt=0, le=100, description="small businesses' limits relative to individuals' (product)"
+    )
+    limit_growth: float = Field(
+        0.3, ge=0.0, le=3.0, description="relative limit increase after an on-time streak"
+    )
+    on_time_streak_months: int = Field(3, ge=1, le=24, description="on-time months for a limit rise")
+    limit_cut: float = Field(0.3, gt=0, lt=1, description="relative cut when risk rises")
+    max_limit: float = Field(200_000.0, gt=0, le=1e8, description="product maximum (yuan)")
+    income_multiple: float = Field(
+        3.0, gt=0, le=50, description="limit cap in months of the lender's income estimate"
+    )
+    approval_pd: float = Field(
+        0.08, gt=0, lt=1, description="applicants with a higher estimated 12-month PD are rejected"
+    )
+    cut_pd: float = Field(0.12, gt=0, lt=1, description="estimated 12-month PD above which limits are cut")
+    close_pd: float = Field(0.30, gt=0, lt=1, description="estimated 12-month PD above which lines close")
+    reopen_pd: float = Field(0.10, gt=0, lt=1, description="max estimated PD to reopen after cool-off")
+    risk_appetite: float = Field(
+        0.03, gt=0, lt=1, description="annualised default rate the lender accepts"
+    )
+    daily_rate: float = Field(0.0004, ge=0, le=0.01, description="interest per day on balances")
+    funding_rate: float = Field(0.04, ge=0, le=1, description="annual cost of funding outstanding")
+    recovery_rate: float = Field(0.2, ge=0, le=1, description="share of a written-off balance recovered")
+    income_estimate_noise: float = Field(
+        0.3, ge=0, le=3, description="log-sd of the lender's error on declared income"
+    )
+    default_after_months: int = Field(
+        3, ge=1, le=12, description="months in arrears before charge-off (3 = 90+ days past due)"
+    )
+    grace_amount: float = Field(
+        0.0, ge=0, le=1e6, description="arrears up to this amount (yuan) do not count as missed"
+    )
+    restrictive_actions: bool = Field(
+        True, description="off = the lender never freezes, closes or cuts (a 'twin' run)"
+    )
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    appeals: AppealsConfig = Field(default_factory=AppealsConfig)
+
+    @model_validator(mode="after")
+    def _pd_order(self) -> LenderConfig:
+        if not self.cut_pd < self.close_pd:
+            raise ValueError(f"cut_pd={self.cut_pd} must be < close_pd={self.close_pd}")
+        if self.initial_limit > self.max_limit:
+            raise ValueError(
+                f"initial_limit={self.initial_limit} must be <= max_limit={self.max_limit}"
+            )
+        return self
+
+
+class OutputConfig(_Strict):
+    events: bool = Field(True, description="write events.parquet (switch off for big batches)")
+    borrowers: bool = Field(True, description="write borrowers.parquet")
+    figures: bool = Field(True, description="write figures/*.png for a single run")
+
+
+class ScenarioConfig(_Strict):
+    name: str = Field("baseline", pattern=r"^[a-z0-9_\-]+$", description="scenario name")
+    description: str = Field("", description="what the scenario shows")
+    months: int = Field(60, ge=1, le=600, description="simulated months")
+    seed: int = Field(20261129, ge=0, description="root seed of every random stream")
+    economy: EconomyConfig = Field(default_factory=EconomyConfig)
+    population: PopulationConfig = Field(default_factory=PopulationConfig)
+    habits: HabitTable = Field(default_factory=HabitTable)
+    lender: LenderConfig = Field(default_factory=LenderConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _shocks_in_horizon(self) -> ScenarioConfig:
+        for i, s in enumerate(self.economy.shocks):
+            if s.sector is not None and s.sector >= self.economy.sectors:
+                raise ValueError(
+                    f"economy.shocks[{i}].sector={s.sector} must be < economy.sectors={self.economy.sectors}"
+                )
+        return self
+
+    # -- conveniences
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def config_hash(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(
+            json.dumps(self.to_dict(), sort_keys=True).encode()
+        ).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------- loading & errors
+def _fmt_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _error_line(exc: ValidationError, prefix: str = "") -> str:
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+    key = _fmt_loc(loc)
+    if prefix:
+        key = f"{prefix}.{key}" if key else prefix
+    value = err.get("input")
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+        allowed = _allowed_keys(loc[:-1])
+        if allowed:
+            msg += f"; allowed here: {', '.join(allowed)}"
+        return f"{key}: {msg}"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    shown = repr(value) if not isinstance(value, dict) else "{...}"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{key or '<scenario>'} = {shown}: {msg}"
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: Any = ScenarioConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        model = _field_model(field.annotation)
+        if model is None:
+            return []
+    return sorted(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def _field_model(annotation: Any) -> Any:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        m = _field_model(arg)
+        if m is not None:
+            return m
+    return None
+
+
+def validate_config(data: Mapping[str, Any]) -> ScenarioConfig:
+    """Build a :class:`ScenarioConfig` from a nested mapping or raise a one-line ConfigError."""
+    try:
+        return ScenarioConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_error_line(exc)) from None
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value the way TOML would (numbers, booleans, lists, strings)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``data['a']['b']['c'] = value`` for ``key='a.b.c'``, checking the key exists."""
+    parts = key.split(".")
+    node: Any = data
+    model: Any = ScenarioConfig
+    for i, part in enumerate(parts):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            where = ".".join(parts[:i]) or "<top level>"
+            raise ConfigError(
+                f"{key}: unknown key '{part}' under {where}; allowed: {', '.join(sorted(fields))}"
+            )
+        if i == len(parts) - 1:
+            node[part] = value
+            return
+        model = _field_model(fields[part].annotation)
+        if model is None:
+            raise ConfigError(f"{key}: '{part}' is a value, not a table")
+        nxt = node.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[part] = nxt
+        node = nxt
+
+
+def get_dotted(config: ScenarioConfig | Mapping[str, Any], key: str) -> Any:
+    node: Any = config.to_dict() if isinstance(config, ScenarioConfig) else config
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def apply_overrides(
+    config: ScenarioConfig | Mapping[str, Any], overrides: Mapping[str, Any]
+) -> ScenarioConfig:
+    """Return a validated copy of ``config`` with dotted-key ``overrides`` applied."""
+    data = config.to_dict() if isinstance(config, ScenarioConfig) else json.loads(json.dumps(config))
+    for key, value in overrides.items():
+        set_dotted(data, key, value)
+    return validate_config(data)
+
+
+def parse_set_options(items: list[str] | None) -> dict[str, Any]:
+    """``["a.b=3", "c=true"]`` → ``{"a.b": 3, "c": True}``; malformed items → ConfigError."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. lender.review.period_months=6")
+        key, _, raw = item.partition("=")
+        out[key.strip()] = parse_value(raw.strip())
+    return out
+
+
+def resolve_scenario_path(path: str | Path) -> Path:
+    """A path as given, or a bare name looked up in ``experiments/scenarios/``."""
+    p = Path(path)
+    if p.exists():
+        return p
+    cand = SCENARIO_DIR / (p.name if p.suffix == ".toml" else f"{p.name}.toml")
+    if cand.exists() and p.parent == Path("."):
+        return cand
+    return p
+
+
+def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{what} file {str(p)!r}: not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{what} file {str(p)!r}: unreadable ({exc.__class__.__name__})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} file {str(p)!r}: malformed TOML ({exc})") from None
+
+
+def load_scenario(
+    path: str | Path, overrides: Mapping[str, Any] | None = None
+) -> ScenarioConfig:
+    """Load a scenario TOML (path or bare name), apply dotted overrides and validate."""
+    p = resolve_scenario_path(path)
+    data = read_toml(p)
+    data.setdefault("name", p.stem.replace("-", "_").lower())
+    for key, value in (overrides or {}).items():
+        set_dotted(data, key, value)
+    return validate_config(data)
+
+
+def field_info(key: str) -> tuple[Any, Any]:
+    """(pydantic FieldInfo, annotation) of a dotted key: used by sweeps and the demo's sliders."""
+    model: Any = ScenarioConfig
+    info = None
+    for part in key.split("."):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            raise ConfigError(f"{key}: unknown key '{part}'; allowed: {', '.join(sorted(fields))}")
+        info = fields[part]
+        model = _field_model(info.annotation)
+    return info, info.annotation
+
+
+def field_bounds(key: str) -> tuple[float | None, float | None]:
+    """Inclusive-ish numeric bounds of a dotted key from its schema metadata."""
+    info, _ = field_info(key)
+    lo = hi = None
+    for m in info.metadata:
+        for attr in ("ge", "gt"):
+            if getattr(m, attr, None) is not None:
+                lo = getattr(m, attr)
+        for attr in ("le", "lt"):
+            if getattr(m, attr, None) is not None:
+                hi = getattr(m, attr)
+    return lo, hi

@@ -1,0 +1,205 @@
+"""Run one scenario and turn the model's state into tidy tables (the run's outputs).
+
+``simulate(config, seed)`` returns a :class:`RunResult` holding every output table as a
+pandas DataFrame (money in yuan, codes as lower-case strings) plus summary outcomes; the
+experiments layer writes them to Parquet. Nothing here plots or prints.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from agents.codes import (
+    ACTION_NAMES,
+    ACTOR_NAMES,
+    HABITS,
+    KINDS,
+    REASON_NAMES,
+    STATUS_NAMES,
+    detail_text,
+)
+from model.config import ScenarioConfig
+from model.credit_market import CreditMarketModel
+from model.recorder import vintages
+
+# outcomes every run reports (sweeps and batches aggregate these)
+OUTCOMES = (
+    "loss_rate",
+    "cumulative_losses",
+    "average_outstanding",
+    "mean_default_rate",
+    "annualised_default_rate",
+    "final_total_limit",
+    "final_outstanding",
+    "mean_utilisation",
+    "closure_rate",
+    "reopen_rate",
+    "reopened_lower_share",
+    "unmet_demand_share",
+    "net_income",
+    "interest_income",
+    "accounts_opened",
+)
+
+
+@dataclass
+class RunResult:
+    config: ScenarioConfig
+    seed: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, float]
+    wall_seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def summarise(monthly: pd.DataFrame, borrowers: pd.DataFrame | None, model: CreditMarketModel) -> dict[str, float]:
+    """Scalar outcomes of a run (the columns of a sweep's ``runs.parquet``)."""
+    m = monthly[monthly["month"] > 0]
+    t = model.table
+    losses = float(m["losses"].sum())
+    avg_out = float(m["outstanding"].mean()) if len(m) else 0.0
+    opened = t.opened_month >= 0
+    n_open = int(opened.sum())
+    reopened = (t.times_reopened > 0) & (t.limit_before_last_closure_cents > 0)
+    demand = float(m["demand"].sum())
+    months = max(len(m), 1)
+    return {
+        "loss_rate": losses / avg_out if avg_out > 0 else 0.0,
+        "cumulative_losses": losses,
+        "average_outstanding": avg_out,
+        "mean_default_rate": float(m["default_rate"].mean()) if len(m) else 0.0,
+        "annualised_default_rate": 12.0 * float(m["new_defaults"].sum()) / max(float(m["accounts_with_balance"].sum()), 1.0),
+        "final_total_limit": float(monthly["total_limit"].iloc[-1]),
+        "final_outstanding": float(monthly["outstanding"].iloc[-1]),
+        "mean_utilisation": float(m["utilisation"].mean()) if len(m) else 0.0,
+        "closure_rate": float((t.times_closed[opened] > 0).mean()) if n_open else 0.0,
+        "reopen_rate": float((t.times_reopened[opened] > 0).mean()) if n_open else 0.0,
+        "reopened_lower_share": float(
+            (t.limit_after_last_reopen_cents[reopened] < t.limit_before_last_closure_cents[reopened]).mean()
+        ) if reopened.any() else float("nan"),
+        "unmet_demand_share": float(m["unmet_demand"].sum()) / demand if demand > 0 else 0.0,
+        "net_income": float(m["net_income"].sum()),
+        "interest_income": float(m["interest_income"].sum()),
+        "accounts_opened": float(n_open),
+        "months": float(months),
+    }
+
+
+def borrowers_table(model: CreditMarketModel) -> pd.DataFrame:
+    """One row per applicant who became a customer (rejected applicants are only events)."""
+    t = model.table
+    rows = np.flatnonzero(t.opened_month >= 0)
+
+    def yuan(col: str) -> np.ndarray:
+        v = getattr(t, col)[rows].astype(np.float64) / 100.0
+        return v
+
+    def yuan_or_nan(col: str) -> np.ndarray:
+        raw = getattr(t, col)[rows]
+        return np.where(raw >= 0, raw / 100.0, np.nan)
+
+    status = t.status[rows]
+    return pd.DataFrame({
+        "borrower_id": rows.astype(np.int64),
+        "lender": model.lender.name,
+        "kind": pd.Categorical.from_codes(t.kind[rows], categories=KINDS),
+        "habit": pd.Categorical.from_codes(t.habit[rows], categories=HABITS),
+        "sector": t.sector[rows].astype(np.int16),
+        "opened_month": t.opened_month[rows],
+        "limit": yuan("limit_cents"),
+        "peak_limit": yuan("peak_limit_cents"),
+        "balance": yuan("balance_cents"),
+        "status": pd.Categorical.from_codes(status, categories=STATUS_NAMES),
+        "score": t.score[rows].astype(np.float64),
+        "pd_estimate": t.pd_estimate[rows].astype(np.float64),
+        "times_flagged": t.times_flagged[rows],
+        "times_frozen": t.times_frozen[rows],
+        "times_closed": t.times_closed[rows],
+        "times_reopened": t.times_reopened[rows],
+        "limit_before_last_closure": yuan_or_nan("limit_before_last_closure_cents"),
+        "limit_after_last_reopen": yuan_or_nan("limit_after_last_reopen_cents"),
+        "defaulted": t.default_month[rows] >= 0,
+        "default_month": t.default_month[rows],
+        "appeals_filed": t.appeals_filed[rows],
+        "appeals_granted": t.appeals_granted[rows],
+        "external_debt": yuan("ext_debt_cents"),
+        "estimated_income": yuan("est_income_cents"),
+    })
+
+
+def events_table(model: CreditMarketModel) -> pd.DataFrame:
+    """Every kept event with plain-word detail, in the order it happened."""
+    c = model.events.columns()
+    n = c["month"].size
+    details = np.empty(n, dtype=object)
+    if n:
+        # format once per distinct (action, reason, value): far fewer than rows
+        key = pd.DataFrame({"a": c["action"], "r": c["reason"], "v": np.round(c["value"], 4)})
+        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(key))
+        texts = np.array([detail_text(a, r, v) for a, r, v in uniq], dtype=object)
+        details = texts[codes]
+    return pd.DataFrame({
+        "month": c["month"],
+        "borrower_id": c["borrower_id"],
+        "lender": pd.Categorical(np.full(n, model.lender.name, dtype=object)),
+        "actor": pd.Categorical.from_codes(c["actor"], categories=ACTOR_NAMES),
+        "action": pd.Categorical.from_codes(c["action"], categories=ACTION_NAMES),
+        "reason": pd.Categorical.from_codes(c["reason"], categories=REASON_NAMES),
+        "old_limit": c["old_limit_cents"] / 100.0,
+        "new_limit": c["new_limit_cents"] / 100.0,
+        "value": c["value"],
+        "detail": pd.Categorical(details),
+    })
+
+
+def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: bool = True) -> dict[str, pd.DataFrame]:
+    rec = model.recorder
+    monthly = rec.monthly()
+    tables = {
+        "monthly": monthly,
+        "segments": rec.segments(),
+        "reasons": rec.reasons(),
+        "vintages": vintages(model.table, model.month),
+        "roll_rates": rec.roll_rates(),
+        "reviews": pd.DataFrame(
+            model.lender.policy.reviews,
+            columns=["month", "realised_default_rate", "risk_appetite", "direction",
+                     "limit_multiplier_before", "limit_multiplier_after", "pd_scale_after",
+                     "limits_cut", "accounts_closed"],
+        ),
+    }
+    if borrowers:
+        tables["borrowers"] = borrowers_table(model)
+    if events and model.events.keep:
+        tables["events"] = events_table(model)
+    return tables
+
+
+def simulate(
+    config: ScenarioConfig,
+    seed: int | np.random.SeedSequence | None = None,
+    *,
+    borrowers: bool | None = None,
+    events: bool | None = None,
+    progress=None,
+) -> RunResult:
+    """Run ``config`` for ``config.months`` months from ``seed`` (default ``config.seed``)."""
+    start = time.perf_counter()
+    want_events = config.output.events if events is None else events
+    want_borrowers = config.output.borrowers if borrowers is None else borrowers
+    model = CreditMarketModel(config, rng=seed, create_agents=False, keep_events=want_events)
+    model.run(progress=progress)
+    tables = collect_tables(model, borrowers=want_borrowers, events=want_events)
+    summary = summarise(tables["monthly"], tables.get("borrowers"), model)
+    return RunResult(
+        config=config,
+        seed=model.streams.describe(),
+        tables=tables,
+        summary=summary,
+        wall_seconds=time.perf_counter() - start,
+    )
