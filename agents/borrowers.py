@@ -50,7 +50,8 @@ def init_rows(
     disp = np.where(sb, pop.small_business.income_dispersion, pop.individual.income_dispersion)
     base = median * np.exp(disp * u[0]) * CENTS
     t.base_income_cents[rows] = np.maximum(np.round(base), CENTS).astype(np.int64)
-    t.sector[rows] = np.where(sb, (np.abs(u[1] * 1e4).astype(np.int64) % cfg.economy.sectors), 0)
+    # individuals have no sector (-1: the last entry of the per-sector arrays is neutral)
+    t.sector[rows] = np.where(sb, (np.abs(u[1] * 1e4).astype(np.int64) % cfg.economy.sectors), -1)
     t.income_sigma[rows] = np.where(sb, pop.small_business.income_volatility, pop.individual.income_volatility)
     t.spend_sigma[rows] = np.where(sb, pop.small_business.spend_volatility, pop.individual.spend_volatility)
     ratio = np.where(sb, pop.small_business.spend_ratio, pop.individual.spend_ratio)
@@ -69,6 +70,9 @@ def init_rows(
         table_col = getattr(t, field)
         table_col[rows] = np.array([getattr(p, src) for p in hp], dtype=np.float32)[habit]
     t.tenor[rows] = np.array([p.tenor_months for p in hp], dtype=np.int8)[habit]
+    t.draw_amount_cents[rows] = np.round(t.draw_size[rows] * t.base_income_cents[rows]).astype(np.int64)
+    cap_months = np.where(sb, pop.small_business.savings_cap_months, pop.individual.savings_cap_months)
+    t.savings_cap_cents[rows] = np.round(cap_months * t.base_income_cents[rows]).astype(np.int64)
     spend_mult = np.array([p.spend_multiplier for p in hp], dtype=np.float32)[habit]
     t.spend_ratio[rows] = (ratio * spend_mult).astype(np.float32)
 
@@ -95,13 +99,20 @@ class Cash:
     spend: np.ndarray
 
 
+def set_income_loadings(table: BorrowerTable, rows: slice, rho: float, sector_rho: float) -> None:
+    """Weights of the sector factor and the own shock in each new row's income (static)."""
+    t = table
+    sb = t.kind[rows] == Kind.SMALL_BUSINESS
+    t.load_sector[rows] = np.where(sb, np.sqrt(sector_rho), 0.0)
+    t.load_idio[rows] = np.where(sb, np.sqrt(max(1.0 - rho - sector_rho, 0.0)), np.sqrt(1.0 - rho))
+
+
 def monthly_income(
     table: BorrowerTable,
     z_world: np.ndarray,
     sector_factors: np.ndarray | None,
     season: np.ndarray | None,
     rho: float,
-    sector_rho: float,
     persistence: float,
     eps: np.ndarray,
 ) -> np.ndarray:
@@ -109,26 +120,27 @@ def monthly_income(
 
     ``X = sqrt(rho)·Z_world + sqrt(sector_rho)·S_sector + sqrt(1-rho-sector_rho)·idio`` with
     ``idio`` an AR(1) of unit variance (``persistence``), and
-    ``income = base · season · exp(sigma·X - sigma²/2)`` (mean ``base``). Default happens when
-    this cannot pay what is due, so with one month and no buffers the default fraction
-    follows the Vasicek mixed binomial exactly.
+    ``income = base · season · exp(sigma·X - sigma²/2)`` (mean ``base``); individuals have no
+    sector term (their own-shock weight is ``sqrt(1-rho)``). Default happens when this cannot
+    pay what is due, so with one month and no buffers the default fraction follows the
+    Vasicek mixed binomial exactly.
     """
     t = table
     a = np.float32(persistence)
     t.idio[:] = a * t.idio + np.float32(np.sqrt(1.0 - persistence**2)) * eps
-    x = np.float32(np.sqrt(rho)) * z_world[t.world]
-    is_sb = t.kind == Kind.SMALL_BUSINESS
-    if sector_factors is not None and sector_rho > 0:
-        w_idio = np.where(is_sb, np.sqrt(max(1.0 - rho - sector_rho, 0.0)), np.sqrt(1.0 - rho))
-        x = x + np.where(is_sb, np.float32(np.sqrt(sector_rho)) * sector_factors[t.sector], 0.0)
-        x = x + w_idio.astype(np.float32) * t.idio
-    else:
-        x = x + np.float32(np.sqrt(1.0 - rho)) * t.idio
+    z = z_world[0] if z_world.size == 1 else z_world[t.world]
+    x = t.load_idio * t.idio
+    x += np.float32(np.sqrt(rho)) * z
+    if sector_factors is not None:
+        # index -1 (individuals) picks the appended neutral entry
+        x += t.load_sector * np.append(sector_factors, np.float32(0.0))[t.sector]
     sig = t.income_sigma
-    level = np.exp(sig * x - np.float32(0.5) * sig * sig)
+    x *= sig
+    x -= np.float32(0.5) * sig * sig
+    level = np.exp(x)
     if season is not None:
-        level = level * np.where(is_sb, season[t.sector], np.float32(1.0))
-    return np.round(t.base_income_cents * level.astype(np.float64)).astype(np.int64)
+        level *= np.append(season, np.float32(1.0))[t.sector]
+    return np.rint(t.base_income_cents * level.astype(np.float64)).astype(np.int64)
 
 
 def monthly_spend(table: BorrowerTable, eps: np.ndarray) -> np.ndarray:
@@ -140,22 +152,18 @@ def monthly_spend(table: BorrowerTable, eps: np.ndarray) -> np.ndarray:
 
 
 def earn_and_spend(
-    table: BorrowerTable, income: np.ndarray, spend: np.ndarray, u_ext: np.ndarray,
-    savings_cap_months: np.ndarray,
+    table: BorrowerTable, income: np.ndarray, spend: np.ndarray, u_ext: np.ndarray
 ) -> None:
     """Cash in and out: income, spending, external debt service and new external borrowing."""
     t = table
     live = t.status <= Status.CLOSED
     # Debt at other lenders amortises over a year at ~1.5% a month; multi-lenders top it up.
-    ext_pay = np.where(live, t.ext_debt_cents // 12 + (t.ext_debt_cents * 15) // 1000, 0)
-    t.ext_debt_cents -= np.where(live, t.ext_debt_cents // 12, 0)
-    new_ext = live & (u_ext < t.ext_borrow_prob)
-    t.ext_debt_cents += np.where(
-        new_ext, np.round(t.draw_size * t.base_income_cents).astype(np.int64), 0
-    )
-    t.savings_cents += np.where(live, income - spend - ext_pay, 0)
-    cap = np.round(savings_cap_months * t.base_income_cents).astype(np.int64)
-    np.minimum(t.savings_cents, cap, out=t.savings_cents)
+    amort = t.ext_debt_cents // 12
+    ext_pay = amort + (t.ext_debt_cents * 15) // 1000
+    ext_amount = np.where(u_ext < t.ext_borrow_prob, t.draw_amount_cents, 0)
+    t.ext_debt_cents += np.where(live, ext_amount - amort, 0)
+    t.savings_cents += np.where(live, income - spend - ext_pay + ext_amount, 0)
+    np.minimum(t.savings_cents, t.savings_cap_cents, out=t.savings_cents)
 
 
 def request_draws(
@@ -170,18 +178,11 @@ def request_draws(
     t = table
     wants = t.status <= Status.CLOSED  # it still needs money when its line is shut
     shortfall = np.maximum(due_cents - t.savings_cents, 0)
-    purchase = np.where(
-        u_purchase < t.draw_prob, np.round(t.draw_size * t.base_income_cents).astype(np.int64), 0
-    )
+    purchase = np.where(u_purchase < t.draw_prob, t.draw_amount_cents, 0)
     topup = np.maximum(np.round(t.target_util * t.limit_cents).astype(np.int64) - t.balance_cents, 0)
     need = np.where(wants, shortfall, 0)
     disc = np.where(wants, np.maximum(purchase, topup), 0)
     return need, disc
-
-
-def quick_cycles(table: BorrowerTable, counts: np.ndarray) -> np.ndarray:
-    """Borrow-and-repay-within-days cycles the borrower attempts this month (count)."""
-    return np.where(table.status == Status.ACTIVE, counts, 0)
 
 
 # ------------------------------------------------------------------ Mesa agent views

@@ -1,8 +1,11 @@
 """The credit line product: billing, disbursing in instalments, collecting, charging off.
 
-All amounts are integer cents. A draw of ``D`` on a ``T``-instalment plan books ``D // T``
-into each of the next ``T`` monthly slots (the last slot takes the remainder), so that
-``balance == schedule.sum(axis=1) + arrears_principal`` holds exactly, always.
+All amounts are integer cents. A draw of ``D`` on a ``T``-instalment plan is billed
+``D // T`` in each of the next ``T`` months, the last bill also carrying the remainder, so
+that ``balance == principal still to bill + billed principal unpaid`` holds exactly, always
+(``BorrowerTable.check_invariants``). Plans are kept as a running instalment level plus a
+13-slot ring of plan endings: booking a draw costs a few vectorised scatters whatever the
+tenor.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agents.codes import Status
-from agents.table import SCHEDULE_SLOTS, BorrowerTable
+from agents.table import RING, BorrowerTable
 
 DAYS_PER_MONTH = 30
 
@@ -44,14 +47,16 @@ def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarra
     """Bill the month: this month's instalment moves from the schedule to the billed amount.
 
     Returns the interest for the month on the opening balance and the total due (cents).
-    Billing before any new draw keeps a fresh 12-month plan (whose last instalment lands in
-    this month's slot of the ring) from being billed at once.
+    Billing comes before the month's new draws, whose first instalment is next month's.
     """
     t = table
     interest = np.round(t.balance_cents * (daily_rate * DAYS_PER_MONTH)).astype(np.int64)
-    slot = month % SCHEDULE_SLOTS
-    t.arrears_principal_cents += t.schedule[:, slot]
-    t.schedule[:, slot] = 0
+    slot = month % RING
+    t.arrears_principal_cents += t.instalment_cents
+    t.arrears_principal_cents += t.plan_rem[slot]
+    t.instalment_cents -= t.plan_end[slot]
+    t.plan_end[slot] = 0
+    t.plan_rem[slot] = 0
     due = t.arrears_principal_cents + t.arrears_interest_cents + interest
     return interest, due
 
@@ -59,21 +64,29 @@ def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarra
 def disburse(table: BorrowerTable, month: int, amount: np.ndarray) -> None:
     """Book ``amount`` (cents per row) as instalments over each row's tenor, from next month."""
     t = table
-    rows = np.flatnonzero(amount > 0)
+    rows = np.flatnonzero(amount)
     if rows.size == 0:
         return
     amt = amount[rows]
     tenor = t.tenor[rows].astype(np.int64)
+    per = amt // tenor
     t.balance_cents[rows] += amt
+    t.instalment_cents[rows] += per
+    rem = amt - per * tenor
     for ten in np.unique(tenor):
         sel = tenor == ten
+        slot = (month + int(ten)) % RING
         r = rows[sel]
-        a = amt[sel]
-        per = a // ten
-        last = a - per * (ten - 1)
-        cols = (month + 1 + np.arange(ten)) % SCHEDULE_SLOTS
-        t.schedule[r[:, None], cols[None, :-1]] += per[:, None]
-        t.schedule[r, cols[-1]] += last
+        end, last = t.plan_end[slot], t.plan_rem[slot]
+        end[r] += per[sel]
+        last[r] += rem[sel]
+
+
+def clear_plans(table: BorrowerTable, rows: np.ndarray) -> None:
+    """Drop every running plan of ``rows`` (repaid early or written off)."""
+    table.instalment_cents[rows] = 0
+    table.plan_end[:, rows] = 0
+    table.plan_rem[:, rows] = 0
 
 
 def collect(
@@ -125,7 +138,7 @@ def repay_early(table: BorrowerTable, wants: np.ndarray, flows: MonthFlows) -> n
         t.balance_cents[rows] = 0
         t.arrears_principal_cents[rows] = 0
         t.arrears_interest_cents[rows] = 0
-        t.schedule[rows] = 0
+        clear_plans(t, rows)
     t.early_m[:] = ok
     return rows
 
@@ -138,18 +151,23 @@ def quick_cycles(
 
     Each cycle draws ``cycle_share`` of the limit (within what is available) and repays it
     ``cycle_days`` later with interest, so the month-end balance is unchanged but the lender
-    sees every draw. Returns the cycles that happened.
+    sees every draw. Returns the cycles that happened (per row).
     """
     t = table
-    size = np.minimum(np.round(t.limit_cents * cycle_share).astype(np.int64), available)
-    done = np.where(size > 0, cycles, 0).astype(np.int64)
-    total = done * size
+    done = np.zeros(t.n, dtype=np.int64)
+    rows = np.flatnonzero(cycles)
+    if rows.size == 0:
+        return done
+    size = np.minimum(np.round(t.limit_cents[rows] * cycle_share).astype(np.int64), available[rows])
+    k = np.where(size > 0, cycles[rows], 0)
+    total = k * size
     interest = np.round(total * (daily_rate * cycle_days)).astype(np.int64)
-    flows.disbursed += total
-    flows.principal_repaid += total
-    flows.interest_paid += interest
-    t.savings_cents -= interest
-    np.maximum(t.max_draw_m_cents, np.where(done > 0, size, 0), out=t.max_draw_m_cents)
+    flows.disbursed[rows] += total
+    flows.principal_repaid[rows] += total
+    flows.interest_paid[rows] += interest
+    t.savings_cents[rows] -= interest
+    t.max_draw_m_cents[rows] = np.maximum(t.max_draw_m_cents[rows], np.where(k > 0, size, 0))
+    done[rows] = k
     return done
 
 
@@ -167,7 +185,7 @@ def charge_off(
     t.balance_cents[rows] = 0
     t.arrears_principal_cents[rows] = 0
     t.arrears_interest_cents[rows] = 0
-    t.schedule[rows] = 0
+    clear_plans(t, rows)
     t.dpd_months[rows] = 0  # closed out: no longer in a days-past-due bucket
     t.status[rows] = Status.DEFAULTED
     t.default_month[rows] = month

@@ -45,36 +45,45 @@ class Scorecard:
     cycles_recent: float = 0.10
     draws_recent: float = 0.04
     early_recent: float = 0.15
-    external_debt_months: float = 0.45
+    external_debt_months: float = 0.8
     prior_missed: float = 0.7
     log_tenure: float = -0.25
     on_time_streak: float = -0.05
     strikes: float = 0.35
+    past_closures: float = 0.5
 
-    def features(self, t: BorrowerTable, month: int) -> dict[str, np.ndarray]:
-        limit = np.maximum(t.limit_cents, 1)
-        tenure = np.maximum(month - t.opened_month, 0).astype(np.float32)
+    def features(
+        self, t: BorrowerTable, month: int, rows: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Observable features (float32) for all rows, or for ``rows`` only."""
+        sel = slice(None) if rows is None else rows
+        limit = np.maximum(t.limit_cents[sel], 1)
+        tenure = np.maximum(month - t.relationship_start[sel], 0).astype(np.float32)
         return {
-            "missed_recent": t.missed_recent,
-            "dpd_months": t.dpd_months.astype(np.float32),
-            "utilisation": np.minimum(t.balance_cents / limit, 2.0).astype(np.float32),
-            "cycles_recent": t.cycles_recent,
-            "draws_recent": t.draws_recent,
-            "early_recent": t.early_recent,
+            "missed_recent": t.missed_recent[sel],
+            "dpd_months": t.dpd_months[sel].astype(np.float32),
+            "utilisation": np.minimum(t.balance_cents[sel] / limit, 2.0).astype(np.float32),
+            "cycles_recent": t.cycles_recent[sel],
+            "draws_recent": t.draws_recent[sel],
+            "early_recent": t.early_recent[sel],
             "external_debt_months": (
-                t.ext_debt_cents / np.maximum(t.est_income_cents, 1)
+                t.ext_debt_cents[sel] / np.maximum(t.est_income_cents[sel], 1)
             ).astype(np.float32),
-            "prior_missed": t.prior_missed.astype(np.float32) * (tenure < 12),
+            "prior_missed": t.prior_missed[sel].astype(np.float32) * (tenure < 12),
             "log_tenure": np.log1p(tenure),
-            "on_time_streak": np.minimum(t.on_time_streak, 12).astype(np.float32),
-            "strikes": t.strikes,
+            "on_time_streak": np.minimum(t.on_time_streak[sel], 12).astype(np.float32),
+            "strikes": t.strikes[sel],
+            "past_closures": np.minimum(t.times_closed[sel], 3).astype(np.float32),
         }
 
-    def pd(self, t: BorrowerTable, month: int) -> np.ndarray:
-        f = self.features(t, month)
-        z = np.full(t.n, self.intercept, dtype=np.float32)
+    def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Estimated 12-month default probability for all rows (or ``rows``)."""
+        f = self.features(t, month, rows)
+        z = None
         for name, x in f.items():
-            z += np.float32(getattr(self, name)) * x
+            term = np.float32(getattr(self, name)) * x
+            z = term if z is None else z + term
+        z += np.float32(self.intercept)
         return expit(z).astype(np.float32)
 
 
@@ -141,7 +150,8 @@ class Lender(mesa.Agent):
         t = self.table
         base = self.cfg.initial_limit * CENTS * self._kind_mult(rows)
         lim = base * np.exp((t.score[rows].astype(np.float64) - SCORE_CENTRE) / 100.0)
-        lim = np.clip(lim, 0.5 * base, self.limit_cap(rows))
+        floor = self.cfg.min_limit * CENTS * self._kind_mult(rows)
+        lim = np.clip(lim, floor, np.maximum(self.limit_cap(rows), floor))
         return np.round(lim).astype(np.int64)
 
     def _set_limit(self, rows: np.ndarray, new: np.ndarray, action: Action,
@@ -181,26 +191,29 @@ class Lender(mesa.Agent):
             self.manage_risk()
         self.grow_limits()
         self.end_restrictions()
-        # drawn every month whatever is decided, so the lender's stream stays aligned
-        evidence_noise = self.stream.standard_normal(self.table.n, dtype=np.float32)
         if self.cfg.appeals.enabled:
-            self.hear_appeals(evidence_noise)
+            self.hear_appeals()
         self.review()
 
     # a. applications ------------------------------------------------------
-    def decide_applications(self, income_noise: np.ndarray) -> None:
-        """Approve applicants with a small first limit, or reject them (bureau data only)."""
+    def decide_applications(self, rows: np.ndarray) -> None:
+        """Approve applicants with a small first limit, or reject them (bureau data only).
+
+        The lender's income estimate is the declared income with a lognormal error drawn
+        from the lender's own stream (one draw per applicant).
+        """
         t = self.table
-        rows = np.flatnonzero(t.status == Status.APPLICANT)
         if rows.size == 0:
             return
         m = self.model.month
+        noise = self.stream.standard_normal(rows.size)
         est = t.base_income_cents[rows] * np.exp(
-            self.cfg.income_estimate_noise * income_noise[rows] - 0.5 * self.cfg.income_estimate_noise**2
+            self.cfg.income_estimate_noise * noise - 0.5 * self.cfg.income_estimate_noise**2
         )
         t.est_income_cents[rows] = np.maximum(np.round(est), CENTS).astype(np.int64)
-        t.opened_month[rows] = m  # tenure 0 for the application score
-        pd_app = self.scorecard.pd(t, m)[rows]
+        t.opened_month[rows] = m
+        t.relationship_start[rows] = m  # tenure 0 for the application score
+        pd_app = self.scorecard.pd(t, m, rows)
         t.pd_estimate[rows] = pd_app
         t.score[rows] = score_from_pd(pd_app)
         ok = pd_app <= self.cfg.approval_pd * self.policy.pd_scale
@@ -239,6 +252,12 @@ class Lender(mesa.Agent):
         t.strikes[:] = np.float32(0.92) * t.strikes
         used = (t.balance_cents > 0) | (t.drawn_m_cents > 0) | t.early_m
         t.on_time_streak[:] = np.where(missed, 0, t.on_time_streak + used).astype(np.int16)
+
+    def score_rows(self, rows: np.ndarray) -> None:
+        t = self.table
+        pd = self.scorecard.pd(t, self.model.month, rows)
+        t.pd_estimate[rows] = pd
+        t.score[rows] = score_from_pd(pd)
 
     def score(self) -> None:
         t = self.table
@@ -309,6 +328,7 @@ class Lender(mesa.Agent):
         self._restrict(rows)
         old = t.limit_cents[rows].copy()
         t.limit_before_last_closure_cents[rows] = old
+        t.limit_after_last_reopen_cents[rows] = -1  # pairs with this closure once it reopens
         t.limit_cents[rows] = 0
         t.status[rows] = Status.CLOSED
         t.closed_month[rows] = m
@@ -379,6 +399,11 @@ class Lender(mesa.Agent):
             & (t.pd_estimate <= cfg.reopen_pd * scale)
         )
         if reopen.size:
+            # a reopened line is a new relationship: tenure restarts, the limit is
+            # recalculated from the score as for a new customer (not restored)
+            t.relationship_start[reopen] = m
+            t.on_time_streak[reopen] = 0
+            self.score_rows(reopen)
             new = self.score_limit(reopen)
             t.status[reopen] = Status.ACTIVE
             t.times_reopened[reopen] += 1
@@ -388,7 +413,7 @@ class Lender(mesa.Agent):
                             (m - t.closed_month[reopen]).astype(np.float64))
 
     # g. appeals ---------------------------------------------------------------
-    def hear_appeals(self, noise: np.ndarray) -> None:
+    def hear_appeals(self) -> None:
         """Borrowers restricted this month may appeal; evidence is a noisy view of their real
         situation (cash buffer and income state), never their habit."""
         t = self.table
@@ -407,18 +432,19 @@ class Lender(mesa.Agent):
         self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
                         t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
         buffer_months = t.savings_cents[rows] / np.maximum(t.base_income_cents[rows], 1)
-        soundness = 0.5 * np.clip(buffer_months, -3, 3) + t.idio[rows]
-        evidence = soundness + ac.evidence_noise * noise[rows]
+        # centred on a two-month buffer: a thin buffer or a bad income spell shows
+        soundness = 0.5 * (np.clip(buffer_months, -3, 3) - 2.0) + t.idio[rows]
+        # the noise on what the lender sees comes from the lender's own stream, one draw per
+        # appeal (the borrowers' streams are untouched by how many appeal)
+        noise = self.stream.standard_normal(rows.size)
+        evidence = soundness + ac.evidence_noise * noise
         spread = np.sqrt(1.5 + ac.evidence_noise**2)
         grant = ndtr(evidence / spread) > 1.0 - ac.acceptance
         g, d = rows[grant], rows[~grant]
         if g.size:
             old = t.limit_cents[g].copy()
             restore = np.maximum(t.limit_before_restriction_cents[g], old)
-            was_closed = t.status[g] == Status.CLOSED
             t.status[g] = Status.ACTIVE
-            t.times_reopened[g[was_closed]] += 1
-            t.limit_after_last_reopen_cents[g[was_closed]] = restore[was_closed]
             t.strikes[g] = np.maximum(t.strikes[g] - 1.0, 0.0)
             t.appeals_granted[g] += 1
             t.restricted_month[g] = -1
@@ -464,7 +490,9 @@ class Lender(mesa.Agent):
             if step > 0:
                 open_ = (t.status == Status.ACTIVE) | (t.status == Status.FROZEN)
                 cand = np.flatnonzero(open_)
-                floor = self.initial_limit(cand) // 2
+                # a review takes away unused room, never more than that: the floor is the
+                # current balance (or half a first limit, whichever is higher)
+                floor = np.maximum(self.initial_limit(cand) // 2, t.balance_cents[cand])
                 new = np.maximum(np.round(t.limit_cents[cand] * factor).astype(np.int64), floor)
                 sel = new < t.limit_cents[cand]
                 cut_rows = cand[sel]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SCHEDULE_SLOTS = 12  # longest instalment plan, in months
+MAX_TENOR = 12  # longest instalment plan, in months
+RING = MAX_TENOR + 1  # slots in the plan-end ring: a plan ends at most 12 months ahead
 
 # name -> dtype. Money columns end in _cents and are int64.
 COLUMNS: dict[str, np.dtype] = {
@@ -25,12 +26,16 @@ COLUMNS: dict[str, np.dtype] = {
     "income_sigma": np.float32,
     "spend_sigma": np.float32,
     "idio": np.float32,  # hidden AR(1) income state
+    "load_sector": np.float32,  # weight of the sector factor in income (0 for individuals)
+    "load_idio": np.float32,  # weight of the borrower's own shock in income
     "savings_cents": np.int64,  # hidden cash buffer (negative = unpaid bills)
     "ext_debt_cents": np.int64,  # debt at other lenders (visible to the lender via the bureau)
     "prior_missed": np.int8,  # bureau record at application (visible)
     # habit parameters (data; adaptation may change them per borrower)
     "draw_prob": np.float32,
     "draw_size": np.float32,
+    "draw_amount_cents": np.int64,  # draw_size x base income (kept in step with draw_size)
+    "savings_cap_cents": np.int64,  # cash kept at most (the rest is spent)
     "target_util": np.float32,
     "tenor": np.int8,
     "quick_cycles": np.float32,
@@ -41,6 +46,7 @@ COLUMNS: dict[str, np.dtype] = {
     # the account (written by the lender only)
     "status": np.int8,
     "opened_month": np.int32,
+    "relationship_start": np.int32,  # month the current relationship began (reset on reopen)
     "closed_month": np.int32,
     "default_month": np.int32,
     "est_income_cents": np.int64,  # lender's estimate of monthly income
@@ -53,6 +59,7 @@ COLUMNS: dict[str, np.dtype] = {
     "pd_estimate": np.float32,
     # the loan (written by repayment rules)
     "balance_cents": np.int64,
+    "instalment_cents": np.int64,  # principal billed each month by the running plans
     "arrears_principal_cents": np.int64,
     "arrears_interest_cents": np.int64,
     "dpd_months": np.int8,
@@ -98,8 +105,8 @@ NEG_ONE_DEFAULT = (
 class BorrowerTable:
     """Columns of borrower state, grown in place as applicants arrive.
 
-    Attributes are numpy views of length ``n`` (the rows in use); ``schedule`` holds the
-    principal falling due in each of the next 12 months (a ring indexed by month % 12).
+    Attributes are numpy views of length ``n`` (the rows in use); ``plan_end`` and
+    ``plan_rem`` (shape (13, n)) hold when running instalment plans end.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -109,14 +116,20 @@ class BorrowerTable:
         for name, dt in COLUMNS.items():
             fill = -1 if name in NEG_ONE_DEFAULT else 0
             self._data[name] = np.full(self._capacity, fill, dtype=dt)
-        self._schedule = np.zeros((self._capacity, SCHEDULE_SLOTS), dtype=np.int64)
+        # Instalment plans as a running level plus a ring of endings, shape (RING, rows):
+        # a plan of T instalments drawn in month d adds its instalment to the level and
+        # books, in slot (d+T) % RING, the amount that leaves the level after that month's
+        # bill and the remainder that month's bill carries.
+        self._plan_end = np.zeros((RING, self._capacity), dtype=np.int64)
+        self._plan_rem = np.zeros((RING, self._capacity), dtype=np.int64)
         self._refresh_views()
 
     # -- storage
     def _refresh_views(self) -> None:
         for name, arr in self._data.items():
             setattr(self, name, arr[: self.n])
-        self.schedule = self._schedule[: self.n]
+        self.plan_end = self._plan_end[:, : self.n]
+        self.plan_rem = self._plan_rem[:, : self.n]
 
     def _grow(self, needed: int) -> None:
         cap = self._capacity
@@ -129,9 +142,11 @@ class BorrowerTable:
             new = np.full(cap, fill, dtype=arr.dtype)
             new[: self._capacity] = arr
             self._data[name] = new
-        sched = np.zeros((cap, SCHEDULE_SLOTS), dtype=np.int64)
-        sched[: self._capacity] = self._schedule
-        self._schedule = sched
+        for name in ("_plan_end", "_plan_rem"):
+            old = getattr(self, name)
+            new = np.zeros((RING, cap), dtype=np.int64)
+            new[:, : self._capacity] = old
+            setattr(self, name, new)
         self._capacity = cap
 
     def add_rows(self, count: int) -> slice:
@@ -148,11 +163,23 @@ class BorrowerTable:
     def __len__(self) -> int:
         return self.n
 
-    def check_invariants(self) -> None:
-        """Raise AssertionError when the loan columns disagree with the schedule."""
-        sched_total = self.schedule.sum(axis=1) + self.arrears_principal_cents
-        if not np.array_equal(sched_total, self.balance_cents):
-            bad = np.flatnonzero(sched_total != self.balance_cents)[:5]
-            raise AssertionError(f"balance != schedule + arrears for rows {bad.tolist()}")
+    def future_principal(self, month: int) -> np.ndarray:
+        """Principal still to be billed by the running plans after ``month``'s bill."""
+        level = self.instalment_cents.copy()
+        total = np.zeros(self.n, dtype=np.int64)
+        for k in range(1, RING):
+            slot = (month + k) % RING
+            total += level + self.plan_rem[slot]
+            level -= self.plan_end[slot]
+        if level.any():
+            raise AssertionError("instalment level does not run off within 12 months")
+        return total
+
+    def check_invariants(self, month: int) -> None:
+        """Raise AssertionError when the loan columns disagree with the plans."""
         if (self.balance_cents < 0).any():
             raise AssertionError("negative balance")
+        owed = self.future_principal(month) + self.arrears_principal_cents
+        if not np.array_equal(owed, self.balance_cents):
+            bad = np.flatnonzero(owed != self.balance_cents)[:5]
+            raise AssertionError(f"balance != plans + billed principal for rows {bad.tolist()}")

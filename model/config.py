@@ -128,10 +128,10 @@ class KindParams(_Strict):
         gt=0, le=3.0, description="monthly spending (or working-capital outlay) / median income"
     )
     spend_volatility: float = Field(
-        0.25, ge=0.0, le=2.0, description="log-sd of the monthly spending shock"
+        0.10, ge=0.0, le=2.0, description="log-sd of the monthly spending shock"
     )
     initial_savings_months: float = Field(
-        1.0, ge=0.0, le=24.0, description="starting cash buffer in months of income"
+        2.0, ge=0.0, le=24.0, description="starting cash buffer in months of income"
     )
     savings_cap_months: float = Field(
         3.0, ge=0.0, le=60.0, description="cash kept at most, in months of income (rest is spent)"
@@ -152,12 +152,12 @@ class PopulationConfig(_Strict):
     )
     individual: KindParams = Field(
         default_factory=lambda: KindParams(
-            median_monthly_income=8000.0, income_volatility=0.30, spend_ratio=0.90
+            median_monthly_income=8000.0, income_volatility=0.15, spend_ratio=0.85
         )
     )
     small_business: KindParams = Field(
         default_factory=lambda: KindParams(
-            median_monthly_income=30000.0, income_volatility=0.45, spend_ratio=0.92,
+            median_monthly_income=30000.0, income_volatility=0.28, spend_ratio=0.85,
             income_dispersion=0.8,
         )
     )
@@ -206,7 +206,7 @@ def _habit_defaults() -> dict[str, HabitParams]:
         ),
         "multi_lender": HabitParams(
             draw_prob=0.5, draw_size=0.7, target_utilisation=0.5, tenor_months=12,
-            external_borrow_prob=0.25, spend_multiplier=1.03, appeal_prob=0.2,
+            external_borrow_prob=0.35, spend_multiplier=1.05, appeal_prob=0.2,
         ),
         "late_payer": HabitParams(
             draw_prob=0.35, draw_size=0.5, late_prob=0.12, tenor_months=6, appeal_prob=0.1,
@@ -277,6 +277,10 @@ class LenderConfig(_Strict):
     small_business_limit_multiplier: float = Field(
         3.0, gt=0, le=100, description="small businesses' limits relative to individuals' (product)"
     )
+    min_limit: float = Field(
+        100.0, gt=0, le=1e6,
+        description="smallest limit the product offers (yuan); the article cites 10-50 yuan starts",
+    )
     limit_growth: float = Field(
         0.3, ge=0.0, le=3.0, description="relative limit increase after an on-time streak"
     )
@@ -318,6 +322,10 @@ class LenderConfig(_Strict):
     def _pd_order(self) -> LenderConfig:
         if not self.cut_pd < self.close_pd:
             raise ValueError(f"cut_pd={self.cut_pd} must be < close_pd={self.close_pd}")
+        if self.min_limit > self.initial_limit:
+            raise ValueError(
+                f"min_limit={self.min_limit} must be <= initial_limit={self.initial_limit}"
+            )
         if self.initial_limit > self.max_limit:
             raise ValueError(
                 f"initial_limit={self.initial_limit} must be <= max_limit={self.max_limit}"

@@ -31,12 +31,14 @@ from agents.borrowers import (
     monthly_income,
     monthly_spend,
     request_draws,
+    set_income_loadings,
 )
 from agents.codes import Action, Actor, Kind, Reason, Status
 from agents.events import EventLog
 from agents.lender import Lender, authorise_draws
 from agents.table import BorrowerTable
 from model.config import HABITS, ScenarioConfig, apply_overrides
+from model._memory import tune_malloc
 from model.economy import Economy
 from model.ledger import Ledger
 from model.recorder import Recorder
@@ -59,6 +61,19 @@ class Streams:
         return {"entropy": str(self.root.entropy), "spawn_key": list(self.root.spawn_key)}
 
 
+def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Poisson(lam) quantiles of uniforms ``u`` (vectorised CDF walk; exact for lam < ~50)."""
+    p = np.exp(-lam)
+    cdf = p.copy()
+    k_out = np.zeros(u.size, dtype=np.int64)
+    top = float(lam.max())
+    for k in range(1, int(top + 12.0 * np.sqrt(top) + 12.0)):
+        k_out += u > cdf
+        p *= lam / k
+        cdf += p
+    return k_out
+
+
 @dataclass
 class BorrowerDraws:
     """This month's random numbers for every borrower row (drawn whatever happens)."""
@@ -76,8 +91,14 @@ class BorrowerDraws:
     def draw(cls, rng: np.random.Generator, table: BorrowerTable) -> BorrowerDraws:
         n = table.n
         eps = rng.standard_normal((2, n), dtype=np.float32)
-        u = rng.random((5, n), dtype=np.float32)
-        cycles = rng.poisson(table.quick_cycles.astype(np.float64))
+        u = rng.random((6, n), dtype=np.float32)
+        # quick cycles ~ Poisson(rate) by inverting a uniform, only where the rate is > 0:
+        # the stream advances by the same amount whatever the habits (aligned streams)
+        cycles = np.zeros(n, dtype=np.int64)
+        lam = table.quick_cycles
+        rows = np.flatnonzero(lam > 0)
+        if rows.size:
+            cycles[rows] = poisson_inverse(u[5, rows].astype(np.float64), lam[rows].astype(np.float64))
         return cls(eps[0], eps[1], u[0], u[1], u[2], u[3], u[4], cycles)
 
 
@@ -110,6 +131,7 @@ class CreditMarketModel(mesa.Model):
         n_worlds: int = 1,
         **params: Any,
     ) -> None:
+        tune_malloc()
         cfg = config if config is not None else ScenarioConfig()
         if params:
             cfg = apply_overrides(cfg, _normalise_params(params))
@@ -120,21 +142,20 @@ class CreditMarketModel(mesa.Model):
         self.month = 0
         self.create_agents = create_agents
         self.n_worlds = n_worlds
-        self.table = BorrowerTable(capacity=int(cfg.population.borrowers * 1.2) + 16)
+        expected = cfg.population.borrowers * (1 + 1.1 * cfg.population.arrivals_per_month * cfg.months)
+        self.table = BorrowerTable(capacity=int(expected) + 64)
         self.events = EventLog(keep=cfg.output.events if keep_events is None else keep_events)
         self.economy = Economy(cfg.economy, self.streams.economy, n_worlds=n_worlds)
         self.lender = Lender(self, cfg.lender, self.streams.lender)
         self.ledger = Ledger()
         self.recorder = Recorder(self.lender.name)
         self.flows = credit_line.MonthFlows(0)
-        self._savings_cap = np.empty(0)
         self.draws: BorrowerDraws | None = None
         self.borrower_agents: dict[int, mesa.Agent] = {}
 
         self.events.start_month()
-        self.arrive(cfg.population.borrowers)
+        self.lender.decide_applications(self.arrive(cfg.population.borrowers))
         self._new_flows()
-        self.lender.decide_applications(self._income_noise())
         self.recorder.collect(self)
         self.ledger.close_month(self)
 
@@ -144,9 +165,9 @@ class CreditMarketModel(mesa.Model):
         self.month += 1
         self.events.start_month()
         self.economy.advance(self.month)
-        self.arrive(self._arrivals())
+        applicants = self.arrive(self._arrivals())
         self._new_flows()
-        self.lender.decide_applications(self._income_noise())
+        self.lender.decide_applications(applicants)
         self.draws = BorrowerDraws.draw(self.streams.borrowers, self.table)
         self.borrowers_earn_and_spend()
         interest, due = credit_line.bill(self.table, self.month, self.config.lender.daily_rate)
@@ -164,10 +185,12 @@ class CreditMarketModel(mesa.Model):
         lam = self.config.population.arrivals_per_month * self.config.population.borrowers
         return int(self.streams.population.poisson(lam))
 
-    def arrive(self, count: int) -> None:
-        """New applicants: kind and habit from the configured mix (population stream)."""
+    def arrive(self, count: int) -> np.ndarray:
+        """New applicants: kind and habit from the configured mix (population stream).
+
+        Returns the new rows (status ``applicant``, for the lender to decide on)."""
         if count <= 0:
-            return
+            return np.empty(0, dtype=np.int64)
         rng = self.streams.population
         pop = self.config.population
         u = rng.random((2, count))
@@ -177,20 +200,17 @@ class CreditMarketModel(mesa.Model):
         normals = rng.standard_normal((4, count))
         rows = self.table.add_rows(count)
         init_rows(self.table, rows, kind, habit, self.config, normals)
+        ec = self.config.economy
+        set_income_loadings(self.table, rows, ec.rho, ec.sector_rho if ec.sector_effects else 0.0)
         if self.n_worlds > 1:
             self.table.world[rows] = np.arange(rows.start, rows.stop) * self.n_worlds // max(
                 self.config.population.borrowers, 1
             )
-        sb = kind == Kind.SMALL_BUSINESS
-        caps = np.where(sb, pop.small_business.savings_cap_months, pop.individual.savings_cap_months)
-        self._savings_cap = np.concatenate([self._savings_cap, caps])
         if self.create_agents:
             for row in range(rows.start, rows.stop):
                 cls = SmallBusiness if self.table.kind[row] == Kind.SMALL_BUSINESS else Individual
                 self.borrower_agents[row] = cls(self, row)
-
-    def _income_noise(self) -> np.ndarray:
-        return self.streams.lender.standard_normal(self.table.n)
+        return np.arange(rows.start, rows.stop)
 
     def customers_leave(self) -> None:
         """Customers with nothing owed leave at the configured monthly rate."""
@@ -220,11 +240,10 @@ class CreditMarketModel(mesa.Model):
         t, d, e = self.table, self.draws, self.economy
         ec = self.config.economy
         income = monthly_income(
-            t, e.z, e.sector_factors, e.season, ec.rho,
-            ec.sector_rho if ec.sector_effects else 0.0, ec.idio_persistence, d.eps_income,
+            t, e.z, e.sector_factors, e.season, ec.rho, ec.idio_persistence, d.eps_income
         )
         spend = monthly_spend(t, d.eps_spend)
-        earn_and_spend(t, income, spend, d.u_ext, self._savings_cap)
+        earn_and_spend(t, income, spend, d.u_ext)
 
     def borrowers_draw(self, due: np.ndarray) -> None:
         """Borrowers ask; the lender authorises within the available limit; the line books."""
@@ -233,7 +252,8 @@ class CreditMarketModel(mesa.Model):
         g_need, g_disc, avail = authorise_draws(t, need, disc)
         granted = g_need + g_disc
         credit_line.disburse(t, self.month, granted)
-        t.savings_cents += g_need
+        # drawn money is cash: it pays for the month's spending (purchases are part of it)
+        t.savings_cents += granted
         f.disbursed += granted
         f.demand += need + disc
         f.unmet += need + disc - granted

@@ -62,37 +62,47 @@ class Recorder:
         self.roll = np.zeros((len(ROLL_FROM), len(ROLL_TO)), dtype=np.int64)
         self.system_rows: list[dict] = []
         self._idx = {f: i for i, f in enumerate(SUM_FIELDS)}
+        self._g = np.empty(0, dtype=np.int64)
 
     def collect(self, model) -> None:
         t = model.table
         flows = model.flows
-        g = (t.kind.astype(np.int64) * len(HABITS) + t.habit).astype(np.int64)
+        n = t.n
+        if self._g.size != n:  # segment of each row (static per row): extend for arrivals
+            self._g = (t.kind.astype(np.int64) * len(HABITS) + t.habit).astype(np.int64)
+        g = self._g
         out = np.zeros((N_GROUPS, len(SUM_FIELDS)), dtype=np.int64)
         idx = self._idx
 
-        def put(name: str, weights=None) -> None:
-            if weights is None:
-                return
-            out[:, idx[name]] = np.bincount(g, weights=weights, minlength=N_GROUPS).round().astype(np.int64)
+        def put(name: str, weights: np.ndarray, sparse: bool = False) -> None:
+            if sparse:  # mostly zeros: sum over the non-zero rows only
+                nz = np.flatnonzero(weights)
+                sums = np.bincount(g[nz], weights=weights[nz], minlength=N_GROUPS)
+            else:
+                sums = np.bincount(g, weights=weights, minlength=N_GROUPS)
+            out[:, idx[name]] = np.rint(sums).astype(np.int64)
 
         status = t.status
-        st = np.bincount(g * 8 + status, minlength=N_GROUPS * 8).reshape(N_GROUPS, 8)
-        out[:, idx["active_accounts"]] = st[:, Status.ACTIVE]
-        out[:, idx["frozen_accounts"]] = st[:, Status.FROZEN]
-        out[:, idx["closed_accounts"]] = st[:, Status.CLOSED]
         had_balance = flows.balance_start > 0
-        out[:, idx["accounts_with_balance"]] = np.bincount(g[had_balance], minlength=N_GROUPS)
-        open_ = (status == Status.ACTIVE) | (status == Status.FROZEN)
-        put("total_limit", np.where(open_, t.limit_cents, 0))
+        unmet_any = flows.unmet > 0
+        # one pass for every count: status (8) x had a balance (2) x unmet demand (2)
+        code = (g * 8 + status) * 4 + had_balance * 2 + unmet_any
+        counts = np.bincount(code, minlength=N_GROUPS * 32).reshape(N_GROUPS, 8, 2, 2)
+        out[:, idx["active_accounts"]] = counts[:, Status.ACTIVE].sum(axis=(1, 2))
+        out[:, idx["frozen_accounts"]] = counts[:, Status.FROZEN].sum(axis=(1, 2))
+        out[:, idx["closed_accounts"]] = counts[:, Status.CLOSED].sum(axis=(1, 2))
+        out[:, idx["accounts_with_balance"]] = counts[:, :, 1, :].sum(axis=(1, 2))
+        out[:, idx["unmet_demand_events"]] = counts[:, :, :, 1].sum(axis=(1, 2))
+        put("total_limit", np.where(status <= Status.FROZEN, t.limit_cents, 0))
         put("outstanding", t.balance_cents)
-        for name, arr in (
-            ("disbursed", flows.disbursed), ("principal_repaid", flows.principal_repaid),
-            ("written_off", flows.written_off), ("recoveries", flows.recovered),
-            ("interest_income", flows.interest_paid), ("funding_cost", flows.funding_cost),
-            ("demand", flows.demand), ("unmet_demand", flows.unmet),
-        ):
-            put(name, arr)
-        out[:, idx["unmet_demand_events"]] = np.bincount(g[flows.unmet > 0], minlength=N_GROUPS)
+        put("disbursed", flows.disbursed)
+        put("principal_repaid", flows.principal_repaid)
+        put("interest_income", flows.interest_paid)
+        put("funding_cost", flows.funding_cost)
+        put("demand", flows.demand)
+        put("unmet_demand", flows.unmet, sparse=True)
+        put("written_off", flows.written_off, sparse=True)
+        put("recoveries", flows.recovered, sparse=True)
         month = model.month
         for action, reason, actor, ids in model.events.month_batches:
             name = EVENT_FIELDS.get(Action(action))
@@ -102,14 +112,24 @@ class Recorder:
         self.rows.append(out)
         self.months.append(month)
 
-        # roll rates over accounts that owed something at the start of the month
-        owed = had_balance | (flows.dpd_start > 0)
-        frm = np.minimum(flows.dpd_start[owed], len(ROLL_FROM) - 1).astype(np.int64)
-        dpd_end = t.dpd_months[owed].astype(np.int64)
+        # Roll rates over accounts that owed something at the start of the month. Most
+        # stay current: count only the rows where something moved, and the rest as
+        # current -> current.
+        dpd_start = flows.dpd_start
+        owed = had_balance | (dpd_start > 0)
+        moved = owed & (
+            (dpd_start > 0) | (t.dpd_months > 0) | (t.balance_cents == 0)
+            | (status == Status.DEFAULTED)
+        )
+        rows = np.flatnonzero(moved)
+        frm = np.minimum(dpd_start[rows], len(ROLL_FROM) - 1).astype(np.int64)
+        dpd_end = t.dpd_months[rows].astype(np.int64)
         to = np.minimum(dpd_end, 3)
-        to = np.where((t.balance_cents[owed] == 0) & (dpd_end == 0), 5, to)
-        to = np.where(status[owed] == Status.DEFAULTED, 4, to)
-        self.roll += np.bincount(frm * len(ROLL_TO) + to, minlength=self.roll.size).reshape(self.roll.shape)
+        to = np.where((t.balance_cents[rows] == 0) & (dpd_end == 0), 5, to)
+        to = np.where(status[rows] == Status.DEFAULTED, 4, to)
+        roll = np.bincount(frm * len(ROLL_TO) + to, minlength=self.roll.size).reshape(self.roll.shape)
+        roll[0, 0] += int(np.count_nonzero(owed)) - rows.size
+        self.roll += roll
 
         pol = model.lender.policy
         self.system_rows.append({
@@ -121,7 +141,9 @@ class Recorder:
             "rows": int(t.n),
         })
         new_def = int(out[:, idx["new_defaults"]].sum())
-        model.lender.record_month(new_def, int(had_balance.sum()), float(model.economy.z.mean()))
+        model.lender.record_month(
+            new_def, int(out[:, idx["accounts_with_balance"]].sum()), float(model.economy.z.mean())
+        )
 
     # ----------------------------------------------------------------- tables
     def segments(self) -> pd.DataFrame:

@@ -65,7 +65,8 @@ def summarise(monthly: pd.DataFrame, borrowers: pd.DataFrame | None, model: Cred
     avg_out = float(m["outstanding"].mean()) if len(m) else 0.0
     opened = t.opened_month >= 0
     n_open = int(opened.sum())
-    reopened = (t.times_reopened > 0) & (t.limit_before_last_closure_cents > 0)
+    # a closure paired with the reopening that followed it
+    reopened = (t.limit_after_last_reopen_cents >= 0) & (t.limit_before_last_closure_cents > 0)
     demand = float(m["demand"].sum())
     months = max(len(m), 1)
     return {

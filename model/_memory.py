@@ -1,0 +1,33 @@
+"""Keep numpy's large temporaries on the heap instead of fresh ``mmap`` pages.
+
+glibc serves allocations above ``M_MMAP_THRESHOLD`` (128 KiB by default, adapting upwards
+only after frees) with ``mmap``; every 100,000-row temporary (800 KB) then costs page faults
+on first touch, which made element-wise ops ~7x slower than on cache-sized arrays (measured:
+9.3 ns/element at 100k rows vs 1.2 ns/element with this setting). Raising the thresholds
+lets freed blocks be reused. A no-op where glibc's ``mallopt`` is unavailable.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_done = False
+
+
+def tune_malloc(mmap_threshold: int = 256 * 1024 * 1024, trim_threshold: int = 512 * 1024 * 1024) -> bool:
+    """Raise glibc's mmap/trim thresholds once per process; returns whether it applied."""
+    global _done
+    if _done:
+        return True
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
+            libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+        )
+    except (OSError, AttributeError):
+        return False
+    _done = ok
+    return ok
