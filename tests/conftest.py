@@ -1,0 +1,34 @@
+"""Shared fixtures: small configurations and cached short runs."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from model.config import ScenarioConfig, apply_overrides, load_scenario
+from model.run import simulate
+
+
+def small_config(name: str = "baseline", borrowers: int = 600, months: int = 24, **overrides) -> ScenarioConfig:
+    ov = {"population.borrowers": borrowers, "months": months}
+    ov.update(overrides)
+    return load_scenario(name, ov)
+
+
+@functools.lru_cache(maxsize=16)
+def cached_run(name: str = "baseline", borrowers: int = 600, months: int = 24, seed: int = 1):
+    return simulate(small_config(name, borrowers, months, seed=seed))
+
+
+@pytest.fixture
+def config() -> ScenarioConfig:
+    return small_config()
+
+
+@pytest.fixture(scope="session")
+def short_run():
+    return cached_run()
+
+
+__all__ = ["small_config", "cached_run", "apply_overrides"]

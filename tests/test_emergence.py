@@ -1,0 +1,135 @@
+"""What must emerge from the rules (nothing here is scripted in the model).
+
+Fixed seeds; each claim is tested with a tolerance derived from its sampling error:
+binomial standard errors for pooled proportions, t-intervals across seeds for differences.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from model.credit_market import CreditMarketModel
+from model.run import simulate
+from tests.conftest import small_config
+
+SEEDS = (101, 202, 303, 404, 505, 606)
+N, MONTHS = 1500, 36
+
+
+@functools.lru_cache(maxsize=4)
+def baseline_runs():
+    return [simulate(small_config("baseline", N, MONTHS), seed=s, events=False) for s in SEEDS]
+
+
+def pooled(runs, fn):
+    return pd.concat([fn(r.tables["borrowers"]) for r in runs], ignore_index=True)
+
+
+def t_interval(x, level=0.95):
+    x = np.asarray(x, dtype=float)
+    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return x.mean() - half, x.mean() + half
+
+
+def test_testers_are_closed_at_least_three_times_as_often_as_prudent_borrowers():
+    b = pooled(baseline_runs(), lambda d: d)
+    closed = b["times_closed"] > 0
+    t, p = closed[b["habit"] == "tester"], closed[b["habit"] == "prudent"]
+    rt, rp = t.mean(), p.mean()
+    # 95% lower bound of the log ratio (delta method)
+    se = np.sqrt((1 - rt) / (rt * len(t)) + (1 - rp) / (rp * len(p)))
+    lower = np.exp(np.log(rt / rp) - 1.96 * se)
+    assert lower >= 3.0, (rt, rp, lower)
+
+
+def test_reopened_lines_come_back_lower_more_often_than_not_and_some_higher():
+    b = pooled(baseline_runs(), lambda d: d)
+    pair = b.dropna(subset=["limit_before_last_closure", "limit_after_last_reopen"])
+    pair = pair[pair["limit_before_last_closure"] > 0]
+    lower = (pair["limit_after_last_reopen"] < pair["limit_before_last_closure"]).sum()
+    higher = (pair["limit_after_last_reopen"] > pair["limit_before_last_closure"]).sum()
+    n = len(pair)
+    assert n >= 100
+    # one-sided binomial test against "half or fewer come back lower"
+    assert stats.binomtest(lower, n, 0.5, alternative="greater").pvalue < 0.01
+    assert higher > 0
+
+
+@pytest.mark.parametrize("habit", ["late_payer", "multi_lender"])
+def test_late_payers_and_multi_lenders_end_with_lower_scores_and_limits(habit):
+    d_score, d_limit = [], []
+    for r in baseline_runs():
+        b = r.tables["borrowers"]
+        live = b[b["status"].isin(["active", "frozen", "closed"])]
+        open_ = b[b["status"].isin(["active", "frozen"])]
+        d_score.append(live.loc[live.habit == habit, "score"].mean() - live.loc[live.habit == "prudent", "score"].mean())
+        d_limit.append(open_.loc[open_.habit == habit, "limit"].mean() - open_.loc[open_.habit == "prudent", "limit"].mean())
+    assert t_interval(d_score)[1] < 0, d_score
+    assert t_interval(d_limit)[1] < 0, d_limit
+
+
+def test_prudent_limits_grow_from_the_small_start_over_two_years():
+    ratios = []
+    for seed in SEEDS[:4]:
+        m = CreditMarketModel(small_config("baseline", N, 24), rng=seed, create_agents=False)
+        t = m.table
+        first = np.flatnonzero((t.habit == 0) & (t.kind == 0) & (t.opened_month == 0))
+        start = t.limit_cents[first].mean()
+        m.run()
+        t = m.table
+        still = first[t.status[first] == 0]
+        ratios.append(t.limit_cents[still].mean() / start)
+    lo, _ = t_interval(ratios)
+    assert lo > 3.0, ratios
+
+
+def _run_with_history(cfg, seed):
+    m = CreditMarketModel(cfg, rng=seed, create_agents=False)
+    limits = {0: m.table.limit_cents.copy()}
+    while m.month < cfg.months:
+        m.step()
+        limits[m.month] = m.table.limit_cents.copy()
+    return m, limits
+
+
+def test_a_tightening_review_cuts_borrowers_who_changed_nothing():
+    cfg = small_config("periodic_tightening", 1500, 36)
+    drops = []
+    for seed in SEEDS:
+        m, limits = _run_with_history(cfg, seed)
+        reviews = [r for r in m.lender.policy.reviews if r["direction"] == "tighten"]
+        assert reviews, "the strict appetite must trigger a tightening review"
+        month = reviews[0]["month"]
+        ev = m.events.columns()
+        window = (ev["month"] > month - 6) & (ev["month"] < month)
+        # "changed nothing": prudent, current, and no flag, freeze, cut, close or late
+        # payment event in the six months before the review
+        touched = set(ev["borrower_id"][window & np.isin(ev["action"], [3, 4, 6, 10, 11])].tolist())
+        t = m.table
+        clean = np.flatnonzero((t.habit == 0) & (t.opened_month >= 0) & (t.opened_month < month - 6)
+                               & (t.missed_recent < 0.05))
+        clean = np.array([r for r in clean if r not in touched and limits[month - 1][r] > 0])
+        assert clean.size > 50
+        # the review's own cut, from the lender's events in the review month
+        at_review = (ev["month"] == month) & (ev["reason"] == 11) & np.isin(ev["borrower_id"], clean)
+        cut = (ev["old_limit_cents"][at_review] - ev["new_limit_cents"][at_review]).sum()
+        assert at_review.sum() > 0.5 * clean.size  # most of them were cut
+        drops.append(cut / limits[month - 1][clean].sum())
+    # sign test across seeds: every seed's review cut the clean group (p = 1/64 under H0)
+    positive = sum(d > 0 for d in drops)
+    assert stats.binomtest(positive, len(drops), 0.5, alternative="greater").pvalue < 0.05, drops
+
+
+def test_no_tightening_when_defaults_are_below_the_appetite():
+    cfg = small_config("periodic_tightening", 1000, 24, **{"lender.risk_appetite": 0.5})
+    r = simulate(cfg, seed=SEEDS[0], events=True)
+    reviews = r.tables["reviews"]
+    assert len(reviews) == 4
+    assert (reviews["direction"] != "tighten").all()
+    ev = r.tables["events"]
+    assert not (ev["reason"] == "system_review").any()
