@@ -15,10 +15,14 @@ from agents.codes import ACTION_NAMES, Action, Actor, Reason
 class EventLog:
     """Collects event batches; ``keep=False`` keeps only this month's batches (for counting)."""
 
+    NAMES = ("month", "borrower_id", "actor", "action", "reason", "old_limit_cents",
+             "new_limit_cents", "value")
+    DTYPES = (np.int32, np.int64, np.int8, np.int8, np.int8, np.int64, np.int64, np.float32)
+
     def __init__(self, keep: bool = True, lender: str = "credit_line") -> None:
         self.keep = keep
         self.lender = lender
-        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._cols: dict[str, list[np.ndarray]] = {n: [] for n in self.NAMES}
         self.month_batches: list[tuple[int, int, int, np.ndarray]] = []  # (action, reason, actor, ids)
 
     def start_month(self) -> None:
@@ -48,18 +52,18 @@ class EventLog:
                 self.month_batches.append((int(action), int(r), int(actor), ids[reasons == r]))
         if not self.keep:
             return
-        self._chunks.append(
-            (
-                np.full(k, month, dtype=np.int32),
-                ids,
-                np.full(k, int(actor), dtype=np.int8),
-                np.full(k, int(action), dtype=np.int8),
-                np.array(reasons, dtype=np.int8),
-                np.broadcast_to(np.asarray(old_limit, dtype=np.int64), (k,)).copy(),
-                np.broadcast_to(np.asarray(new_limit, dtype=np.int64), (k,)).copy(),
-                np.broadcast_to(np.asarray(value, dtype=np.float64), (k,)).copy(),
-            )
+        parts = (
+            np.full(k, month, dtype=np.int32),
+            ids,
+            np.full(k, int(actor), dtype=np.int8),
+            np.full(k, int(action), dtype=np.int8),
+            np.array(reasons, dtype=np.int8),
+            np.broadcast_to(np.asarray(old_limit, dtype=np.int64), (k,)).copy(),
+            np.broadcast_to(np.asarray(new_limit, dtype=np.int64), (k,)).copy(),
+            np.broadcast_to(np.asarray(value, dtype=np.float32), (k,)).copy(),
         )
+        for name, arr in zip(self.NAMES, parts):
+            self._cols[name].append(arr)
 
     def count(self, action: Action) -> int:
         return sum(b[3].size for b in self.month_batches if b[0] == int(action))
@@ -69,16 +73,22 @@ class EventLog:
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
     def columns(self) -> dict[str, np.ndarray]:
-        """All kept events as columns (codes, not strings), in the order they happened."""
-        names = ("month", "borrower_id", "actor", "action", "reason", "old_limit_cents",
-                 "new_limit_cents", "value")
-        if not self._chunks:
-            dtypes = (np.int32, np.int64, np.int8, np.int8, np.int8, np.int64, np.int64, np.float64)
-            return {n: np.empty(0, dtype=d) for n, d in zip(names, dtypes)}
-        return {n: np.concatenate([c[i] for c in self._chunks]) for i, n in enumerate(names)}
+        """All kept events as columns (codes, not strings), in the order they happened.
+
+        Consolidates column by column, so at most one column is ever held twice.
+        """
+        out = {}
+        for name, dt in zip(self.NAMES, self.DTYPES):
+            parts = self._cols[name]
+            if len(parts) != 1:
+                merged = np.concatenate(parts) if parts else np.empty(0, dtype=dt)
+                parts.clear()
+                parts.append(merged)
+            out[name] = parts[0]
+        return out
 
     def __len__(self) -> int:
-        return sum(c[0].size for c in self._chunks)
+        return sum(c.size for c in self._cols["month"])
 
 
 __all__ = ["EventLog", "ACTION_NAMES"]

@@ -53,9 +53,9 @@ def git_commit() -> str | None:
         return None
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
+def write_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
     """Deterministic Parquet (no pandas index, fixed compression) for byte-identical reruns."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     pq.write_table(table, path, compression="zstd")
 
 

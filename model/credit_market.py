@@ -37,8 +37,8 @@ from agents.codes import Action, Actor, Kind, Reason, Status
 from agents.events import EventLog
 from agents.lender import Lender, authorise_draws
 from agents.table import BorrowerTable
-from model.config import HABITS, ScenarioConfig, apply_overrides
 from model._memory import tune_malloc
+from model.config import HABITS, ScenarioConfig, apply_overrides
 from model.economy import Economy
 from model.ledger import Ledger
 from model.recorder import Recorder

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from agents.codes import (
     ACTION_NAMES,
@@ -49,6 +50,9 @@ OUTCOMES = (
 
 @dataclass
 class RunResult:
+    """One run's outputs. ``tables`` maps names to DataFrames, except ``events``, which is a
+    ``pyarrow.Table`` (millions of rows at scale; ``.to_pandas()`` when you want a frame)."""
+
     config: ScenarioConfig
     seed: dict[str, Any]
     tables: dict[str, pd.DataFrame]
@@ -133,29 +137,56 @@ def borrowers_table(model: CreditMarketModel) -> pd.DataFrame:
     })
 
 
-def events_table(model: CreditMarketModel) -> pd.DataFrame:
-    """Every kept event with plain-word detail, in the order it happened."""
+def _detail_codes(action: np.ndarray, reason: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Plain-word details as categorical codes, formatting each distinct text once.
+
+    Values are rounded to 3 decimals (finer than any template shows), so millions of events
+    need only a few thousand string formats.
+    """
+    codes = np.empty(action.size, dtype=np.int32)
+    texts: list[str] = []
+    index: dict[str, int] = {}
+    ar = action.astype(np.int32) * 64 + reason.astype(np.int32)
+    for key in np.unique(ar):
+        sel = np.flatnonzero(ar == key)
+        vals, inv = np.unique(np.round(value[sel], 3), return_inverse=True)
+        local = np.empty(vals.size, dtype=np.int32)
+        for i, v in enumerate(vals):
+            text = detail_text(int(key) // 64, int(key) % 64, float(v))
+            local[i] = index.setdefault(text, len(texts))
+            if local[i] == len(texts):
+                texts.append(text)
+        codes[sel] = local[inv]
+    return codes, texts
+
+
+def events_arrow(model: CreditMarketModel) -> pa.Table:
+    """Every kept event with plain-word detail, as an Arrow table (built without pandas:
+    100,000 borrowers × 120 months produce millions of events)."""
     c = model.events.columns()
     n = c["month"].size
-    details = np.empty(n, dtype=object)
-    if n:
-        # format once per distinct (action, reason, value): far fewer than rows
-        key = pd.DataFrame({"a": c["action"], "r": c["reason"], "v": np.round(c["value"], 4)})
-        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(key))
-        texts = np.array([detail_text(a, r, v) for a, r, v in uniq], dtype=object)
-        details = texts[codes]
-    return pd.DataFrame({
+    codes, texts = _detail_codes(c["action"], c["reason"], c["value"].astype(np.float64))
+
+    def cat(codes_: np.ndarray, labels) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(pa.array(codes_), pa.array(list(labels), pa.string()))
+
+    return pa.table({
         "month": c["month"],
         "borrower_id": c["borrower_id"],
-        "lender": pd.Categorical(np.full(n, model.lender.name, dtype=object)),
-        "actor": pd.Categorical.from_codes(c["actor"], categories=ACTOR_NAMES),
-        "action": pd.Categorical.from_codes(c["action"], categories=ACTION_NAMES),
-        "reason": pd.Categorical.from_codes(c["reason"], categories=REASON_NAMES),
+        "lender": cat(np.zeros(n, dtype=np.int8), [model.lender.name]),
+        "actor": cat(c["actor"], ACTOR_NAMES),
+        "action": cat(c["action"], ACTION_NAMES),
+        "reason": cat(c["reason"], REASON_NAMES),
         "old_limit": c["old_limit_cents"] / 100.0,
         "new_limit": c["new_limit_cents"] / 100.0,
-        "value": c["value"],
-        "detail": pd.Categorical(details),
+        "value": c["value"].astype(np.float64),
+        "detail": cat(codes, texts),
     })
+
+
+def events_table(model: CreditMarketModel) -> pd.DataFrame:
+    """The event log as a DataFrame (categorical strings), e.g. for the demo's inspector."""
+    return events_arrow(model).to_pandas()
 
 
 def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: bool = True) -> dict[str, pd.DataFrame]:
@@ -177,7 +208,7 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
     if borrowers:
         tables["borrowers"] = borrowers_table(model)
     if events and model.events.keep:
-        tables["events"] = events_table(model)
+        tables["events"] = events_arrow(model)  # an Arrow table: see events_arrow
     return tables
 
 

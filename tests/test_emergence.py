@@ -131,5 +131,5 @@ def test_no_tightening_when_defaults_are_below_the_appetite():
     reviews = r.tables["reviews"]
     assert len(reviews) == 4
     assert (reviews["direction"] != "tighten").all()
-    ev = r.tables["events"]
+    ev = r.tables["events"].to_pandas()
     assert not (ev["reason"] == "system_review").any()

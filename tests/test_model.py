@@ -110,7 +110,7 @@ def test_outputs_have_the_documented_columns(short_run):
                 "limit_before_last_closure", "limit_after_last_reopen", "defaulted", "appeals_filed",
                 "appeals_granted"):
         assert col in t["borrowers"].columns, col
-    ev = t["events"]
+    ev = t["events"].to_pandas()
     assert list(ev.columns[:9]) == ["month", "borrower_id", "lender", "actor", "action", "reason",
                                     "old_limit", "new_limit", "value"]
     assert {"open", "limit_up", "freeze", "close", "default"} <= set(ev["action"].astype(str))
