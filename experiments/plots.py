@@ -1,12 +1,31 @@
-"""Plot functions: each takes DataFrames (and an optional matplotlib ``ax``) and returns the
-Figure. Nothing here sets global matplotlib state at import.
+"""Plot functions for runs, batches and sweeps.
+
+Each function takes DataFrames in the layout of the run outputs (see the README, "Outputs of
+a run") and an optional matplotlib ``ax``, draws on it (or on a new
+:class:`matplotlib.figure.Figure`) and returns the Figure, so it works the same in a notebook,
+in ``limitlab report`` and in tests. Nothing here touches pyplot or global matplotlib state.
+
+Tables of a batch or sweep carry a ``run_id`` column (one value per replicate). Figures of
+such tables draw the median across replicates with a 5–95% band (interquartile for limits);
+a table without ``run_id``, or with a single run, is drawn as plain lines.
+
+Colours are fixed per habit, kind, reason and metric, so a habit has the same colour in
+every figure of every report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from agents.codes import HABITS, KINDS
+
+RUN = "run_id"
 
 HABIT_COLOURS = {
     "prudent": "#1b9e77",
@@ -17,60 +36,841 @@ HABIT_COLOURS = {
     "late_payer": "#e6ab02",
 }
 KIND_COLOURS = {"individual": "#377eb8", "small_business": "#e41a1c"}
+SEGMENT_COLOURS = {"habit": HABIT_COLOURS, "kind": KIND_COLOURS}
+SEGMENT_LABELS = {"habit": HABITS, "kind": KINDS}
+
+# reason codes in a fixed order so each reason keeps its colour (tab20) in every figure
+REASONS: tuple[str, ...] = (
+    "none", "application", "on_time_streak", "score_drop", "late_payment", "multi_lending",
+    "high_frequency", "quick_cycles", "early_repayment", "large_draw", "income_cap",
+    "system_review", "cool_off_ended", "appeal", "days_past_due", "restricted",
+)
+_TAB20 = (
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#bcbd22",
+)
+REASON_COLOURS = dict(zip(REASONS, _TAB20))
+
+# lender actions grouped for the reasons figures
+RESTRICTIVE_ACTIONS = ("flag", "freeze", "limit_down", "close")
+RESTORING_ACTIONS = ("limit_up", "unfreeze", "reopen", "appeal_granted")
+
+# (column, title, unit): unit "money" is scaled to yuan / thousand / million yuan
+PORTFOLIO_PANELS: tuple[tuple[str, str, str], ...] = (
+    ("outstanding", "Outstanding balance", "money"),
+    ("total_limit", "Total limit of open lines", "money"),
+    ("utilisation", "Utilisation (outstanding / limit)", "percent"),
+    ("default_rate", "Default rate (new defaults / accounts with balance)", "percent per month"),
+    ("losses", "Losses (write-offs − recoveries)", "money per month"),
+    ("net_income", "Net income (interest − funding − losses)", "money per month"),
+)
+METRIC_COLOURS = {
+    "outstanding": "#1f77b4",
+    "total_limit": "#2ca02c",
+    "utilisation": "#9467bd",
+    "default_rate": "#d62728",
+    "losses": "#8c564b",
+    "net_income": "#17becf",
+}
+
+# the closure story, in the order an account lives it
+FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
+    ("flags", "flagged"),
+    ("freezes", "frozen"),
+    ("closures", "closed"),
+    ("appeals_filed", "appealed"),
+    ("appeals_granted", "appeal granted"),
+    ("reopenings", "reopened"),
+)
+
+# outcomes of runs.parquet / a run's summary: (label, format: pct | money | num)
+OUTCOME_INFO: dict[str, tuple[str, str]] = {
+    "loss_rate": ("losses / average outstanding", "pct"),
+    "cumulative_losses": ("cumulative losses", "money"),
+    "average_outstanding": ("average outstanding", "money"),
+    "mean_default_rate": ("mean monthly default rate", "pct"),
+    "annualised_default_rate": ("annualised default rate", "pct"),
+    "final_total_limit": ("final total limit", "money"),
+    "final_outstanding": ("final outstanding", "money"),
+    "mean_utilisation": ("mean utilisation", "pct"),
+    "closure_rate": ("accounts ever closed", "pct"),
+    "reopen_rate": ("accounts ever reopened", "pct"),
+    "reopened_lower_share": ("reopened below previous limit", "pct"),
+    "unmet_demand_share": ("unmet demand share", "pct"),
+    "net_income": ("net income", "money"),
+    "interest_income": ("interest income", "money"),
+    "accounts_opened": ("accounts opened", "num"),
+}
+
+BAND = (0.05, 0.95)
+IQR = (0.25, 0.75)
 
 
-def _fig_ax(ax=None, figsize=(8, 4.5)):
-    from matplotlib.figure import Figure
+# ---------------------------------------------------------------- helpers
 
+
+def new_figure(figsize: tuple[float, float] = (8.0, 4.5), nrows: int = 1, ncols: int = 1):
+    """A constrained-layout Figure (no pyplot) and its axes (one Axes, or an array)."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=True)
+    return fig, axes
+
+
+def _fig_ax(ax: Axes | None = None, figsize: tuple[float, float] = (8.0, 4.5)):
     if ax is not None:
         return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
+    return new_figure(figsize)
 
 
-def plot_portfolio(monthly: pd.DataFrame, ax=None):
-    """Outstanding and total limit over time (yuan)."""
+def money_unit(values) -> tuple[float, str]:
+    """Divisor and unit label for money values (yuan), chosen from their largest magnitude.
+
+    Args:
+        values: Money amounts in yuan (any array-like; NaN ignored).
+
+    Returns:
+        ``(divisor, unit)``, e.g. ``(1e6, "million yuan")``.
+    """
+    arr = np.asarray(values, dtype=float)
+    top = float(np.nanmax(np.abs(arr))) if arr.size and np.isfinite(arr).any() else 0.0
+    if top >= 1e6:
+        return 1e6, "million yuan"
+    if top >= 1e4:
+        return 1e3, "thousand yuan"
+    return 1.0, "yuan"
+
+
+def n_runs(df: pd.DataFrame) -> int:
+    """How many runs a table holds (1 without a ``run_id`` column)."""
+    return int(df[RUN].nunique()) if RUN in df.columns else 1
+
+
+def portfolio_rows(monthly: pd.DataFrame) -> pd.DataFrame:
+    """The whole-portfolio rows of a monthly table (the ``lender == "all"`` rows when present)."""
+    if "lender" in monthly.columns:
+        lenders = monthly["lender"].astype(str)
+        if (lenders == "all").any():
+            return monthly[lenders == "all"]
+    return monthly
+
+
+def across_runs(df: pd.DataFrame, x: str | Sequence[str], value: str,
+                quantiles: tuple[float, float] = BAND) -> pd.DataFrame:
+    """Median and a quantile band of ``value`` across runs, for each ``x``.
+
+    Rows sharing ``x`` within one run are summed first (so segment tables can be given
+    whole); runs missing an ``x`` do not count towards it.
+
+    Args:
+        df: A table with an optional ``run_id`` column.
+        x: Column(s) to group by (e.g. ``"month"``).
+        value: Column to summarise.
+        quantiles: Lower and upper quantile of the band.
+
+    Returns:
+        A frame indexed by ``x`` with columns ``median``, ``lo``, ``hi`` and ``runs``.
+    """
+    keys = [x] if isinstance(x, str) else list(x)
+    if RUN in df.columns:
+        per_run = df.groupby([*keys, RUN], observed=True, sort=True)[value].sum()
+        wide = per_run.unstack(RUN)
+    else:
+        wide = df.groupby(keys, observed=True, sort=True)[value].sum().to_frame()
+    arr = wide.to_numpy(dtype=float)
+    out = pd.DataFrame(index=wide.index)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out["median"] = np.nanmedian(arr, axis=1)
+            out["lo"] = np.nanquantile(arr, quantiles[0], axis=1)
+            out["hi"] = np.nanquantile(arr, quantiles[1], axis=1)
+    out["runs"] = np.isfinite(arr).sum(axis=1)
+    return out
+
+
+def _band_line(ax: Axes, x, stats: pd.DataFrame, *, scale: float = 1.0, color=None,
+               label: str | None = None, band: bool = True):
+    """Median line plus a shaded band (the band only when it has width)."""
+    (line,) = ax.plot(x, stats["median"] / scale, color=color, label=label, lw=1.8)
+    if band and (stats["hi"] - stats["lo"]).abs().max() > 0:
+        ax.fill_between(x, stats["lo"] / scale, stats["hi"] / scale, color=line.get_color(),
+                        alpha=0.2, lw=0)
+    return line
+
+
+def _band_note(df: pd.DataFrame, quantiles: tuple[float, float] = BAND) -> str:
+    n = n_runs(df)
+    if n <= 1:
+        return ""
+    return f" — median of {n} runs, {quantiles[0]:.0%}–{quantiles[1]:.0%} band"
+
+
+def _tick(v: float, _pos=None) -> str:
+    """Tick label with thousands separators for large values, no float noise for small ones."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.6g}"
+
+
+def _thousands(ax: Axes) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+
+
+def _no_data(ax: Axes, title: str, why: str) -> None:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+# ---------------------------------------------------------------- portfolio
+
+
+def plot_metric_over_time(monthly: pd.DataFrame, column: str, ax: Axes | None = None, *,
+                          title: str | None = None, unit: str = "money") -> Figure:
+    """One portfolio metric by month; for batches the median with a 5–95% band.
+
+    Args:
+        monthly: ``monthly`` table (with ``run_id`` for a batch).
+        column: Column to draw, e.g. ``"outstanding"``.
+        ax: Axes to draw on (default: a new Figure).
+        title: Panel title (default: the column name).
+        unit: ``"money"``/``"money per month"`` (yuan, auto-scaled), ``"percent"``,
+            ``"percent per month"``, or a plain label for the y axis.
+
+    Returns:
+        The Figure drawn on.
+    """
     fig, ax = _fig_ax(ax)
-    m = monthly[monthly["lender"] != "all"] if "lender" in monthly else monthly
-    ax.plot(m["month"], m["total_limit"] / 1e6, label="total limit")
-    ax.plot(m["month"], m["outstanding"] / 1e6, label="outstanding")
+    m = portfolio_rows(monthly)
+    stats = across_runs(m, "month", column)
+    if unit.startswith("money"):
+        scale, label = money_unit(stats[["lo", "hi", "median"]].to_numpy())
+        ylabel = label + unit[len("money"):]
+    elif unit.startswith("percent"):
+        scale, ylabel = 0.01, "%" + unit[len("percent"):]
+    else:
+        scale, ylabel = 1.0, unit
+    _band_line(ax, stats.index.to_numpy(), stats, scale=scale, color=METRIC_COLOURS.get(column))
+    ax.set_title(title or column, fontsize="medium")
     ax.set_xlabel("month")
-    ax.set_ylabel("million yuan")
-    ax.set_title("Portfolio: limits and outstanding")
-    ax.legend()
+    ax.set_ylabel(ylabel)
+    if not unit.startswith("percent"):
+        _thousands(ax)
+    ax.grid(alpha=0.3)
     return fig
 
 
-def plot_limits_by_segment(segments: pd.DataFrame, by: str = "habit", ax=None):
-    """Average limit per open account over time, by habit or kind (yuan)."""
+def plot_portfolio(monthly: pd.DataFrame, ax: Sequence[Axes] | None = None) -> Figure:
+    """Portfolio over time: outstanding, total limit, utilisation, default rate, losses, net income.
+
+    Args:
+        monthly: ``monthly`` table (with ``run_id`` for a batch: medians with 5–95% bands).
+        ax: Six Axes to draw the panels on, in the order of :data:`PORTFOLIO_PANELS`
+            (default: a new 2×3 Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    if ax is None:
+        fig, axes = new_figure((13, 7), 2, 3)
+        axes = list(np.ravel(axes))
+    else:
+        axes = list(np.ravel(ax))
+        if len(axes) != len(PORTFOLIO_PANELS):
+            raise ValueError(f'"ax" must hold {len(PORTFOLIO_PANELS)} Axes, got {len(axes)}.')
+        fig = axes[0].figure
+    for a, (col, title, unit) in zip(axes, PORTFOLIO_PANELS):
+        plot_metric_over_time(monthly, col, a, title=title, unit=unit)
+    fig.suptitle("Portfolio over time" + _band_note(monthly))
+    return fig
+
+
+# ---------------------------------------------------------------- limits
+
+
+def average_limit_by_segment(segments: pd.DataFrame, by: str = "habit") -> pd.DataFrame:
+    """Average limit per open (active or frozen) account, per month, segment and run.
+
+    Args:
+        segments: ``segments`` table (optionally with ``run_id``).
+        by: ``"habit"`` or ``"kind"``.
+
+    Returns:
+        Columns ``month``, ``by``, (``run_id``), ``average_limit`` (yuan; NaN with no open
+        account).
+    """
+    if by not in SEGMENT_LABELS:
+        raise ValueError(f'"by" must be "habit" or "kind", got {by!r}.')
+    keys = ["month", by] + ([RUN] if RUN in segments.columns else [])
+    g = segments.groupby(keys, observed=True)[["total_limit", "active_accounts", "frozen_accounts"]].sum()
+    open_accounts = (g["active_accounts"] + g["frozen_accounts"]).astype(float)
+    avg = (g["total_limit"] / open_accounts.where(open_accounts > 0)).rename("average_limit")
+    return avg.reset_index()
+
+
+def plot_limits_by_segment(segments: pd.DataFrame, by: str = "habit", ax: Axes | None = None) -> Figure:
+    """Average limit per open account over time by habit or kind.
+
+    For a batch: the median across replicates with an interquartile band.
+
+    Args:
+        segments: ``segments`` table (with ``run_id`` for a batch).
+        by: ``"habit"`` or ``"kind"``.
+        ax: Axes to draw on (default: a new Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
     fig, ax = _fig_ax(ax)
-    labels = HABITS if by == "habit" else KINDS
-    colours = HABIT_COLOURS if by == "habit" else KIND_COLOURS
-    g = segments.groupby(["month", by], observed=True)[["total_limit", "active_accounts", "frozen_accounts"]].sum()
-    g = g.reset_index()
-    for label in labels:
-        s = g[g[by] == label]
-        if s.empty:
+    avg = average_limit_by_segment(segments, by)
+    colours = SEGMENT_COLOURS[by]
+    for label in SEGMENT_LABELS[by]:
+        s = avg[avg[by].astype(str) == label]
+        if s.empty or s["average_limit"].isna().all():
             continue
-        accounts = (s["active_accounts"] + s["frozen_accounts"]).where(lambda x: x > 0)
-        ax.plot(s["month"], s["total_limit"] / accounts, label=label, color=colours[label])
+        stats = across_runs(s, "month", "average_limit", IQR)
+        _band_line(ax, stats.index.to_numpy(), stats, color=colours[label], label=label)
     ax.set_xlabel("month")
     ax.set_ylabel("average limit per open account (yuan)")
-    ax.set_title(f"Limits by {by}")
+    _thousands(ax)
+    ax.set_title(f"Limits by {by}" + _band_note(segments, IQR))
+    ax.grid(alpha=0.3)
+    if ax.get_lines():
+        ax.legend(fontsize="small", ncol=2)
+    return fig
+
+
+# ---------------------------------------------------------------- closure story
+
+
+def funnel_counts(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Totals of each closure-story stage per run (months after the first).
+
+    Returns:
+        One row per run (index ``run_id``, or a single row) with one column per stage of
+        :data:`FUNNEL_STAGES`.
+    """
+    m = portfolio_rows(monthly)
+    m = m[m["month"] > 0]
+    cols = [c for c, _ in FUNNEL_STAGES]
+    if RUN in m.columns:
+        return m.groupby(RUN, observed=True)[cols].sum()
+    return m[cols].sum().to_frame().T
+
+
+def plot_closure_funnel(monthly: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Flags → freezes → closures → appeals → reopenings as a funnel of event counts.
+
+    Bars are totals over the run (for a batch the median across replicates, with 5–95%
+    whiskers).
+
+    Args:
+        monthly: ``monthly`` table (with ``run_id`` for a batch).
+        ax: Axes to draw on (default: a new Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax, (7, 4.5))
+    counts = funnel_counts(monthly).to_numpy(dtype=float)
+    med = np.median(counts, axis=0)
+    labels = [label for _, label in FUNNEL_STAGES]
+    y = np.arange(len(labels))[::-1]
+    colours = ["#fdae61", "#f46d43", "#d73027", "#74add1", "#4575b4", "#1a9850"]
+    bars = ax.barh(y, med, color=colours, height=0.65)
+    if counts.shape[0] > 1:
+        lo, hi = np.quantile(counts, BAND, axis=0)
+        ax.errorbar(med, y, xerr=[med - lo, hi - med], fmt="none", ecolor="0.2", capsize=3)
+    for bar, v in zip(bars, med):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:,.0f}",
+                va="center", fontsize="small")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("events over the run (count)")
+    ax.set_title("The closure story: flags to reopenings" + _band_note(monthly))
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.margins(x=0.15)
+    return fig
+
+
+def reopen_ratios(borrowers: pd.DataFrame) -> np.ndarray:
+    """Limit after the last reopening ÷ limit before the last closure, per reopened account."""
+    before = borrowers["limit_before_last_closure"].to_numpy(dtype=float)
+    after = borrowers["limit_after_last_reopen"].to_numpy(dtype=float)
+    ok = np.isfinite(before) & np.isfinite(after) & (before > 0)
+    return after[ok] / before[ok]
+
+
+def plot_reopen_ratio(borrowers: pd.DataFrame | None, ax: Axes | None = None, *,
+                      bins: int | Sequence[float] = 24) -> Figure:
+    """Histogram of the limit after reopening relative to the limit before closure.
+
+    Args:
+        borrowers: ``borrowers`` table (``limit_before_last_closure``,
+            ``limit_after_last_reopen``); ``None`` when the run did not keep it.
+        ax: Axes to draw on (default: a new Figure).
+        bins: Histogram bins (count or edges) over the ratio.
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax, (7, 4.5))
+    title = "Limit after reopening ÷ limit before closure"
+    if borrowers is None:
+        _no_data(ax, title, "per-borrower table not kept for these runs")
+        return fig
+    ratios = reopen_ratios(borrowers)
+    if ratios.size == 0:
+        _no_data(ax, title, "no account was closed and reopened")
+        return fig
+    if isinstance(bins, int):
+        bins = np.linspace(0.0, max(1.5, float(ratios.max()) * 1.001), bins + 1)
+    ax.hist(ratios, bins=bins, color="#4575b4", edgecolor="white")
+    ax.axvline(1.0, color="0.2", ls="--", lw=1)
+    lower = float((ratios < 1).mean())
+    ax.set_title(f"{title}\n{ratios.size:,} reopened accounts, {lower:.0%} below their old limit")
+    ax.set_xlabel("limit after reopening / limit before closure (ratio)")
+    ax.set_ylabel("accounts (count)")
+    return fig
+
+
+# ---------------------------------------------------------------- reasons
+
+
+def actions_by_reason(reasons: pd.DataFrame, actions: Sequence[str] = RESTRICTIVE_ACTIONS) -> pd.DataFrame:
+    """Lender actions per month and reason, averaged over runs (month × reason)."""
+    r = reasons[(reasons["actor"].astype(str) == "lender") & reasons["action"].astype(str).isin(list(actions))]
+    r = r.assign(reason=r["reason"].astype(str))
+    piv = r.pivot_table(index="month", columns="reason", values="count", aggfunc="sum",
+                        observed=True).fillna(0.0)
+    piv = piv / n_runs(reasons)
+    order = [c for c in REASONS if c in piv.columns] + [c for c in piv.columns if c not in REASONS]
+    return piv[order]
+
+
+def plot_reasons(reasons: pd.DataFrame, ax: Axes | None = None, *,
+                 actions: Sequence[str] = RESTRICTIVE_ACTIONS) -> Figure:
+    """Lender actions per month by reason code (for a batch: the mean per run).
+
+    Args:
+        reasons: ``reasons`` table (with ``run_id`` for a batch).
+        ax: Axes to draw on (default: a new Figure).
+        actions: Which lender actions to count (default: flag, freeze, limit cut, close).
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax)
+    piv = actions_by_reason(reasons, actions)
+    for col in piv.columns:
+        ax.plot(piv.index.to_numpy(), piv[col].to_numpy(), label=col.replace("_", " "),
+                color=REASON_COLOURS.get(col), lw=1.5)
+    ax.set_xlabel("month")
+    n = n_runs(reasons)
+    ax.set_ylabel("actions per month" + (" (mean per run)" if n > 1 else " (count)"))
+    ax.set_title("Lender actions by reason: " + ", ".join(a.replace("_", " ") for a in actions))
+    ax.grid(alpha=0.3)
+    if len(piv.columns):
+        ax.legend(fontsize="small", ncol=2)
+    return fig
+
+
+# ---------------------------------------------------------------- losses
+
+
+def loss_measures(losses, levels: Sequence[float] = (0.99, 0.999)) -> dict[str, float]:
+    """Expected loss, VaR and expected shortfall of a sample of losses (empirical).
+
+    VaR at level ``a`` is the ``a`` quantile; ES is the mean of the losses at or beyond it.
+
+    Args:
+        losses: Loss per replicate (yuan).
+        levels: Confidence levels.
+
+    Returns:
+        ``{"EL": ..., "VaR 99%": ..., "ES 99%": ..., ...}``.
+    """
+    x = np.sort(np.asarray(losses, dtype=float))
+    x = x[np.isfinite(x)]
+    out = {"EL": float(x.mean()) if x.size else float("nan")}
+    for a in levels:
+        name = f"{a * 100:g}%"
+        if x.size == 0:
+            out[f"VaR {name}"] = out[f"ES {name}"] = float("nan")
+            continue
+        var = float(np.quantile(x, a))
+        out[f"VaR {name}"] = var
+        out[f"ES {name}"] = float(x[x >= var].mean())
+    return out
+
+
+MARKER_STYLES = {
+    "EL": ("#1a9850", "-"),
+    "VaR 99%": ("#fdae61", "--"),
+    "ES 99%": ("#f46d43", "-."),
+    "VaR 99.9%": ("#d73027", "--"),
+    "ES 99.9%": ("#a50026", "-."),
+}
+
+
+def plot_loss_distribution(losses, ax: Axes | None = None, *,
+                           markers: dict[str, float] | None = None, bins: int | None = None) -> Figure:
+    """Histogram of cumulative losses across replicates with EL, VaR and ES marked.
+
+    Args:
+        losses: Cumulative losses per replicate (yuan), e.g. ``runs["cumulative_losses"]``.
+        ax: Axes to draw on (default: a new Figure).
+        markers: Named loss levels to mark (yuan); default :func:`loss_measures` of ``losses``
+            at 99% and 99.9%.
+        bins: Number of histogram bins (default from the sample size).
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax)
+    x = np.asarray(losses, dtype=float)
+    x = x[np.isfinite(x)]
+    markers = loss_measures(x) if markers is None else markers
+    scale, unit = money_unit(np.concatenate([x, list(markers.values())]) if x.size else [0.0])
+    if bins is None:
+        bins = int(np.clip(np.sqrt(max(x.size, 1)) * 2, 5, 50))
+    ax.hist(x / scale, bins=bins, color="0.7", edgecolor="white", label=f"{x.size:,} replicates")
+    for name, value in markers.items():
+        if value is None or not np.isfinite(value):
+            continue
+        colour, ls = MARKER_STYLES.get(name, ("0.2", ":"))
+        ax.axvline(value / scale, color=colour, ls=ls, lw=1.6,
+                   label=f"{name}: {value / scale:,.2f} {unit}")
+    ax.set_xlabel(f"cumulative losses over the run ({unit})")
+    ax.set_ylabel("replicates (count)")
+    ax.set_title("Loss distribution across replicates")
     ax.legend(fontsize="small")
     return fig
 
 
-def plot_reasons(reasons: pd.DataFrame, ax=None):
-    """Lender actions per month by reason code (restrictive actions only)."""
+# ---------------------------------------------------------------- vintages and roll rates
+
+
+def vintage_curves(vintages: pd.DataFrame, cohort_months: int = 1) -> pd.DataFrame:
+    """Cumulative default rate by months on book for cohorts of opening months, pooled over runs.
+
+    Args:
+        vintages: ``vintages`` table (optionally with ``run_id``).
+        cohort_months: Opening months pooled into one cohort (e.g. 12 for yearly cohorts).
+
+    Returns:
+        Columns ``cohort`` (first opening month of the cohort), ``months_on_book``,
+        ``accounts``, ``cumulative_defaults``, ``cumulative_default_rate``.
+    """
+    v = vintages.assign(cohort=(vintages["opened_month"] // cohort_months) * cohort_months)
+    g = v.groupby(["cohort", "months_on_book"], observed=True)[["accounts", "cumulative_defaults"]].sum()
+    g = g[g["accounts"] > 0].reset_index()
+    g["cumulative_default_rate"] = g["cumulative_defaults"] / g["accounts"]
+    return g
+
+
+def plot_vintages(vintages: pd.DataFrame, ax: Axes | None = None, *,
+                  cohort_months: int | None = None) -> Figure:
+    """Vintage default curves: cumulative default rate by months on book, per opening cohort.
+
+    Args:
+        vintages: ``vintages`` table (with ``run_id`` for a batch: pooled over replicates).
+        ax: Axes to draw on (default: a new Figure).
+        cohort_months: Opening months per cohort (default: chosen for at most 8 curves).
+
+    Returns:
+        The Figure drawn on.
+    """
+    from matplotlib import colormaps
+
     fig, ax = _fig_ax(ax)
-    r = reasons[(reasons["actor"] == "lender") & reasons["action"].isin(["freeze", "close", "limit_down"])]
-    piv = r.pivot_table(index="month", columns="reason", values="count", aggfunc="sum", observed=True).fillna(0)
-    for col in piv.columns:
-        ax.plot(piv.index, piv[col], label=str(col))
-    ax.set_xlabel("month")
-    ax.set_ylabel("actions (freeze, close, cut) per month")
-    ax.set_title("Restrictive lender actions by reason")
-    if len(piv.columns):
+    if cohort_months is None:
+        span = int(vintages["opened_month"].max()) + 1 if len(vintages) else 1
+        cohort_months = max(1, int(np.ceil(span / 8)))
+    curves = vintage_curves(vintages, cohort_months)
+    cohorts = sorted(curves["cohort"].unique())
+    cmap = colormaps["viridis"]
+    for i, c in enumerate(cohorts):
+        s = curves[curves["cohort"] == c]
+        label = f"opened month {c}" if cohort_months == 1 else f"opened months {c}–{c + cohort_months - 1}"
+        ax.plot(s["months_on_book"].to_numpy(), s["cumulative_default_rate"].to_numpy() * 100,
+                color=cmap(i / max(len(cohorts) - 1, 1)), label=label, lw=1.5)
+    ax.set_xlabel("months on book")
+    ax.set_ylabel("cumulative default rate (% of accounts)")
+    ax.set_title("Vintage default curves by opening cohort"
+                 + (f" (pooled over {n_runs(vintages)} runs)" if n_runs(vintages) > 1 else ""))
+    ax.grid(alpha=0.3)
+    if cohorts:
         ax.legend(fontsize="small", ncol=2)
+    return fig
+
+
+def roll_rate_matrix(roll_rates: pd.DataFrame) -> pd.DataFrame:
+    """Days-past-due transition rates (from bucket × to bucket), counts pooled over runs."""
+    rr = roll_rates.assign(from_bucket=roll_rates["from_bucket"].astype(str),
+                           to_bucket=roll_rates["to_bucket"].astype(str))
+    counts = rr.pivot_table(index="from_bucket", columns="to_bucket", values="count",
+                            aggfunc="sum", fill_value=0)
+    order = lambda cats, have: [c for c in cats if c in have]  # noqa: E731
+    from_order = list(getattr(roll_rates["from_bucket"].dtype, "categories", counts.index))
+    to_order = list(getattr(roll_rates["to_bucket"].dtype, "categories", counts.columns))
+    counts = counts.loc[order(from_order, counts.index), order(to_order, counts.columns)]
+    totals = counts.sum(axis=1).replace(0, np.nan)
+    return counts.div(totals, axis=0).fillna(0.0)
+
+
+def plot_roll_rates(roll_rates: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Days-past-due roll-rate matrix as a heatmap (share of accounts moving per month).
+
+    Args:
+        roll_rates: ``roll_rates`` table (with ``run_id`` for a batch: counts pooled).
+        ax: Axes to draw on (default: a new Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax, (7, 4))
+    mat = roll_rate_matrix(roll_rates)
+    data = mat.to_numpy(dtype=float) * 100
+    im = ax.imshow(data, cmap="Reds", vmin=0, vmax=100, aspect="auto")
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            ax.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", fontsize="small",
+                    color="white" if data[i, j] > 60 else "black")
+    ax.set_xticks(range(data.shape[1]), [c.replace("_", " ") for c in mat.columns])
+    ax.set_yticks(range(data.shape[0]), [c.replace("_", " ") for c in mat.index])
+    ax.set_xlabel("bucket next month")
+    ax.set_ylabel("bucket this month")
+    ax.set_title("Days-past-due roll rates (% of accounts per month)")
+    fig.colorbar(im, ax=ax, label="% of row")
+    return fig
+
+
+# ---------------------------------------------------------------- access
+
+
+def unmet_demand_shares(segments: pd.DataFrame) -> pd.DataFrame:
+    """Unmet demand ÷ demand per habit and kind (and run), over months after the first."""
+    s = segments[segments["month"] > 0]
+    keys = ["habit", "kind"] + ([RUN] if RUN in s.columns else [])
+    g = s.groupby(keys, observed=True)[["unmet_demand", "demand"]].sum()
+    share = (g["unmet_demand"] / g["demand"].where(g["demand"] > 0)).rename("unmet_demand_share")
+    return share.reset_index()
+
+
+def plot_unmet_demand(segments: pd.DataFrame, ax: Axes | None = None) -> Figure:
+    """Access: share of demand refused as "limit insufficient", by habit (groups) and kind (bars).
+
+    For a batch the bars are medians across replicates with 5–95% whiskers.
+
+    Args:
+        segments: ``segments`` table (with ``run_id`` for a batch).
+        ax: Axes to draw on (default: a new Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax)
+    shares = unmet_demand_shares(segments)
+    habits = [h for h in HABITS if (shares["habit"].astype(str) == h).any()]
+    x = np.arange(len(habits))
+    width = 0.8 / len(KINDS)
+    for k, kind in enumerate(KINDS):
+        sk = shares[shares["kind"].astype(str) == kind]
+        med, lo, hi = [], [], []
+        for h in habits:
+            v = sk.loc[sk["habit"].astype(str) == h, "unmet_demand_share"].dropna().to_numpy()
+            if v.size == 0:
+                med.append(np.nan)
+                lo.append(np.nan)
+                hi.append(np.nan)
+                continue
+            med.append(np.median(v) * 100)
+            lo.append(np.quantile(v, BAND[0]) * 100)
+            hi.append(np.quantile(v, BAND[1]) * 100)
+        med, lo, hi = map(np.asarray, (med, lo, hi))
+        pos = x + (k - (len(KINDS) - 1) / 2) * width
+        ax.bar(pos, np.nan_to_num(med), width, color=KIND_COLOURS[kind], label=kind.replace("_", " "))
+        if n_runs(segments) > 1:
+            ok = np.isfinite(med)
+            ax.errorbar(pos[ok], med[ok], yerr=[med[ok] - lo[ok], hi[ok] - med[ok]], fmt="none",
+                        ecolor="0.2", capsize=2)
+    ax.set_xticks(x, [h.replace("_", " ") for h in habits])
+    for tick, h in zip(ax.get_xticklabels(), habits):
+        tick.set_color(HABIT_COLOURS[h])
+    ax.set_xlabel("habit")
+    ax.set_ylabel("unmet demand (% of demand)")
+    ax.yaxis.set_major_formatter(PercentFormatter(100))
+    ax.set_title('Access: demand refused as "limit insufficient"' + _band_note(segments))
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+# ---------------------------------------------------------------- sweeps
+
+
+def _axis_groups(runs: pd.DataFrame, axis: str, max_levels: int) -> tuple[pd.Series, bool]:
+    """Group key for an axis: its own values, or quantile bins when it has too many.
+
+    Returns:
+        The key per run (value, or the bin's median value) and whether it is numeric.
+    """
+    col = runs[axis]
+    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    if numeric and col.nunique() > max_levels:
+        bins = pd.qcut(col, max_levels, duplicates="drop")
+        return col.groupby(bins, observed=True).transform("median"), True
+    return col, numeric
+
+
+def outcome_by_axis(runs: pd.DataFrame, axis: str, outcome: str, *, max_levels: int = 12,
+                    quantiles: tuple[float, float] = BAND) -> pd.DataFrame:
+    """Median and band of an outcome for each value (or quantile bin) of one sweep axis.
+
+    Other axes and replicates are pooled. Returns a frame indexed by the axis value with
+    ``median``, ``lo``, ``hi``, ``runs``.
+    """
+    key, _ = _axis_groups(runs, axis, max_levels)
+    g = runs[outcome].groupby(key, observed=True, sort=True)
+    out = pd.DataFrame({
+        "median": g.median(),
+        "lo": g.quantile(quantiles[0]),
+        "hi": g.quantile(quantiles[1]),
+        "runs": g.count(),
+    })
+    out.index.name = axis
+    return out
+
+
+def _outcome_label(outcome: str) -> str:
+    label, fmt = OUTCOME_INFO.get(outcome, (outcome.replace("_", " "), "num"))
+    return label + {"pct": " (%)", "money": " (yuan)"}.get(fmt, "")
+
+
+def _outcome_scale(outcome: str) -> float:
+    return 0.01 if OUTCOME_INFO.get(outcome, ("", "num"))[1] == "pct" else 1.0
+
+
+def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes | None = None, *,
+                         max_levels: int = 12) -> Figure:
+    """A sweep outcome against one axis: median across runs at each value, 5–95% band.
+
+    Args:
+        runs: ``runs.parquet`` of a sweep (successful runs).
+        axis: Sweep axis column (a dotted key, e.g. ``"lender.review.period_months"``).
+        outcome: Outcome column, e.g. ``"loss_rate"``.
+        ax: Axes to draw on (default: a new Figure).
+        max_levels: A numeric axis with more distinct values is binned into this many
+            quantile bins (each drawn at its median value).
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax, (5, 3.5))
+    stats = outcome_by_axis(runs, axis, outcome, max_levels=max_levels)
+    scale = _outcome_scale(outcome)
+    _, numeric = _axis_groups(runs, axis, max_levels)
+    x = stats.index.to_numpy() if numeric else np.arange(len(stats))
+    _band_line(ax, x, stats, scale=scale, color="#1f77b4")
+    ax.plot(x, stats["median"] / scale, "o", color="#1f77b4", ms=4)
+    if not numeric:
+        ax.set_xticks(x, [str(v) for v in stats.index])
+    ax.set_xlabel(axis)
+    ax.set_ylabel(_outcome_label(outcome))
+    ax.set_title(f"{outcome.replace('_', ' ')} vs {axis.rsplit('.', 1)[-1]}", fontsize="medium")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def outcome_grid(runs: pd.DataFrame, x_axis: str, y_axis: str, outcome: str, *,
+                 max_levels: int = 8) -> pd.DataFrame:
+    """Median outcome per cell of two axes (rows: ``y_axis`` values, columns: ``x_axis``)."""
+    kx, _ = _axis_groups(runs, x_axis, max_levels)
+    ky, _ = _axis_groups(runs, y_axis, max_levels)
+    frame = pd.DataFrame({"x": kx.to_numpy(), "y": ky.to_numpy(), "v": runs[outcome].to_numpy()})
+    grid = frame.groupby(["y", "x"], observed=True)["v"].median().unstack("x")
+    return grid.sort_index().sort_index(axis=1)
+
+
+def plot_outcome_heatmap(runs: pd.DataFrame, x_axis: str, y_axis: str, outcome: str,
+                         ax: Axes | None = None, *, max_levels: int = 8) -> Figure:
+    """A sweep outcome over a pair of axes as a heatmap of medians (other axes pooled).
+
+    Args:
+        runs: ``runs.parquet`` of a sweep (successful runs).
+        x_axis: Axis along the columns.
+        y_axis: Axis along the rows.
+        outcome: Outcome column.
+        ax: Axes to draw on (default: a new Figure).
+        max_levels: Numeric axes with more values are binned into this many quantile bins.
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax, (5.5, 4))
+    grid = outcome_grid(runs, x_axis, y_axis, outcome, max_levels=max_levels)
+    scale = _outcome_scale(outcome)
+    data = grid.to_numpy(dtype=float) / scale
+    im = ax.imshow(data, origin="lower", aspect="auto", cmap="viridis")
+    if data.size <= 100:
+        mid = np.nanmean(data) if np.isfinite(data).any() else 0
+        for i in range(data.shape[0]):
+            for j in range(data.shape[1]):
+                if np.isfinite(data[i, j]):
+                    ax.text(j, i, f"{data[i, j]:.3g}", ha="center", va="center", fontsize="x-small",
+                            color="white" if data[i, j] < mid else "black")
+
+    def fmt(v):
+        return f"{v:.3g}" if isinstance(v, float | np.floating) else str(v)
+
+    ax.set_xticks(range(grid.shape[1]), [fmt(v) for v in grid.columns], rotation=45, ha="right")
+    ax.set_yticks(range(grid.shape[0]), [fmt(v) for v in grid.index])
+    ax.set_xlabel(x_axis)
+    ax.set_ylabel(y_axis)
+    ax.set_title(f"median {outcome.replace('_', ' ')}", fontsize="medium")
+    fig.colorbar(im, ax=ax, label=_outcome_label(outcome))
+    return fig
+
+
+def plot_sensitivity(indices: pd.DataFrame, ax: Axes | None = None, *,
+                     outcome: str | None = None) -> Figure:
+    """Sensitivity indices per parameter as bars with confidence intervals.
+
+    Sobol tables (``S1``, ``ST`` and their ``_conf``) give paired first- and total-order bars;
+    Morris tables (``mu_star``, ``mu_star_conf``) give mu* bars.
+
+    Args:
+        indices: Sensitivity table with ``outcome`` and ``parameter`` columns.
+        ax: Axes to draw on (default: a new Figure).
+        outcome: Outcome to draw (default: the first in the table).
+
+    Returns:
+        The Figure drawn on.
+    """
+    fig, ax = _fig_ax(ax, (7, 4))
+    if outcome is None:
+        outcome = str(indices["outcome"].iloc[0])
+    t = indices[indices["outcome"].astype(str) == outcome]
+    params = [str(p) for p in t["parameter"]]
+    y = np.arange(len(params))
+    if "S1" in t.columns:
+        h = 0.38
+        for off, col, colour, label in ((h / 2, "S1", "#4575b4", "first order S1"),
+                                        (-h / 2, "ST", "#d73027", "total order ST")):
+            vals = t[col].to_numpy(dtype=float)
+            conf = t[f"{col}_conf"].to_numpy(dtype=float) if f"{col}_conf" in t else None
+            ax.barh(y + off, vals, h, xerr=conf, color=colour, label=label, capsize=3)
+        ax.set_xlabel("Sobol index (share of output variance), 95% CI")
+        ax.legend(fontsize="small")
+        ax.axvline(0, color="0.3", lw=0.8)
+    else:
+        vals = t["mu_star"].to_numpy(dtype=float)
+        conf = t["mu_star_conf"].to_numpy(dtype=float) if "mu_star_conf" in t else None
+        ax.barh(y, vals, 0.6, xerr=conf, color="#4575b4", capsize=3, label="mu*")
+        ax.set_xlabel(f"Morris mu* (mean |elementary effect| on {outcome}), 95% CI")
+    ax.set_yticks(y, params)
+    ax.invert_yaxis()
+    ax.set_ylabel("parameter")
+    ax.set_title(f"Sensitivity of {outcome.replace('_', ' ')}")
     return fig

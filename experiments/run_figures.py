@@ -11,14 +11,21 @@ from pathlib import Path
 import pandas as pd
 
 
-def write_run_figures(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
-    import matplotlib
+def write_run_figures(tables: dict[str, pd.DataFrame], out_dir: Path, *, dpi: int = 100) -> list[Path]:
+    """Draw the portfolio, limits-by-habit and reasons figures of a run as PNG files.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    Args:
+        tables: The run's tables (``monthly``, ``segments``, ``reasons``).
+        out_dir: Directory to write ``portfolio.png``, ``limits_by_habit.png`` and
+            ``reasons.png`` into (created if needed).
+        dpi: Resolution of the PNG files.
 
+    Returns:
+        The paths written.
+    """
     from experiments import plots
 
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fig in (
@@ -27,7 +34,6 @@ def write_run_figures(tables: dict[str, pd.DataFrame], out_dir: Path) -> list[Pa
         ("reasons", plots.plot_reasons(tables["reasons"])),
     ):
         path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        fig.savefig(path, dpi=dpi)  # a plain Figure: nothing to close, no pyplot state
         written.append(path)
     return written

@@ -1,0 +1,806 @@
+"""``limitlab report RESULTS_DIR``: a self-contained HTML report of a run, batch or sweep.
+
+The report is one HTML file (figures embedded as base64 PNG, inline CSS, no scripts, no
+network) plus the same figures as ``figures/*.png`` beside it. What it holds depends on the
+results directory, detected from its files:
+
+- a **run** (``monthly.parquet``): portfolio, limits, closure story, reasons, vintages,
+  roll rates and access figures; the run's outcomes; per-segment tables;
+- a **batch** (``runs.parquet``, manifest kind ``batch``): the same figures as medians with
+  bands across replicates, the loss distribution with EL/VaR/ES, outcomes with 95%
+  confidence intervals across replicates;
+- a **sweep** (manifest kind ``sweep``): outcomes against each axis, heatmaps for pairs of
+  axes, sensitivity indices, and a table per design point.
+
+Only the columns the figures and tables need are read, so a 100-replicate batch of 10,000
+borrowers builds in a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import itertools
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments import plots
+from model.config import ConfigError
+
+PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "reviews")
+
+# columns read per table (anything else in the files is never loaded)
+COLUMNS: dict[str, list[str]] = {
+    "monthly": sorted({"month", "lender", *(c for c, *_ in plots.PORTFOLIO_PANELS),
+                       *(c for c, _ in plots.FUNNEL_STAGES)}),
+    "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts", "frozen_accounts",
+                 "accounts_with_balance", "new_accounts", "new_defaults", "closures",
+                 "demand", "unmet_demand", "losses", "net_income"],
+    "reasons": ["month", "actor", "action", "reason", "count"],
+    "vintages": ["opened_month", "months_on_book", "accounts", "cumulative_defaults"],
+    "roll_rates": ["from_bucket", "to_bucket", "count"],
+    "reviews": ["month", "realised_default_rate", "risk_appetite", "direction",
+                "limit_multiplier_before", "limit_multiplier_after", "limits_cut",
+                "accounts_closed"],
+    "borrowers": ["limit_before_last_closure", "limit_after_last_reopen"],
+}
+
+# outcomes in the key-metrics table and the generated summary, in this order
+KEY_OUTCOMES = (
+    "loss_rate", "cumulative_losses", "annualised_default_rate", "mean_default_rate",
+    "average_outstanding", "final_total_limit", "mean_utilisation", "closure_rate",
+    "reopen_rate", "reopened_lower_share", "unmet_demand_share", "interest_income",
+    "net_income", "accounts_opened",
+)
+# outcomes drawn for sweeps (against axes, heatmaps, sensitivity)
+SWEEP_OUTCOMES = ("loss_rate", "annualised_default_rate", "unmet_demand_share", "net_income")
+
+
+# ---------------------------------------------------------------- loading
+
+
+@dataclass
+class Results:
+    """What a results directory holds, read lazily and only as far as needed.
+
+    Attributes:
+        path: The results directory.
+        kind: ``"run"``, ``"batch"`` or ``"sweep"``.
+        manifest: Parsed ``manifest.json`` (empty when absent).
+        runs: ``runs.parquet`` restricted to successful runs (batches and sweeps), else None.
+        failed: Number of failed runs in ``runs.parquet``.
+    """
+
+    path: Path
+    kind: str
+    manifest: dict
+    runs: pd.DataFrame | None = None
+    failed: int = 0
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def axes(self) -> list[str]:
+        """Sweep axes (dotted keys) that are columns of ``runs``."""
+        axes = self.manifest.get("axes") or []
+        if isinstance(axes, dict):
+            axes = list(axes)
+        names = [a if isinstance(a, str) else a.get("key", a.get("name")) for a in axes]
+        return [a for a in names if self.runs is not None and a in self.runs.columns]
+
+    def has(self, table: str) -> bool:
+        """Whether the per-run table exists in this directory."""
+        if self.kind == "run":
+            return (self.path / f"{table}.parquet").is_file()
+        return (self.path / table).is_dir()
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A per-run table (with ``run_id`` for batches/sweeps), only the report's columns."""
+        if name not in self._cache:
+            self._cache[name] = self._read(name) if self.has(name) else None
+        return self._cache[name]
+
+    def _read(self, name: str) -> pd.DataFrame:
+        import pyarrow.dataset as ds
+
+        wanted = COLUMNS[name]
+        if self.kind == "run":
+            dataset = ds.dataset(self.path / f"{name}.parquet", format="parquet")
+        else:
+            dataset = ds.dataset(self.path / name, format="parquet", partitioning="hive")
+            wanted = [*wanted, "run_id"]
+        cols = [c for c in wanted if c in dataset.schema.names]
+        df = dataset.to_table(columns=cols).to_pandas()
+        if "run_id" in df.columns and self.runs is not None:
+            ids = df["run_id"].astype(str)
+            df = df[ids.isin(set(self.runs["run_id"].astype(str)))].copy()
+            df["run_id"] = ids.loc[df.index].to_numpy()
+        return df
+
+
+def detect(path: str | Path) -> str:
+    """The kind of results directory: ``"run"``, ``"batch"`` or ``"sweep"``.
+
+    Raises:
+        ConfigError: When ``path`` is not a directory of limitlab results.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise ConfigError(f"RESULTS_DIR {str(p)!r} is not a directory; give the output "
+                          "directory of 'limitlab run', 'batch' or 'sweep'")
+    if (p / "runs.parquet").is_file():
+        kind = _manifest(p).get("kind")
+        if kind in ("batch", "sweep"):
+            return kind
+        return "sweep" if _manifest(p).get("axes") else "batch"
+    if (p / "monthly.parquet").is_file():
+        return "run"
+    raise ConfigError(f"RESULTS_DIR {str(p)!r} holds neither monthly.parquet (a run) nor "
+                      "runs.parquet (a batch or sweep); give the output directory of "
+                      "'limitlab run', 'batch' or 'sweep'")
+
+
+def _manifest(p: Path) -> dict:
+    f = p / "manifest.json"
+    if not f.is_file():
+        return {}
+    try:
+        return json.loads(f.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{f}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def load_results(path: str | Path) -> Results:
+    """Open a results directory (only ``manifest.json`` and ``runs.parquet`` are read now).
+
+    Raises:
+        ConfigError: Not a results directory, or a batch/sweep without a successful run.
+    """
+    p = Path(path)
+    kind = detect(p)
+    res = Results(path=p, kind=kind, manifest=_manifest(p))
+    if kind != "run":
+        runs = pd.read_parquet(p / "runs.parquet")
+        if "status" in runs.columns:
+            ok = runs["status"].astype(str) == "ok"
+            res.failed = int((~ok).sum())
+            runs = runs[ok].reset_index(drop=True)
+        if runs.empty:
+            raise ConfigError(f"{p / 'runs.parquet'}: no successful run to report on "
+                              f"({res.failed} failed); rerun with --retry-failed")
+        res.runs = runs
+    return res
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def mean_ci(values, level: float = 0.95, *, bounded: bool = False) -> tuple[float, float, float]:
+    """Mean and its t-interval across replicates (NaN bounds for fewer than 2 values).
+
+    Args:
+        values: One value per replicate (NaN ignored).
+        level: Confidence level.
+        bounded: The values are shares: when all lie in [0, 1], so does the interval.
+
+    Returns:
+        ``(mean, low, high)``.
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if x.size < 2:
+        return m, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    lo, hi = m - half, m + half
+    if bounded and x.min() >= 0 and x.max() <= 1:
+        # a share cannot leave [0, 1]: the t-interval is cut at the bounds
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    return m, lo, hi
+
+
+def outcome_table(runs: pd.DataFrame, outcomes=KEY_OUTCOMES) -> pd.DataFrame:
+    """Key outcomes across replicates: mean with 95% CI, median, 5–95% range, replicates.
+
+    Args:
+        runs: One row per run with outcome columns.
+        outcomes: Outcome columns to summarise (missing ones are skipped).
+
+    Returns:
+        One row per outcome (index: outcome name).
+    """
+    rows = {}
+    for o in outcomes:
+        if o not in runs.columns:
+            continue
+        x = runs[o].to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        m, lo, hi = mean_ci(x, bounded=plots.OUTCOME_INFO.get(o, ("", ""))[1] == "pct")
+        rows[o] = {
+            "mean": m, "ci_low": lo, "ci_high": hi,
+            "median": float(np.median(x)) if x.size else math.nan,
+            "p05": float(np.quantile(x, 0.05)) if x.size else math.nan,
+            "p95": float(np.quantile(x, 0.95)) if x.size else math.nan,
+            "n": int(x.size),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+SEGMENT_METRICS = (
+    ("open_accounts", "open accounts at end", "num"),
+    ("average_limit", "average limit at end (yuan)", "money"),
+    ("utilisation", "utilisation at end", "pct"),
+    ("annualised_default_rate", "annualised default rate", "pct"),
+    ("closure_share", "closures per account opened", "pct"),
+    ("unmet_demand_share", "unmet demand share", "pct"),
+    ("losses", "losses (yuan)", "money"),
+    ("net_income", "net income (yuan)", "money"),
+)
+
+
+def segment_metrics(segments: pd.DataFrame) -> pd.DataFrame:
+    """Per-segment (kind × habit) outcomes of each run.
+
+    Returns:
+        One row per (run_id,) kind, habit with the columns of :data:`SEGMENT_METRICS`.
+    """
+    has_run = "run_id" in segments.columns
+    keys = (["run_id"] if has_run else []) + ["kind", "habit"]
+    seg = segments.assign(kind=segments["kind"].astype(str), habit=segments["habit"].astype(str))
+    last = seg["month"] == (seg.groupby("run_id")["month"].transform("max") if has_run
+                            else seg["month"].max())
+    end = seg[last].groupby(keys)[["active_accounts", "frozen_accounts", "total_limit"]].sum()
+    later = seg[seg["month"] > 0].groupby(keys)[
+        ["new_defaults", "accounts_with_balance", "unmet_demand", "demand", "losses", "net_income"]
+    ].sum()
+    every = seg.groupby(keys)[["closures", "new_accounts"]].sum()
+    g = end.join(later, how="outer").join(every, how="outer").fillna(0)
+    open_accounts = g["active_accounts"] + g["frozen_accounts"]
+    out = pd.DataFrame({
+        "open_accounts": open_accounts,
+        "average_limit": g["total_limit"] / open_accounts.where(open_accounts > 0),
+        "annualised_default_rate": 12 * g["new_defaults"] / g["accounts_with_balance"].where(g["accounts_with_balance"] > 0),
+        "closure_share": g["closures"] / g["new_accounts"].where(g["new_accounts"] > 0),
+        "unmet_demand_share": g["unmet_demand"] / g["demand"].where(g["demand"] > 0),
+        "losses": g["losses"],
+        "net_income": g["net_income"],
+    })
+    if "outstanding" in seg.columns:
+        out_end = seg[last].groupby(keys)["outstanding"].sum()
+        out["utilisation"] = out_end / g["total_limit"].where(g["total_limit"] > 0)
+    return out.reset_index()
+
+
+def segment_table(segments: pd.DataFrame) -> pd.DataFrame:
+    """Per-segment table: for a batch the mean and 95% CI across replicates of each metric.
+
+    Returns:
+        Index (kind, habit); for each metric a column, plus ``<metric>_lo``/``_hi`` for batches.
+    """
+    per_run = segment_metrics(segments)
+    metrics = [m for m, *_ in SEGMENT_METRICS if m in per_run.columns]
+    if "run_id" not in per_run.columns or per_run["run_id"].nunique() < 2:
+        return per_run.set_index(["kind", "habit"])[metrics]
+    kinds = {m: k for m, _, k in SEGMENT_METRICS}
+    rows = {}
+    for key, grp in per_run.groupby(["kind", "habit"]):
+        row = {}
+        for m in metrics:
+            row[m], row[f"{m}_lo"], row[f"{m}_hi"] = mean_ci(grp[m], bounded=kinds[m] == "pct")
+        rows[key] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.names = ["kind", "habit"]
+    return out
+
+
+# ---------------------------------------------------------------- risk markers
+
+
+def risk_markers(res: Results, losses: np.ndarray) -> tuple[dict[str, float], str]:
+    """EL, VaR and ES at 99% and 99.9% of cumulative losses, and where they came from.
+
+    Uses ``risk.json`` (written by ``limitlab risk``) when it holds these measures in yuan,
+    otherwise computes them empirically from ``losses``.
+    """
+    computed = plots.loss_measures(losses)
+    f = res.path / "risk.json"
+    if not f.is_file():
+        return computed, "computed from the replicates' cumulative losses"
+    try:
+        found = _markers_from_risk_json(json.loads(f.read_text()))
+    except (json.JSONDecodeError, TypeError, ValueError):
+        found = {}
+    if not found:
+        return computed, "computed from the replicates' cumulative losses (risk.json not understood)"
+    return {**computed, **found}, "from risk.json (limitlab risk)" + (
+        "" if set(found) >= set(computed) else "; the rest computed from the replicates")
+
+
+def _markers_from_risk_json(data) -> dict[str, float]:
+    """Find EL / VaR / ES at 99% and 99.9% (yuan) in a risk.json of unknown nesting."""
+    leaves: list[tuple[str, float]] = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, [*path, str(k).lower()])
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            leaves.append(("/".join(path), float(node)))
+
+    walk(data, [])
+    skip = ("rate", "ci", "low", "high", "lo", "hi", "conf", "n_", "replicates", "std", "flag",
+            "unexpected")
+    out: dict[str, float] = {}
+    for p, v in leaves:
+        parts = p.replace("-", "_").split("/")
+        if any(s in part.split("_") or part == s for part in parts for s in skip):
+            continue
+        joined = "/".join(parts)
+        last = parts[-1]
+        if last not in ("value", "estimate", "point", "yuan") and not any(
+                t in last for t in ("expected_loss", "el", "var", "es", "expected_shortfall")):
+            continue
+        if "expected_loss" in joined or parts[-1] == "el" or "/el/" in f"/{joined}/":
+            out.setdefault("EL", v)
+            continue
+        for level, name in ((0.999, "99.9%"), (0.99, "99%")):
+            tags = (f"{level}", f"{level * 100:g}", f"{level * 100:g}".replace(".", "_"))
+            if not any(t in joined for t in tags) or ("99.9" in joined and level == 0.99) \
+                    or ("99_9" in joined and level == 0.99) or ("0.999" in joined and level == 0.99):
+                continue
+            if "shortfall" in joined or "es" in parts or any(x.startswith("es_") or x.endswith("_es") for x in parts):
+                out.setdefault(f"ES {name}", v)
+            elif "var" in joined:
+                out.setdefault(f"VaR {name}", v)
+    return out
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def fmt_value(v: float, kind: str) -> str:
+    """A number as shown in the report: ``pct`` as %, ``money`` in yuan, ``num`` plain."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    if kind == "pct":
+        return f"{v * 100:.2f}%"
+    if kind == "money":
+        return f"{v:,.0f}"
+    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.1f}"
+
+
+def fmt_ci(m: float, lo: float, hi: float, kind: str) -> str:
+    """``mean (lo – hi)``, or just the mean when the interval is undefined."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return fmt_value(m, kind)
+    return f"{fmt_value(m, kind)} ({fmt_value(lo, kind)} – {fmt_value(hi, kind)})"
+
+
+def _html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _outcome_kind(o: str) -> tuple[str, str]:
+    label, kind = plots.OUTCOME_INFO.get(o, (o.replace("_", " "), "num"))
+    return label + (" (yuan)" if kind == "money" else ""), kind
+
+
+# ---------------------------------------------------------------- report sections
+
+
+@dataclass
+class Section:
+    """One heading of the report: paragraphs/tables (HTML) and named figures."""
+
+    title: str
+    html: list[str] = field(default_factory=list)
+    figures: list[tuple[str, str, object]] = field(default_factory=list)  # (name, caption, Figure)
+
+
+def _run_outcomes(res: Results) -> dict[str, float]:
+    summary = res.manifest.get("summary") or {}
+    return {k: float(v) for k, v in summary.items() if isinstance(v, int | float)}
+
+
+def _size_words(res: Results) -> str:
+    cfg = res.manifest.get("config") or {}
+    borrowers = (cfg.get("population") or {}).get("borrowers")
+    months = cfg.get("months")
+    monthly = res.table("monthly")
+    if months is None and monthly is not None:
+        months = int(monthly["month"].max())
+    parts = []
+    if borrowers is not None:
+        parts.append(f"{int(borrowers):,} applicants")
+    if months is not None:
+        parts.append(f"{int(months)} months")
+    return " × ".join(parts)
+
+
+def summary_sentences(res: Results, seg: pd.DataFrame | None, markers: dict | None) -> list[str]:
+    """The generated summary: headline numbers computed from the data, as short sentences."""
+    out: list[str] = []
+    size = _size_words(res)
+    if res.kind == "run":
+        seed = (res.manifest.get("seed") or {}).get("entropy") if isinstance(res.manifest.get("seed"), dict) else res.manifest.get("seed")
+        out.append(f"One run of scenario {res.manifest.get('scenario', '?')}"
+                   + (f", {size}" if size else "") + (f", seed {seed}" if seed is not None else "") + ".")
+        vals = {o: (v, math.nan, math.nan) for o, v in _run_outcomes(res).items()}
+    else:
+        n = len(res.runs)
+        reps = "replicates" if res.kind == "batch" else "runs"
+        out.append(f"{n} {reps} of scenario {res.manifest.get('scenario', '?')}"
+                   + (f", {size} each" if size else "")
+                   + (f" ({res.failed} failed runs left out)" if res.failed else "")
+                   + "; ranges are 95% confidence intervals of the mean across replicates.")
+        t = outcome_table(res.runs)
+        vals = {o: (r["mean"], r["ci_low"], r["ci_high"]) for o, r in t.iterrows()}
+
+    def say(o):
+        m, lo, hi = vals[o]
+        return fmt_ci(m, lo, hi, plots.OUTCOME_INFO.get(o, ("", "num"))[1])
+
+    if res.kind == "sweep":
+        return out
+    if "loss_rate" in vals:
+        out.append(f"Losses were {say('loss_rate')} of average outstanding"
+                   + (f" ({say('cumulative_losses')} yuan in total)" if "cumulative_losses" in vals else "")
+                   + (f"; the annualised default rate was {say('annualised_default_rate')}"
+                      if "annualised_default_rate" in vals else "") + ".")
+    if "closure_rate" in vals:
+        s = f"{say('closure_rate')} of accounts were closed at least once"
+        if "reopen_rate" in vals:
+            s += f" and {say('reopen_rate')} reopened"
+        if "reopened_lower_share" in vals and math.isfinite(vals["reopened_lower_share"][0]):
+            s += f"; {say('reopened_lower_share')} of reopened accounts came back with a lower limit"
+        out.append(s + ".")
+    if "unmet_demand_share" in vals:
+        out.append(f"{say('unmet_demand_share')} of borrowing demand was refused as limit insufficient"
+                   + (f"; mean utilisation was {say('mean_utilisation')}" if "mean_utilisation" in vals else "")
+                   + ".")
+    if "net_income" in vals:
+        out.append(f"Net income over the run was {say('net_income')} yuan.")
+    if seg is not None and len(seg):
+        for metric, words in (("annualised_default_rate", "highest annualised default rate"),
+                              ("unmet_demand_share", "largest unmet demand share")):
+            col = seg[metric].dropna() if metric in seg else pd.Series(dtype=float)
+            if len(col):
+                kind, habit = col.idxmax()
+                plural = {"individual": "individuals", "small_business": "small businesses"}.get(kind, kind)
+                out.append(f"The {words}: {habit.replace('_', ' ')} {plural}, "
+                           f"{col.max() * 100:.2f}%.")
+    if markers:
+        el, var, es = markers.get("EL"), markers.get("VaR 99%"), markers.get("ES 99%")
+        if el is not None and var is not None and math.isfinite(var):
+            out.append(f"Across replicates the expected loss was {el:,.0f} yuan, the 99% VaR "
+                       f"{var:,.0f} yuan and the 99% expected shortfall {es:,.0f} yuan.")
+    return out
+
+
+def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
+    runs, axes = res.runs, res.axes
+    out = []
+    n_points = runs["point"].nunique() if "point" in runs else len(runs)
+    out.append(f"{n_points} design points over {len(axes)} axes ({', '.join(axes)}), "
+               f"{len(runs)} successful runs.")
+    for o in SWEEP_OUTCOMES:
+        if o not in runs.columns or not axes:
+            continue
+        by_point = runs.groupby(axes, dropna=False)[o].median()
+        if by_point.dropna().empty:
+            continue
+        kind = plots.OUTCOME_INFO.get(o, ("", "num"))[1]
+        lo_key, hi_key = by_point.idxmin(), by_point.idxmax()
+
+        def where(key):
+            key = key if isinstance(key, tuple) else (key,)
+            return ", ".join(f"{a.rsplit('.', 1)[-1]} = {v:g}" if isinstance(v, float | int) else f"{a} = {v}"
+                             for a, v in zip(axes, key))
+
+        out.append(f"Median {plots.OUTCOME_INFO.get(o, (o,))[0]} ranged from "
+                   f"{fmt_value(by_point.min(), kind)} ({where(lo_key)}) to "
+                   f"{fmt_value(by_point.max(), kind)} ({where(hi_key)}).")
+    if sens is not None and len(sens):
+        col = "ST" if "ST" in sens.columns else "mu_star" if "mu_star" in sens.columns else None
+        if col:
+            for o, grp in sens.groupby("outcome", sort=False):
+                top = grp.loc[grp[col].idxmax()]
+                out.append(f"Most influential parameter for {o}: {top['parameter']} "
+                           f"({col} = {top[col]:.3g}).")
+    return out
+
+
+def _outcome_rows(res: Results) -> str:
+    if res.kind == "run":
+        vals = _run_outcomes(res)
+        rows = [[_outcome_kind(o)[0], fmt_value(vals[o], _outcome_kind(o)[1])]
+                for o in KEY_OUTCOMES if o in vals]
+        return _html_table(["outcome", "value"], rows)
+    t = outcome_table(res.runs)
+    rows = []
+    for o, r in t.iterrows():
+        label, kind = _outcome_kind(o)
+        rows.append([label, fmt_value(r["mean"], kind),
+                     f"{fmt_value(r['ci_low'], kind)} – {fmt_value(r['ci_high'], kind)}",
+                     fmt_value(r["median"], kind),
+                     f"{fmt_value(r['p05'], kind)} – {fmt_value(r['p95'], kind)}", str(int(r["n"]))])
+    return _html_table(["outcome", "mean", "95% CI of mean", "median", "5–95% of runs",
+                        "replicates"], rows)
+
+
+def _segment_html(seg: pd.DataFrame) -> str:
+    metrics = [(m, label, kind) for m, label, kind in SEGMENT_METRICS if m in seg.columns]
+    rows = []
+    for (kind_, habit), r in seg.iterrows():
+        cells = [kind_.replace("_", " "), habit.replace("_", " ")]
+        for m, _, k in metrics:
+            if f"{m}_lo" in seg.columns:
+                cells.append(fmt_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"], k))
+            else:
+                cells.append(fmt_value(r[m], k))
+        rows.append(cells)
+    return _html_table(["kind", "habit", *(label for _, label, _ in metrics)], rows, "segments")
+
+
+def run_sections(res: Results) -> tuple[list[Section], list[str]]:
+    """Sections and summary sentences of a run or batch report."""
+    monthly, segments = res.table("monthly"), res.table("segments")
+    reasons, vintages, roll = res.table("reasons"), res.table("vintages"), res.table("roll_rates")
+    borrowers = res.table("borrowers")
+    seg = segment_table(segments) if segments is not None else None
+
+    markers, source = None, ""
+    if res.kind == "batch" and "cumulative_losses" in res.runs.columns and len(res.runs) > 1:
+        markers, source = risk_markers(res, res.runs["cumulative_losses"].to_numpy(dtype=float))
+
+    sections = []
+    s = Section("Key outcomes")
+    s.html.append(_outcome_rows(res))
+    sections.append(s)
+
+    s = Section("Portfolio")
+    if monthly is not None:
+        s.figures.append(("portfolio", "Portfolio over time. Money in yuan; rates in %."
+                          + (" Lines: median across replicates; bands: 5–95%." if res.kind == "batch" else ""),
+                          plots.plot_portfolio(monthly)))
+    if markers:
+        s.figures.append(("loss_distribution",
+                          f"Cumulative losses of each replicate. Markers {source}; with "
+                          f"{len(res.runs)} replicates the 99.9% figures rest on the extreme tail "
+                          "and are indicative only.",
+                          plots.plot_loss_distribution(res.runs["cumulative_losses"], markers=markers)))
+    sections.append(s)
+
+    if segments is not None:
+        s = Section("Limits and access by segment")
+        band = " Lines: median across replicates; bands: interquartile range." if res.kind == "batch" else ""
+        s.figures.append(("limits_by_habit", "Average limit per open account, by habit." + band,
+                          plots.plot_limits_by_segment(segments, by="habit")))
+        s.figures.append(("limits_by_kind", "Average limit per open account, by borrower type." + band,
+                          plots.plot_limits_by_segment(segments, by="kind")))
+        s.figures.append(("unmet_demand", "Share of demand refused because the limit was insufficient.",
+                          plots.plot_unmet_demand(segments)))
+        s.html.append("<h3>Per-segment outcomes</h3>")
+        if res.kind == "batch":
+            s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
+        s.html.append(_segment_html(seg))
+        sections.append(s)
+
+    s = Section("The closure story")
+    if monthly is not None:
+        s.figures.append(("closure_funnel", "Events over the run, from first flag to reopening.",
+                          plots.plot_closure_funnel(monthly)))
+    if borrowers is not None:
+        s.figures.append(("reopen_ratio", "Limit after the last reopening relative to the limit "
+                          "before the last closure, per reopened account.",
+                          plots.plot_reopen_ratio(borrowers)))
+    else:
+        s.html.append("<p>The distribution of limits after reopening needs the per-borrower "
+                      "table, which these runs did not keep.</p>")
+    sections.append(s)
+
+    if reasons is not None:
+        s = Section("Lender actions by reason")
+        s.figures.append(("reasons_restrictive", "Flags, freezes, limit cuts and closures by reason.",
+                          plots.plot_reasons(reasons, actions=plots.RESTRICTIVE_ACTIONS)))
+        s.figures.append(("reasons_restoring", "Limit rises, unfreezes, reopenings and granted appeals by reason.",
+                          plots.plot_reasons(reasons, actions=plots.RESTORING_ACTIONS)))
+        reviews = res.table("reviews")
+        if res.kind == "run" and reviews is not None and len(reviews):
+            s.html.append("<h3>System reviews</h3>")
+            s.html.append(_html_table(
+                list(reviews.columns),
+                [[fmt_value(v, "num") if isinstance(v, int | float | np.number) and not isinstance(v, bool) else v
+                  for v in row] for row in reviews.itertuples(index=False)]))
+        sections.append(s)
+
+    s = Section("Credit quality")
+    if vintages is not None:
+        s.figures.append(("vintages", "Cumulative default rate by months on book, per opening cohort.",
+                          plots.plot_vintages(vintages)))
+    if roll is not None:
+        s.figures.append(("roll_rates", "Monthly transitions between days-past-due buckets.",
+                          plots.plot_roll_rates(roll)))
+    sections.append(s)
+    return sections, summary_sentences(res, seg, markers)
+
+
+def _read_sensitivity(res: Results) -> pd.DataFrame | None:
+    d = res.path / "sensitivity"
+    files = sorted(d.glob("*.parquet")) if d.is_dir() else []
+    frames = [pd.read_parquet(f).assign(method=f.stem) for f in files]
+    frames = [f for f in frames if {"outcome", "parameter"} <= set(f.columns)]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
+    """Sections and summary sentences of a sweep report."""
+    runs, axes = res.runs, res.axes
+    outcomes = [o for o in SWEEP_OUTCOMES if o in runs.columns]
+    sens = _read_sensitivity(res)
+    sections = []
+
+    s = Section("Outcomes across the design")
+    if axes and outcomes:
+        fig, grid = plots.new_figure((4.2 * len(outcomes), 3.3 * len(axes)), len(axes), len(outcomes))
+        grid = np.asarray(grid).reshape(len(axes), len(outcomes))
+        for (i, a), (j, o) in itertools.product(enumerate(axes), enumerate(outcomes)):
+            plots.plot_outcome_vs_axis(runs, a, o, grid[i, j])
+        fig.suptitle("Outcomes against each axis (median across runs, 5–95% band; other axes pooled)")
+        s.figures.append(("outcomes_vs_axes", "Each outcome against each sweep axis.", fig))
+    for k, (x_axis, y_axis) in enumerate(itertools.islice(itertools.combinations(axes, 2), 3)):
+        fig, row = plots.new_figure((5.2 * min(len(outcomes), 2), 4.2), 1, min(len(outcomes), 2))
+        for o, a in zip(outcomes[:2], np.ravel(row)):
+            plots.plot_outcome_heatmap(runs, x_axis, y_axis, o, a)
+        s.figures.append((f"heatmap_{k + 1}", f"Median outcomes over {x_axis} × {y_axis}.", fig))
+    sections.append(s)
+
+    if sens is not None:
+        s = Section("Sensitivity analysis")
+        for method, grp in sens.groupby("method", sort=False):
+            for o in list(dict.fromkeys(grp["outcome"].astype(str)))[:6]:
+                s.figures.append((f"sensitivity_{method}_{o}", f"{method}: indices for {o} with 95% confidence intervals.",
+                                  plots.plot_sensitivity(grp, outcome=o)))
+        sections.append(s)
+
+    s = Section("Design points")
+    point_cols = [c for c in ("point", *axes) if c in runs.columns]
+    rows = []
+    for key, grp in runs.groupby(point_cols, sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key] + [str(len(grp))]
+        for o in outcomes:
+            m, lo, hi = mean_ci(grp[o], bounded=plots.OUTCOME_INFO.get(o, ("", ""))[1] == "pct")
+            cells.append(fmt_ci(m, lo, hi, plots.OUTCOME_INFO.get(o, ("", "num"))[1]))
+        rows.append(cells)
+    s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
+    s.html.append(_html_table([*point_cols, "runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
+    sections.append(s)
+    return sections, summary_sentences(res, None, None) + _sweep_sentences(res, sens)
+
+
+# ---------------------------------------------------------------- HTML
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1200px;padding:1.5rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+.meta{color:#666;font-size:.9rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+table.segments td:nth-child(2){text-align:left}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:.88rem}
+ul.summary li{margin:.2rem 0}
+"""
+
+
+def render_html(title: str, meta: str, summary: list[str], sections: list[Section],
+                images: dict[str, bytes]) -> str:
+    """The report page: summary, then each section's HTML and figures (inline PNG)."""
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>",
+        # an inline icon, so the browser does not ask the (absent) server for favicon.ico
+        '<link rel="icon" href="data:,">', "</head><body>",
+        f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
+        "<h2>Summary</h2>", '<ul class="summary">',
+        *(f"<li>{html.escape(s)}</li>" for s in summary), "</ul>",
+    ]
+    for sec in sections:
+        if not sec.html and not sec.figures:
+            continue
+        parts.append(f"<h2>{html.escape(sec.title)}</h2>")
+        parts.extend(sec.html)
+        for name, caption, _ in sec.figures:
+            b64 = base64.b64encode(images[name]).decode("ascii")
+            parts.append(f'<figure><img src="data:image/png;base64,{b64}" '
+                         f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}'
+                         "</figcaption></figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi: int = 100) -> Path:
+    """Write ``report.html`` and ``figures/*.png`` for a run, batch or sweep directory.
+
+    Args:
+        results_dir: Output directory of ``limitlab run``, ``batch`` or ``sweep``.
+        out: HTML file to write (default ``RESULTS_DIR/report.html``); the figures go to
+            ``figures/`` beside it.
+        dpi: Resolution of the PNG figures.
+
+    Returns:
+        The path of the HTML file.
+
+    Raises:
+        ConfigError: ``results_dir`` is not a results directory, or has no successful run.
+    """
+    res = load_results(results_dir)
+    out_path = Path(out) if out is not None else res.path / "report.html"
+    if out_path.is_dir():
+        raise ConfigError(f"--out {str(out_path)!r} is a directory; give a file name such as report.html")
+    sections, summary = sweep_sections(res) if res.kind == "sweep" else run_sections(res)
+
+    fig_dir = out_path.parent / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    images: dict[str, bytes] = {}
+    for sec in sections:
+        for name, _, fig in sec.figures:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=dpi)
+            images[name] = buf.getvalue()
+            (fig_dir / f"{name}.png").write_bytes(images[name])
+
+    scenario = res.manifest.get("scenario") or res.manifest.get("config", {}).get("name") or res.path.name
+    title = f"limitlab {res.kind} report: {scenario}"
+    commit = res.manifest.get("git_commit")
+    meta = (f"{res.path.resolve()} · built {time.strftime('%Y-%m-%d %H:%M')}"
+            + (f" · model commit {commit}" if commit else "")
+            + (f" · config hash {res.manifest['config_hash']}" if res.manifest.get("config_hash") else ""))
+    page = render_html(title, meta, summary, sections, images)
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out_path)
+    return out_path
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``limitlab report``."""
+    p = sub.add_parser(
+        "report", help="write a self-contained HTML report of a run, batch or sweep",
+        description="Turn a run, batch or sweep directory into report.html (figures embedded) "
+                    "and figures/*.png beside it.")
+    p.add_argument("results_dir", metavar="RESULTS_DIR", help="output directory of run, batch or sweep")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="HTML file to write (default RESULTS_DIR/report.html)")
+    p.add_argument("--dpi", type=int, default=100, help="resolution of the figures (default 100)")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``limitlab report``: build the report and print where it is."""
+    start = time.perf_counter()
+    path = build_report(args.results_dir, args.out, dpi=args.dpi)
+    print(f"report: {path} ({time.perf_counter() - start:.1f} s)")
+    return 0
