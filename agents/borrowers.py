@@ -143,12 +143,16 @@ def monthly_income(
     return np.rint(t.base_income_cents * level.astype(np.float64)).astype(np.int64)
 
 
-def monthly_spend(table: BorrowerTable, eps: np.ndarray) -> np.ndarray:
-    """Spending (individuals) or working-capital outlay (small businesses), in cents."""
+def monthly_spend(table: BorrowerTable, u: np.ndarray) -> np.ndarray:
+    """Spending (individuals) or working-capital outlay (small businesses), in cents.
+
+    The monthly shock is uniform with mean 1 and standard deviation ``spend_sigma``
+    (``u`` uniform on [0, 1)): cheaper to draw than a lognormal, and its shape matters
+    little next to the income shock, which carries the correlation structure.
+    """
     t = table
-    s = t.spend_sigma
-    level = t.spend_ratio * np.exp(s * eps - np.float32(0.5) * s * s)
-    return np.round(t.base_income_cents * level.astype(np.float64)).astype(np.int64)
+    level = t.spend_ratio * (np.float32(1.0) + t.spend_sigma * np.float32(np.sqrt(3.0)) * (np.float32(2.0) * u - np.float32(1.0)))
+    return np.rint(t.base_income_cents * level.astype(np.float64)).astype(np.int64)
 
 
 def earn_and_spend(

@@ -30,6 +30,9 @@ REFERENCE_PD = 0.03
 POINTS_TO_DOUBLE_ODDS = 50.0
 
 
+_LOG1P = np.log1p(np.arange(1201, dtype=np.float32))  # log(1 + tenure months), looked up
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """A fixed logistic scorecard: 12-month PD from observable features.
@@ -58,7 +61,7 @@ class Scorecard:
         """Observable features (float32) for all rows, or for ``rows`` only."""
         sel = slice(None) if rows is None else rows
         limit = np.maximum(t.limit_cents[sel], 1)
-        tenure = np.maximum(month - t.relationship_start[sel], 0).astype(np.float32)
+        tenure = np.clip(month - t.relationship_start[sel], 0, _LOG1P.size - 1)
         return {
             "missed_recent": t.missed_recent[sel],
             "dpd_months": t.dpd_months[sel].astype(np.float32),
@@ -70,7 +73,7 @@ class Scorecard:
                 t.ext_debt_cents[sel] / np.maximum(t.est_income_cents[sel], 1)
             ).astype(np.float32),
             "prior_missed": t.prior_missed[sel].astype(np.float32) * (tenure < 12),
-            "log_tenure": np.log1p(tenure),
+            "log_tenure": _LOG1P[tenure],
             "on_time_streak": np.minimum(t.on_time_streak[sel], 12).astype(np.float32),
             "strikes": t.strikes[sel],
             "past_closures": np.minimum(t.times_closed[sel], 3).astype(np.float32),

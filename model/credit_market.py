@@ -79,7 +79,7 @@ class BorrowerDraws:
     """This month's random numbers for every borrower row (drawn whatever happens)."""
 
     eps_income: np.ndarray
-    eps_spend: np.ndarray
+    u_spend: np.ndarray
     u_purchase: np.ndarray
     u_late: np.ndarray
     u_early: np.ndarray
@@ -90,8 +90,8 @@ class BorrowerDraws:
     @classmethod
     def draw(cls, rng: np.random.Generator, table: BorrowerTable) -> BorrowerDraws:
         n = table.n
-        eps = rng.standard_normal((2, n), dtype=np.float32)
-        u = rng.random((6, n), dtype=np.float32)
+        eps = rng.standard_normal(n, dtype=np.float32)
+        u = rng.random((7, n), dtype=np.float32)
         # quick cycles ~ Poisson(rate) by inverting a uniform, only where the rate is > 0:
         # the stream advances by the same amount whatever the habits (aligned streams)
         cycles = np.zeros(n, dtype=np.int64)
@@ -99,7 +99,7 @@ class BorrowerDraws:
         rows = np.flatnonzero(lam > 0)
         if rows.size:
             cycles[rows] = poisson_inverse(u[5, rows].astype(np.float64), lam[rows].astype(np.float64))
-        return cls(eps[0], eps[1], u[0], u[1], u[2], u[3], u[4], cycles)
+        return cls(eps, u[6], u[0], u[1], u[2], u[3], u[4], cycles)
 
 
 def _normalise_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +242,7 @@ class CreditMarketModel(mesa.Model):
         income = monthly_income(
             t, e.z, e.sector_factors, e.season, ec.rho, ec.idio_persistence, d.eps_income
         )
-        spend = monthly_spend(t, d.eps_spend)
+        spend = monthly_spend(t, d.u_spend)
         earn_and_spend(t, income, spend, d.u_ext)
 
     def borrowers_draw(self, due: np.ndarray) -> None:
