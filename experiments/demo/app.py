@@ -1,0 +1,51 @@
+"""The classroom page: Mesa's SolaraViz over a credit market, one model per browser.
+
+Run it with ``limitlab demo`` (or ``solara run experiments/demo/app.py``). Each browser
+session gets its own :class:`~experiments.demo.session.DemoModel`, created inside the page
+component (a model created at import would be shared by the whole class). Choosing a
+lesson builds that lesson's model and re-mounts Mesa's SolaraViz so its sliders start at
+the lesson's values; Mesa's Reset then rebuilds the lesson with the sliders' values.
+"""
+
+from __future__ import annotations
+
+import solara
+from mesa.visualization import SolaraViz
+
+from experiments.demo.components import VIEWS, LessonPicker
+from experiments.demo.controls import default_values, model_params
+from experiments.demo.lessons import DEFAULT_LESSON
+from experiments.demo.session import DemoModel
+
+TITLE = "limitlab: a credit line in class"
+PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing: a 5-year run in ~10 s
+
+
+def new_model(lesson: str) -> DemoModel:
+    """A fresh model for ``lesson`` with its scenario's values (what Reset would build)."""
+    return DemoModel(**default_values(lesson))
+
+
+@solara.component
+def Page():
+    """One browser's page: the lesson picker, Mesa's controls and the views."""
+    lesson, set_lesson = solara.use_state(DEFAULT_LESSON)
+    generation, set_generation = solara.use_state(0)
+    first = solara.use_memo(lambda: new_model(DEFAULT_LESSON), [])
+    model = solara.use_reactive(first)
+    params = solara.use_memo(lambda: model_params(lesson), [lesson])
+
+    def choose(key: str) -> None:
+        model.value = new_model(key)
+        set_lesson(key)
+        set_generation(generation + 1)  # re-mount SolaraViz: sliders restart at the lesson
+
+    with solara.Sidebar():
+        LessonPicker(lesson, choose)
+    SolaraViz(
+        model,
+        components=list(VIEWS),
+        model_params=params,
+        name=TITLE,
+        play_interval=PLAY_INTERVAL_MS,
+    ).key(f"viz-{lesson}-{generation}")
