@@ -330,7 +330,7 @@ def plot_limits_by_segment(segments: pd.DataFrame, by: str = "habit", ax: Axes |
         if s.empty or s["average_limit"].isna().all():
             continue
         stats = across_runs(s, "month", "average_limit", IQR)
-        _band_line(ax, stats.index.to_numpy(), stats, color=colours[label], label=label)
+        _band_line(ax, stats.index.to_numpy(), stats, color=colours[label], label=label.replace("_", " "))
     ax.set_xlabel("month")
     ax.set_ylabel("average limit per open account (yuan)")
     _thousands(ax)
@@ -544,7 +544,8 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *,
     ax.set_xlabel(f"cumulative losses over the run ({unit})")
     ax.set_ylabel("replicates (count)")
     ax.set_title("Loss distribution across replicates")
-    ax.legend(fontsize="small")
+    # beside the axes: the markers crowd the right tail, where a legend inside would cover them
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 
@@ -778,6 +779,7 @@ def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes |
         ax.set_xticks(x, [str(v) for v in stats.index])
     ax.set_xlabel(axis)
     ax.set_ylabel(_outcome_label(outcome))
+    _thousands(ax)
     ax.set_title(f"{outcome.replace('_', ' ')} vs {axis.rsplit('.', 1)[-1]}", fontsize="medium")
     ax.grid(alpha=0.3)
     return fig

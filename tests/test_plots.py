@@ -146,7 +146,7 @@ def test_limits_by_segment_draw_median_average_limit(by):
     ax = fig.axes[0]
     g = seg.groupby(["month", by, "run_id"])[["total_limit", "active_accounts", "frozen_accounts"]].sum()
     avg = (g["total_limit"] / (g["active_accounts"] + g["frozen_accounts"])).unstack("run_id")
-    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    lines = {ln.get_label().replace(" ", "_"): ln for ln in ax.get_lines()}
     expected = sorted(seg[by].unique())
     assert sorted(lines) == expected
     for label in expected:
@@ -366,7 +366,7 @@ def test_figures_of_a_real_run_draw_its_tables(real_run):
     ax = plots.plot_limits_by_segment(t["segments"], by="kind").axes[0]
     avg = plots.average_limit_by_segment(t["segments"], by="kind")
     for line in ax.get_lines():
-        s = avg[avg["kind"] == line.get_label()]
+        s = avg[avg["kind"] == line.get_label().replace(" ", "_")]
         np.testing.assert_allclose(line.get_ydata(), s["average_limit"].to_numpy())
 
     bars = plots.plot_closure_funnel(monthly).axes[0].patches
