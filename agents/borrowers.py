@@ -63,13 +63,14 @@ def init_rows(
 
     hp = [getattr(cfg.habits, h) for h in HABITS]
     for field in ("draw_prob", "draw_size", "target_util", "quick_cycles", "early_repay_prob",
-                  "late_prob", "ext_borrow_prob", "appeal_prob"):
+                  "late_prob", "ext_borrow_prob", "appeal_prob", "normalise_prob", "relapse_prob"):
         src = {"target_util": "target_utilisation", "ext_borrow_prob": "external_borrow_prob"}.get(
             field, field
         )
         table_col = getattr(t, field)
         table_col[rows] = np.array([getattr(p, src) for p in hp], dtype=np.float32)[habit]
     t.tenor[rows] = np.array([p.tenor_months for p in hp], dtype=np.int8)[habit]
+    t.normalise_delay[rows] = np.array([p.normalise_delay_months for p in hp], dtype=np.int8)[habit]
     t.draw_amount_cents[rows] = np.round(t.draw_size[rows] * t.base_income_cents[rows]).astype(np.int64)
     cap_months = np.where(sb, pop.small_business.savings_cap_months, pop.individual.savings_cap_months)
     t.savings_cap_cents[rows] = np.round(cap_months * t.base_income_cents[rows]).astype(np.int64)

@@ -59,6 +59,8 @@ class Action(IntEnum):
     FLAG = 11
     APPEAL_FILED = 12  # a borrower action (actor = borrower)
     LEAVE = 13  # a borrower action (actor = borrower)
+    NORMALISE = 14  # a borrower action: changes the behaviour the lender named
+    RELAPSE = 15  # a borrower action: back to its old habit
 
 
 class Reason(IntEnum):
@@ -130,6 +132,19 @@ ACTION_WORDS: dict[Action, str] = {
     Action.FLAG: "flagged",
     Action.APPEAL_FILED: "appealed",
     Action.LEAVE: "left",
+    Action.NORMALISE: "normalised",
+    Action.RELAPSE: "relapsed",
+}
+
+# What a borrower who follows the advice changes, by the reason the lender gave.
+NORMALISE_WORDS: dict[Reason, str] = {
+    Reason.QUICK_CYCLES: "stopped quick borrow-and-repay cycles",
+    Reason.HIGH_FREQUENCY: "stopped quick borrow-and-repay cycles",
+    Reason.EARLY_REPAYMENT: "keeps to the repayment schedule",
+    Reason.SCORE_DROP: "keeps utilisation lower",
+    Reason.LARGE_DRAW: "keeps utilisation lower",
+    Reason.LATE_PAYMENT: "pays every bill on time",
+    Reason.MULTI_LENDING: "pays down debts at other lenders",
 }
 
 # Days-past-due buckets for roll-rate matrices: 0 current, 1 = 1-29... we count months.
@@ -139,6 +154,11 @@ DPD_BUCKETS: tuple[str, ...] = ("current", "dpd_30", "dpd_60", "dpd_90_plus", "c
 def detail_text(action: int, reason: int, value: float) -> str:
     """Plain words for one event, e.g. ``frozen: 5 borrow-and-repay cycles in one month``."""
     words = ACTION_WORDS[Action(action)]
+    if action == Action.NORMALISE:
+        what = NORMALISE_WORDS.get(Reason(reason), "changed behaviour")
+        return f"{words}: {what} after a restriction for {Reason(reason).name.lower()} (was {value:.2f})"
+    if action == Action.RELAPSE:
+        return f"{words}: back to its old habit (was following the advice since month {value:.0f})"
     tmpl = REASON_TEMPLATES[Reason(reason)]
     if not tmpl:
         return words

@@ -7,8 +7,13 @@ shocks. Every change it makes is an event with a :class:`~agents.codes.Reason`.
 
 Each month (``Lender.step``)::
 
-    decide_applications -> charge_off -> remember -> score -> monitor -> manage_risk
-    -> grow_limits -> end_restrictions -> hear_appeals -> review (every K months)
+    decide_applications -> charge_off -> remember -> learn (if the lender learns) -> score
+    -> monitor -> manage_risk -> grow_limits -> end_restrictions -> hear_appeals
+    -> review (every K months)
+
+With ``restrictive_actions`` off (a *twin* run) the lender never freezes, closes or cuts a
+line: no monitoring actions, no risk cuts or closures, and system reviews re-tune the policy
+without cutting or closing anyone.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from scipy.special import expit, ndtr
 from agents import credit_line
 from agents.codes import Action, Actor, Kind, Reason, Status
 from agents.events import EventLog
+from agents.learning import LearningScorecard
 from agents.table import BorrowerTable
 
 CENTS = 100
@@ -116,6 +122,12 @@ class Lender(mesa.Agent):
         self.cfg = config  # LenderConfig
         self.stream = rng  # the lender's own child stream
         self.scorecard = Scorecard()
+        if config.learning.refit_months > 0:
+            self.scorecard = LearningScorecard(Scorecard(), config.learning)
+        # appeal evidence noise has its own stream, drawn for every row every month, so the
+        # lender's stream (income estimates of applicants) does not depend on how many
+        # borrowers appeal: a twin run without restrictions sees the same applicants
+        self.appeal_stream = rng.spawn(1)[0]
         self.policy = Policy()
         self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
         self.z_history: list[float] = []
@@ -166,9 +178,11 @@ class Lender(mesa.Agent):
         t.peak_limit_cents[rows] = np.maximum(t.peak_limit_cents[rows], new)
         self.events.add(self.model.month, rows, action, reason, old, new, value)
 
-    def _restrict(self, rows: np.ndarray) -> None:
-        """Open a restriction episode (a borrower may appeal it)."""
+    def _restrict(self, rows: np.ndarray, reason: Reason | np.ndarray) -> None:
+        """Open a restriction episode (a borrower may appeal it); ``reason`` is what the
+        lender tells the borrower."""
         t = self.table
+        t.restricted_reason[rows] = reason
         fresh = t.restricted_month[rows] < 0
         t.limit_before_restriction_cents[rows[fresh]] = t.limit_cents[rows[fresh]]
         t.restricted_month[rows] = self.model.month
@@ -187,6 +201,8 @@ class Lender(mesa.Agent):
         """One month of risk management (see the module docstring for the order)."""
         self.charge_off()
         self.remember()
+        if isinstance(self.scorecard, LearningScorecard):
+            self.scorecard.learn(self.table, self.model.month)
         self.score()
         if self.cfg.restrictive_actions:
             if self.cfg.monitoring.enabled:
@@ -310,7 +326,7 @@ class Lender(mesa.Agent):
         self._close(rows[close], reason[close], value[close])
         fr = rows[freeze]
         if fr.size:
-            self._restrict(fr)
+            self._restrict(fr, reason[freeze])
             t.status[fr] = Status.FROZEN
             t.freeze_until[fr] = m + mc.freeze_months
             t.times_frozen[fr] += 1
@@ -318,7 +334,7 @@ class Lender(mesa.Agent):
         # early repayment costs the lender interest: the answer is a smaller line
         cut = rows[soft & (reason == Reason.EARLY_REPAYMENT)]
         if cut.size:
-            self._restrict(cut)
+            self._restrict(cut, Reason.EARLY_REPAYMENT)
             new = np.maximum(np.round(t.limit_cents[cut] * (1 - self.cfg.limit_cut)).astype(np.int64),
                              self.initial_limit(cut) // 2)
             self._set_limit(cut, new, Action.LIMIT_DOWN, Reason.EARLY_REPAYMENT, t.early_recent[cut])
@@ -328,7 +344,7 @@ class Lender(mesa.Agent):
         if rows.size == 0:
             return
         m = self.model.month
-        self._restrict(rows)
+        self._restrict(rows, reason)
         old = t.limit_cents[rows].copy()
         t.limit_before_last_closure_cents[rows] = old
         t.limit_after_last_reopen_cents[rows] = -1  # pairs with this closure once it reopens
@@ -359,8 +375,9 @@ class Lender(mesa.Agent):
             new = np.maximum(np.round(t.limit_cents[cut] * (1 - cfg.limit_cut)).astype(np.int64), floor)
             sel = new < t.limit_cents[cut]
             cut, new = cut[sel], new[sel]
-            self._restrict(cut)
-            self._set_limit(cut, new, Action.LIMIT_DOWN, self._driver_reason(cut),
+            why = self._driver_reason(cut)
+            self._restrict(cut, why)
+            self._set_limit(cut, new, Action.LIMIT_DOWN, why,
                             t.pd_estimate[cut].astype(np.float64))
 
     def grow_limits(self) -> None:
@@ -417,29 +434,45 @@ class Lender(mesa.Agent):
 
     # g. appeals ---------------------------------------------------------------
     def hear_appeals(self) -> None:
-        """Borrowers restricted this month may appeal; evidence is a noisy view of their real
-        situation (cash buffer and income state), never their habit."""
+        """Borrowers restricted this month may appeal; the lender decides after
+        ``appeals.decision_months`` from evidence — a noisy view of the borrower's real
+        situation (cash buffer and income state), never its habit."""
         t = self.table
         m = self.model.month
         ac = self.cfg.appeals
         u = self.model.draws.u_appeal
+        noise_all = self.appeal_stream.standard_normal(t.n)
+        prob = t.appeal_prob
+        adapt = self.model.config.adaptation
+        if adapt.enabled:
+            # an unexplained cut ("system review") is the one borrowers most often contest
+            prob = np.where(t.restricted_reason == Reason.SYSTEM_REVIEW,
+                            np.minimum(prob * adapt.system_review_appeal_multiplier, 1.0), prob)
         cand = (
             (t.restricted_month == m) & ~t.appealed_episode & (t.status <= Status.CLOSED)
-            & (u < t.appeal_prob)
+            & (u < prob)
         )
         rows = np.flatnonzero(cand)
+        if rows.size:
+            t.appealed_episode[rows] = True
+            t.appeals_filed[rows] += 1
+            t.appeal_decision_month[rows] = m + ac.decision_months
+            self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
+                            t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
+        due = t.appeal_decision_month == m
+        rows = np.flatnonzero(due)
         if rows.size == 0:
             return
-        t.appealed_episode[rows] = True
-        t.appeals_filed[rows] += 1
-        self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
-                        t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
+        t.appeal_decision_month[rows] = -1
+        rows = rows[t.status[rows] <= Status.CLOSED]  # defaulted or gone meanwhile: moot
+        if rows.size == 0:
+            return
         buffer_months = t.savings_cents[rows] / np.maximum(t.base_income_cents[rows], 1)
         # centred on a two-month buffer: a thin buffer or a bad income spell shows
         soundness = 0.5 * (np.clip(buffer_months, -3, 3) - 2.0) + t.idio[rows]
-        # the noise on what the lender sees comes from the lender's own stream, one draw per
-        # appeal (the borrowers' streams are untouched by how many appeal)
-        noise = self.stream.standard_normal(rows.size)
+        # the noise on what the lender sees: one draw per row from the appeal stream (see
+        # __init__), so no stream depends on how many appeal
+        noise = noise_all[rows]
         evidence = soundness + ac.evidence_noise * noise
         spread = np.sqrt(1.5 + ac.evidence_noise**2)
         grant = ndtr(evidence / spread) > 1.0 - ac.acceptance
@@ -490,7 +523,7 @@ class Lender(mesa.Agent):
             pol.limit_multiplier = max(0.2, pol.limit_multiplier * factor)
             pol.pd_scale = max(0.3, pol.pd_scale * (1.0 - 0.5 * step))
             direction = "tighten" if step > 0 else "hold"
-            if step > 0:
+            if step > 0 and self.cfg.restrictive_actions:
                 open_ = (t.status == Status.ACTIVE) | (t.status == Status.FROZEN)
                 cand = np.flatnonzero(open_)
                 # a review takes away unused room, never more than that: the floor is the
@@ -499,7 +532,7 @@ class Lender(mesa.Agent):
                 new = np.maximum(np.round(t.limit_cents[cand] * factor).astype(np.int64), floor)
                 sel = new < t.limit_cents[cand]
                 cut_rows = cand[sel]
-                self._restrict(cut_rows)
+                self._restrict(cut_rows, Reason.SYSTEM_REVIEW)
                 self._set_limit(cut_rows, new[sel], Action.LIMIT_DOWN, Reason.SYSTEM_REVIEW,
                                 pol.limit_multiplier)
                 if rc.close_marginal:

@@ -43,6 +43,9 @@ COLUMNS: dict[str, np.dtype] = {
     "late_prob": np.float32,
     "ext_borrow_prob": np.float32,
     "appeal_prob": np.float32,
+    "normalise_prob": np.float32,
+    "normalise_delay": np.int8,
+    "relapse_prob": np.float32,
     # the account (written by the lender only)
     "status": np.int8,
     "opened_month": np.int32,
@@ -88,7 +91,16 @@ COLUMNS: dict[str, np.dtype] = {
     "appeals_filed": np.int32,
     "appeals_granted": np.int32,
     "restricted_month": np.int32,  # month of the latest restriction (-1 = none open)
+    "restricted_reason": np.int8,  # the reason the lender gave for it
     "appealed_episode": np.bool_,
+    "appeal_decision_month": np.int32,  # a pending appeal is decided then (-1 = none)
+    # adaptation (borrowers who respond)
+    "normalise_month": np.int32,  # scheduled change of behaviour (-1 = none)
+    "normalise_reason": np.int8,  # the lender's stated reason it responds to
+    "normalised": np.bool_,  # currently following the advice
+    "normalised_since": np.int32,
+    "paying_down": np.bool_,  # paying down debts at other lenders
+    "times_normalised": np.int32,
 }
 
 NEG_ONE_DEFAULT = (
@@ -96,6 +108,9 @@ NEG_ONE_DEFAULT = (
     "default_month",
     "opened_month",
     "restricted_month",
+    "appeal_decision_month",
+    "normalise_month",
+    "normalised_since",
     "last_limit_change",
     "limit_before_last_closure_cents",
     "limit_after_last_reopen_cents",

@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = [
     "experiments.cmd_run",
     "experiments.cmd_demo",
     "experiments.report",
+    "experiments.advice",
 ]
 
 

@@ -187,29 +187,44 @@ class HabitParams(_Strict):
     )
     spend_multiplier: float = Field(1.0, ge=0.1, le=3, description="spending relative to its kind")
     appeal_prob: float = Field(0.2, ge=0, le=1, description="chance of appealing a restriction")
+    normalise_prob: float = Field(
+        0.0, ge=0, le=1,
+        description="with adaptation on: chance of changing the behaviour a restriction names",
+    )
+    normalise_delay_months: int = Field(
+        1, ge=0, le=24, description="months between the restriction and the change of behaviour"
+    )
+    relapse_prob: float = Field(
+        0.0, ge=0, le=1, description="monthly chance a borrower who changed goes back to its habit"
+    )
 
 
 def _habit_defaults() -> dict[str, HabitParams]:
     # Numbers chosen so the baseline lands in the ranges documented in the README.
     return {
-        "prudent": HabitParams(draw_prob=0.25, draw_size=0.5, tenor_months=6, appeal_prob=0.3),
+        "prudent": HabitParams(
+            draw_prob=0.25, draw_size=0.5, tenor_months=6, appeal_prob=0.3, normalise_prob=0.8,
+        ),
         "revolver": HabitParams(
             draw_prob=0.5, draw_size=0.8, target_utilisation=0.85, tenor_months=12,
-            spend_multiplier=1.04, appeal_prob=0.2,
+            spend_multiplier=1.04, appeal_prob=0.2, normalise_prob=0.3, relapse_prob=0.05,
         ),
         "tester": HabitParams(
             draw_prob=0.2, draw_size=0.3, quick_cycles=5.0, tenor_months=3, appeal_prob=0.5,
+            normalise_prob=0.6, relapse_prob=0.03,
         ),
         "early_repayer": HabitParams(
             draw_prob=0.35, draw_size=0.6, early_repay_prob=0.5, tenor_months=12,
-            appeal_prob=0.3,
+            appeal_prob=0.3, normalise_prob=0.5, relapse_prob=0.03,
         ),
         "multi_lender": HabitParams(
             draw_prob=0.5, draw_size=0.7, target_utilisation=0.5, tenor_months=12,
             external_borrow_prob=0.35, spend_multiplier=1.05, appeal_prob=0.2,
+            normalise_prob=0.4, relapse_prob=0.05,
         ),
         "late_payer": HabitParams(
             draw_prob=0.35, draw_size=0.5, late_prob=0.12, tenor_months=6, appeal_prob=0.1,
+            normalise_prob=0.3, relapse_prob=0.05,
         ),
     }
 
@@ -270,6 +285,61 @@ class AppealsConfig(_Strict):
     evidence_noise: float = Field(
         1.0, ge=0.0, le=10.0, description="sd of the noise on the evidence the lender sees"
     )
+    decision_months: int = Field(
+        0, ge=0, le=12, description="months an appeal takes to decide (0 = the same month)"
+    )
+
+
+SCORE_FEATURES: tuple[str, ...] = (
+    "missed_recent", "dpd_months", "utilisation", "cycles_recent", "draws_recent",
+    "early_recent", "external_debt_months", "prior_missed", "log_tenure", "on_time_streak",
+    "strikes", "past_closures",
+)  # the observable features of agents.lender.Scorecard, in its order
+
+
+class LearningConfig(_Strict):
+    """The learning lender: a scorecard re-fitted on the lender's own portfolio data."""
+
+    refit_months: int = Field(
+        0, ge=0, le=120,
+        description="months between re-fits of the score model (0 = the fixed scorecard only)",
+    )
+    training_window_months: int = Field(
+        24, ge=1, le=120,
+        description="months of feature snapshots a fit uses (each needs 12 months of outcome)",
+    )
+    first_refit_month: int = Field(
+        24, ge=13, le=600,
+        description="earliest refit month (>= 13: the first 12-month outcomes must be known)",
+    )
+    features: list[str] = Field(
+        default_factory=lambda: list(SCORE_FEATURES),
+        description="observable features the fitted model uses (names from the fixed scorecard)",
+    )
+    l2_penalty: float = Field(
+        1.0, ge=0.0, le=1e6, description="L2 penalty on standardised weights (ridge strength)"
+    )
+    min_defaults: int = Field(
+        30, ge=1, le=1_000_000,
+        description="defaults a training window needs before a fit replaces the current model",
+    )
+    max_rows_per_month: int = Field(
+        20_000, ge=100, le=5_000_000,
+        description="feature snapshots kept per month (a fixed hash sample of live accounts)",
+    )
+
+    @model_validator(mode="after")
+    def _known_features(self) -> LearningConfig:
+        unknown = [f for f in self.features if f not in SCORE_FEATURES]
+        if unknown:
+            raise ValueError(
+                f"features={unknown!r} are unknown; allowed: {', '.join(SCORE_FEATURES)}"
+            )
+        if not self.features:
+            raise ValueError("features=[] must name at least one feature")
+        if len(set(self.features)) != len(self.features):
+            raise ValueError(f"features={self.features!r} lists a feature twice")
+        return self
 
 
 class LenderConfig(_Strict):
@@ -317,6 +387,7 @@ class LenderConfig(_Strict):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     appeals: AppealsConfig = Field(default_factory=AppealsConfig)
+    learning: LearningConfig = Field(default_factory=LearningConfig)
 
     @model_validator(mode="after")
     def _pd_order(self) -> LenderConfig:
@@ -333,10 +404,32 @@ class LenderConfig(_Strict):
         return self
 
 
+class AdaptationConfig(_Strict):
+    """Borrowers who respond to the lender (off by default: the foundation's behaviour)."""
+
+    enabled: bool = Field(False, description="restricted borrowers may change their behaviour")
+    target_utilisation_after: float = Field(
+        0.4, ge=0, le=1, description="utilisation a borrower keeps to after normalising"
+    )
+    paydown_share: float = Field(
+        0.5, ge=0, le=1,
+        description="share of cash above one month's income paid to other lenders each month",
+    )
+    system_review_appeal_multiplier: float = Field(
+        2.0, ge=0, le=10,
+        description="appeals are this much likelier when the stated reason is a system review",
+    )
+
+
 class OutputConfig(_Strict):
     events: bool = Field(True, description="write events.parquet (switch off for big batches)")
     borrowers: bool = Field(True, description="write borrowers.parquet")
     figures: bool = Field(True, description="write figures/*.png for a single run")
+    twin: bool = Field(
+        False,
+        description="judge restrictive actions against a twin run with no restrictive actions "
+        "(false alarms; doubles the run time)",
+    )
 
 
 class ScenarioConfig(_Strict):
@@ -348,6 +441,7 @@ class ScenarioConfig(_Strict):
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     habits: HabitTable = Field(default_factory=HabitTable)
     lender: LenderConfig = Field(default_factory=LenderConfig)
+    adaptation: AdaptationConfig = Field(default_factory=AdaptationConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     @model_validator(mode="after")
@@ -430,10 +524,31 @@ def _field_model(annotation: Any) -> Any:
     return None
 
 
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_DEFAULTS: dict[str, Any] | None = None
+
+
 def validate_config(data: Mapping[str, Any]) -> ScenarioConfig:
-    """Build a :class:`ScenarioConfig` from a nested mapping or raise a one-line ConfigError."""
+    """Build a :class:`ScenarioConfig` from a nested mapping or raise a one-line ConfigError.
+
+    The mapping is laid over the full defaults first, so a file (or ``--set``) that gives
+    one field of a table (``[habits.tester] quick_cycles = 8``) keeps the table's other
+    defaults — including those that differ by habit or kind.
+    """
+    global _DEFAULTS
+    if _DEFAULTS is None:
+        _DEFAULTS = ScenarioConfig().to_dict()
     try:
-        return ScenarioConfig.model_validate(dict(data))
+        return ScenarioConfig.model_validate(_deep_merge(_DEFAULTS, data))
     except ValidationError as exc:
         raise ConfigError(_error_line(exc)) from None
 

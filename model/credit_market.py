@@ -5,7 +5,9 @@ of vectorised rules over all borrowers::
 
     economy moves -> applicants arrive, lender decides -> borrowers earn and spend
     -> the line bills -> borrowers request draws, lender authorises -> quick cycles
-    -> borrowers pay (some late, some early) -> lender reviews -> some customers leave
+    -> borrowers pay (some late, some early) -> lender reviews
+    -> (with adaptation on) restricted borrowers may change what the lender named
+    -> some customers leave
     -> data is recorded
 
 All randomness comes from one root seed split into independent child streams per purpose,
@@ -23,6 +25,7 @@ import mesa
 import numpy as np
 
 from agents import credit_line
+from agents.adaptation import respond
 from agents.borrowers import (
     Individual,
     SmallBusiness,
@@ -43,7 +46,8 @@ from model.economy import Economy
 from model.ledger import Ledger
 from model.recorder import Recorder
 
-STREAMS = ("economy", "population", "borrowers", "lender", "mesa")
+# Appending a stream never changes the others (child i depends only on the root and i).
+STREAMS = ("economy", "population", "borrowers", "lender", "mesa", "adaptation")
 CYCLE_SHARE = 0.3  # a tester's quick cycle draws 30% of the limit...
 CYCLE_DAYS = 3  # ...and repays it 3 days later
 
@@ -174,6 +178,8 @@ class CreditMarketModel(mesa.Model):
         self.borrowers_draw(due)
         self.borrowers_pay(interest, due)
         self.lender.step()
+        if self.config.adaptation.enabled:
+            self.borrowers_respond()
         self.customers_leave()
         self.recorder.collect(self)
         self.ledger.close_month(self)
@@ -274,6 +280,11 @@ class CreditMarketModel(mesa.Model):
         grace = int(round(self.config.lender.grace_amount * 100))
         credit_line.collect(t, self.month, interest, due, skip, grace, self.flows)
         credit_line.repay_early(t, d.u_early < t.early_repay_prob, self.flows)
+
+    def borrowers_respond(self) -> None:
+        """Restricted borrowers may change the behaviour the lender named (agents/adaptation)."""
+        u = self.streams.adaptation.random((2, self.table.n), dtype=np.float32)
+        respond(self, u)
 
     # ---------------------------------------------------------------- run helpers
     def run(self, months: int | None = None, progress=None) -> CreditMarketModel:

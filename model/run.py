@@ -132,6 +132,8 @@ def borrowers_table(model: CreditMarketModel) -> pd.DataFrame:
         "default_month": t.default_month[rows],
         "appeals_filed": t.appeals_filed[rows],
         "appeals_granted": t.appeals_granted[rows],
+        "times_normalised": t.times_normalised[rows],
+        "normalised": t.normalised[rows],
         "external_debt": yuan("ext_debt_cents"),
         "estimated_income": yuan("est_income_cents"),
     })

@@ -1,0 +1,147 @@
+"""How good the lender's score is, month by month: discrimination, calibration, stability.
+
+Every month the recorder hands the book to :class:`ScoreQuality`, which keeps the 12-month PD
+the lender holds for each account that can default (``agents.learning.can_default``). Twelve
+months later the outcome of that snapshot is complete, and it is judged with data the
+lender itself has by then:
+
+- ``score_auc`` (and ``score_gini = 2 AUC - 1``) for score month *s*: the Mann–Whitney AUC of
+  the PDs held in month *s* against "charged off in months s+1 .. s+12". Written on the row of
+  month *s* (the month the score was used), so the last 12 months of a run are NaN.
+- calibration: mean predicted PD against the realised 12-month default rate, overall
+  (``score_predicted_pd``, ``score_realised_rate``) and by PD band (the ``calibration`` table).
+- ``score_psi``: population stability index of this month's score distribution against the
+  distribution when the score model in force was adopted (month 0 for the fixed scorecard,
+  else the last refit); in a refit month it compares the new model's scores with the
+  previous reference, i.e. the PSI *between refits*. ``score_psi_month`` compares with last
+  month. Ten bins at the reference's deciles.
+
+Cost per month: one sort of the non-defaulters' PDs (the AUC, exact with ties) and a few
+quantiles — a few milliseconds at 100,000 borrowers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from agents.learning import HORIZON_MONTHS, can_default
+
+PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
+BAND_LABELS = ("0-1%", "1-2%", "2-5%", "5-10%", "10-20%", "20-30%", "30%+")
+PSI_BINS = 10
+PSI_FLOOR = 1e-4  # share given to an empty bin (keeps the log finite)
+MONTHLY_COLUMNS = ("score_auc", "score_gini", "score_predicted_pd", "score_realised_rate",
+                   "score_judged_accounts", "score_psi", "score_psi_month", "score_version")
+
+
+def auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """Mann–Whitney AUC: the chance a positive outscores a negative (ties count half).
+
+    Args:
+        score: Higher = more likely positive (here: the estimated PD).
+        positive: Boolean outcomes.
+
+    Returns:
+        The AUC, or NaN without both classes.
+    """
+    pos = score[positive]
+    neg = np.sort(score[~positive])
+    if pos.size == 0 or neg.size == 0:
+        return float("nan")
+    below = np.searchsorted(neg, pos, side="left")
+    upto = np.searchsorted(neg, pos, side="right")
+    return float((below.sum() + 0.5 * (upto - below).sum()) / (pos.size * neg.size))
+
+
+def psi_bins(reference: np.ndarray) -> np.ndarray:
+    """Inner bin edges at the reference distribution's deciles (duplicates dropped)."""
+    if reference.size == 0:
+        return np.empty(0)
+    return np.unique(np.quantile(reference, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
+
+
+def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=edges.size + 1)
+    return np.maximum(counts / max(values.size, 1), PSI_FLOOR)
+
+
+def psi(reference_shares: np.ndarray, edges: np.ndarray, values: np.ndarray) -> float:
+    """Population stability index of ``values`` against a reference binned at ``edges``."""
+    if values.size == 0:
+        return float("nan")
+    q = shares(values, edges)
+    p = reference_shares
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+class ScoreQuality:
+    """Collects the book's PDs monthly and judges each snapshot once its outcome is known."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.metrics: dict[int, dict[str, float]] = {}
+        self.calibration_rows: list[dict] = []
+        self._ref: tuple[np.ndarray, np.ndarray] | None = None  # edges, shares
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None
+        self._version = 0
+
+    def collect(self, model) -> None:
+        """Record this month's scores; judge the snapshot from 12 months ago."""
+        t = model.table
+        m = model.month
+        rows = np.flatnonzero(can_default(t))
+        pd_now = t.pd_estimate[rows].astype(np.float32)
+        self.pending[m] = (rows, pd_now)
+        version = int(getattr(model.lender.scorecard, "version", 0))
+        row = self.metrics.setdefault(m, {})
+        row["score_version"] = version
+        row["score_psi"] = psi(self._ref[1], self._ref[0], pd_now) if self._ref else 0.0
+        row["score_psi_month"] = psi(self._prev[1], self._prev[0], pd_now) if self._prev else float("nan")
+        edges = psi_bins(pd_now)
+        now = (edges, shares(pd_now, edges))
+        if self._ref is None or version != self._version:
+            self._ref, self._version = now, version
+        self._prev = now
+        self._judge(t.default_month, m - HORIZON_MONTHS, m)
+
+    def _judge(self, default_month: np.ndarray, s: int, known_by: int) -> None:
+        snap = self.pending.pop(s, None)
+        if snap is None:
+            return
+        rows, p = snap
+        d = default_month[rows]
+        y = (d > s) & (d <= known_by)
+        a = auc(p, y)
+        row = self.metrics.setdefault(s, {})
+        row.update({
+            "score_auc": a,
+            "score_gini": 2.0 * a - 1.0,
+            "score_predicted_pd": float(p.mean()) if p.size else float("nan"),
+            "score_realised_rate": float(y.mean()) if y.size else float("nan"),
+            "score_judged_accounts": float(rows.size),
+        })
+        band = np.searchsorted(np.asarray(PD_BANDS), p, side="right") - 1
+        n = np.bincount(band, minlength=len(BAND_LABELS))
+        pd_sum = np.bincount(band, weights=p, minlength=len(BAND_LABELS))
+        hits = np.bincount(band, weights=y, minlength=len(BAND_LABELS))
+        for b, label in enumerate(BAND_LABELS):
+            if n[b]:
+                self.calibration_rows.append({
+                    "score_month": s, "band": label, "accounts": int(n[b]),
+                    "predicted_pd": pd_sum[b] / n[b], "defaults": int(hits[b]),
+                    "realised_default_rate": hits[b] / n[b],
+                })
+
+    def monthly(self, months: list[int]) -> pd.DataFrame:
+        """One row per month: the columns in :data:`MONTHLY_COLUMNS` (NaN where unjudged)."""
+        recs = [{"month": m, **{c: self.metrics.get(m, {}).get(c, np.nan) for c in MONTHLY_COLUMNS}}
+                for m in months]
+        return pd.DataFrame(recs, columns=["month", *MONTHLY_COLUMNS])
+
+    def calibration(self) -> pd.DataFrame:
+        """Predicted vs realised 12-month default rate by score month and PD band."""
+        cols = ["score_month", "band", "accounts", "predicted_pd", "defaults", "realised_default_rate"]
+        df = pd.DataFrame(self.calibration_rows, columns=cols)
+        df["band"] = pd.Categorical(df["band"], categories=BAND_LABELS)
+        return df

@@ -1,0 +1,230 @@
+"""Experience versus risk: every restrictive action judged against a twin run.
+
+The simulation knows what the lender cannot. A *twin* is the same scenario and seed with
+``lender.restrictive_actions = false``: the lender never freezes, closes or cuts, and common
+random numbers make the twin face the same borrowers and the same economy. Then:
+
+- a restrictive lender action (``freeze``, ``close``, ``limit_down`` — monitoring, risk and
+  system-review actions alike) in month *a* on a borrower who, in the twin, has not
+  defaulted by month *a + 12* is a **false alarm** — the article's "closed for no reason I can
+  see". Only actions with a full 12-month horizon inside the run are judged
+  (``judged_actions``); later months are NaN.
+- a default in month *d* of a borrower the lender did not restrict in months *d-12 .. d-3*
+  is a **miss** (counted by default month; needs no twin).
+- **limit stability**: ``limit_moves`` = limit rises + cuts + closures + reopenings, and
+  ``limit_move_rate`` = moves per open account per month.
+
+Counts land in ``monthly`` and ``segments`` (by action month; misses by default month), the
+split by action and reason code in the ``errors_by_reason`` table, and totals in the run's
+summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from agents.codes import ACTION_NAMES, HABITS, KINDS, REASON_NAMES, Action
+from agents.learning import HORIZON_MONTHS
+
+RESTRICTIVE_ACTIONS = (Action.FREEZE, Action.CLOSE, Action.LIMIT_DOWN)
+MISS_LEAD_MONTHS = 3  # a restriction must come at least this long before the default
+N_GROUPS = len(KINDS) * len(HABITS)
+COUNT_COLUMNS = ("restrictive_actions", "judged_actions", "false_alarms", "misses")
+
+
+def twin_config(config):
+    """The twin of ``config``: no restrictive actions, nothing written but what judging needs."""
+    from model.config import apply_overrides
+
+    return apply_overrides(config, {
+        "lender.restrictive_actions": False, "output.twin": False, "output.events": False,
+        "output.borrowers": False, "output.figures": False,
+    })
+
+
+def run_twin(config, seed=None) -> np.ndarray:
+    """Run the twin of ``config`` from ``seed``; returns its ``default_month`` per borrower row."""
+    from model.credit_market import CreditMarketModel
+
+    model = CreditMarketModel(twin_config(config), rng=seed, create_agents=False, keep_events=False)
+    model.run()
+    return model.table.default_month.copy()
+
+
+@dataclass
+class Judgement:
+    """Every restrictive action with its verdict, and every default with its miss flag."""
+
+    month: np.ndarray  # action month
+    borrower_id: np.ndarray
+    action: np.ndarray
+    reason: np.ndarray
+    judged: np.ndarray  # the 12-month horizon lies inside the run (and a twin was run)
+    false_alarm: np.ndarray  # judged and not defaulted by month + 12 in the twin
+    default_rows: np.ndarray
+    default_month: np.ndarray
+    miss: np.ndarray
+
+
+def judge(restrictions: list[tuple[int, int, int, np.ndarray]], default_month: np.ndarray,
+          last_month: int, twin_default_month: np.ndarray | None = None) -> Judgement:
+    """Judge restrictive actions against the twin and defaults against earlier restrictions.
+
+    Args:
+        restrictions: ``(month, action, reason, borrower ids)`` batches (``Recorder.restrictions``).
+        default_month: This run's default month per row (-1 = none).
+        last_month: The run's last month.
+        twin_default_month: The twin's default month per row, or None (no false alarms).
+
+    Returns:
+        A :class:`Judgement`.
+    """
+    if restrictions:
+        month = np.concatenate([np.full(b[3].size, b[0], np.int32) for b in restrictions])
+        ids = np.concatenate([b[3] for b in restrictions]).astype(np.int64)
+        action = np.concatenate([np.full(b[3].size, b[1], np.int8) for b in restrictions])
+        reason = np.concatenate([np.full(b[3].size, b[2], np.int8) for b in restrictions])
+    else:
+        month = np.empty(0, np.int32)
+        ids = np.empty(0, np.int64)
+        action = reason = np.empty(0, np.int8)
+    if twin_default_month is not None:
+        if twin_default_month.size != default_month.size:
+            raise ValueError(
+                f"twin rows={twin_default_month.size} != run rows={default_month.size}: "
+                "the twin must use the same scenario and seed"
+            )
+        judged = month + HORIZON_MONTHS <= last_month
+        td = twin_default_month[ids]
+        false_alarm = judged & ~((td >= 0) & (td <= month + HORIZON_MONTHS))
+    else:
+        judged = false_alarm = np.zeros(month.size, bool)
+    rows = np.flatnonzero(default_month >= 0)
+    d = default_month[rows]
+    # restricted in d-12 .. d-3 ?
+    warned = np.zeros(default_month.size, bool)
+    dm = default_month[ids]
+    ok = (dm >= 0) & (month >= dm - HORIZON_MONTHS) & (month <= dm - MISS_LEAD_MONTHS)
+    warned[ids[ok]] = True
+    return Judgement(month, ids, action, reason, judged, false_alarm, rows, d, ~warned[rows])
+
+
+def segment_counts(j: Judgement, group: np.ndarray, months: list[int], has_twin: bool) -> pd.DataFrame:
+    """Counts per month × segment (kind × habit code) in :data:`COUNT_COLUMNS`."""
+    m_index = {m: i for i, m in enumerate(months)}
+    n_m = len(months)
+
+    def count(mon: np.ndarray, rows: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+        mi = np.array([m_index.get(int(x), -1) for x in np.unique(mon)])
+        lut = dict(zip(np.unique(mon).tolist(), mi.tolist()))
+        idx = np.array([lut[int(x)] for x in mon], dtype=np.int64) if mon.size else np.empty(0, np.int64)
+        keep = idx >= 0
+        code = idx[keep] * N_GROUPS + group[rows[keep]]
+        w = None if weight is None else weight[keep].astype(np.float64)
+        return np.bincount(code, weights=w, minlength=n_m * N_GROUPS)[: n_m * N_GROUPS]
+
+    out = {
+        "restrictive_actions": count(j.month, j.borrower_id),
+        "judged_actions": count(j.month, j.borrower_id, j.judged),
+        "false_alarms": count(j.month, j.borrower_id, j.false_alarm),
+        "misses": count(j.default_month, j.default_rows, j.miss),
+    }
+    df = pd.DataFrame({k: v.astype(np.float64) for k, v in out.items()})
+    df.insert(0, "month", np.repeat(np.asarray(months, np.int32), N_GROUPS))
+    df.insert(1, "group", np.tile(np.arange(N_GROUPS), n_m))
+    if has_twin:
+        last = max(months) if months else 0
+        unjudged = df["month"].to_numpy() + HORIZON_MONTHS > last
+        df.loc[unjudged, ["judged_actions", "false_alarms"]] = np.nan
+    else:
+        df[["judged_actions", "false_alarms"]] = np.nan
+    return df
+
+
+def errors_by_reason(j: Judgement) -> pd.DataFrame:
+    """Restrictive actions, judged actions and false alarms by action and reason code."""
+    df = pd.DataFrame({
+        "action": j.action, "reason": j.reason, "judged": j.judged, "false_alarm": j.false_alarm,
+    })
+    g = df.groupby(["action", "reason"], as_index=False).agg(
+        actions=("judged", "size"), judged_actions=("judged", "sum"),
+        false_alarms=("false_alarm", "sum"))
+    g["false_alarm_share"] = np.divide(
+        g["false_alarms"].to_numpy(float), g["judged_actions"].to_numpy(float),
+        out=np.full(len(g), np.nan), where=g["judged_actions"].to_numpy() > 0)
+    g["action"] = pd.Categorical.from_codes(g["action"].astype(int), categories=ACTION_NAMES)
+    g["reason"] = pd.Categorical.from_codes(g["reason"].astype(int), categories=REASON_NAMES)
+    return g
+
+
+def limit_stability(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``limit_moves`` and ``limit_move_rate`` (moves per open account) to a sums table."""
+    moves = df["limit_ups"] + df["limit_downs"] + df["closures"] + df["reopenings"]
+    open_ = (df["active_accounts"] + df["frozen_accounts"]).to_numpy(float)
+    df["limit_moves"] = moves
+    df["limit_move_rate"] = np.divide(moves.to_numpy(float), open_, out=np.full(len(df), np.nan),
+                                      where=open_ > 0)
+    return df
+
+
+def attach(tables: dict, model, twin_default_month: np.ndarray | None = None) -> Judgement:
+    """Add score quality, false alarms, misses and limit stability to a run's tables (in place).
+
+    ``monthly`` and ``segments`` gain :data:`COUNT_COLUMNS`, ``limit_moves`` and
+    ``limit_move_rate``; ``monthly`` also the score-quality columns; new tables
+    ``calibration``, ``errors_by_reason`` and (learning lender) ``refits``.
+    """
+    rec = model.recorder
+    months = list(rec.months)
+    t = model.table
+    group = (t.kind.astype(np.int64) * len(HABITS) + t.habit).astype(np.int64)
+    j = judge(rec.restrictions, t.default_month, model.month, twin_default_month)
+    seg_counts = segment_counts(j, group, months, twin_default_month is not None)
+
+    seg = tables["segments"]
+    g = seg["kind"].cat.codes.to_numpy(np.int64) * len(HABITS) + seg["habit"].cat.codes.to_numpy(np.int64)
+    key = pd.DataFrame({"month": seg["month"].to_numpy(np.int32), "group": g})
+    merged = key.merge(seg_counts, on=["month", "group"], how="left")
+    for c in COUNT_COLUMNS:
+        seg[c] = merged[c].to_numpy()
+    tables["segments"] = limit_stability(seg)
+
+    mon = tables["monthly"]
+    sums = seg_counts.groupby("month", as_index=False)[list(COUNT_COLUMNS)].sum(min_count=1)
+    mon = mon.merge(sums, on="month", how="left")
+    mon = mon.merge(rec.quality.monthly(months), on="month", how="left")
+    tables["monthly"] = limit_stability(mon)
+    tables["calibration"] = rec.quality.calibration()
+    tables["errors_by_reason"] = errors_by_reason(j)
+    refits = getattr(model.lender.scorecard, "refits", None)
+    if refits is not None:
+        tables["refits"] = pd.DataFrame(refits)
+    return j
+
+
+def summary(monthly: pd.DataFrame) -> dict[str, float]:
+    """Scalar outcomes of the trade-off (NaN where a quantity was not measured)."""
+    m = monthly[monthly["month"] > 0]
+    out: dict[str, float] = {}
+    if "false_alarms" not in m:
+        return out
+    judged = m["false_alarms"].notna()
+    fa = float(m.loc[judged, "false_alarms"].sum()) if judged.any() else float("nan")
+    ja = float(m.loc[judged, "judged_actions"].sum()) if judged.any() else float("nan")
+    account_years = float((m.loc[judged, "active_accounts"] + m.loc[judged, "frozen_accounts"]).sum()) / 12.0
+    defaults = float(m["new_defaults"].sum())
+    out["false_alarms"] = fa
+    out["false_alarm_share"] = fa / ja if ja and ja == ja else float("nan")
+    out["false_alarms_per_1k_account_years"] = (
+        1000.0 * fa / account_years if account_years > 0 else float("nan"))
+    out["restrictive_actions"] = float(m["restrictive_actions"].sum())
+    out["misses"] = float(m["misses"].sum())
+    out["miss_rate"] = float(m["misses"].sum()) / defaults if defaults > 0 else float("nan")
+    open_months = float((m["active_accounts"] + m["frozen_accounts"]).sum())
+    out["limit_move_rate"] = float(m["limit_moves"].sum()) / open_months if open_months > 0 else float("nan")
+    out["mean_score_auc"] = float(m["score_auc"].mean())
+    out["mean_score_psi"] = float(m["score_psi"].mean())
+    return out
