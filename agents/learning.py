@@ -82,13 +82,27 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, max_iter: int = 
     base = y.mean()
     beta = np.zeros(k)
     beta[0] = np.log(max(base, 1e-6) / max(1.0 - base, 1e-6))
+
+    def loss(b: np.ndarray) -> float:
+        eta = z @ b
+        return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * np.sum(pen * b * b))
+
+    current = loss(beta)
     for _ in range(max_iter):
         p = expit(z @ beta)
         w = p * (1.0 - p)
         grad = z.T @ (y - p) - pen * beta
-        hess = (z * w[:, None]).T @ z + np.diag(pen)
-        step = np.linalg.solve(hess, grad)
+        hess = (z * w[:, None]).T @ z + np.diag(pen) + 1e-9 * np.eye(k)
+        step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        # damped Newton: halve the step until the penalised loss falls (quasi-separated
+        # features, e.g. two months in arrears, would otherwise overshoot)
+        for _ in range(30):
+            trial = loss(beta + step)
+            if trial <= current:
+                break
+            step = 0.5 * step
         beta += step
+        current = min(current, trial)
         if np.max(np.abs(step)) < tol:
             break
     weights = beta[1:] / sd

@@ -17,8 +17,10 @@ from agents.codes import (
     KINDS,
     REASON_NAMES,
     Action,
+    Actor,
     Status,
 )
+from model.score_quality import ScoreQuality
 
 N_GROUPS = len(KINDS) * len(HABITS)
 ROLL_FROM = ("current", "dpd_30", "dpd_60")
@@ -53,6 +55,9 @@ EVENT_FIELDS = {
 }
 
 
+_RESTRICTIVE = (int(Action.FREEZE), int(Action.CLOSE), int(Action.LIMIT_DOWN))
+
+
 class Recorder:
     def __init__(self, lender_name: str = "credit_line") -> None:
         self.lender_name = lender_name
@@ -63,6 +68,10 @@ class Recorder:
         self.system_rows: list[dict] = []
         self._idx = {f: i for i, f in enumerate(SUM_FIELDS)}
         self._g = np.empty(0, dtype=np.int64)
+        # restrictive lender actions (month, action, reason, ids), kept even without the
+        # event log: the trade-off judges them after the run (model/tradeoff.py)
+        self.restrictions: list[tuple[int, int, int, np.ndarray]] = []
+        self.quality = ScoreQuality()  # AUC, calibration and PSI of the lender's score
 
     def collect(self, model) -> None:
         t = model.table
@@ -109,6 +118,8 @@ class Recorder:
             if name is not None:
                 out[:, idx[name]] += np.bincount(g[ids], minlength=N_GROUPS)
             self.reason_rows.append((month, actor, action, reason, int(ids.size)))
+            if actor == Actor.LENDER and action in _RESTRICTIVE:
+                self.restrictions.append((month, action, reason, ids.copy()))
         self.rows.append(out)
         self.months.append(month)
 
@@ -144,6 +155,7 @@ class Recorder:
         model.lender.record_month(
             new_def, int(out[:, idx["accounts_with_balance"]].sum()), float(model.economy.z.mean())
         )
+        self.quality.collect(model)
 
     # ----------------------------------------------------------------- tables
     def segments(self) -> pd.DataFrame:

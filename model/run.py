@@ -24,6 +24,7 @@ from agents.codes import (
     STATUS_NAMES,
     detail_text,
 )
+from model import tradeoff
 from model.config import ScenarioConfig
 from model.credit_market import CreditMarketModel
 from model.recorder import vintages
@@ -73,7 +74,7 @@ def summarise(monthly: pd.DataFrame, borrowers: pd.DataFrame | None, model: Cred
     reopened = (t.limit_after_last_reopen_cents >= 0) & (t.limit_before_last_closure_cents > 0)
     demand = float(m["demand"].sum())
     months = max(len(m), 1)
-    return {
+    out = {
         "loss_rate": losses / avg_out if avg_out > 0 else 0.0,
         "cumulative_losses": losses,
         "average_outstanding": avg_out,
@@ -93,6 +94,8 @@ def summarise(monthly: pd.DataFrame, borrowers: pd.DataFrame | None, model: Cred
         "accounts_opened": float(n_open),
         "months": float(months),
     }
+    out.update(tradeoff.summary(monthly))  # false alarms, misses, score quality (if measured)
+    return out
 
 
 def borrowers_table(model: CreditMarketModel) -> pd.DataFrame:
@@ -191,7 +194,10 @@ def events_table(model: CreditMarketModel) -> pd.DataFrame:
     return events_arrow(model).to_pandas()
 
 
-def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: bool = True) -> dict[str, pd.DataFrame]:
+def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: bool = True,
+                   twin_default_month: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+    """Every output table of a finished run; ``twin_default_month`` (from
+    :func:`model.tradeoff.run_twin`) lets restrictive actions be judged as false alarms."""
     rec = model.recorder
     monthly = rec.monthly()
     tables = {
@@ -207,6 +213,7 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
                      "limits_cut", "accounts_closed"],
         ),
     }
+    tradeoff.attach(tables, model, twin_default_month)
     if borrowers:
         tables["borrowers"] = borrowers_table(model)
     if events and model.events.keep:
@@ -228,7 +235,9 @@ def simulate(
     want_borrowers = config.output.borrowers if borrowers is None else borrowers
     model = CreditMarketModel(config, rng=seed, create_agents=False, keep_events=want_events)
     model.run(progress=progress)
-    tables = collect_tables(model, borrowers=want_borrowers, events=want_events)
+    twin = tradeoff.run_twin(config, seed) if config.output.twin else None
+    tables = collect_tables(model, borrowers=want_borrowers, events=want_events,
+                            twin_default_month=twin)
     summary = summarise(tables["monthly"], tables.get("borrowers"), model)
     return RunResult(
         config=config,

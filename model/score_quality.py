@@ -11,10 +11,10 @@ lender itself has by then:
 - calibration: mean predicted PD against the realised 12-month default rate, overall
   (``score_predicted_pd``, ``score_realised_rate``) and by PD band (the ``calibration`` table).
 - ``score_psi``: population stability index of this month's score distribution against the
-  distribution when the score model in force was adopted (month 0 for the fixed scorecard,
-  else the last refit); in a refit month it compares the new model's scores with the
-  previous reference, i.e. the PSI *between refits*. ``score_psi_month`` compares with last
-  month. Ten bins at the reference's deciles.
+  distribution when the score model in force was adopted (for the fixed scorecard: month
+  12, once the first book has seasoned — NaN before; else the last refit); in a refit month
+  it compares the new model's scores with the previous reference, i.e. the PSI *between
+  refits*. ``score_psi_month`` compares with last month. Ten bins at the reference's deciles.
 
 Cost per month: one sort of the non-defaulters' PDs (the AUC, exact with ties) and a few
 quantiles — a few milliseconds at 100,000 borrowers.
@@ -96,11 +96,11 @@ class ScoreQuality:
         version = int(getattr(model.lender.scorecard, "version", 0))
         row = self.metrics.setdefault(m, {})
         row["score_version"] = version
-        row["score_psi"] = psi(self._ref[1], self._ref[0], pd_now) if self._ref else 0.0
+        row["score_psi"] = psi(self._ref[1], self._ref[0], pd_now) if self._ref else float("nan")
         row["score_psi_month"] = psi(self._prev[1], self._prev[0], pd_now) if self._prev else float("nan")
         edges = psi_bins(pd_now)
         now = (edges, shares(pd_now, edges))
-        if self._ref is None or version != self._version:
+        if (self._ref is None and m >= HORIZON_MONTHS) or version != self._version:
             self._ref, self._version = now, version
         self._prev = now
         self._judge(t.default_month, m - HORIZON_MONTHS, m)

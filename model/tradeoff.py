@@ -114,13 +114,12 @@ def judge(restrictions: list[tuple[int, int, int, np.ndarray]], default_month: n
 
 def segment_counts(j: Judgement, group: np.ndarray, months: list[int], has_twin: bool) -> pd.DataFrame:
     """Counts per month × segment (kind × habit code) in :data:`COUNT_COLUMNS`."""
-    m_index = {m: i for i, m in enumerate(months)}
     n_m = len(months)
+    lookup = np.full(max(months, default=0) + 2, -1, dtype=np.int64)
+    lookup[np.asarray(months, dtype=np.int64)] = np.arange(n_m)
 
     def count(mon: np.ndarray, rows: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
-        mi = np.array([m_index.get(int(x), -1) for x in np.unique(mon)])
-        lut = dict(zip(np.unique(mon).tolist(), mi.tolist()))
-        idx = np.array([lut[int(x)] for x in mon], dtype=np.int64) if mon.size else np.empty(0, np.int64)
+        idx = lookup[np.clip(mon, -1, lookup.size - 1)]
         keep = idx >= 0
         code = idx[keep] * N_GROUPS + group[rows[keep]]
         w = None if weight is None else weight[keep].astype(np.float64)
