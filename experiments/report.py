@@ -108,20 +108,42 @@ class Results:
         return self._cache[name]
 
     def _read(self, name: str) -> pd.DataFrame:
+        import pyarrow as pa
         import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
 
         wanted = COLUMNS[name]
         if self.kind == "run":
-            dataset = ds.dataset(self.path / f"{name}.parquet", format="parquet")
-        else:
-            dataset = ds.dataset(self.path / name, format="parquet", partitioning="hive")
-            wanted = [*wanted, "run_id"]
-        cols = [c for c in wanted if c in dataset.schema.names]
-        df = dataset.to_table(columns=cols).to_pandas()
-        if "run_id" in df.columns and self.runs is not None:
-            ids = df["run_id"].astype(str)
-            df = df[ids.isin(set(self.runs["run_id"].astype(str)))].copy()
-            df["run_id"] = ids.loc[df.index].to_numpy()
+            f = self.path / f"{name}.parquet"
+            cols = [c for c in wanted if c in pq.read_schema(f).names]
+            return pq.read_table(f, columns=cols).to_pandas()
+        # only the partitions of successful runs; hidden/temporary files are never read
+        base = self.path / name
+        ok = set(self.runs["run_id"].astype(str))
+        files = sorted(str(f) for f in base.glob("run_id=*/*.parquet")
+                       if f.parent.name.removeprefix("run_id=") in ok
+                       and not f.name.startswith((".", "_")))
+        if not files:
+            return pd.DataFrame(columns=[*wanted, "run_id"])
+        names = pq.read_schema(files[0]).names
+        cols = [c for c in wanted if c in names]
+        try:
+            if "run_id" in names:  # the writer kept run_id in the files too
+                dataset = ds.dataset(files, format="parquet")
+            else:
+                part = ds.partitioning(pa.schema([("run_id", pa.string())]), flavor="hive")
+                dataset = ds.dataset(files, format="parquet", partitioning=part,
+                                     partition_base_dir=str(base))
+            df = dataset.to_table(columns=[*cols, "run_id"]).to_pandas()
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            # files whose schemas do not merge (e.g. an empty table written with null
+            # columns): read them one by one
+            frames = []
+            for f in files:
+                t = pq.read_table(f, columns=[c for c in cols if c in pq.read_schema(f).names])
+                frames.append(t.to_pandas().assign(run_id=Path(f).parent.name.removeprefix("run_id=")))
+            df = pd.concat(frames, ignore_index=True)
+        df["run_id"] = df["run_id"].astype(str)
         return df
 
 

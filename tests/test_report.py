@@ -230,3 +230,27 @@ def test_summary_numbers_come_from_the_data():
     assert "Losses were 20.00%" in text
     assert "20.00% (20.00% – 20.00%) of accounts were closed at least once" in text
     assert np.isfinite(report.mean_ci([0.1, 0.3])[1])
+
+
+def test_partitions_with_run_id_inside_or_odd_schemas_are_read(dirs, tmp_path):
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = shutil.copytree(dirs["batch"], tmp_path / "batch")
+    parts = sorted((d / "monthly").glob("run_id=*/part-0.parquet"))
+    for part in parts:  # a writer that also keeps run_id inside each file
+        df = pd.read_parquet(part).assign(run_id=part.parent.name.removeprefix("run_id="))
+        df.to_parquet(part, index=False)
+    assert sorted(report.load_results(d).table("monthly")["run_id"].unique()) == \
+        sorted(p.parent.name.removeprefix("run_id=") for p in parts)
+    # a first file whose column is all-null does not merge with the others: read one by one
+    seg0 = sorted((d / "segments").glob("run_id=*/part-0.parquet"))[0]
+    t = pq.read_table(seg0)
+    t = t.set_column(t.schema.get_field_index("losses"), "losses", pa.nulls(len(t)))
+    pq.write_table(t, seg0)
+    seg = report.load_results(d).table("segments")
+    assert seg["run_id"].nunique() == len(parts)
+    (d / "segments" / "run_id=0" / ".part-0.parquet.tmp").write_bytes(b"torn")  # ignored
+    assert report.build_report(d).is_file()
