@@ -4,7 +4,8 @@ Run it with ``limitlab demo`` (or ``solara run experiments/demo/app.py``). Each 
 session gets its own :class:`~experiments.demo.session.DemoModel`, created inside the page
 component (a model created at import would be shared by the whole class). Choosing a
 lesson builds that lesson's model and re-mounts Mesa's SolaraViz so its sliders start at
-the lesson's values; Mesa's Reset then rebuilds the lesson with the sliders' values.
+the lesson's values; Mesa's Reset then rebuilds ``type(model)(**slider_values)``, and the
+model's class (:func:`~experiments.demo.session.model_class`) carries its lesson.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from mesa.visualization import SolaraViz
 from experiments.demo.components import VIEWS, LessonPicker
 from experiments.demo.controls import default_values, model_params
 from experiments.demo.lessons import DEFAULT_LESSON
-from experiments.demo.session import DemoModel
+from experiments.demo.session import DemoModel, model_class
 
 TITLE = "limitlab: a credit line in class"
 PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing: a 5-year run in ~10 s
@@ -23,16 +24,21 @@ PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing: a 5-year run in ~
 
 def new_model(lesson: str) -> DemoModel:
     """A fresh model for ``lesson`` with its scenario's values (what Reset would build)."""
-    return DemoModel(**default_values(lesson))
+    return model_class(lesson)(**default_values(lesson))
 
 
 @solara.component
-def Page():
-    """One browser's page: the lesson picker, Mesa's controls and the views."""
-    lesson, set_lesson = solara.use_state(DEFAULT_LESSON)
+def DemoPage(model: solara.Reactive[DemoModel] | None = None):
+    """The lesson picker, Mesa's controls and the views around one model.
+
+    Args:
+        model: the model to show; by default the page creates its own (one per browser
+            session). Tests pass a reactive to look at the model behind the page.
+    """
+    lesson, set_lesson = solara.use_state(DEFAULT_LESSON if model is None else model.value.lesson)
     generation, set_generation = solara.use_state(0)
-    first = solara.use_memo(lambda: new_model(DEFAULT_LESSON), [])
-    model = solara.use_reactive(first)
+    first = solara.use_memo(lambda: new_model(DEFAULT_LESSON) if model is None else None, [])
+    model = solara.use_reactive(model if model is not None else first)
     params = solara.use_memo(lambda: model_params(lesson), [lesson])
 
     def choose(key: str) -> None:
@@ -49,3 +55,9 @@ def Page():
         name=TITLE,
         play_interval=PLAY_INTERVAL_MS,
     ).key(f"viz-{lesson}-{generation}")
+
+
+@solara.component
+def Page():
+    """What ``solara run`` serves: a page with its own model for each browser session."""
+    DemoPage()

@@ -240,6 +240,11 @@ def Monitors(model: DemoModel):
             classes=["limitlab-monitors"],
             style="display:grid;grid-template-columns:repeat(3,1fr);gap:6px;",
         )
+        solara.Text(
+            f"Scenario {model.config.name}, seed {model.config.seed}, "
+            f"{model.config.population.borrowers:,} borrowers at the start",
+            classes=["monitor-scenario"], style="font-size:11px;color:#777;",
+        )
         solara.Style(MONITOR_CSS)
 
 

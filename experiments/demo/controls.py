@@ -199,7 +199,7 @@ def _habit_mix(base: ScenarioConfig, levers: Mapping[str, Any]) -> dict[str, flo
     if others > 1.0:
         shares = {h: (v / others if h != "prudent" else 0.0) for h, v in shares.items()}
     else:
-        shares["prudent"] = 1.0 - others
+        shares["prudent"] = round(1.0 - others, 12)  # 0.45, not 0.44999999999999996
     return {f"population.habits.{h}": v for h, v in shares.items()}
 
 

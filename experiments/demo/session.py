@@ -8,6 +8,7 @@ the simulation is exactly ``CreditMarketModel(scenario_for(...))``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from agents.codes import ACTOR_NAMES, HABITS, STATUS_NAMES, Actor, Habit, detail
 from model.credit_market import CreditMarketModel
 
 from .controls import scenario_for
-from .lessons import DEFAULT_LESSON
+from .lessons import DEFAULT_LESSON, get_lesson
 
 
 class BorrowerHistory:
@@ -60,26 +61,33 @@ class DemoModel(CreditMarketModel):
     """The credit market a classroom page shows, built from the page's control values.
 
     Args:
-        lesson: the lesson's key; its scenario file is the starting point.
+        lesson: the lesson's key; its scenario file is the starting point (default: the
+            class's ``default_lesson``, see :func:`model_class`).
         seed: the seed field's text (default: the scenario's seed).
         recession: economy-wide recession on/off (default: as in the scenario).
         recession_depth: shift of the systematic factor in standard deviations.
         recession_start: first month of the recession.
+        scenario: ignored: Mesa's Reset passes an empty ``mesa.experimental`` Scenario.
         **levers: slider values by parameter name, e.g. ``lender__monitoring__sensitivity=2``.
 
     Raises:
         ConfigError: a control value the schema rejects (one line, naming the key).
     """
 
+    default_lesson = DEFAULT_LESSON
+
     def __init__(
         self,
-        lesson: str = DEFAULT_LESSON,
+        lesson: str | None = None,
         seed: Any = None,
         recession: bool | None = None,
         recession_depth: float | None = None,
         recession_start: int | None = None,
+        scenario: Any = None,
         **levers: Any,
     ) -> None:
+        del scenario  # Mesa's Reset passes its own empty Scenario; ours is the lesson's file
+        lesson = self.default_lesson if lesson is None else lesson
         config = scenario_for(lesson, seed, recession, recession_depth, recession_start, **levers)
         self.history = BorrowerHistory()
         super().__init__(config, keep_events=True)
@@ -90,6 +98,22 @@ class DemoModel(CreditMarketModel):
         """One month of the model, then a copy of the columns the inspector shows."""
         super().step()
         self.history.record(self)
+
+
+@functools.cache
+def model_class(lesson: str) -> type[DemoModel]:
+    """:class:`DemoModel` with ``lesson`` as its default lesson.
+
+    Mesa's Reset rebuilds ``type(model)(**control_values)``; the page's model is of its
+    lesson's class, so Reset rebuilds the lesson even when Mesa passes only the controls
+    that were moved (it does after the page re-mounts its controls for a new lesson).
+    """
+    get_lesson(lesson)  # unknown lessons fail here, naming the known ones
+    return type(f"DemoModel_{lesson}", (DemoModel,), {
+        "default_lesson": lesson,
+        "__doc__": f"The classroom model of lesson {lesson!r}.",
+        "__module__": __name__,
+    })
 
 
 def borrower_timeline(model: DemoModel, row: int) -> pd.DataFrame:
