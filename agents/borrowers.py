@@ -157,15 +157,20 @@ def monthly_spend(table: BorrowerTable, u: np.ndarray) -> np.ndarray:
 
 
 def earn_and_spend(
-    table: BorrowerTable, income: np.ndarray, spend: np.ndarray, u_ext: np.ndarray
+    table: BorrowerTable, income: np.ndarray, spend: np.ndarray, u_ext: np.ndarray,
+    external: bool = True,
 ) -> None:
-    """Cash in and out: income, spending, external debt service and new external borrowing."""
+    """Cash in and out: income, spending, external debt service and new external borrowing.
+
+    ``external=False`` when other lenders are modelled explicitly: new borrowing elsewhere
+    then goes through them (model/channels.py) instead of this unmodelled debt.
+    """
     t = table
     live = t.status <= Status.CLOSED
     # Debt at other lenders amortises over a year at ~1.5% a month; multi-lenders top it up.
     amort = t.ext_debt_cents // 12
     ext_pay = amort + (t.ext_debt_cents * 15) // 1000
-    ext_amount = np.where(u_ext < t.ext_borrow_prob, t.draw_amount_cents, 0)
+    ext_amount = np.where(u_ext < t.ext_borrow_prob, t.draw_amount_cents, 0) if external else 0
     t.ext_debt_cents += np.where(live, ext_amount - amort, 0)
     t.savings_cents += np.where(live, income - spend - ext_pay + ext_amount, 0)
     np.minimum(t.savings_cents, t.savings_cap_cents, out=t.savings_cents)

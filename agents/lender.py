@@ -60,6 +60,7 @@ class Scorecard:
     on_time_streak: float = -0.05
     strikes: float = 0.35
     past_closures: float = 0.5
+    other_lenders: float = 0.3  # accounts at other lenders (bureau): multi-lender borrowing
 
     def features(
         self, t: BorrowerTable, month: int, rows: np.ndarray | None = None
@@ -75,9 +76,13 @@ class Scorecard:
             "cycles_recent": t.cycles_recent[sel],
             "draws_recent": t.draws_recent[sel],
             "early_recent": t.early_recent[sel],
+            # debts elsewhere: the borrower's declared ones plus what the bureau reports
+            # (the bureau's figure is zero when only the credit line exists)
             "external_debt_months": (
-                t.ext_debt_cents[sel] / np.maximum(t.est_income_cents[sel], 1)
+                (t.ext_debt_cents[sel] + t.bureau_other_debt_cents[sel])
+                / np.maximum(t.est_income_cents[sel], 1)
             ).astype(np.float32),
+            "other_lenders": t.bureau_lenders[sel].astype(np.float32),
             "prior_missed": t.prior_missed[sel].astype(np.float32) * (tenure < 12),
             "log_tenure": _LOG1P[tenure],
             "on_time_streak": np.minimum(t.on_time_streak[sel], 12).astype(np.float32),

@@ -101,6 +101,19 @@ COLUMNS: dict[str, np.dtype] = {
     "normalised_since": np.int32,
     "paying_down": np.bool_,  # paying down debts at other lenders
     "times_normalised": np.int32,
+    # several lenders (channels.enabled): strategy, bureau view, small-business health
+    "strategy": np.int8,  # 0 single_channel, 1 diversified, 2 opportunistic
+    "documented": np.bool_,  # hidden: keeps the books a bank asks for
+    "has_anchor": np.bool_,  # hidden: sells to an anchor buyer (supply-chain finance)
+    "bureau_other_debt_cents": np.int64,  # debt at other lenders, as the bureau reports it
+    "bureau_lenders": np.int8,  # other lenders with an account, as the bureau reports it
+    "revenue_penalty": np.float32,  # revenue lost this month for want of working capital
+    "cash_short_months": np.int16,  # consecutive months ending short of cash
+    "distress_months_total": np.int16,
+    "failed": np.bool_,
+    "failed_month": np.int32,
+    "shortfall_total_cents": np.int64,  # needs no lender funded, over the run
+    "drawn_total_cents": np.int64,  # funding drawn from the credit line over the run
 }
 
 NEG_ONE_DEFAULT = (
@@ -111,6 +124,7 @@ NEG_ONE_DEFAULT = (
     "appeal_decision_month",
     "normalise_month",
     "normalised_since",
+    "failed_month",
     "last_limit_change",
     "limit_before_last_closure_cents",
     "limit_after_last_reopen_cents",

@@ -41,13 +41,14 @@ from agents.events import EventLog
 from agents.lender import Lender, authorise_draws
 from agents.table import BorrowerTable
 from model._memory import tune_malloc
+from model.channels import Channels
 from model.config import HABITS, ScenarioConfig, apply_overrides
 from model.economy import Economy
 from model.ledger import Ledger
 from model.recorder import Recorder
 
 # Appending a stream never changes the others (child i depends only on the root and i).
-STREAMS = ("economy", "population", "borrowers", "lender", "mesa", "adaptation")
+STREAMS = ("economy", "population", "borrowers", "lender", "mesa", "adaptation", "channels")
 CYCLE_SHARE = 0.3  # a tester's quick cycle draws 30% of the limit...
 CYCLE_DAYS = 3  # ...and repays it 3 days later
 
@@ -156,6 +157,8 @@ class CreditMarketModel(mesa.Model):
         self.flows = credit_line.MonthFlows(0)
         self.draws: BorrowerDraws | None = None
         self.borrower_agents: dict[int, mesa.Agent] = {}
+        # other lenders, the bureau and small businesses' health (off: the credit line alone)
+        self.channels = Channels(self) if cfg.channels.enabled else None
 
         self.events.start_month()
         self.lender.decide_applications(self.arrive(cfg.population.borrowers))
@@ -173,11 +176,14 @@ class CreditMarketModel(mesa.Model):
         self._new_flows()
         self.lender.decide_applications(applicants)
         self.draws = BorrowerDraws.draw(self.streams.borrowers, self.table)
+        other_due = self.channels.begin_month() if self.channels else None
         self.borrowers_earn_and_spend()
         interest, due = credit_line.bill(self.table, self.month, self.config.lender.daily_rate)
-        self.borrowers_draw(due)
+        self.borrowers_draw(due, other_due)
         self.borrowers_pay(interest, due)
         self.lender.step()
+        if self.channels:
+            self.channels.end_month()
         if self.config.adaptation.enabled:
             self.borrowers_respond()
         self.customers_leave()
@@ -206,6 +212,8 @@ class CreditMarketModel(mesa.Model):
         normals = rng.standard_normal((4, count))
         rows = self.table.add_rows(count)
         init_rows(self.table, rows, kind, habit, self.config, normals)
+        if getattr(self, "channels", None) is not None:
+            self.channels.arrive(rows)
         ec = self.config.economy
         set_income_loadings(self.table, rows, ec.rho, ec.sector_rho if ec.sector_effects else 0.0)
         if self.n_worlds > 1:
@@ -249,21 +257,35 @@ class CreditMarketModel(mesa.Model):
             t, e.z, e.sector_factors, e.season, ec.rho, ec.idio_persistence, d.eps_income
         )
         spend = monthly_spend(t, d.u_spend)
-        earn_and_spend(t, income, spend, d.u_ext)
+        # with other online lenders modelled, multi-lender borrowing goes through them
+        online = self.channels is not None and self.channels.online is not None
+        if self.channels:
+            income = self.channels.adjust_income(income)
+        earn_and_spend(t, income, spend, d.u_ext, external=not online)
 
-    def borrowers_draw(self, due: np.ndarray) -> None:
-        """Borrowers ask; the lender authorises within the available limit; the line books."""
+    def borrowers_draw(self, due: np.ndarray, other_due: np.ndarray | None = None) -> None:
+        """Borrowers ask; the lender authorises within the available limit; the line books.
+
+        With several lenders, what the credit line does not serve goes to the borrower's
+        other channels (model/channels.py)."""
         t, d, f = self.table, self.draws, self.flows
-        need, disc = request_draws(t, due, d.u_purchase)
+        need, disc = request_draws(t, due if other_due is None else due + other_due, d.u_purchase)
         g_need, g_disc, avail = authorise_draws(t, need, disc)
         granted = g_need + g_disc
         credit_line.disburse(t, self.month, granted)
         # drawn money is cash: it pays for the month's spending (purchases are part of it)
         t.savings_cents += granted
+        t.drawn_total_cents += granted
         f.disbursed += granted
         f.demand += need + disc
         f.unmet += need + disc - granted
         t.unmet_m_cents[:] = need + disc - granted
+        if self.channels:
+            live = t.status <= Status.CLOSED
+            external = np.where(live & (d.u_ext < t.ext_borrow_prob), t.draw_amount_cents, 0)
+            if self.channels.online is None:
+                external[:] = 0
+            self.channels.fund(need - g_need, disc - g_disc, external)
         t.drawn_m_cents[:] = granted
         t.draws_m[:] = (g_need > 0).astype(np.int16) + (g_disc > 0)
         t.max_draw_m_cents[:] = np.maximum(g_need, g_disc)
@@ -279,6 +301,8 @@ class CreditMarketModel(mesa.Model):
         skip = d.u_late < t.late_prob
         grace = int(round(self.config.lender.grace_amount * 100))
         credit_line.collect(t, self.month, interest, due, skip, grace, self.flows)
+        if self.channels:
+            self.channels.pay()
         credit_line.repay_early(t, d.u_early < t.early_repay_prob, self.flows)
 
     def borrowers_respond(self) -> None:

@@ -64,6 +64,8 @@ class RunResult:
 
 def summarise(monthly: pd.DataFrame, borrowers: pd.DataFrame | None, model: CreditMarketModel) -> dict[str, float]:
     """Scalar outcomes of a run (the columns of a sweep's ``runs.parquet``)."""
+    # the credit line's own rows (with several lenders, monthly also has theirs and "all")
+    monthly = monthly[monthly["lender"] == model.lender.name]
     m = monthly[monthly["month"] > 0]
     t = model.table
     losses = float(m["losses"].sum())
@@ -216,6 +218,8 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
     tradeoff.attach(tables, model, twin_default_month)
     if borrowers:
         tables["borrowers"] = borrowers_table(model)
+    if model.channels is not None:  # several lenders: per-lender rows, positions, strategies
+        model.channels.attach(tables, borrowers)
     if events and model.events.keep:
         tables["events"] = events_arrow(model)  # an Arrow table: see events_arrow
     return tables

@@ -1,0 +1,235 @@
+"""More lenders, one machinery: a bank, a supply-chain financier and other online lenders.
+
+Each channel lender keeps its own positions (one row per borrower, the same row index as
+the borrower table) with the credit line's own loan machinery (``agents.credit_line``:
+billing, instalment plans, collection, charge-off) and its own exact ledger. What differs
+is the product and the policy:
+
+- **bank** — term loans: an application, a decision after ``decision_months``, documents
+  (only borrowers who keep proper books qualify), a tighter cut-off on the bureau PD, a
+  lower rate and larger amounts; the loan is paid out at once and amortises over 12 months.
+- **supply-chain financier** — advances against receivables from an anchor buyer, only for
+  small businesses that sell to one; the line is a share of last month's revenue and is cut
+  to zero while the anchor's sector is in distress; advances are repaid next month.
+- **other online lenders** — a lax, expensive revolving line: the route for multi-lender
+  borrowing.
+
+How a borrower uses them is its funding **strategy**: ``single_channel`` (the credit line
+only), ``diversified`` (applies to the others early, draws in an ordered preference when
+the credit line is short or closed), ``opportunistic`` (applies elsewhere only once short,
+then draws from whoever has room).
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from scipy.special import expit
+
+from agents import credit_line
+from agents.codes import Kind, Status
+from agents.table import RING
+
+CENTS = 100
+STRATEGIES = ("single_channel", "diversified", "opportunistic")
+CHANNELS = ("bank", "supply_chain", "other_online")
+NO_ACCOUNT = 7  # position status: never had (or no longer has) an account here
+
+POSITION_COLUMNS = {
+    "status": np.int8,
+    "limit_cents": np.int64,
+    "balance_cents": np.int64,
+    "instalment_cents": np.int64,
+    "arrears_principal_cents": np.int64,
+    "arrears_interest_cents": np.int64,
+    "dpd_months": np.int8,
+    "tenor": np.int8,
+    "opened_month": np.int32,
+    "default_month": np.int32,
+    "decision_month": np.int32,  # pending application decided then (-1 = none)
+    "reapply_month": np.int32,  # may apply again from then
+    "drawn_total_cents": np.int64,  # funding drawn here over the run (for the HHI)
+    "early_m": np.bool_,
+}
+
+
+class Positions:
+    """One channel lender's positions: loan columns with the credit line's attribute names,
+    so the credit-line machinery runs on them unchanged. ``savings_cents`` is the borrower
+    table's own column (cash is the borrower's, whoever it pays)."""
+
+    def __init__(self, tenor: int) -> None:
+        self.n = 0
+        self.default_tenor = tenor
+        for name, dt in POSITION_COLUMNS.items():
+            setattr(self, name, np.zeros(0, dtype=dt))
+        self.plan_end = np.zeros((RING, 0), dtype=np.int64)
+        self.plan_rem = np.zeros((RING, 0), dtype=np.int64)
+        self.savings_cents = np.zeros(0, dtype=np.int64)
+
+    def sync(self, table) -> None:
+        """Grow to the borrower table's rows and re-point the shared cash column."""
+        n = table.n
+        if n > self.n:
+            add = n - self.n
+            for name, dt in POSITION_COLUMNS.items():
+                fill = {"status": NO_ACCOUNT, "tenor": self.default_tenor}.get(name, 0)
+                if name in ("opened_month", "default_month", "decision_month"):
+                    fill = -1
+                setattr(self, name, np.concatenate([getattr(self, name), np.full(add, fill, dtype=dt)]))
+            self.plan_end = np.concatenate([self.plan_end, np.zeros((RING, add), np.int64)], axis=1)
+            self.plan_rem = np.concatenate([self.plan_rem, np.zeros((RING, add), np.int64)], axis=1)
+            self.n = n
+        self.savings_cents = table.savings_cents
+
+    def open_(self) -> np.ndarray:
+        return self.status == Status.ACTIVE
+
+    def available(self) -> np.ndarray:
+        return np.where(self.status == Status.ACTIVE, np.maximum(self.limit_cents - self.balance_cents, 0), 0)
+
+
+class ChannelLender(mesa.Agent):
+    """A non-credit-line lender: same loan machinery, its own product and policy."""
+
+    def __init__(self, model: mesa.Model, name: str, cfg) -> None:
+        super().__init__(model)
+        self.name = name
+        self.cfg = cfg
+        self.pos = Positions(cfg.tenor_months)
+        self.outstanding = 0  # ledger: last month's closing
+        self.ledger_rows: list[dict] = []
+        self.flows = credit_line.MonthFlows(0)
+        self.granted = np.zeros(0, dtype=np.int64)
+
+    # -- eligibility and limits --------------------------------------------------
+    def eligible(self, table) -> np.ndarray:
+        if self.name == "supply_chain":
+            return (table.kind == Kind.SMALL_BUSINESS) & table.has_anchor
+        if self.name == "bank":
+            return table.documented
+        return np.ones(table.n, dtype=bool)
+
+    def bureau_pd(self, table, bureau) -> np.ndarray:
+        """The channel's own PD from bureau data and its estimate of income (no habits)."""
+        debt_months = bureau.total_debt_cents / np.maximum(table.est_income_cents, 1)
+        z = -4.0 + 0.6 * debt_months + 1.2 * bureau.delinquent + 0.2 * bureau.lenders
+        return expit(z)
+
+    def line_size(self, table, economy) -> np.ndarray:
+        c = self.cfg
+        size = np.round(c.limit_income_months * table.est_income_cents).astype(np.int64)
+        if self.name == "supply_chain":
+            # a share of receivables from the anchor buyer, none while its sector is in distress
+            factors = economy.sector_factors if economy.sector_factors is not None else np.zeros(1, np.float32)
+            stressed = np.append(factors, np.float32(0.0))[table.sector] < c.anchor_stress_threshold
+            size = np.where(stressed, 0, size)
+        return size
+
+    # -- the month ---------------------------------------------------------------
+    def begin_month(self, table, month: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sync rows, bill, and return (interest, due) for the month."""
+        self.pos.sync(table)
+        n = table.n
+        self.flows = credit_line.MonthFlows(n)
+        self.flows.balance_start[:] = self.pos.balance_cents
+        rate = self.cfg.funding_rate / 12.0
+        self.flows.funding_cost[:] = np.round(self.pos.balance_cents * rate).astype(np.int64)
+        self.granted = np.zeros(n, dtype=np.int64)
+        return credit_line.bill(self.pos, month, self.cfg.daily_rate)
+
+    def decide(self, table, bureau, economy, month: int, applying: np.ndarray, u: np.ndarray) -> None:
+        """File new applications (fee paid now) and decide those whose time has come."""
+        p, c = self.pos, self.cfg
+        new = np.flatnonzero(applying & (p.status == NO_ACCOUNT) & (p.decision_month < 0)
+                             & (p.reapply_month <= month) & (table.status <= Status.CLOSED))
+        if new.size:
+            p.decision_month[new] = month + c.decision_months
+            table.savings_cents[new] -= int(round(c.application_fee * CENTS))
+        due = np.flatnonzero(p.decision_month == month)
+        if due.size == 0:
+            return
+        p.decision_month[due] = -1
+        pd = self.bureau_pd(table, bureau)[due]
+        ok = (pd <= c.approval_pd) & self.eligible(table)[due] & (table.status[due] <= Status.CLOSED)
+        acc, rej = due[ok], due[~ok]
+        p.reapply_month[rej] = month + c.reapply_months
+        if acc.size:
+            p.status[acc] = Status.ACTIVE
+            p.opened_month[acc] = month
+            p.limit_cents[acc] = self.line_size(table, economy)[acc]
+
+    def refresh_limits(self, table, economy) -> None:
+        """Revolving products follow their base each month (term loans keep theirs)."""
+        if self.cfg.product == "term_loan":
+            return
+        p = self.pos
+        act = p.status == Status.ACTIVE
+        p.limit_cents[:] = np.where(act, self.line_size(table, economy), p.limit_cents)
+
+    def lend(self, month: int, amount: np.ndarray) -> None:
+        """Disburse ``amount`` (within availability, checked by the caller)."""
+        p = self.pos
+        if self.cfg.product == "term_loan":
+            # a term loan is paid out once: the facility is used up until it is repaid
+            amount = np.where(p.balance_cents == 0, amount, 0)
+        credit_line.disburse(p, month, amount)
+        self.flows.disbursed += amount
+        p.drawn_total_cents += amount
+        self.granted += amount
+
+    def available(self) -> np.ndarray:
+        p = self.pos
+        if self.cfg.product == "term_loan":
+            return np.where((p.status == Status.ACTIVE) & (p.balance_cents == 0), p.limit_cents, 0)
+        return p.available()
+
+    def collect(self, table, month: int, interest: np.ndarray, due: np.ndarray) -> None:
+        credit_line.collect(self.pos, month, interest, due, np.zeros(table.n, dtype=bool), 0, self.flows)
+
+    def risk_step(self, month: int) -> np.ndarray:
+        """Charge off 90+ days past due; lines in arrears are closed. Returns defaults."""
+        p = self.pos
+        rows = credit_line.charge_off(p, month, self.cfg.default_after_months, self.cfg.recovery_rate, self.flows)
+        p.limit_cents[rows] = 0
+        late = np.flatnonzero((p.status == Status.ACTIVE) & (p.dpd_months >= 2))
+        p.status[late] = Status.CLOSED
+        p.limit_cents[late] = 0
+        return rows
+
+    def close_month(self, month: int) -> dict:
+        f = self.flows
+        d, r, w = int(f.disbursed.sum()), int(f.principal_repaid.sum()), int(f.written_off.sum())
+        actual = int(self.pos.balance_cents.sum())
+        expected = self.outstanding + d - r - w
+        if expected != actual:
+            from model.ledger import LedgerError
+
+            raise LedgerError(f"{self.name}, month {month}: books do not balance: {expected} != {actual} cents")
+        self.outstanding = actual
+        row = {"month": month, "lender": self.name, "disbursed_cents": d, "principal_repaid_cents": r,
+               "written_off_cents": w, "closing_cents": actual}
+        self.ledger_rows.append(row)
+        return row
+
+
+def funding_order(strategy: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    """Rank (1 = first) of each channel for each borrower; 0 = not used.
+
+    diversified: bank, supply chain, other online (an ordered preference, as the article
+    advises: development bank, then supply-chain finance, then the rest);
+    opportunistic: other online first (fastest), then supply chain, then bank.
+    """
+    pref = {
+        1: ["bank", "supply_chain", "other_online"],
+        2: ["other_online", "supply_chain", "bank"],
+    }
+    out = {name: np.zeros(strategy.size, dtype=np.int8) for name in names}
+    for code, order in pref.items():
+        sel = strategy == code
+        rank = 1
+        for name in order:
+            if name in out:
+                out[name][sel] = rank
+                rank += 1
+    return out

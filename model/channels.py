@@ -1,0 +1,391 @@
+"""The diversified ecosystem: other lenders, the credit bureau, funding strategies, and the
+health of small businesses (``channels.enabled``).
+
+The model calls, in its month:
+
+    begin_month     -> bill every channel position
+    fund            -> after the credit line has authorised its part: applications (with
+                       delays and fees) and draws from the other channels in each
+                       borrower's order of preference; the rest is a funding shortfall
+    pay             -> borrowers pay the channels from what cash is left
+    end_month       -> charge-offs and closures at each channel, books checked, the bureau
+                       takes its snapshot, small businesses' distress and failure
+    collect         -> per-lender monthly figures
+
+All randomness here comes from the model's own ``channels`` stream, so switching the
+channels on never moves any other stream: with only the credit line taking part the
+results are identical to the single-lender model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
+from agents.codes import HABITS, KINDS, Kind, Status
+
+CENTS = 100
+
+
+class Bureau:
+    """Each borrower's total debt and number of lenders, reported ``lag`` months late."""
+
+    def __init__(self, lag: int) -> None:
+        self.lag = lag
+        self.history: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        n0 = np.zeros(0, dtype=np.int64)
+        self.total_debt_cents = n0
+        self.other_debt_cents = n0
+        self.lenders = n0
+        self.delinquent = np.zeros(0, dtype=bool)
+
+    def snapshot(self, model, lenders: list[ChannelLender]) -> None:
+        t = model.table
+        cl_balance = t.balance_cents.copy()
+        other = np.zeros(t.n, dtype=np.int64)
+        count = np.zeros(t.n, dtype=np.int64)
+        late = t.dpd_months > 0
+        for ln in lenders:
+            p = ln.pos
+            other += p.balance_cents
+            count += (p.status == Status.ACTIVE) | (p.balance_cents > 0)
+            late |= p.dpd_months > 0
+        self.history.append((cl_balance, other, count, late))
+        if len(self.history) > self.lag + 1:
+            self.history.pop(0)
+
+    def view(self, n: int) -> None:
+        """Expose the figures from ``lag`` months ago (zeros before any exist)."""
+        if len(self.history) <= self.lag:
+            z = np.zeros(n, dtype=np.int64)
+            self.total_debt_cents, self.other_debt_cents, self.lenders = z, z, z
+            self.delinquent = np.zeros(n, dtype=bool)
+            return
+        cl, other, count, late = self.history[-1 - self.lag]
+        pad = n - cl.size
+
+        def grow(a, fill=0):
+            return np.concatenate([a, np.full(pad, fill, dtype=a.dtype)]) if pad > 0 else a
+
+        self.other_debt_cents = grow(other)
+        self.total_debt_cents = grow(cl + other)
+        self.lenders = grow(count)
+        self.delinquent = grow(late, False)
+
+
+class Channels:
+    def __init__(self, model) -> None:
+        cfg = model.config.channels
+        self.model = model
+        self.cfg = cfg
+        self.rng = model.streams.channels
+        self.lenders = [ChannelLender(model, name, getattr(cfg, name)) for name in CHANNELS
+                        if getattr(cfg, name).enabled]
+        self.by_name = {ln.name: ln for ln in self.lenders}
+        self.bureau = Bureau(cfg.bureau_lag_months)
+        self.rows: list[dict] = []
+        self.strategy_rows: list[dict] = []
+        self.bills: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.shortfall_m = np.zeros(0, dtype=np.int64)
+        self.system_unmet: list[tuple[int, float]] = []
+
+    @property
+    def online(self) -> ChannelLender | None:
+        return self.by_name.get("other_online")
+
+    # ------------------------------------------------------------ arrivals
+    def arrive(self, rows: slice) -> None:
+        """Hidden traits of new applicants that only other channels care about."""
+        t = self.model.table
+        k = rows.stop - rows.start
+        u = self.rng.random((3, k))
+        sb = t.kind[rows] == Kind.SMALL_BUSINESS
+        shares = self.cfg.strategies
+        cut = np.cumsum([shares.single_channel, shares.diversified, shares.opportunistic])
+        strategy = np.minimum(np.searchsorted(cut, u[0], side="right"), 2)
+        t.strategy[rows] = np.where(sb, strategy, 0)
+        t.documented[rows] = u[1] < np.where(sb, self.cfg.documented_share, 0.3)
+        t.has_anchor[rows] = sb & (u[2] < self.cfg.anchor_share)
+
+    # ------------------------------------------------------------ the month
+    def begin_month(self) -> np.ndarray:
+        """Bill every channel; returns the total due to the channels this month (cents)."""
+        m = self.model
+        t = m.table
+        total = np.zeros(t.n, dtype=np.int64)
+        self.bureau.view(t.n)
+        t.bureau_other_debt_cents[:] = self.bureau.other_debt_cents
+        t.bureau_lenders[:] = np.minimum(self.bureau.lenders, 127)
+        for ln in self.lenders:
+            interest, due = ln.begin_month(t, m.month)
+            self.bills[ln.name] = (interest, due)
+            total += due
+        # a failed business earns nothing; a short one lost part of its revenue
+        return total
+
+    def adjust_income(self, income: np.ndarray) -> np.ndarray:
+        t = self.model.table
+        income = np.where(t.failed, 0, income)
+        pen = t.revenue_penalty
+        if pen.any():
+            income = np.rint(income * (1.0 - pen)).astype(np.int64)
+        return income
+
+    def fund(self, need: np.ndarray, disc: np.ndarray, external: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Serve what the credit line did not: applications, then draws by preference.
+
+        ``external`` is multi-lender borrowing that goes to the other online lenders.
+        Returns the funded need and discretionary amounts (cents per row).
+        """
+        m = self.model
+        t = m.table
+        month = m.month
+        short = (need > 0) | (disc > 0)
+        strategy = t.strategy
+        applying_base = {
+            # diversified businesses keep the bank and supply-chain doors open in advance
+            "bank": (strategy == 1) | ((strategy == 2) & short),
+            "supply_chain": (strategy == 1) | ((strategy == 2) & short),
+            "other_online": ((strategy >= 1) & short) | (external > 0),
+        }
+        for ln in self.lenders:
+            ln.refresh_limits(t, m.economy)
+            applying = applying_base[ln.name] & ln.eligible(t)
+            ln.decide(t, self.bureau, m.economy, month, applying, None)
+        order = funding_order(strategy, [ln.name for ln in self.lenders])
+        got_need = np.zeros(t.n, dtype=np.int64)
+        got_disc = np.zeros(t.n, dtype=np.int64)
+        rem_need, rem_disc = need.copy(), disc.copy()
+        for rank in (1, 2, 3):
+            for ln in self.lenders:
+                sel = order[ln.name] == rank
+                if not sel.any():
+                    continue
+                avail = np.where(sel, ln.available(), 0)
+                g_n = np.minimum(rem_need, avail)
+                g_d = np.minimum(rem_disc, avail - g_n)
+                ln.lend(month, g_n + g_d)
+                rem_need -= g_n
+                rem_disc -= g_d
+                got_need += g_n
+                got_disc += g_d
+        online = self.online
+        if online is not None:
+            ext = np.minimum(external, online.available())
+            online.lend(month, ext)
+            t.savings_cents += ext
+        t.savings_cents += got_need + got_disc
+        self.shortfall_m = rem_need
+        self.system_unmet.append((month, int((rem_need + rem_disc).sum()) / CENTS))
+        return got_need, got_disc
+
+    def pay(self) -> None:
+        t = self.model.table
+        for ln in self.lenders:
+            interest, due = self.bills[ln.name]
+            ln.collect(t, self.model.month, interest, due)
+
+    def end_month(self) -> None:
+        m = self.model
+        t = m.table
+        cfg = self.cfg
+        for ln in self.lenders:
+            ln.risk_step(m.month)
+            ln.close_month(m.month)
+        self.bureau.snapshot(m, self.lenders)
+        # small businesses: unfunded working capital costs revenue; months short of cash
+        # make a business distressed, then failed (a failed business earns nothing more)
+        sb = (t.kind == Kind.SMALL_BUSINESS) & (t.status <= Status.CLOSED) & ~t.failed
+        short_need = np.where(sb, self.shortfall_m, 0)
+        t.shortfall_total_cents += short_need
+        t.revenue_penalty[:] = np.where(
+            sb, np.minimum(0.9, cfg.unfunded_revenue_loss * short_need / np.maximum(t.base_income_cents, 1)), 0.0
+        ).astype(np.float32)
+        short_cash = sb & (t.savings_cents < 0)
+        t.cash_short_months[:] = np.where(short_cash, t.cash_short_months + 1, 0)
+        distressed = sb & (t.cash_short_months >= cfg.distress_months)
+        t.distress_months_total += distressed
+        fail = np.flatnonzero(sb & (t.cash_short_months >= cfg.failure_months))
+        t.failed[fail] = True
+        t.failed_month[fail] = m.month
+        self._collect(short_need, distressed, fail)
+
+    # ------------------------------------------------------------ data
+    def _collect(self, short_need: np.ndarray, distressed: np.ndarray, failed_now: np.ndarray) -> None:
+        m = self.model
+        t = m.table
+        month = m.month
+        for ln in self.lenders:
+            p, f = ln.pos, ln.flows
+            had = f.balance_start > 0
+            limit = int(np.where(p.status == Status.ACTIVE, p.limit_cents, 0).sum())
+            self.rows.append({
+                "month": month, "lender": ln.name,
+                "active_accounts": int(np.count_nonzero(p.status == Status.ACTIVE)),
+                "frozen_accounts": 0,
+                "closed_accounts": int(np.count_nonzero(p.status == Status.CLOSED)),
+                "accounts_with_balance": int(np.count_nonzero(had)),
+                "new_accounts": int(np.count_nonzero(p.opened_month == month)),
+                "new_defaults": int(np.count_nonzero(p.default_month == month)),
+                "total_limit": limit / CENTS,
+                "outstanding": int(p.balance_cents.sum()) / CENTS,
+                "disbursed": int(f.disbursed.sum()) / CENTS,
+                "principal_repaid": int(f.principal_repaid.sum()) / CENTS,
+                "written_off": int(f.written_off.sum()) / CENTS,
+                "recoveries": int(f.recovered.sum()) / CENTS,
+                "interest_income": int(f.interest_paid.sum()) / CENTS,
+                "funding_cost": int(f.funding_cost.sum()) / CENTS,
+            })
+        sb = t.kind == Kind.SMALL_BUSINESS
+        failed_month = np.zeros(t.n, dtype=bool)
+        failed_month[failed_now] = True
+        for code, name in enumerate(STRATEGIES):
+            sel = sb & (t.strategy == code) & (t.opened_month >= 0)
+            self.strategy_rows.append({
+                "month": month, "strategy": name,
+                "businesses": int(np.count_nonzero(sel & ~t.failed)),
+                "shortfall": int(short_need[sel].sum()) / CENTS,
+                "shortfall_events": int(np.count_nonzero(short_need[sel] > 0)),
+                "distressed": int(np.count_nonzero(distressed[sel])),
+                "new_failures": int(np.count_nonzero(failed_month[sel])),
+                "failed": int(np.count_nonzero(t.failed[sel])),
+            })
+
+    def monthly(self, credit_line_monthly: pd.DataFrame) -> pd.DataFrame:
+        """Credit line + each channel + ``all`` (the system), one row per month per lender."""
+        ch = pd.DataFrame(self.rows)
+        ch["losses"] = ch["written_off"] - ch["recoveries"]
+        ch["net_income"] = ch["interest_income"] - ch["funding_cost"] - ch["losses"]
+        frames = [credit_line_monthly, ch]
+        both = pd.concat(frames, ignore_index=True, sort=False)
+        sums = [c for c in ("active_accounts", "frozen_accounts", "closed_accounts", "accounts_with_balance",
+                            "new_accounts", "new_defaults", "total_limit", "outstanding", "disbursed",
+                            "principal_repaid", "written_off", "recoveries", "interest_income",
+                            "funding_cost", "losses", "net_income") if c in both]
+        allrow = both.groupby("month", as_index=False)[sums].sum()
+        allrow["lender"] = "all"
+        # the system's unmet demand: what no lender funded (the credit line's own column is
+        # what *it* could not serve)
+        allrow["unmet_demand"] = allrow["month"].map(dict(self.system_unmet)).fillna(0.0)
+        out = pd.concat([both, allrow], ignore_index=True, sort=False)
+        out["utilisation"] = np.where(out["total_limit"] > 0, out["outstanding"] / out["total_limit"].where(out["total_limit"] > 0), np.nan)
+        out["default_rate"] = np.where(out["accounts_with_balance"] > 0,
+                                       out["new_defaults"] / out["accounts_with_balance"].where(out["accounts_with_balance"] > 0), 0.0)
+        out["lender"] = out["lender"].astype(str)
+        return out.sort_values(["month", "lender"], kind="stable").reset_index(drop=True)
+
+    def attach(self, tables: dict, borrowers: bool) -> None:
+        """Add the several-lender outputs to a run's tables (see README, Diversification)."""
+        tables["monthly"] = self.monthly(tables["monthly"])
+        tables["strategies"] = self.strategies()
+        tables["positions"] = self.positions()
+        tables["concentration"] = self.concentration()
+        tables["contagion"] = self.contagion()
+        if borrowers and "borrowers" in tables:
+            b = tables["borrowers"]
+            for name, col in self.borrower_columns(b["borrower_id"].to_numpy()).items():
+                b[name] = col
+
+    def strategies(self) -> pd.DataFrame:
+        return pd.DataFrame(self.strategy_rows)
+
+    def positions(self) -> pd.DataFrame:
+        """One row per borrower and lender where an account ever existed."""
+        m = self.model
+        t = m.table
+        from agents.codes import STATUS_NAMES
+
+        names = [*STATUS_NAMES, "no_account"]
+        frames = []
+        rows = np.flatnonzero(t.opened_month >= 0)
+        frames.append(pd.DataFrame({
+            "borrower_id": rows, "lender": m.lender.name,
+            "limit": t.limit_cents[rows] / CENTS, "balance": t.balance_cents[rows] / CENTS,
+            "status": np.array(names)[t.status[rows]],
+        }))
+        for ln in self.lenders:
+            p = ln.pos
+            r = np.flatnonzero(p.opened_month >= 0)
+            frames.append(pd.DataFrame({
+                "borrower_id": r, "lender": ln.name,
+                "limit": p.limit_cents[r] / CENTS, "balance": p.balance_cents[r] / CENTS,
+                "status": np.array(names)[p.status[r]],
+            }))
+        out = pd.concat(frames, ignore_index=True)
+        out["lender"] = out["lender"].astype("category")
+        out["status"] = out["status"].astype("category")
+        return out
+
+    def borrower_columns(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """System view of each borrower: strategy, lenders, total debt, funding HHI, health."""
+        t = self.model.table
+        drawn = [t.drawn_total_cents.astype(np.float64)]
+        n_lenders = ((t.status <= Status.FROZEN) | (t.balance_cents > 0)).astype(np.int64)
+        total = t.balance_cents.copy()
+        for ln in self.lenders:
+            p = ln.pos
+            drawn.append(p.drawn_total_cents.astype(np.float64))
+            n_lenders += (p.status == Status.ACTIVE) | (p.balance_cents > 0)
+            total += p.balance_cents
+        d = np.vstack(drawn)
+        tot = d.sum(axis=0)
+        hhi = np.where(tot > 0, ((d / np.where(tot > 0, tot, 1)) ** 2).sum(axis=0), np.nan)
+        return {
+            "strategy": pd.Categorical.from_codes(t.strategy[rows], categories=list(STRATEGIES)),
+            "n_lenders": n_lenders[rows],
+            "total_debt": total[rows] / CENTS,
+            "funding_hhi": hhi[rows],
+            "shortfall": t.shortfall_total_cents[rows] / CENTS,
+            "distress_months": t.distress_months_total[rows],
+            "failed": t.failed[rows],
+        }
+
+    def concentration(self) -> pd.DataFrame:
+        """Each lender's book concentration (HHI of outstanding) by sector, kind and habit."""
+        m = self.model
+        t = m.table
+        books = [(m.lender.name, t.balance_cents)] + [(ln.name, ln.pos.balance_cents) for ln in self.lenders]
+        out = []
+        sector = np.where(t.sector < 0, m.config.economy.sectors, t.sector)  # individuals apart
+        for name, bal in books:
+            total = bal.sum()
+            for dim, codes, size in (("sector", sector, m.config.economy.sectors + 1),
+                                     ("kind", t.kind, len(KINDS)), ("habit", t.habit, len(HABITS))):
+                shares = np.bincount(codes.astype(np.int64), weights=bal, minlength=size) / total if total else np.zeros(size)
+                out.append({"lender": name, "dimension": dim, "hhi": float((shares ** 2).sum())})
+        return pd.DataFrame(out)
+
+    def contagion(self, window: int = 6) -> pd.DataFrame:
+        """Defaults at one lender after stress at another: P(default at B within ``window``
+        months of a closure or default at A), for borrowers with accounts at both, beside
+        B's default rate among such borrowers without stress at A."""
+        m = self.model
+        t = m.table
+        names = [m.lender.name] + [ln.name for ln in self.lenders]
+        has = [t.opened_month >= 0] + [ln.pos.opened_month >= 0 for ln in self.lenders]
+        stress = [np.where(t.closed_month >= 0, t.closed_month, t.default_month)]
+        defaults = [t.default_month]
+        for ln in self.lenders:
+            stress.append(ln.pos.default_month)
+            defaults.append(ln.pos.default_month)
+        out = []
+        for a in range(len(names)):
+            for b in range(len(names)):
+                if a == b:
+                    continue
+                both = has[a] & has[b]
+                sa, db = stress[a], defaults[b]
+                exposed = both & (sa >= 0)
+                follow = exposed & (db >= sa) & (db <= sa + window)
+                calm = both & (sa < 0)
+                out.append({
+                    "from_lender": names[a], "to_lender": names[b],
+                    "exposed": int(exposed.sum()), "followed_by_default": int(follow.sum()),
+                    "rate": float(follow.sum() / exposed.sum()) if exposed.any() else float("nan"),
+                    "base_rate": float((calm & (db >= 0)).sum() / calm.sum()) if calm.any() else float("nan"),
+                })
+        return pd.DataFrame(out)
+
+
+__all__ = ["Channels", "Bureau", "NO_ACCOUNT"]
