@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = [
     "experiments.cmd_demo",
     "experiments.report",
     "experiments.advice",
+    "experiments.frontier",
 ]
 
 

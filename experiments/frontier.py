@@ -1,0 +1,251 @@
+"""The experience-versus-risk frontier: losses against false alarms and unmet demand.
+
+``limitlab frontier RESULTS_DIR`` reads a sweep's ``runs.parquet`` (one row per run: the
+design point, its axes as dotted-key columns and the run's summary outcomes, as written by
+``limitlab sweep``) and draws, per design point, the mean and 95% confidence interval across
+replicates of the loss rate against false alarms per 1,000 account-years and against the
+unmet-demand share, fixed and learning lender apart. It writes ``frontier.png`` and
+``frontier.csv`` into the directory.
+
+``limitlab frontier --run SWEEP.toml --out DIR`` first runs the sweep's grid itself (a small
+process pool; seeds from one root by (point, replicate) spawn keys), for when the sweep
+runner is not at hand.
+
+Figure functions take DataFrames and an optional ``ax`` and return the Figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from model.config import ConfigError
+
+LEARNING_AXIS = "lender.learning.refit_months"
+FRONTIER_OUTCOMES = ("loss_rate", "false_alarms_per_1k_account_years", "false_alarm_share",
+                     "unmet_demand_share", "net_income", "miss_rate", "limit_move_rate",
+                     "mean_score_auc")
+LABELS = {
+    "loss_rate": "losses / average outstanding",
+    "false_alarms_per_1k_account_years": "false alarms per 1,000 account-years",
+    "false_alarm_share": "false alarms / judged restrictive actions",
+    "unmet_demand_share": "unmet demand share",
+    "net_income": "net income (yuan)",
+    "miss_rate": "defaults not restricted 3-12 months before",
+    "limit_move_rate": "limit moves per open account-month",
+    "mean_score_auc": "mean score AUC",
+}
+
+
+def frontier_points(runs: pd.DataFrame, axes: list[str] | None = None,
+                    outcomes=FRONTIER_OUTCOMES, level: float = 0.95) -> pd.DataFrame:
+    """Mean and t-interval across replicates of each outcome, per design point.
+
+    Args:
+        runs: One row per run (``status`` other than ``ok`` is dropped).
+        axes: Axis columns that define a design point (default: the dotted-key columns).
+        outcomes: Outcome columns (missing ones are skipped).
+        level: Confidence level.
+
+    Returns:
+        One row per design point: the axes, ``replicates`` and ``<outcome>``,
+        ``<outcome>_lo``, ``<outcome>_hi`` for each outcome.
+    """
+    from scipy.stats import t as student
+
+    if "status" in runs:
+        runs = runs[runs["status"].astype(str) == "ok"]
+    axes = axes if axes is not None else [c for c in runs.columns if "." in c]
+    if not axes:
+        raise ConfigError("runs.parquet has no axis columns (dotted keys); is it a sweep?")
+    rows = []
+    for key, g in runs.groupby(axes, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        rec = dict(zip(axes, key))
+        rec["replicates"] = len(g)
+        for o in outcomes:
+            if o not in g:
+                continue
+            x = g[o].to_numpy(float)
+            x = x[np.isfinite(x)]
+            m = float(x.mean()) if x.size else math.nan
+            half = (float(student.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+                    if x.size > 1 else math.nan)
+            rec[o], rec[f"{o}_lo"], rec[f"{o}_hi"] = m, m - half, m + half
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def _lender_label(v) -> str:
+    return "fixed scorecard" if not v else f"learning lender (refit every {int(v)} months)"
+
+
+def plot_frontier(points: pd.DataFrame, x: str = "false_alarms_per_1k_account_years",
+                  y: str = "loss_rate", ax: Axes | None = None, *,
+                  annotate: tuple[str, ...] = ("lender.monitoring.sensitivity",
+                                               "lender.review.tightening_strength")) -> Figure:
+    """One marker per design point with 95% CI bars in both directions; the lower-left
+    envelope of each lender (fixed / learning) joined by a line — the frontier.
+
+    Args:
+        points: :func:`frontier_points` output.
+        x: Outcome on the x axis (an experience cost).
+        y: Outcome on the y axis (a risk cost).
+        ax: Axes to draw on (default: a new Figure).
+        annotate: Axis columns written next to each marker (short form).
+    """
+    if ax is None:
+        fig = Figure(figsize=(7.5, 5.0), layout="constrained")
+        ax = fig.add_subplot()
+    fig = ax.figure
+    groups = points.groupby(LEARNING_AXIS) if LEARNING_AXIS in points else [(0, points)]
+    scale_y = 100.0 if y.endswith(("_rate", "_share")) else 1.0
+    scale_x = 100.0 if x.endswith(("_rate", "_share")) else 1.0
+    for i, (lv, g) in enumerate(groups):
+        color = f"C{i}"
+        gx, gy = g[x].to_numpy(float) * scale_x, g[y].to_numpy(float) * scale_y
+        xerr = np.abs(np.vstack([gx - g[f"{x}_lo"] * scale_x, g[f"{x}_hi"] * scale_x - gx]))
+        yerr = np.abs(np.vstack([gy - g[f"{y}_lo"] * scale_y, g[f"{y}_hi"] * scale_y - gy]))
+        ax.errorbar(gx, gy, xerr=np.nan_to_num(xerr), yerr=np.nan_to_num(yerr), fmt="o",
+                    color=color, ms=5, capsize=2, lw=0.8, label=_lender_label(lv))
+        order = np.argsort(gx)
+        env_x, env_y, best = [], [], np.inf
+        for k in order:  # the points no other point beats on both costs
+            if gy[k] < best:
+                env_x.append(gx[k])
+                env_y.append(gy[k])
+                best = gy[k]
+        ax.plot(env_x, env_y, color=color, lw=1.2, alpha=0.8)
+        for (_, r), px, py in zip(g.iterrows(), gx, gy):
+            text = "/".join(f"{r[a]:g}" for a in annotate if a in r)
+            ax.annotate(text, (px, py), textcoords="offset points", xytext=(4, 3), fontsize=7,
+                        color=color)
+    ax.set_xlabel(LABELS.get(x, x) + (" (%)" if scale_x == 100 else ""))
+    ax.set_ylabel(LABELS.get(y, y) + (" (%)" if scale_y == 100 else ""))
+    note = " / ".join(a.split(".")[-1] for a in annotate if a in points)
+    ax.set_title(f"Experience vs risk: {LABELS.get(y, y)} against {LABELS.get(x, x)}\n"
+                 f"(mean ± 95% CI across replicates; labels: {note})", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_frontiers(points: pd.DataFrame) -> Figure:
+    """Losses against false alarms and against unmet demand, side by side."""
+    fig = Figure(figsize=(13.0, 5.0), layout="constrained")
+    a, b = fig.subplots(1, 2)
+    plot_frontier(points, "false_alarms_per_1k_account_years", "loss_rate", a)
+    plot_frontier(points, "unmet_demand_share", "loss_rate", b)
+    return fig
+
+
+# ---------------------------------------------------------------- running a grid
+
+
+def _one(args: tuple) -> dict:
+    from model.config import apply_overrides
+    from model.run import simulate
+
+    base, overrides, entropy, spawn_key = args
+    cfg = apply_overrides(base, overrides)
+    seed = np.random.SeedSequence(entropy, spawn_key=spawn_key)
+    r = simulate(cfg, seed, borrowers=False, events=False)
+    return r.summary
+
+
+def run_grid(sweep_file: str | Path, out: str | Path, *, replicates: int | None = None,
+             overrides: dict | None = None, workers: int = 2) -> pd.DataFrame:
+    """Run a grid sweep file's design points × replicates and write ``runs.parquet``.
+
+    Args:
+        sweep_file: TOML with ``scenario``, ``replicates``, ``[axes]`` (lists) and ``[set]``.
+        out: Output directory.
+        replicates: Override the file's replicates.
+        overrides: Extra dotted-key overrides (e.g. ``population.borrowers``).
+        workers: Processes.
+    """
+    from model.config import load_scenario, read_toml
+
+    spec = read_toml(sweep_file, "sweep")
+    axes = spec.get("axes") or {}
+    if not axes:
+        raise ConfigError(f"sweep file {str(sweep_file)!r}: no [axes] table")
+    base = load_scenario(spec.get("scenario", "baseline"), {**spec.get("set", {}), **(overrides or {})})
+    reps = int(replicates or spec.get("replicates", 1))
+    names = list(axes)
+    points = [dict(zip(names, v)) for v in itertools.product(*axes.values())]
+    root = np.random.SeedSequence(base.seed)
+    jobs, meta = [], []
+    for p, point in enumerate(points):
+        for r in range(reps):
+            jobs.append((base, point, root.entropy, (p, r)))
+            meta.append({"run_id": f"p{p:03d}r{r:02d}", "point": p, "replicate": r, **point})
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        results = list(ex.map(_one, jobs))
+    runs = pd.DataFrame([{**m, "status": "ok", **s} for m, s in zip(meta, results)])
+    outp = Path(out)
+    outp.mkdir(parents=True, exist_ok=True)
+    runs.to_parquet(outp / "runs.parquet", index=False)
+    (outp / "manifest.json").write_text(json.dumps({
+        "kind": "sweep", "axes": names, "replicates": reps, "design": "grid",
+        "config": base.to_dict(), "root_seed": base.seed, "sweep_file": str(sweep_file),
+    }, indent=2, default=str))
+    return runs
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("frontier", help="experience-vs-risk frontier of a sweep",
+                       description=__doc__.split("\n\n")[0])
+    p.add_argument("results_dir", nargs="?", help="a sweep's output directory (runs.parquet)")
+    p.add_argument("--run", metavar="SWEEP.toml", help="run this grid sweep first (into --out)")
+    p.add_argument("--out", help="output directory for --run")
+    p.add_argument("--replicates", type=int, default=None)
+    p.add_argument("--borrowers", type=int, default=None)
+    p.add_argument("--months", type=int, default=None)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_frontier)
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    if args.run:
+        if not args.out:
+            raise ConfigError("--run needs --out DIR (where runs.parquet goes)")
+        ov = {}
+        if args.borrowers is not None:
+            ov["population.borrowers"] = args.borrowers
+        if args.months is not None:
+            ov["months"] = args.months
+        run_grid(args.run, args.out, replicates=args.replicates, overrides=ov, workers=args.workers)
+        path = Path(args.out)
+    elif args.results_dir:
+        path = Path(args.results_dir)
+    else:
+        raise ConfigError("give RESULTS_DIR (a sweep's output) or --run SWEEP.toml --out DIR")
+    runs_file = path / "runs.parquet"
+    if not runs_file.is_file():
+        raise ConfigError(f"RESULTS_DIR {str(path)!r}: no runs.parquet; give a sweep's output directory")
+    runs = pd.read_parquet(runs_file)
+    missing = [c for c in ("loss_rate", "false_alarms_per_1k_account_years") if c not in runs]
+    if missing:
+        raise ConfigError(f"{runs_file}: no {', '.join(missing)} column; run the sweep with "
+                          "output.twin=true so actions are judged against a twin")
+    manifest = path / "manifest.json"
+    axes = json.loads(manifest.read_text()).get("axes") if manifest.is_file() else None
+    points = frontier_points(runs, axes)
+    points.to_csv(path / "frontier.csv", index=False)
+    plot_frontiers(points).savefig(path / "frontier.png", dpi=110)
+    print(points.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"wrote {path / 'frontier.png'} and {path / 'frontier.csv'}")
+    return 0
