@@ -7,6 +7,7 @@ model is still being calibrated; what is asserted is that the page shows the mod
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import time
@@ -295,12 +296,15 @@ def test_a_step_with_every_view_redrawn_takes_under_half_a_second(page_model):
     click(rc, STEP, 2)
     click(rc, "A random tester")
     button = rc.find(v.Btn, children=[STEP]).widget
-    times = []
+    times, cpu = [], []
     for _ in range(24):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         button.click()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     median = statistics.median(times)
-    print(f"\ndemo step + redraw, 2,000 borrowers: median {median * 1000:.0f} ms, "
-          f"max {max(times) * 1000:.0f} ms over {len(times)} steps (months 3-26)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\ndemo step + redraw, 2,000 borrowers: median {median * 1000:.0f} ms "
+          f"(CPU {statistics.median(cpu) * 1000:.0f} ms), max {max(times) * 1000:.0f} ms "
+          f"over {len(times)} steps (months 3-26); load average {load:.1f}")
     assert median < 0.5
