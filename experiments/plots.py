@@ -146,12 +146,21 @@ def n_runs(df: pd.DataFrame) -> int:
 
 
 def portfolio_rows(monthly: pd.DataFrame) -> pd.DataFrame:
-    """The whole-portfolio rows of a monthly table (the ``lender == "all"`` rows when present)."""
-    if "lender" in monthly.columns:
-        lenders = monthly["lender"].astype(str)
-        if (lenders == "all").any():
-            return monthly[lenders == "all"]
-    return monthly
+    """The credit line's own rows of a monthly table.
+
+    With other lenders switched on (channels), ``monthly`` also holds a row per month for
+    each of them and for ``all`` (the system); the report is about the credit line, whose
+    rows are the ``credit_line`` lender's (or, under another name, the first lender that is
+    not ``all``) — the same rows a run's summary outcomes come from.
+    """
+    if "lender" not in monthly.columns:
+        return monthly
+    lenders = monthly["lender"].astype(str)
+    names = list(dict.fromkeys(lenders))
+    if len(names) <= 1:
+        return monthly
+    own = "credit_line" if "credit_line" in names else next(n for n in names if n != "all")
+    return monthly[lenders == own]
 
 
 def across_runs(df: pd.DataFrame, x: str | Sequence[str], value: str,

@@ -62,6 +62,7 @@ KEY_OUTCOMES = (
 )
 # outcomes drawn for sweeps (against axes, heatmaps, sensitivity)
 SWEEP_OUTCOMES = ("loss_rate", "annualised_default_rate", "unmet_demand_share", "net_income")
+MAX_POINT_ROWS = 60  # larger designs (LHS, Sobol) get no per-point table
 
 
 # ---------------------------------------------------------------- loading
@@ -468,7 +469,8 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, markers: dict | No
         out.append(f"{n} {reps} of scenario {res.manifest.get('scenario', '?')}"
                    + (f", {size} each" if size else "")
                    + (f" ({res.failed} failed runs left out)" if res.failed else "")
-                   + "; ranges are 95% confidence intervals of the mean across replicates.")
+                   + ("; ranges are 95% confidence intervals of the mean across replicates."
+                      if res.kind == "batch" else "."))
         t = outcome_table(res.runs)
         vals = {o: (r["mean"], r["ci_low"], r["ci_high"]) for o, r in t.iterrows()}
 
@@ -519,23 +521,37 @@ def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
     n_points = runs["point"].nunique() if "point" in runs else len(runs)
     out.append(f"{n_points} design points over {len(axes)} axes ({', '.join(axes)}), "
                f"{len(runs)} successful runs.")
+    def short(a: str) -> str:
+        return a.rsplit(".", 1)[-1]
+
+    def show(v) -> str:
+        return f"{v:.3g}" if isinstance(v, float | np.floating) else str(v)
+
+    many = runs.groupby(axes).ngroups > MAX_POINT_ROWS if axes else False
     for o in SWEEP_OUTCOMES:
         if o not in runs.columns or not axes:
+            continue
+        label, kind = plots.OUTCOME_INFO.get(o, (o, "num"))
+        if many:
+            # a large (LHS/Sobol) design: which axis moves the binned median the most
+            spans = {a: plots.outcome_by_axis(runs, a, o)["median"] for a in axes}
+            a = max(spans, key=lambda k: np.nanmax(spans[k]) - np.nanmin(spans[k]))
+            m = spans[a]
+            out.append(f"Median {label} moved most along {short(a)}: from "
+                       f"{fmt_value(m.min(), kind)} ({short(a)} ≈ {show(m.idxmin())}) to "
+                       f"{fmt_value(m.max(), kind)} ({short(a)} ≈ {show(m.idxmax())}).")
             continue
         by_point = runs.groupby(axes, dropna=False)[o].median()
         if by_point.dropna().empty:
             continue
-        kind = plots.OUTCOME_INFO.get(o, ("", "num"))[1]
-        lo_key, hi_key = by_point.idxmin(), by_point.idxmax()
 
         def where(key):
             key = key if isinstance(key, tuple) else (key,)
-            return ", ".join(f"{a.rsplit('.', 1)[-1]} = {v:g}" if isinstance(v, float | int) else f"{a} = {v}"
-                             for a, v in zip(axes, key))
+            return ", ".join(f"{short(a)} = {show(v)}" for a, v in zip(axes, key))
 
-        out.append(f"Median {plots.OUTCOME_INFO.get(o, (o,))[0]} ranged from "
-                   f"{fmt_value(by_point.min(), kind)} ({where(lo_key)}) to "
-                   f"{fmt_value(by_point.max(), kind)} ({where(hi_key)}).")
+        out.append(f"Median {label} ranged from "
+                   f"{fmt_value(by_point.min(), kind)} ({where(by_point.idxmin())}) to "
+                   f"{fmt_value(by_point.max(), kind)} ({where(by_point.idxmax())}).")
     if sens is not None and len(sens):
         col = "ST" if "ST" in sens.columns else "mu_star" if "mu_star" in sens.columns else None
         if col:
@@ -701,16 +717,22 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
 
     s = Section("Design points")
     point_cols = [c for c in ("point", *axes) if c in runs.columns]
+    groups = runs.groupby(point_cols, sort=True, dropna=False)
+    if groups.ngroups > MAX_POINT_ROWS:
+        s.html.append(f"<p>{groups.ngroups:,} design points: too many for a table; see "
+                      "runs.parquet. The figures above pool them by axis value.</p>")
+        groups = []
     rows = []
-    for key, grp in runs.groupby(point_cols, sort=True, dropna=False):
+    for key, grp in groups:
         key = key if isinstance(key, tuple) else (key,)
         cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key] + [str(len(grp))]
         for o in outcomes:
             m, lo, hi = mean_ci(grp[o], bounded=plots.OUTCOME_INFO.get(o, ("", ""))[1] == "pct")
             cells.append(fmt_ci(m, lo, hi, plots.OUTCOME_INFO.get(o, ("", "num"))[1]))
         rows.append(cells)
-    s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
-    s.html.append(_html_table([*point_cols, "runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
+    if rows:
+        s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
+        s.html.append(_html_table([*point_cols, "runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
     sections.append(s)
     return sections, summary_sentences(res, None, None) + _sweep_sentences(res, sens)
 

@@ -128,6 +128,16 @@ def test_portfolio_draws_on_given_axes():
         plots.plot_portfolio(monthly_frame(), ax=axes[0])
 
 
+def test_portfolio_draws_the_credit_lines_rows_when_other_lenders_take_part():
+    own = monthly_frame(1)
+    other = own.assign(lender="bank", outstanding=own["outstanding"] * 7)
+    system = own.assign(lender="all", outstanding=own["outstanding"] * 8)
+    mixed = pd.concat([system, other, own], ignore_index=True)
+    assert plots.portfolio_rows(mixed)["lender"].eq("credit_line").all()
+    line = plots.plot_portfolio(mixed).axes[0].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), own["outstanding"] / 1e6)
+
+
 def test_metric_over_time_uses_given_ax():
     fig = Figure()
     ax = fig.add_subplot()
