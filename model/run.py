@@ -237,9 +237,10 @@ def simulate(
     start = time.perf_counter()
     want_events = config.output.events if events is None else events
     want_borrowers = config.output.borrowers if borrowers is None else borrowers
+    twin_seed = tradeoff.fresh_seed(seed)  # before the model spawns from it
     model = CreditMarketModel(config, rng=seed, create_agents=False, keep_events=want_events)
     model.run(progress=progress)
-    twin = tradeoff.run_twin(config, seed) if config.output.twin else None
+    twin = tradeoff.run_twin(config, twin_seed) if config.output.twin else None
     tables = collect_tables(model, borrowers=want_borrowers, events=want_events,
                             twin_default_month=twin)
     summary = summarise(tables["monthly"], tables.get("borrowers"), model)

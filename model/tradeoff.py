@@ -45,6 +45,15 @@ def twin_config(config):
     })
 
 
+def fresh_seed(seed):
+    """A copy of ``seed`` in its current state: a SeedSequence hands out new children each
+    time it is spawned from, so the run and its twin each need their own copy."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size,
+                                      n_children_spawned=seed.n_children_spawned)
+    return seed
+
+
 def run_twin(config, seed=None) -> np.ndarray:
     """Run the twin of ``config`` from ``seed``; returns its ``default_month`` per borrower row."""
     from model.credit_market import CreditMarketModel
