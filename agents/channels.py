@@ -56,47 +56,71 @@ POSITION_COLUMNS = {
 class Positions:
     """One channel lender's positions: loan columns with the credit line's attribute names,
     so the credit-line machinery runs on them unchanged. ``savings_cents`` is the borrower
-    table's own column (cash is the borrower's, whoever it pays)."""
+    table's own column (cash is the borrower's, whoever it pays). Storage grows by doubling,
+    as the borrower table's does; attributes are views of the rows in use."""
 
-    def __init__(self, tenor: int) -> None:
+    FILL = {"status": NO_ACCOUNT, "opened_month": -1, "default_month": -1, "decision_month": -1}
+
+    def __init__(self, tenor: int, capacity: int = 1024) -> None:
         self.n = 0
+        self._cap = 0
         self.default_tenor = tenor
-        for name, dt in POSITION_COLUMNS.items():
-            setattr(self, name, np.zeros(0, dtype=dt))
-        self.plan_end = np.zeros((RING, 0), dtype=np.int64)
-        self.plan_rem = np.zeros((RING, 0), dtype=np.int64)
+        self._data: dict[str, np.ndarray] = {}
+        self._grow(max(capacity, 16))
+        self._views()
         self.savings_cents = np.zeros(0, dtype=np.int64)
+
+    def _views(self) -> None:
+        for name in POSITION_COLUMNS:
+            setattr(self, name, self._data[name][: self.n])
+        self.plan_end = self._plan_end[:, : self.n]
+        self.plan_rem = self._plan_rem[:, : self.n]
+
+    def _grow(self, cap: int) -> None:
+        old_cap = self._cap
+        for name, dt in POSITION_COLUMNS.items():
+            fill = self.FILL.get(name, self.default_tenor if name == "tenor" else 0)
+            new = np.full(cap, fill, dtype=dt)
+            if name in self._data:
+                new[:old_cap] = self._data[name]
+            self._data[name] = new
+        for name in ("_plan_end", "_plan_rem"):
+            new = np.zeros((RING, cap), dtype=np.int64)
+            if old_cap:
+                new[:, :old_cap] = getattr(self, name)
+            setattr(self, name, new)
+        self._cap = cap
 
     def sync(self, table) -> None:
         """Grow to the borrower table's rows and re-point the shared cash column."""
         n = table.n
-        if n > self.n:
-            add = n - self.n
-            for name, dt in POSITION_COLUMNS.items():
-                fill = {"status": NO_ACCOUNT, "tenor": self.default_tenor}.get(name, 0)
-                if name in ("opened_month", "default_month", "decision_month"):
-                    fill = -1
-                setattr(self, name, np.concatenate([getattr(self, name), np.full(add, fill, dtype=dt)]))
-            self.plan_end = np.concatenate([self.plan_end, np.zeros((RING, add), np.int64)], axis=1)
-            self.plan_rem = np.concatenate([self.plan_rem, np.zeros((RING, add), np.int64)], axis=1)
+        if n != self.n:
+            if n > self._cap:
+                cap = self._cap
+                while cap < n:
+                    cap *= 2
+                self._grow(cap)
             self.n = n
+            self._views()
         self.savings_cents = table.savings_cents
-
-    def open_(self) -> np.ndarray:
-        return self.status == Status.ACTIVE
 
     def available(self) -> np.ndarray:
         return np.where(self.status == Status.ACTIVE, np.maximum(self.limit_cents - self.balance_cents, 0), 0)
 
 
 class ChannelLender(mesa.Agent):
-    """A non-credit-line lender: same loan machinery, its own product and policy."""
+    """A non-credit-line lender: same loan machinery, its own product and policy.
 
-    def __init__(self, model: mesa.Model, name: str, cfg) -> None:
+    Its methods take ``view``: the borrower columns it may see, for the borrowers who use
+    other channels at all (``model.channels.MemberView``); position row ``j`` is the
+    borrower ``view.rows[j]``.
+    """
+
+    def __init__(self, model: mesa.Model, name: str, cfg, capacity: int = 1024) -> None:
         super().__init__(model)
         self.name = name
         self.cfg = cfg
-        self.pos = Positions(cfg.tenor_months)
+        self.pos = Positions(cfg.tenor_months, capacity)
         self.outstanding = 0  # ledger: last month's closing
         self.ledger_rows: list[dict] = []
         self.flows = credit_line.MonthFlows(0)
@@ -108,7 +132,7 @@ class ChannelLender(mesa.Agent):
             return (table.kind == Kind.SMALL_BUSINESS) & table.has_anchor
         if self.name == "bank":
             return table.documented
-        return np.ones(table.n, dtype=bool)
+        return np.ones(table.n, dtype=bool)  # table: a MemberView
 
     def bureau_pd(self, table, bureau) -> np.ndarray:
         """The channel's own PD from bureau data and its estimate of income (no habits)."""
@@ -141,6 +165,7 @@ class ChannelLender(mesa.Agent):
     def decide(self, table, bureau, economy, month: int, applying: np.ndarray, u: np.ndarray) -> None:
         """File new applications (fee paid now) and decide those whose time has come."""
         p, c = self.pos, self.cfg
+        p.savings_cents = table.savings_cents
         new = np.flatnonzero(applying & (p.status == NO_ACCOUNT) & (p.decision_month < 0)
                              & (p.reapply_month <= month) & (table.status <= Status.CLOSED))
         if new.size:
@@ -165,7 +190,10 @@ class ChannelLender(mesa.Agent):
             return
         p = self.pos
         act = p.status == Status.ACTIVE
-        p.limit_cents[:] = np.where(act, self.line_size(table, economy), p.limit_cents)
+        # the line follows its base, but is never set below what is already owed: a smaller
+        # base stops new draws rather than calling in the balance
+        size = np.maximum(self.line_size(table, economy), p.balance_cents)
+        p.limit_cents[:] = np.where(act, size, p.limit_cents)
 
     def lend(self, month: int, amount: np.ndarray) -> None:
         """Disburse ``amount`` (within availability, checked by the caller)."""
@@ -185,6 +213,7 @@ class ChannelLender(mesa.Agent):
         return p.available()
 
     def collect(self, table, month: int, interest: np.ndarray, due: np.ndarray) -> None:
+        self.pos.savings_cents = table.savings_cents
         credit_line.collect(self.pos, month, interest, due, np.zeros(table.n, dtype=bool), 0, self.flows)
 
     def risk_step(self, month: int) -> np.ndarray:

@@ -28,24 +28,41 @@ from agents.codes import HABITS, KINDS, Kind, Status
 CENTS = 100
 
 
+class MemberView:
+    """The borrower columns other lenders may see, for the borrowers who use other channels
+    at all (``rows``, in row order). Cash is copied in and written back around each phase
+    in which channels move it."""
+
+    COLUMNS = ("kind", "has_anchor", "documented", "est_income_cents", "sector", "status")
+
+    def __init__(self, table, rows: np.ndarray) -> None:
+        self.rows = rows
+        self.n = rows.size
+        for name in self.COLUMNS:
+            setattr(self, name, getattr(table, name)[rows])
+        self.savings_cents = table.savings_cents[rows]
+
+    def load_cash(self, table) -> None:
+        self.savings_cents = table.savings_cents[self.rows]
+
+    def store_cash(self, table) -> None:
+        table.savings_cents[self.rows] = self.savings_cents
+
+
 class Bureau:
-    """Each borrower's total debt and number of lenders, reported ``lag`` months late."""
+    """Each member borrower's debts and lenders, reported ``lag`` months late."""
 
     def __init__(self, lag: int) -> None:
         self.lag = lag
-        self.history: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        n0 = np.zeros(0, dtype=np.int64)
-        self.total_debt_cents = n0
-        self.other_debt_cents = n0
-        self.lenders = n0
+        self.history: list[tuple[np.ndarray, ...]] = []
+        self.total_debt_cents = self.other_debt_cents = self.lenders = np.zeros(0, dtype=np.int64)
         self.delinquent = np.zeros(0, dtype=bool)
 
-    def snapshot(self, model, lenders: list[ChannelLender]) -> None:
-        t = model.table
-        cl_balance = t.balance_cents.copy()
-        other = np.zeros(t.n, dtype=np.int64)
-        count = np.zeros(t.n, dtype=np.int64)
-        late = t.dpd_months > 0
+    def snapshot(self, table, rows: np.ndarray, lenders: list[ChannelLender]) -> None:
+        cl_balance = table.balance_cents[rows]
+        other = np.zeros(rows.size, dtype=np.int64)
+        count = np.zeros(rows.size, dtype=np.int64)
+        late = table.dpd_months[rows] > 0
         for ln in lenders:
             p = ln.pos
             other += p.balance_cents
@@ -55,15 +72,15 @@ class Bureau:
         if len(self.history) > self.lag + 1:
             self.history.pop(0)
 
-    def view(self, n: int) -> None:
-        """Expose the figures from ``lag`` months ago (zeros before any exist)."""
+    def view(self, k: int) -> None:
+        """Expose the figures from ``lag`` months ago for ``k`` members (zeros before any)."""
         if len(self.history) <= self.lag:
-            z = np.zeros(n, dtype=np.int64)
+            z = np.zeros(k, dtype=np.int64)
             self.total_debt_cents, self.other_debt_cents, self.lenders = z, z, z
-            self.delinquent = np.zeros(n, dtype=bool)
+            self.delinquent = np.zeros(k, dtype=bool)
             return
         cl, other, count, late = self.history[-1 - self.lag]
-        pad = n - cl.size
+        pad = k - cl.size
 
         def grow(a, fill=0):
             return np.concatenate([a, np.full(pad, fill, dtype=a.dtype)]) if pad > 0 else a
@@ -80,15 +97,19 @@ class Channels:
         self.model = model
         self.cfg = cfg
         self.rng = model.streams.channels
-        self.lenders = [ChannelLender(model, name, getattr(cfg, name)) for name in CHANNELS
+        cap = max(int(model.table._capacity * 0.5), 1024)
+        self.lenders = [ChannelLender(model, name, getattr(cfg, name), cap) for name in CHANNELS
                         if getattr(cfg, name).enabled]
         self.by_name = {ln.name: ln for ln in self.lenders}
         self.bureau = Bureau(cfg.bureau_lag_months)
+        self.members = np.zeros(0, dtype=np.int64)
+        self.view: MemberView | None = None
         self.rows: list[dict] = []
         self.strategy_rows: list[dict] = []
         self.bills: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.shortfall_m = np.zeros(0, dtype=np.int64)
         self.system_unmet: list[tuple[int, float]] = []
+        self.available_after: dict[str, np.ndarray] = {}
 
     @property
     def online(self) -> ChannelLender | None:
@@ -96,7 +117,9 @@ class Channels:
 
     # ------------------------------------------------------------ arrivals
     def arrive(self, rows: slice) -> None:
-        """Hidden traits of new applicants that only other channels care about."""
+        """Hidden traits of new applicants that only other channels care about; who may
+        use other channels at all (diversified or opportunistic businesses, and borrowers
+        who borrow from several lenders)."""
         t = self.model.table
         k = rows.stop - rows.start
         u = self.rng.random((3, k))
@@ -107,24 +130,31 @@ class Channels:
         t.strategy[rows] = np.where(sb, strategy, 0)
         t.documented[rows] = u[1] < np.where(sb, self.cfg.documented_share, 0.3)
         t.has_anchor[rows] = sb & (u[2] < self.cfg.anchor_share)
+        idx = np.arange(rows.start, rows.stop)
+        member = (t.strategy[rows] > 0) | (t.ext_borrow_prob[rows] > 0)
+        self.members = np.concatenate([self.members, idx[member]])
 
     # ------------------------------------------------------------ the month
     def begin_month(self) -> np.ndarray:
         """Bill every channel; returns the total due to the channels this month (cents)."""
         m = self.model
         t = m.table
-        total = np.zeros(t.n, dtype=np.int64)
-        self.bureau.view(t.n)
-        t.bureau_other_debt_cents[:] = self.bureau.other_debt_cents
-        t.bureau_lenders[:] = np.minimum(self.bureau.lenders, 127)
+        rows = self.members
+        self.view = view = MemberView(t, rows)
+        self.bureau.view(rows.size)
+        t.bureau_other_debt_cents[rows] = self.bureau.other_debt_cents
+        t.bureau_lenders[rows] = np.minimum(self.bureau.lenders, 127)
+        total = np.zeros(rows.size, dtype=np.int64)
         for ln in self.lenders:
-            interest, due = ln.begin_month(t, m.month)
+            interest, due = ln.begin_month(view, m.month)
             self.bills[ln.name] = (interest, due)
             total += due
-        # a failed business earns nothing; a short one lost part of its revenue
-        return total
+        out = np.zeros(t.n, dtype=np.int64)
+        out[rows] = total
+        return out
 
     def adjust_income(self, income: np.ndarray) -> np.ndarray:
+        """A failed business earns nothing; a short one lost part of its revenue."""
         t = self.model.table
         income = np.where(t.failed, 0, income)
         pen = t.revenue_penalty
@@ -132,59 +162,67 @@ class Channels:
             income = np.rint(income * (1.0 - pen)).astype(np.int64)
         return income
 
-    def fund(self, need: np.ndarray, disc: np.ndarray, external: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def fund(self, need: np.ndarray, disc: np.ndarray, external: np.ndarray) -> None:
         """Serve what the credit line did not: applications, then draws by preference.
 
+        ``need``/``disc`` are what remains after the credit line (cents per borrower row);
         ``external`` is multi-lender borrowing that goes to the other online lenders.
-        Returns the funded need and discretionary amounts (cents per row).
         """
         m = self.model
         t = m.table
         month = m.month
-        short = (need > 0) | (disc > 0)
-        strategy = t.strategy
+        rows, view = self.members, self.view
+        view.load_cash(t)
+        view.status = t.status[rows]
+        r_need, r_disc, r_ext = need[rows], disc[rows], external[rows]
+        short = (r_need > 0) | (r_disc > 0)
+        strategy = t.strategy[rows]
         applying_base = {
             # diversified businesses keep the bank and supply-chain doors open in advance
             "bank": (strategy == 1) | ((strategy == 2) & short),
             "supply_chain": (strategy == 1) | ((strategy == 2) & short),
-            "other_online": ((strategy >= 1) & short) | (external > 0),
+            "other_online": ((strategy >= 1) & short) | (r_ext > 0),
         }
         for ln in self.lenders:
-            ln.refresh_limits(t, m.economy)
-            applying = applying_base[ln.name] & ln.eligible(t)
-            ln.decide(t, self.bureau, m.economy, month, applying, None)
+            ln.refresh_limits(view, m.economy)
+            applying = applying_base[ln.name] & ln.eligible(view)
+            ln.decide(view, self.bureau, m.economy, month, applying, None)
         order = funding_order(strategy, [ln.name for ln in self.lenders])
-        got_need = np.zeros(t.n, dtype=np.int64)
-        got_disc = np.zeros(t.n, dtype=np.int64)
-        rem_need, rem_disc = need.copy(), disc.copy()
+        got = np.zeros(rows.size, dtype=np.int64)
         for rank in (1, 2, 3):
             for ln in self.lenders:
                 sel = order[ln.name] == rank
                 if not sel.any():
                     continue
                 avail = np.where(sel, ln.available(), 0)
-                g_n = np.minimum(rem_need, avail)
-                g_d = np.minimum(rem_disc, avail - g_n)
+                g_n = np.minimum(r_need, avail)
+                g_d = np.minimum(r_disc, avail - g_n)
                 ln.lend(month, g_n + g_d)
-                rem_need -= g_n
-                rem_disc -= g_d
-                got_need += g_n
-                got_disc += g_d
+                r_need -= g_n
+                r_disc -= g_d
+                got += g_n + g_d
         online = self.online
         if online is not None:
-            ext = np.minimum(external, online.available())
+            ext = np.minimum(r_ext, online.available())
             online.lend(month, ext)
-            t.savings_cents += ext
-        t.savings_cents += got_need + got_disc
-        self.shortfall_m = rem_need
-        self.system_unmet.append((month, int((rem_need + rem_disc).sum()) / CENTS))
-        return got_need, got_disc
+            got += ext
+        view.savings_cents += got
+        view.store_cash(t)
+        self.available_after = {ln.name: ln.available() for ln in self.lenders}  # for checks
+        shortfall = need.copy()  # borrowers without other channels: what the credit line left
+        shortfall[rows] = r_need
+        self.shortfall_m = shortfall
+        unmet = int(need.sum() + disc.sum()) - int((need[rows] - r_need).sum() + (disc[rows] - r_disc).sum())
+        self.system_unmet.append((month, unmet / CENTS))
 
     def pay(self) -> None:
         t = self.model.table
+        view = self.view
+        view.load_cash(t)
         for ln in self.lenders:
             interest, due = self.bills[ln.name]
-            ln.collect(t, self.model.month, interest, due)
+            ln.collect(view, self.model.month, interest, due)
+        view.store_cash(t)
 
     def end_month(self) -> None:
         m = self.model
@@ -193,7 +231,7 @@ class Channels:
         for ln in self.lenders:
             ln.risk_step(m.month)
             ln.close_month(m.month)
-        self.bureau.snapshot(m, self.lenders)
+        self.bureau.snapshot(t, self.members, self.lenders)
         # small businesses: unfunded working capital costs revenue; months short of cash
         # make a business distressed, then failed (a failed business earns nothing more)
         sb = (t.kind == Kind.SMALL_BUSINESS) & (t.status <= Status.CLOSED) & ~t.failed
@@ -210,6 +248,13 @@ class Channels:
         t.failed[fail] = True
         t.failed_month[fail] = m.month
         self._collect(short_need, distressed, fail)
+
+    def full(self, member_values: np.ndarray, fill=0) -> np.ndarray:
+        """Scatter a member-space array to one value per borrower row."""
+        n = self.model.table.n
+        out = np.full(n, fill, dtype=member_values.dtype)
+        out[self.members[: member_values.size]] = member_values
+        return out
 
     # ------------------------------------------------------------ data
     def _collect(self, short_need: np.ndarray, distressed: np.ndarray, failed_now: np.ndarray) -> None:
@@ -237,27 +282,36 @@ class Channels:
                 "interest_income": int(f.interest_paid.sum()) / CENTS,
                 "funding_cost": int(f.funding_cost.sum()) / CENTS,
             })
-        sb = t.kind == Kind.SMALL_BUSINESS
-        failed_month = np.zeros(t.n, dtype=bool)
-        failed_month[failed_now] = True
-        for code, name in enumerate(STRATEGIES):
-            sel = sb & (t.strategy == code) & (t.opened_month >= 0)
+        sb = (t.kind == Kind.SMALL_BUSINESS) & (t.opened_month >= 0)
+        code = t.strategy[sb].astype(np.int64)
+        k = len(STRATEGIES)
+
+        def count(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(code[mask[sb]], minlength=k)
+
+        failed_now_mask = np.zeros(t.n, dtype=bool)
+        failed_now_mask[failed_now] = True
+        businesses = count(~t.failed)
+        shortfall = np.bincount(code, weights=short_need[sb], minlength=k)
+        events = count(short_need > 0)
+        dist = count(distressed)
+        new_f = count(failed_now_mask)
+        failed = count(t.failed)
+        for i, name in enumerate(STRATEGIES):
             self.strategy_rows.append({
-                "month": month, "strategy": name,
-                "businesses": int(np.count_nonzero(sel & ~t.failed)),
-                "shortfall": int(short_need[sel].sum()) / CENTS,
-                "shortfall_events": int(np.count_nonzero(short_need[sel] > 0)),
-                "distressed": int(np.count_nonzero(distressed[sel])),
-                "new_failures": int(np.count_nonzero(failed_month[sel])),
-                "failed": int(np.count_nonzero(t.failed[sel])),
+                "month": month, "strategy": name, "businesses": int(businesses[i]),
+                "shortfall": float(shortfall[i]) / CENTS, "shortfall_events": int(events[i]),
+                "distressed": int(dist[i]), "new_failures": int(new_f[i]), "failed": int(failed[i]),
             })
 
     def monthly(self, credit_line_monthly: pd.DataFrame) -> pd.DataFrame:
         """Credit line + each channel + ``all`` (the system), one row per month per lender."""
         ch = pd.DataFrame(self.rows)
-        ch["losses"] = ch["written_off"] - ch["recoveries"]
-        ch["net_income"] = ch["interest_income"] - ch["funding_cost"] - ch["losses"]
-        frames = [credit_line_monthly, ch]
+        frames = [credit_line_monthly]
+        if len(ch):
+            ch["losses"] = ch["written_off"] - ch["recoveries"]
+            ch["net_income"] = ch["interest_income"] - ch["funding_cost"] - ch["losses"]
+            frames.append(ch)
         both = pd.concat(frames, ignore_index=True, sort=False)
         sums = [c for c in ("active_accounts", "frozen_accounts", "closed_accounts", "accounts_with_balance",
                             "new_accounts", "new_defaults", "total_limit", "outstanding", "disbursed",
@@ -308,7 +362,7 @@ class Channels:
             p = ln.pos
             r = np.flatnonzero(p.opened_month >= 0)
             frames.append(pd.DataFrame({
-                "borrower_id": r, "lender": ln.name,
+                "borrower_id": self.members[r], "lender": ln.name,
                 "limit": p.limit_cents[r] / CENTS, "balance": p.balance_cents[r] / CENTS,
                 "status": np.array(names)[p.status[r]],
             }))
@@ -325,9 +379,9 @@ class Channels:
         total = t.balance_cents.copy()
         for ln in self.lenders:
             p = ln.pos
-            drawn.append(p.drawn_total_cents.astype(np.float64))
-            n_lenders += (p.status == Status.ACTIVE) | (p.balance_cents > 0)
-            total += p.balance_cents
+            drawn.append(self.full(p.drawn_total_cents).astype(np.float64))
+            n_lenders += self.full(((p.status == Status.ACTIVE) | (p.balance_cents > 0)).astype(np.int64))
+            total += self.full(p.balance_cents)
         d = np.vstack(drawn)
         tot = d.sum(axis=0)
         hhi = np.where(tot > 0, ((d / np.where(tot > 0, tot, 1)) ** 2).sum(axis=0), np.nan)
@@ -345,7 +399,7 @@ class Channels:
         """Each lender's book concentration (HHI of outstanding) by sector, kind and habit."""
         m = self.model
         t = m.table
-        books = [(m.lender.name, t.balance_cents)] + [(ln.name, ln.pos.balance_cents) for ln in self.lenders]
+        books = [(m.lender.name, t.balance_cents)] + [(ln.name, self.full(ln.pos.balance_cents)) for ln in self.lenders]
         out = []
         sector = np.where(t.sector < 0, m.config.economy.sectors, t.sector)  # individuals apart
         for name, bal in books:
@@ -363,12 +417,13 @@ class Channels:
         m = self.model
         t = m.table
         names = [m.lender.name] + [ln.name for ln in self.lenders]
-        has = [t.opened_month >= 0] + [ln.pos.opened_month >= 0 for ln in self.lenders]
+        has = [t.opened_month >= 0] + [self.full(ln.pos.opened_month, -1) >= 0 for ln in self.lenders]
         stress = [np.where(t.closed_month >= 0, t.closed_month, t.default_month)]
         defaults = [t.default_month]
         for ln in self.lenders:
-            stress.append(ln.pos.default_month)
-            defaults.append(ln.pos.default_month)
+            d = self.full(ln.pos.default_month, -1)
+            stress.append(d)
+            defaults.append(d)
         out = []
         for a in range(len(names)):
             for b in range(len(names)):

@@ -461,7 +461,10 @@ class ChannelsConfig(_Strict):
     """Several lenders and a shared credit bureau (off: the credit line alone)."""
 
     enabled: bool = Field(False, description="other lenders and the bureau take part")
-    bureau_lag_months: int = Field(1, ge=0, le=12, description="months the bureau lags behind")
+    bureau_lag_months: int = Field(
+        1, ge=0, le=12,
+        description="extra months of bureau lag: in month m lenders see month-end m-1-lag",
+    )
     strategies: StrategyShares = Field(default_factory=StrategyShares)
     documented_share: float = Field(
         0.6, ge=0, le=1, description="small businesses with the documents a bank asks for"
