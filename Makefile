@@ -29,13 +29,25 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The classroom demo's JavaScript/CSS, served locally (classrooms are often offline).
+ASSETS_STAMP := .assets/solara-cdn/.limitlab-stamp
+
+$(ASSETS_STAMP): $(STAMP) experiments/demo/fetch_assets.py
+	$(BIN)/python -m experiments.demo.fetch_assets
+	@touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+
+demo: setup assets
+	$(BIN)/limitlab demo $(if $(PORT),--port $(PORT))
+
 run: setup
 	$(BIN)/limitlab run baseline --out results/baseline/run
 
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup lint
+test: setup assets lint
 	$(BIN)/python -m pytest -q
 
 bench: setup
