@@ -18,6 +18,7 @@ from model.config import ConfigError
 # modules that add subcommands (each has ``register(subparsers)``)
 SUBCOMMAND_MODULES = [
     "experiments.cmd_run",
+    "experiments.cmd_sweep",
     "experiments.cmd_demo",
     "experiments.report",
     "experiments.advice",

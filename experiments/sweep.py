@@ -1,0 +1,1117 @@
+"""Experiments at scale: designs, a runner over any ``concurrent.futures`` executor, storage
+and resume.
+
+A :class:`Design` names a base scenario, the axes (dotted keys of the scenario schema) and how
+points are chosen over them (``batch``, ``grid``, ``lhs``, ``sobol``, ``morris``), plus a
+number of replicates per point. :func:`run_design` runs every (point, replicate) on an
+executor — in-process, a process pool or Dask — and streams each finished run to disk::
+
+    from experiments.sweep import Design, run_design
+
+    design = Design.from_toml("experiments/sweeps/policy_grid.toml",
+                              overrides={"population.borrowers": 500, "months": 24})
+    res = run_design(design, out="results/policy_grid", workers=2)
+    res.runs.groupby("lender.review.period_months")["loss_rate"].mean()
+    monthly = res.table("monthly")        # every run's monthly series, with run_id
+
+Layout of ``OUT/`` (read by reports and risk analytics):
+
+- ``runs.parquet``: one row per run — ``run_id``, ``point``, ``replicate``, one column per axis
+  (named by its dotted key), ``seed_entropy``, ``seed_spawn_key``, ``status`` (``ok`` or
+  ``failed``), ``error`` (the traceback), then every summary outcome. Sorted by (point,
+  replicate), so it is byte-identical whatever the executor or completion order.
+- ``timings.parquet``: ``run_id``, ``wall_seconds``, ``worker`` (kept apart from runs).
+- ``<table>/run_id=<run_id>/part-0.parquet``: every run's tables as hive-partitioned datasets
+  (``borrowers`` and ``events`` only when asked for with ``keep``).
+- ``design.parquet``, ``manifest.json``, and ``sensitivity/`` for Sobol and Morris designs.
+- ``.runs/<run_id>.json``: the record that marks a run complete (written last, atomically).
+
+Seeds: run (point, replicate) uses ``SeedSequence(root_seed, spawn_key=(point, replicate))``,
+so results depend on nothing but the design. Workers only compute and return results (the
+tables already encoded as Parquet bytes); the submitting process writes every file, each one
+to a temporary name first and then renamed into place.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import importlib
+import itertools
+import json
+import math
+import os
+import random
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from experiments.outputs import git_commit, versions, write_parquet
+from model.config import (
+    ConfigError,
+    ScenarioConfig,
+    apply_overrides,
+    field_bounds,
+    field_info,
+    load_scenario,
+    read_toml,
+    validate_config,
+)
+
+KINDS = ("batch", "grid", "lhs", "sobol", "morris")
+SAMPLED_KINDS = ("lhs", "sobol", "morris")  # axes are ranges, not value lists
+#: tables every credit-model run writes (plus the extra tables the model may add)
+PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "reviews")
+#: tables written only on request (``keep``): large at scale
+OPTIONAL_TABLES = ("borrowers", "events")
+DEFAULT_OUTCOMES = (
+    "loss_rate", "mean_default_rate", "final_total_limit", "closure_rate",
+    "unmet_demand_share", "net_income",
+)
+#: short names for the model functions that ship with limitlab
+MODELS = {
+    "credit": "experiments.sweep:credit_model",
+    "ishigami": "experiments.sweep:ishigami",
+}
+SWEEP_DIR = Path(__file__).resolve().parent / "sweeps"
+RECORDS = ".runs"  # per-run completion records (hidden: never read as data)
+TMP_MARK = ".tmp-"  # temporary files start with "." and contain this
+
+
+# ---------------------------------------------------------------------------- designs
+@dataclass(frozen=True)
+class Axis:
+    """One swept parameter: a dotted key with listed ``values`` (grid) or a ``low``–``high``
+    range (lhs, sobol, morris). ``integer`` axes (integer fields of the schema) have their
+    sampled values rounded."""
+
+    key: str
+    values: tuple = ()
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+
+    def spec(self) -> dict[str, Any]:
+        """JSON form (for the manifest)."""
+        if self.values:
+            return {"key": self.key, "values": list(self.values)}
+        return {"key": self.key, "low": self.low, "high": self.high, "integer": self.integer}
+
+
+@dataclass(frozen=True)
+class Design:
+    """What to run: a base scenario, axes, a design kind and replicates per point.
+
+    Attributes:
+        name: Name of the sweep (the default output directory is ``results/<name>``).
+        kind: ``batch`` (one point, no axes), ``grid``, ``lhs``, ``sobol`` or ``morris``.
+        scenario: Base scenario (file or name in ``experiments/scenarios``); ``None`` for
+            model functions that take no scenario (e.g. ``ishigami``).
+        axes: The swept parameters.
+        replicates: Runs per design point (different seeds).
+        overrides: Dotted-key overrides applied to the base scenario (``seed`` sets the
+            root seed).
+        samples: ``lhs``: number of points; ``sobol``: base sample N (a power of 2; N·(D+2)
+            points, N·(2D+2) with second order); ``morris``: number of trajectories.
+        second_order: ``sobol``: also compute second-order indices.
+        levels: ``morris``: grid levels.
+        sampler_seed: Seed of the lhs/sobol/morris sampler (not of the runs).
+        outcomes: Outcomes analysed for sensitivity and shown in summaries.
+        model: Model function, ``"module:function"`` or a name in :data:`MODELS`.
+        description: Free text.
+    """
+
+    name: str
+    kind: str = "batch"
+    scenario: str | None = "baseline"
+    axes: tuple[Axis, ...] = ()
+    replicates: int = 1
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    samples: int = 0
+    second_order: bool = False
+    levels: int = 4
+    sampler_seed: int = 1
+    outcomes: tuple[str, ...] = DEFAULT_OUTCOMES
+    model: str = "credit"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ConfigError(f"design = {self.kind!r}: unknown; allowed: {', '.join(KINDS)}")
+        if not isinstance(self.replicates, int) or self.replicates < 1:
+            raise ConfigError(f"replicates = {self.replicates!r}: must be an integer >= 1")
+        if self.kind == "batch" and self.axes:
+            raise ConfigError("a batch has no axes; use design = \"grid\" to sweep them")
+        if self.kind != "batch" and not self.axes:
+            raise ConfigError(f"design = {self.kind!r} needs at least one axis under [axes]")
+        keys = [a.key for a in self.axes]
+        for a in self.axes:
+            if self.kind == "grid" and not a.values:
+                raise ConfigError(f"axes.{a.key}: a grid axis needs a list of values, e.g. [1, 2, 3]")
+            if self.kind in SAMPLED_KINDS and (a.low is None or a.high is None or not a.low < a.high):
+                raise ConfigError(
+                    f"axes.{a.key}: a {self.kind} axis needs a range with low < high, "
+                    "e.g. {low = 0.1, high = 0.5} or [0.1, 0.5]"
+                )
+            clash = [k for k in self.overrides if k == a.key or k.startswith(a.key + ".")]
+            if clash:
+                raise ConfigError(f"{clash[0]}: set both as an override and as an axis; drop one")
+        if len(set(keys)) != len(keys):
+            raise ConfigError(f"axes: a key is listed twice ({', '.join(keys)})")
+        if self.kind in SAMPLED_KINDS and (not isinstance(self.samples, int) or self.samples < 1):
+            raise ConfigError(f"samples = {self.samples!r}: a {self.kind} design needs samples >= 1")
+        if self.kind == "sobol" and self.samples & (self.samples - 1):
+            raise ConfigError(f"samples = {self.samples}: Sobol' sequences need a power of 2 (e.g. 64, 128)")
+        if self.kind == "morris" and self.levels < 2:
+            raise ConfigError(f"levels = {self.levels}: Morris needs at least 2 levels")
+        if self.model not in MODELS and ":" not in self.model:
+            raise ConfigError(
+                f"model = {self.model!r}: give 'module:function' or one of {', '.join(MODELS)}"
+            )
+        if self.model_path == MODELS["credit"] and self.scenario is None:
+            raise ConfigError("scenario: the credit model needs a base scenario")
+
+    # -- construction
+    @classmethod
+    def batch(cls, scenario: str, replicates: int, overrides: Mapping[str, Any] | None = None,
+              name: str | None = None) -> Design:
+        """``replicates`` runs of one scenario (named after the scenario unless ``name``)."""
+        overrides = dict(overrides or {})
+        if name is None:
+            name = load_scenario(scenario, overrides).name
+        return cls(name=name, kind="batch", scenario=str(scenario), replicates=replicates,
+                   overrides=overrides, outcomes=DEFAULT_OUTCOMES)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: Mapping[str, Any] | None = None,
+                  replicates: int | None = None) -> Design:
+        """Read a sweep file (a path, or a name in ``experiments/sweeps/``).
+
+        Args:
+            path: The sweep file.
+            overrides: Dotted-key overrides laid over the file's ``[set]`` table.
+            replicates: Replaces the file's ``replicates`` when given.
+
+        Raises:
+            ConfigError: One line naming the file and the offending key.
+        """
+        p = resolve_sweep_path(path)
+        data = read_toml(p, what="sweep")
+        try:
+            return cls.from_dict(data, overrides=overrides, replicates=replicates,
+                                 default_name=p.stem, base_dir=p.parent)
+        except ConfigError as exc:
+            raise ConfigError(f"sweep file {str(p)!r}: {exc}") from None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, overrides: Mapping[str, Any] | None = None,
+                  replicates: int | None = None, default_name: str = "sweep",
+                  base_dir: Path | None = None) -> Design:
+        """Build a design from the parsed contents of a sweep file (see :meth:`from_toml`)."""
+        allowed = {"name", "description", "scenario", "design", "replicates", "seed", "samples",
+                   "second_order", "levels", "sampler_seed", "outcomes", "model", "axes", "set"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ConfigError(f"{unknown[0]}: unknown key; allowed: {', '.join(sorted(allowed))}")
+        kind = data.get("design", "grid")
+        if not isinstance(kind, str):
+            raise ConfigError(f"design = {kind!r}: give one of {', '.join(KINDS[1:])} as a string")
+        model = _typed(data, "model", str, "credit")
+        scenario = data.get("scenario", "baseline" if model == "credit" else None)
+        if scenario is not None:
+            scenario = str(scenario)
+            if base_dir is not None and (base_dir / scenario).is_file():
+                scenario = str(base_dir / scenario)  # relative to the sweep file
+        sets = data.get("set", {})
+        if not isinstance(sets, Mapping):
+            raise ConfigError("set: must be a table of dotted keys, e.g. [set] \"months\" = 24")
+        ov = _flatten(sets)
+        if "seed" in data:
+            ov["seed"] = _typed(data, "seed", int, 0)
+        ov.update(overrides or {})
+        axes_raw = data.get("axes", {})
+        if not isinstance(axes_raw, Mapping):
+            raise ConfigError("axes: must be a table, e.g. [axes] \"economy.rho\" = [0.05, 0.1]")
+        credit = MODELS.get(model, model) == MODELS["credit"]
+        axes = tuple(_axis(k, v, kind, credit) for k, v in _flatten(axes_raw, leaf=_is_axis_leaf).items())
+        outcomes = data.get("outcomes", list(DEFAULT_OUTCOMES))
+        if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes) or not outcomes:
+            raise ConfigError(f"outcomes = {outcomes!r}: give a list of outcome names, e.g. [\"loss_rate\"]")
+        if credit:
+            from model.run import OUTCOMES
+
+            bad = [o for o in outcomes if o not in OUTCOMES]
+            if bad:
+                raise ConfigError(f"outcomes: {bad[0]!r} is not an outcome; allowed: {', '.join(OUTCOMES)}")
+        name = _typed(data, "name", str, default_name)
+        return cls(
+            name=name,
+            kind=kind,
+            scenario=scenario,
+            axes=axes,
+            replicates=replicates if replicates is not None else _typed(data, "replicates", int, 1),
+            overrides=ov,
+            samples=_typed(data, "samples", int, 0),
+            second_order=_typed(data, "second_order", bool, False),
+            levels=_typed(data, "levels", int, 4),
+            sampler_seed=_typed(data, "sampler_seed", int, 1),
+            outcomes=tuple(outcomes),
+            model=model,
+            description=_typed(data, "description", str, ""),
+        )
+
+    # -- derived
+    @property
+    def model_path(self) -> str:
+        """The model function as ``module:function``."""
+        return MODELS.get(self.model, self.model)
+
+    @property
+    def is_credit_model(self) -> bool:
+        return self.model_path == MODELS["credit"]
+
+    @property
+    def axis_keys(self) -> list[str]:
+        return [a.key for a in self.axes]
+
+    def base_config(self) -> ScenarioConfig | None:
+        """The validated base scenario with the overrides applied (None without a scenario)."""
+        if self.scenario is None:
+            return None
+        return load_scenario(self.scenario, {k: v for k, v in self.overrides.items()})
+
+    def root_seed(self, base: ScenarioConfig | None = None) -> int:
+        """The root of every run's seed: the base scenario's ``seed`` (after overrides)."""
+        if self.scenario is None:
+            return int(self.overrides.get("seed", 0))
+        base = base if base is not None else self.base_config()
+        return int(base.seed)
+
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem (names and bounds of the axes)."""
+        return {"num_vars": len(self.axes), "names": self.axis_keys,
+                "bounds": [[float(a.low), float(a.high)] for a in self.axes]}
+
+    def sample_matrix(self) -> np.ndarray:
+        """The sampler's rows (unrounded) for lhs/sobol/morris, one per design point."""
+        d = len(self.axes)
+        if self.kind == "lhs":
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(d=d, seed=self.sampler_seed).random(self.samples)
+            return qmc.scale(unit, [a.low for a in self.axes], [a.high for a in self.axes])
+        if self.kind == "sobol":
+            from SALib.sample import sobol
+
+            return sobol.sample(self.problem(), self.samples, calc_second_order=self.second_order,
+                                seed=self.sampler_seed)
+        if self.kind == "morris":
+            from SALib.sample import morris
+
+            return morris.sample(self.problem(), self.samples, num_levels=self.levels,
+                                 seed=self.sampler_seed)
+        raise ValueError(f"a {self.kind} design has no sample matrix")
+
+    def points(self) -> pd.DataFrame:
+        """The design points: ``point`` and one column per axis, in the sampler's row order."""
+        keys = self.axis_keys
+        if self.kind == "batch":
+            return pd.DataFrame({"point": np.zeros(1, dtype=np.int64)})
+        if self.kind == "grid":
+            rows = list(itertools.product(*(a.values for a in self.axes)))
+            df = pd.DataFrame(rows, columns=keys)
+        else:
+            df = pd.DataFrame(self.sample_matrix(), columns=keys)
+            for a in self.axes:
+                if a.integer:
+                    df[a.key] = np.rint(df[a.key]).astype(np.int64)
+        df.insert(0, "point", np.arange(len(df), dtype=np.int64))
+        return df
+
+    def spec(self) -> dict[str, Any]:
+        """The design as JSON (stored in the manifest; a resume must match it)."""
+        return {
+            "name": self.name, "kind": self.kind, "scenario": self.scenario,
+            "axes": [a.spec() for a in self.axes], "replicates": self.replicates,
+            "overrides": dict(self.overrides), "samples": self.samples,
+            "second_order": self.second_order, "levels": self.levels,
+            "sampler_seed": self.sampler_seed, "outcomes": list(self.outcomes),
+            "model": self.model_path, "description": self.description,
+        }
+
+
+def resolve_sweep_path(path: str | Path) -> Path:
+    """A path as given, or a bare name looked up in ``experiments/sweeps/``."""
+    p = Path(path)
+    if p.exists() or p.parent != Path("."):
+        return p
+    cand = SWEEP_DIR / (p.name if p.suffix == ".toml" else f"{p.name}.toml")
+    return cand if cand.exists() else p
+
+
+def _typed(data: Mapping[str, Any], key: str, typ: type, default: Any) -> Any:
+    value = data.get(key, default)
+    ok = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
+    if not ok:
+        raise ConfigError(f"{key} = {value!r}: must be {'an' if typ is int else 'a'} {typ.__name__}")
+    return value
+
+
+def _is_axis_leaf(value: Any) -> bool:
+    return not isinstance(value, Mapping) or bool({"low", "high", "values"} & set(value))
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "", leaf: Callable[[Any], bool] | None = None) -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``, so quoted and nested TOML keys both work."""
+    leaf = leaf or (lambda v: not isinstance(v, Mapping))
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if leaf(v):
+            out[key] = v
+        else:
+            out.update(_flatten(v, key + ".", leaf))
+    return out
+
+
+def _axis(key: str, raw: Any, kind: str, credit: bool) -> Axis:
+    integer = False
+    if credit:
+        info, annotation = field_info(key)  # ConfigError for unknown keys
+        integer = annotation is int
+        lo_b, hi_b = field_bounds(key)
+    else:
+        lo_b = hi_b = None
+    if isinstance(raw, Mapping):
+        bad = sorted(set(raw) - {"low", "high", "values", "num"})
+        if bad:
+            raise ConfigError(f"axes.{key}.{bad[0]}: unknown; allowed: high, low, num, values")
+        if "values" in raw:
+            raw = raw["values"]
+        elif kind == "grid":
+            if "num" not in raw:
+                raise ConfigError(f"axes.{key}: a grid range needs num, e.g. {{low = 0, high = 1, num = 5}}")
+            vals = np.linspace(raw.get("low"), raw.get("high"), int(raw["num"]))
+            raw = [int(round(v)) for v in vals] if integer else [float(v) for v in vals]
+        else:
+            raw = [raw.get("low"), raw.get("high")]
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"axes.{key} = {raw!r}: give a list of values or {{low = ..., high = ...}}")
+    if kind == "batch":
+        raise ConfigError("a batch has no axes; use design = \"grid\" to sweep them")
+    if kind in SAMPLED_KINDS:
+        if len(raw) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw):
+            raise ConfigError(f"axes.{key} = {raw!r}: a {kind} axis is a range [low, high] of numbers")
+        low, high = float(raw[0]), float(raw[1])
+        if not low < high:
+            raise ConfigError(f"axes.{key} = {raw!r}: low must be < high")
+        for v, name in ((low, "low"), (high, "high")):
+            if (lo_b is not None and v < lo_b) or (hi_b is not None and v > hi_b):
+                raise ConfigError(f"axes.{key}.{name} = {v:g}: outside the schema's range [{lo_b}, {hi_b}]")
+        return Axis(key=key, low=low, high=high, integer=integer)
+    if len(set(map(repr, raw))) != len(raw):
+        raise ConfigError(f"axes.{key} = {raw!r}: a value is listed twice")
+    return Axis(key=key, values=tuple(raw), integer=integer)
+
+
+def check_design(design: Design, base: ScenarioConfig | None) -> None:
+    """Every axis value (grid) or range end (sampled designs) must give a valid scenario.
+
+    Checked one axis at a time, so a bad value is reported before any run starts; combinations
+    that break cross-field rules are caught inside the run and recorded as failed.
+    """
+    if base is None:
+        return
+    for a in design.axes:
+        ends = a.values or ((int(round(a.low)), int(round(a.high))) if a.integer else (a.low, a.high))
+        for v in ends:
+            try:
+                apply_overrides(base, {a.key: v})
+            except ConfigError as exc:
+                raise ConfigError(f"axes.{a.key} = {v!r}: {exc}") from None
+
+
+# ------------------------------------------------------------------------ the workers
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run (small and picklable)."""
+
+    run_id: str
+    point: int
+    replicate: int
+    params: dict[str, Any]
+    base: dict[str, Any] | None
+    root_seed: int
+    keep: tuple[str, ...]
+    model: str
+
+    @property
+    def seed(self) -> np.random.SeedSequence:
+        """This run's seed: spawned from the root by (point, replicate) alone."""
+        return np.random.SeedSequence(self.root_seed, spawn_key=(self.point, self.replicate))
+
+    def config(self) -> ScenarioConfig:
+        """The base scenario with this point's parameters applied."""
+        if self.base is None:
+            raise ValueError("this run has no base scenario")
+        return apply_overrides(self.base, self.params) if self.params else validate_config(self.base)
+
+
+@dataclass
+class RunOutput:
+    """What a worker sends back: the summary and every table encoded as Parquet bytes."""
+
+    run_id: str
+    status: str
+    error: str
+    summary: dict[str, float]
+    tables: dict[str, bytes]
+    wall_seconds: float
+    worker: str
+
+
+ModelFunction = Callable[[RunTask], tuple[Mapping[str, float], Mapping[str, Any]]]
+
+
+def credit_model(task: RunTask) -> tuple[dict[str, float], dict[str, Any]]:
+    """The credit-line model: simulate the point's scenario from the run's seed.
+
+    Returns the run's summary outcomes and its tables (``borrowers``/``events`` only when
+    they are in ``task.keep``).
+    """
+    from model.run import simulate
+
+    result = simulate(task.config(), seed=task.seed, borrowers="borrowers" in task.keep,
+                      events="events" in task.keep)
+    tables = {k: v for k, v in result.tables.items() if k not in OPTIONAL_TABLES or k in task.keep}
+    return result.summary, tables
+
+
+def ishigami(task: RunTask) -> tuple[dict[str, float], dict[str, Any]]:
+    """The Ishigami function (a = 7, b = 0.1) of axes ``x1``, ``x2``, ``x3`` over [-pi, pi].
+
+    Its Sobol indices are known (S1 = 0.314, 0.442, 0; ST = 0.558, 0.442, 0.244), which is
+    how the runner and the sensitivity analysis are tested end to end.
+    """
+    x1, x2, x3 = (float(task.params[k]) for k in ("x1", "x2", "x3"))
+    y = math.sin(x1) + 7.0 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1)
+    return {"y": y}, {}
+
+
+def resolve_model(path: str) -> ModelFunction:
+    """Import ``module:function`` (or a name in :data:`MODELS`)."""
+    module, _, attr = MODELS.get(path, path).partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def parquet_bytes(table: pd.DataFrame | pa.Table) -> bytes:
+    """A table as the exact bytes :func:`experiments.outputs.write_parquet` would write."""
+    sink = pa.BufferOutputStream()
+    write_parquet(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _worker_name() -> str:
+    if "distributed" in sys.modules:
+        with contextlib.suppress(Exception):
+            from distributed import get_worker
+
+            return str(get_worker().address)
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute(task: RunTask) -> RunOutput:
+    """Run one task in a worker; an exception is caught and returned as a failed run."""
+    start = time.perf_counter()
+    try:
+        summary, tables = resolve_model(task.model)(task)
+        out = RunOutput(task.run_id, "ok", "", {k: float(v) for k, v in summary.items()},
+                        {k: parquet_bytes(v) for k, v in tables.items()}, 0.0, "")
+    except Exception:
+        out = RunOutput(task.run_id, "failed", traceback.format_exc(), {}, {}, 0.0, "")
+    out.wall_seconds = time.perf_counter() - start
+    out.worker = _worker_name()
+    return out
+
+
+# ------------------------------------------------------------------------- executors
+class InProcessExecutor(cf.Executor):
+    """Runs each task at submission, in this process (for debugging and notebooks)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        fut: cf.Future = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: B036 - handed to the caller through the future
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            fut.set_exception(exc)
+        return fut
+
+
+@dataclass
+class ExecutorInfo:
+    """An executor, how many runs it does at once, and a description for the summary."""
+
+    executor: cf.Executor
+    slots: int
+    description: str
+
+
+def _noop() -> None:
+    return None
+
+
+def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A pool whose workers are forked now, while this process has a single thread.
+
+    Forking is the cheapest start and does not re-run the user's script (no ``__main__``
+    guard needed); with other threads alive (a Dask client, a notebook's) forking can
+    deadlock, so those processes use a forkserver that has imported the model once.
+    """
+    import multiprocessing as mp
+    import threading
+
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+        pool.submit(_noop).result()  # a fork context starts every worker at the first submit
+        return pool
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["experiments.sweep", "model.run"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+@contextlib.contextmanager
+def open_executor(workers: int | None = None, dask: str | None = None) -> Iterator[ExecutorInfo]:
+    """An executor for :func:`run_design`, closed on exit.
+
+    Args:
+        workers: ``0`` runs in this process; ``None`` (default) a process pool on every core;
+            ``n`` a pool of ``n`` processes (or ``n`` Dask workers for ``dask="local"``).
+        dask: ``"tcp://host:8786"`` for an existing Dask scheduler, ``"local"`` or
+            ``"local:N"`` to start a local cluster of N single-threaded worker processes.
+
+    Raises:
+        ConfigError: Dask is not installed, or the address is malformed or unreachable.
+    """
+    if workers is not None and workers < 0:
+        raise ConfigError(f"--workers {workers}: must be >= 0 (0 runs in this process)")
+    if dask:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError("--dask needs Dask: pip install 'limitlab[dask]'") from None
+        cluster = None
+        if dask == "local" or dask.startswith("local:"):
+            n_text = dask.partition(":")[2]
+            if n_text and not n_text.isdigit():
+                raise ConfigError(f"--dask {dask!r}: expected local or local:N, e.g. local:4")
+            n = int(n_text) if n_text else (workers or os.cpu_count() or 1)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        elif "://" in dask:
+            try:
+                client = Client(dask, timeout="20s")
+            except OSError as exc:
+                raise ConfigError(f"--dask {dask!r}: cannot reach the scheduler ({exc})") from None
+        else:
+            raise ConfigError(f"--dask {dask!r}: give tcp://HOST:PORT or local[:N]")
+        try:
+            slots = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or 1
+            # pure=False: Dask must never merge two submissions into one task
+            yield ExecutorInfo(client.get_executor(pure=False), slots, f"dask {dask} ({slots} threads)")
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    if workers == 0:
+        yield ExecutorInfo(InProcessExecutor(), 1, "in-process")
+        return
+    n = workers or os.cpu_count() or 1
+    pool = _process_pool(n)
+    try:
+        yield ExecutorInfo(pool, n, f"process pool ({n} workers)")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------------- storage
+def run_id_of(point: int, replicate: int) -> str:
+    """``p0003-r0012``."""
+    return f"p{point:04d}-r{replicate:04d}"
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.parent / f".{path.name}{TMP_MARK}{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode())
+
+
+def _atomic_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
+    _atomic_write_bytes(path, parquet_bytes(df))
+
+
+def _partition_file(out: Path, table: str, run_id: str) -> Path:
+    return out / table / f"run_id={run_id}" / "part-0.parquet"
+
+
+def _write_output(out: Path, output: RunOutput) -> dict[str, Any]:
+    """Write one finished run: its tables first, then its record (which marks it complete)."""
+    for name, blob in output.tables.items():
+        f = _partition_file(out, name, output.run_id)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(f, blob)
+    record = {"run_id": output.run_id, "status": output.status, "error": output.error,
+              "summary": output.summary, "tables": sorted(output.tables),
+              "wall_seconds": output.wall_seconds, "worker": output.worker}
+    _atomic_write_text(out / RECORDS / f"{output.run_id}.json", json.dumps(record))
+    return record
+
+
+def _read_records(out: Path) -> dict[str, dict[str, Any]]:
+    """Completion records whose tables are all present (a torn run is treated as missing)."""
+    d = out / RECORDS
+    records = {}
+    if not d.is_dir():
+        return records
+    for f in d.glob("p*.json"):
+        try:
+            rec = json.loads(f.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if all(_partition_file(out, t, rec["run_id"]).is_file() for t in rec.get("tables", ())):
+            records[rec["run_id"]] = rec
+    return records
+
+
+def _remove_temporaries(out: Path) -> int:
+    """Delete temporary files left by an interrupted writer; returns how many."""
+    n = 0
+    for f in itertools.chain(out.glob(f".*{TMP_MARK}*"), out.glob(f"*/.*{TMP_MARK}*"),
+                             out.glob(f"*/*/.*{TMP_MARK}*")):
+        with contextlib.suppress(OSError):
+            f.unlink()
+            n += 1
+    return n
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out or {prefix.rstrip("."): {}}
+    return {prefix.rstrip("."): d}
+
+
+def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Dotted keys whose values differ between two nested mappings."""
+    a, b = _flat(old), _flat(new)
+    return sorted(k for k in set(a) | set(b) if a.get(k, "<absent>") != b.get(k, "<absent>"))
+
+
+# ---------------------------------------------------------------------------- results
+@dataclass
+class SweepResults:
+    """A finished (or partly finished) batch or sweep on disk, as tidy DataFrames.
+
+    Attributes:
+        path: The output directory.
+        manifest: Parsed ``manifest.json``.
+        runs: ``runs.parquet`` (one row per run; ``status`` says ok or failed).
+        timings: ``timings.parquet``.
+        design: ``design.parquet`` (one row per design point).
+        sensitivity: Sensitivity tables by file stem (``sobol``, ``sobol_s2``, ``morris``).
+        stats: Counts of the session that produced this object (when it ran one).
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame
+    timings: pd.DataFrame
+    design: pd.DataFrame
+    sensitivity: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: str | Path) -> SweepResults:
+        """Open a results directory written by :func:`run_design`."""
+        p = Path(path)
+        if not (p / "manifest.json").is_file():
+            raise ConfigError(f"{str(p)!r}: no manifest.json; not the output of a batch or sweep")
+        manifest = json.loads((p / "manifest.json").read_text())
+
+        def read(name: str) -> pd.DataFrame:
+            f = p / name
+            return pd.read_parquet(f) if f.is_file() else pd.DataFrame()
+
+        sens = {f.stem: pd.read_parquet(f) for f in sorted((p / "sensitivity").glob("*.parquet"))}
+        return cls(p, manifest, read("runs.parquet"), read("timings.parquet"),
+                   read("design.parquet"), sens)
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        """The successful runs."""
+        return self.runs[self.runs["status"] == "ok"] if len(self.runs) else self.runs
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The failed runs (with their tracebacks in ``error``)."""
+        return self.runs[self.runs["status"] == "failed"] if len(self.runs) else self.runs
+
+    def table(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every run's ``name`` table stacked, with a ``run_id`` column (a string)."""
+        d = self.path / name
+        if not d.is_dir():
+            raise ConfigError(f"{name}: no such table in {self.path} (kept: "
+                              f"{', '.join(sorted(x.name for x in self.path.iterdir() if x.is_dir() and not x.name.startswith(('.', 'sensitivity'))))})")
+        df = pd.read_parquet(d, columns=list(columns) + ["run_id"] if columns else None)
+        df["run_id"] = df["run_id"].astype(str)
+        return df
+
+    def by_point(self, outcomes: Sequence[str] | None = None) -> pd.DataFrame:
+        """Mean, standard deviation and count of each outcome per design point (ok runs)."""
+        outcomes = list(outcomes or self.manifest.get("outcomes") or DEFAULT_OUTCOMES)
+        outcomes = [o for o in outcomes if o in self.runs.columns]
+        keys = ["point", *self.manifest.get("axes", [])]
+        return self.ok.groupby(keys)[outcomes].agg(["mean", "std", "count"])
+
+
+def _summary_columns(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Summary keys: those of the first ok run (by point, replicate), then any others sorted."""
+    cols: list[str] = []
+    for rec in records:
+        if rec["status"] == "ok" and not cols:
+            cols = list(rec["summary"])
+    extra = sorted({k for r in records for k in r["summary"]} - set(cols))
+    return cols + extra
+
+
+def _assemble(out: Path, design_df: pd.DataFrame, axes: list[str], root_seed: int,
+              records: Mapping[str, dict[str, Any]], replicates: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``runs`` and ``timings`` from the completion records, sorted by (point, replicate)."""
+    order = []
+    for rec in records.values():
+        p, r = rec["run_id"][1:].split("-r")
+        order.append((int(p), int(r), rec))
+    order.sort(key=lambda t: t[:2])
+    recs = [t[2] for t in order]
+    cols = _summary_columns(recs)
+    points = design_df.set_index("point")
+    data: dict[str, Any] = {
+        "run_id": [r["run_id"] for r in recs],
+        "point": np.array([t[0] for t in order], dtype=np.int64),
+        "replicate": np.array([t[1] for t in order], dtype=np.int64),
+    }
+    for a in axes:
+        data[a] = points.loc[data["point"], a].to_numpy() if len(recs) else points[a].iloc[:0].to_numpy()
+    data["seed_entropy"] = [str(root_seed)] * len(recs)
+    data["seed_spawn_key"] = [f"{p},{r}" for p, r, _ in order]
+    data["status"] = [r["status"] for r in recs]
+    data["error"] = [r["error"] for r in recs]
+    for c in cols:
+        data[c] = np.array([r["summary"].get(c, math.nan) for r in recs], dtype=np.float64)
+    runs = pd.DataFrame(data)
+    timings = pd.DataFrame({
+        "run_id": data["run_id"],
+        "wall_seconds": np.array([r["wall_seconds"] for r in recs], dtype=np.float64),
+        "worker": [r["worker"] for r in recs],
+    })
+    return runs, timings
+
+
+# ------------------------------------------------------------------------ sensitivity
+def analyse(design: Design, runs: pd.DataFrame, *, seed: int = 12345,
+            conf_level: float = 0.95) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Sobol or Morris indices for each of the design's outcomes (SALib analysers).
+
+    The output of a design point is the mean of its successful replicates. An outcome with a
+    point that has no successful run, or a NaN value, is not analysed: it is listed under
+    ``skipped`` with the reason (NaN would silently poison every index).
+
+    Returns:
+        Tables by file stem (``sobol``, ``sobol_s2``, ``morris``) and a JSON-able report.
+    """
+    if design.kind not in ("sobol", "morris"):
+        return {}, {}
+    n_points = len(design.points())
+    ok = runs[runs["status"] == "ok"] if len(runs) else runs
+    names = design.axis_keys
+    rows, s2_rows = [], []
+    report: dict[str, Any] = {"method": design.kind, "n_points": n_points,
+                              "replicates": design.replicates, "conf_level": conf_level,
+                              "seed": seed, "outcomes": {}, "skipped": {}}
+    for o in design.outcomes:
+        if o not in ok.columns:
+            report["skipped"][o] = "no successful run reported this outcome"
+            continue
+        y = ok.groupby("point")[o].mean().reindex(range(n_points))
+        missing = np.flatnonzero(~np.isfinite(y.to_numpy(dtype=float)))
+        if missing.size:
+            shown = ", ".join(f"p{i:04d}" for i in missing[:5]) + (" ..." if missing.size > 5 else "")
+            report["skipped"][o] = (f"{missing.size} of {n_points} design points have no successful "
+                                    f"run or a NaN value ({shown}); rerun with --retry-failed")
+            continue
+        Y = y.to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if design.kind == "sobol":
+                from SALib.analyze import sobol
+
+                si = sobol.analyze(design.problem(), Y, calc_second_order=design.second_order,
+                                   conf_level=conf_level, seed=seed, print_to_console=False)
+                cols = ("S1", "S1_conf", "ST", "ST_conf")
+                if design.second_order:
+                    for i, j in itertools.combinations(range(len(names)), 2):
+                        s2_rows.append({"outcome": o, "parameter_1": names[i], "parameter_2": names[j],
+                                        "S2": float(si["S2"][i, j]), "S2_conf": float(si["S2_conf"][i, j])})
+            else:
+                from SALib.analyze import morris
+
+                si = morris.analyze(design.problem(), design.sample_matrix(), Y,
+                                    conf_level=conf_level, num_levels=design.levels, seed=seed)
+                cols = ("mu", "mu_star", "mu_star_conf", "sigma")
+        for i, p in enumerate(names):
+            rows.append({"outcome": o, "parameter": p, **{c: float(si[c][i]) for c in cols}})
+        report["outcomes"][o] = {c: dict(zip(names, map(float, si[c]))) for c in cols}
+        if design.kind == "sobol" and design.second_order:
+            report["outcomes"][o]["S2"] = [r for r in s2_rows if r["outcome"] == o]
+    tables = {design.kind: pd.DataFrame(rows)}
+    if s2_rows:
+        tables["sobol_s2"] = pd.DataFrame(s2_rows)
+    return tables, report
+
+
+# ------------------------------------------------------------------------ the runner
+def _manifest(design: Design, base: ScenarioConfig | None, root_seed: int, keep: tuple[str, ...],
+              n_points: int) -> dict[str, Any]:
+    return {
+        "kind": "batch" if design.kind == "batch" else "sweep",
+        "name": design.name,
+        "design": design.spec(),
+        "scenario": base.name if base is not None else None,
+        "config": base.to_dict() if base is not None else None,
+        "config_hash": base.config_hash() if base is not None else None,
+        "root_seed": root_seed,
+        "replicates": design.replicates,
+        "axes": design.axis_keys,
+        "outcomes": list(design.outcomes),
+        "keep": list(keep),
+        "n_points": n_points,
+        "n_runs": n_points * design.replicates,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    }
+
+
+# a resume must match these manifest entries exactly
+FINGERPRINT = ("design", "config", "root_seed", "replicates", "axes", "keep", "n_points")
+
+
+def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
+    f = out / "manifest.json"
+    if f.is_file():
+        if not resume:
+            raise ConfigError(f"{str(out)!r} already holds a batch or sweep; pass --resume to "
+                              "finish it, or --out to write elsewhere")
+        try:
+            old = json.loads(f.read_text())
+        except json.JSONDecodeError:
+            raise ConfigError(f"{str(f)!r}: unreadable manifest; cannot resume") from None
+        changed = changed_keys({k: old.get(k) for k in FINGERPRINT},
+                               {k: manifest.get(k) for k in FINGERPRINT})
+        if changed:
+            shown = ", ".join(changed[:8]) + (f" (+{len(changed) - 8} more)" if len(changed) > 8 else "")
+            raise ConfigError(f"cannot resume {str(out)!r}: the configuration changed ({shown}); "
+                              "undo the change or write to a new --out")
+        return
+    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
+        raise ConfigError(f"--out {str(out)!r}: exists, is not empty and holds no sweep; "
+                          "choose an empty or new directory")
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(f, json.dumps(manifest, indent=2, default=str))
+
+
+def run_design(
+    design: Design,
+    out: str | Path | None = None,
+    *,
+    executor: cf.Executor | None = None,
+    workers: int | None = None,
+    dask: str | None = None,
+    resume: bool = False,
+    retry_failed: bool = False,
+    keep: Sequence[str] = (),
+    progress: bool = True,
+    shuffle: int | None = None,
+    max_in_flight: int | None = None,
+) -> SweepResults:
+    """Run every (point, replicate) of ``design`` and write the results to ``out``.
+
+    Args:
+        design: What to run.
+        out: Output directory (default ``results/<design.name>``).
+        executor: Any ``concurrent.futures.Executor`` (left open); default: one from
+            :func:`open_executor` with ``workers`` and ``dask``.
+        workers: ``0`` in-process, ``None`` every core, ``n`` processes.
+        dask: Dask scheduler address or ``local[:N]`` (see :func:`open_executor`).
+        resume: Continue an interrupted run in ``out``: only missing runs are run.
+        retry_failed: Also rerun the runs recorded as failed (implies ``resume``).
+        keep: Optional tables to write too: ``borrowers``, ``events``.
+        progress: Show a progress bar with ETA.
+        shuffle: Submit runs in an order shuffled with this seed (results do not change).
+        max_in_flight: Runs submitted but not yet written, at most (default 2 per slot):
+            bounds memory whatever the number of runs.
+
+    Returns:
+        The results, read back from ``out``.
+
+    Raises:
+        ConfigError: A bad design, an output directory holding something else, or a resume
+            whose configuration differs (the message names the changed keys).
+    """
+    keep = tuple(sorted(set(keep)))
+    bad = [k for k in keep if k not in OPTIONAL_TABLES]
+    if bad:
+        raise ConfigError(f"--keep {bad[0]!r}: allowed: {', '.join(OPTIONAL_TABLES)}")
+    base = design.base_config()
+    check_design(design, base)
+    root_seed = design.root_seed(base)
+    design_df = design.points()
+    out = Path(out) if out is not None else Path("results") / design.name
+    manifest = _manifest(design, base, root_seed, keep, len(design_df))
+    resume = resume or retry_failed
+    _prepare_out(out, manifest, resume)
+    _remove_temporaries(out)
+    (out / RECORDS).mkdir(exist_ok=True)
+    _atomic_parquet(design_df, out / "design.parquet")
+
+    records = _read_records(out)
+    redo = {k for k, r in records.items() if r["status"] == "failed"} if retry_failed else set()
+    base_dict = base.to_dict() if base is not None else None
+    axes = design.axis_keys
+    param_rows = design_df[axes].to_dict("records") if axes else [{}] * len(design_df)
+
+    def tasks() -> Iterator[RunTask]:
+        pairs = list(itertools.product(range(len(design_df)), range(design.replicates)))
+        if shuffle is not None:
+            random.Random(shuffle).shuffle(pairs)
+        for p, r in pairs:
+            rid = run_id_of(p, r)
+            if rid in records and rid not in redo:
+                continue
+            params = {k: _plain(v) for k, v in param_rows[p].items()}
+            yield RunTask(rid, p, r, params, base_dict, root_seed, keep, design.model_path)
+
+    todo = sum(1 for _ in tasks())
+    stats = {"runs": len(design_df) * design.replicates, "skipped": len(records) - len(redo),
+             "submitted": todo, "ok": 0, "failed": 0, "wall_seconds": 0.0, "executor": ""}
+
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            info = stack.enter_context(open_executor(workers, dask))
+        else:
+            info = ExecutorInfo(executor, workers or os.cpu_count() or 1, type(executor).__name__)
+        stats["executor"] = info.description
+        limit = max_in_flight or 2 * info.slots
+        bar = None
+        if progress and todo:
+            from tqdm import tqdm
+
+            bar = stack.enter_context(tqdm(total=todo, unit="run", desc=design.name, smoothing=0.1,
+                                           dynamic_ncols=True))
+        start = time.perf_counter()
+        pending: dict[cf.Future, RunTask] = {}
+        source = tasks()
+        try:
+            while True:
+                while len(pending) < limit:
+                    task = next(source, None)
+                    if task is None:
+                        break
+                    pending[info.executor.submit(execute, task)] = task
+                if not pending:
+                    break
+                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: pending[f].run_id):
+                    task = pending.pop(fut)
+                    try:
+                        output = fut.result()
+                    except cf.process.BrokenProcessPool:
+                        raise ConfigError(
+                            "a worker process died (out of memory, or killed); the finished runs "
+                            f"are saved in {str(out)!r}: rerun with --resume") from None
+                    except Exception:
+                        # the worker could not return a result (e.g. it could not unpickle it)
+                        output = RunOutput(task.run_id, "failed", traceback.format_exc(), {}, {}, 0.0, "")
+                    rec = _write_output(out, output)
+                    records[rec["run_id"]] = rec
+                    stats[output.status] += 1
+                    if bar is not None:
+                        bar.update(1)
+                        if stats["failed"]:
+                            bar.set_postfix(failed=stats["failed"], refresh=False)
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            stats["wall_seconds"] = time.perf_counter() - start
+            _finalise(out, design, design_df, root_seed, records, complete=False)
+            raise
+        stats["wall_seconds"] = time.perf_counter() - start
+    results = _finalise(out, design, design_df, root_seed, records, complete=True)
+    results.stats = stats
+    return results
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars → Python numbers (what the schema and JSON expect)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _finalise(out: Path, design: Design, design_df: pd.DataFrame, root_seed: int,
+              records: Mapping[str, dict[str, Any]], complete: bool) -> SweepResults:
+    """Write ``runs.parquet``, ``timings.parquet``, the indices and the manifest's status."""
+    runs, timings = _assemble(out, design_df, design.axis_keys, root_seed, records, design.replicates)
+    _atomic_parquet(runs, out / "runs.parquet")
+    _atomic_parquet(timings, out / "timings.parquet")
+    sens: dict[str, pd.DataFrame] = {}
+    skipped: dict[str, str] = {}
+    n_expected = len(design_df) * design.replicates
+    if design.kind in ("sobol", "morris") and complete and len(runs) == n_expected:
+        sens, report = analyse(design, runs)
+        d = out / "sensitivity"
+        d.mkdir(exist_ok=True)
+        for stem, df in sens.items():
+            _atomic_parquet(df, d / f"{stem}.parquet")
+        _atomic_write_text(d / f"{design.kind}.json", json.dumps(report, indent=2))
+        skipped = report["skipped"]
+    mf = out / "manifest.json"
+    manifest = json.loads(mf.read_text())
+    manifest["status"] = {
+        "complete": bool(complete and len(runs) == n_expected),
+        "runs_written": len(runs),
+        "ok": int((runs["status"] == "ok").sum()) if len(runs) else 0,
+        "failed": int((runs["status"] == "failed").sum()) if len(runs) else 0,
+    }
+    if design.kind in ("sobol", "morris"):
+        manifest["sensitivity_skipped"] = skipped
+    _atomic_write_text(mf, json.dumps(manifest, indent=2, default=str))
+    return SweepResults(out, manifest, runs, timings, design_df, sens)
+
