@@ -329,6 +329,26 @@ class Channels:
         out["lender"] = out["lender"].astype(str)
         return out.sort_values(["month", "lender"], kind="stable").reset_index(drop=True)
 
+    def summary(self) -> dict[str, float]:
+        """Small businesses' funding shortfall, distress and failure rates by strategy, and
+        the system's losses (the columns a sweep's ``runs.parquet`` gets)."""
+        t = self.model.table
+        out: dict[str, float] = {}
+        sb = (t.kind == Kind.SMALL_BUSINESS) & (t.opened_month >= 0)
+        months = max(self.model.month, 1)
+        st = pd.DataFrame(self.strategy_rows)
+        for code, name in enumerate(STRATEGIES):
+            sel = sb & (t.strategy == code)
+            n = int(sel.sum())
+            g = st[st["strategy"] == name]
+            biz_months = float(g["businesses"].sum()) if len(g) else 0.0
+            out[f"sb_shortfall_rate_{name}"] = float(g["shortfall_events"].sum()) / biz_months if biz_months else float("nan")
+            out[f"sb_shortfall_yuan_{name}"] = float(t.shortfall_total_cents[sel].sum()) / CENTS / n if n else float("nan")
+            out[f"sb_failure_rate_{name}"] = float(t.failed[sel].mean()) if n else float("nan")
+            out[f"sb_distress_rate_{name}"] = float(t.distress_months_total[sel].sum()) / (n * months) if n else float("nan")
+            out[f"sb_count_{name}"] = float(n)
+        return out
+
     def attach(self, tables: dict, borrowers: bool) -> None:
         """Add the several-lender outputs to a run's tables (see README, Diversification)."""
         tables["monthly"] = self.monthly(tables["monthly"])

@@ -88,6 +88,12 @@ class EconomyConfig(_Strict):
     shocks: list[Shock] = Field(
         default_factory=list, description="scheduled shifts of the systematic factor"
     )
+    recession_depth: float = Field(
+        0.0, ge=0.0, le=5.0,
+        description="one recession by scalar keys (sweepable): factor drop in sd (0 = none)",
+    )
+    recession_start_month: int = Field(24, ge=0, le=600, description="first month of that recession")
+    recession_months: int = Field(12, ge=1, le=600, description="length of that recession (months)")
 
 
 # ------------------------------------------------------------------------ population

@@ -48,6 +48,8 @@ class Economy:
             self.cycle = eta
         global_shocks = [s for s in cfg.shocks if s.sector is None]
         depth = sum(s.depth for s in global_shocks if s.start_month <= month <= s.end_month)
+        if cfg.recession_depth and cfg.recession_start_month <= month < cfg.recession_start_month + cfg.recession_months:
+            depth += cfg.recession_depth
         self.z = (self.cycle - np.float32(depth)).astype(np.float32)
         if cfg.sector_effects:
             phi = np.float32(cfg.cycle_persistence) if cfg.cycle else np.float32(0.0)

@@ -244,6 +244,8 @@ def simulate(
     tables = collect_tables(model, borrowers=want_borrowers, events=want_events,
                             twin_default_month=twin)
     summary = summarise(tables["monthly"], tables.get("borrowers"), model)
+    if model.channels is not None:
+        summary.update(model.channels.summary())
     return RunResult(
         config=config,
         seed=model.streams.describe(),
