@@ -17,7 +17,7 @@ lender itself has by then:
   refits*. ``score_psi_month`` compares with last month. Ten bins at the reference's deciles.
 
 Cost per month: one sort of the non-defaulters' PDs (the AUC, exact with ties) and a few
-quantiles — a few milliseconds at 100,000 borrowers.
+quantiles over a fixed stride sample of at most 20,000 accounts — about a millisecond.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
 BAND_LABELS = ("0-1%", "1-2%", "2-5%", "5-10%", "10-20%", "20-30%", "30%+")
 PSI_BINS = 10
 PSI_FLOOR = 1e-4  # share given to an empty bin (keeps the log finite)
+SAMPLE_ROWS = 20_000  # accounts judged per month at most (a fixed stride through the book)
 MONTHLY_COLUMNS = ("score_auc", "score_gini", "score_predicted_pd", "score_realised_rate",
                    "score_judged_accounts", "score_psi", "score_psi_month", "score_version")
 
@@ -62,7 +63,8 @@ def psi_bins(reference: np.ndarray) -> np.ndarray:
 
 
 def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=edges.size + 1)
+    counts = np.bincount(np.searchsorted(edges.astype(values.dtype), values, side="right"),
+                         minlength=edges.size + 1)
     return np.maximum(counts / max(values.size, 1), PSI_FLOOR)
 
 
@@ -91,6 +93,10 @@ class ScoreQuality:
         t = model.table
         m = model.month
         rows = np.flatnonzero(can_default(t))
+        # a fixed stride sample of at most SAMPLE_ROWS accounts (no random stream touched):
+        # AUC, calibration and PSI are distributional; at 100,000 borrowers the full book
+        # would cost ~15 ms a month, a third of the whole month's rules
+        rows = rows[:: max(1, -(-rows.size // SAMPLE_ROWS))]
         pd_now = t.pd_estimate[rows].astype(np.float32)
         self.pending[m] = (rows, pd_now)
         version = int(getattr(model.lender.scorecard, "version", 0))
