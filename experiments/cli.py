@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = [
     "experiments.cmd_sweep",
     "experiments.cmd_demo",
     "experiments.report",
+    "experiments.risk",
     "experiments.advice",
     "experiments.frontier",
 ]
