@@ -110,6 +110,7 @@ class Channels:
         self.shortfall_m = np.zeros(0, dtype=np.int64)
         self.system_unmet: list[tuple[int, float]] = []
         self.available_after: dict[str, np.ndarray] = {}
+        self._order: tuple[int, dict[str, np.ndarray]] | None = None
 
     @property
     def online(self) -> ChannelLender | None:
@@ -187,7 +188,9 @@ class Channels:
             ln.refresh_limits(view, m.economy)
             applying = applying_base[ln.name] & ln.eligible(view)
             ln.decide(view, self.bureau, m.economy, month, applying, None)
-        order = funding_order(strategy, [ln.name for ln in self.lenders])
+        if self._order is None or self._order[0] != rows.size:  # strategies are fixed per row
+            self._order = (rows.size, funding_order(strategy, [ln.name for ln in self.lenders]))
+        order = self._order[1]
         got = np.zeros(rows.size, dtype=np.int64)
         for rank in (1, 2, 3):
             for ln in self.lenders:
@@ -282,21 +285,24 @@ class Channels:
                 "interest_income": int(f.interest_paid.sum()) / CENTS,
                 "funding_cost": int(f.funding_cost.sum()) / CENTS,
             })
-        sb = (t.kind == Kind.SMALL_BUSINESS) & (t.opened_month >= 0)
-        code = t.strategy[sb].astype(np.int64)
+        idx = np.flatnonzero((t.kind == Kind.SMALL_BUSINESS) & (t.opened_month >= 0))
+        code = t.strategy[idx].astype(np.int64)
         k = len(STRATEGIES)
-
-        def count(mask: np.ndarray) -> np.ndarray:
-            return np.bincount(code[mask[sb]], minlength=k)
-
         failed_now_mask = np.zeros(t.n, dtype=bool)
         failed_now_mask[failed_now] = True
-        businesses = count(~t.failed)
-        shortfall = np.bincount(code, weights=short_need[sb], minlength=k)
-        events = count(short_need > 0)
-        dist = count(distressed)
-        new_f = count(failed_now_mask)
-        failed = count(t.failed)
+        failed_sb = t.failed[idx]
+        short_sb = short_need[idx]
+        # one bincount per flag over the small businesses only
+        flags = (~failed_sb).astype(np.int64) + 2 * (short_sb > 0) + 4 * distressed[idx] \
+            + 8 * failed_now_mask[idx] + 16 * failed_sb
+        table = np.bincount(code * 32 + flags, minlength=k * 32).reshape(k, 32)
+        bit = np.arange(32)
+
+        def count(mask_bit: int) -> np.ndarray:
+            return table[:, (bit & mask_bit) > 0].sum(axis=1)
+
+        businesses, events, dist, new_f, failed = count(1), count(2), count(4), count(8), count(16)
+        shortfall = np.bincount(code, weights=short_sb, minlength=k)
         for i, name in enumerate(STRATEGIES):
             self.strategy_rows.append({
                 "month": month, "strategy": name, "businesses": int(businesses[i]),
