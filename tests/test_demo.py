@@ -93,7 +93,7 @@ def test_controls_exist():
         rc.find(v.Slider, label=label).assert_single()
     for name in ("recession_depth", "recession_start"):
         rc.find(v.Slider, label=model_params()[name]["label"]).assert_single()
-    assert len(VIEWS) == 6
+    assert len(VIEWS) == 7  # monitors, 5 charts (one shown with several lenders), inspector
     assert monitor(rc, "Month") == "0"
 
 
@@ -308,3 +308,19 @@ def test_a_step_with_every_view_redrawn_takes_under_half_a_second(page_model):
           f"(CPU {statistics.median(cpu) * 1000:.0f} ms), max {max(times) * 1000:.0f} ms "
           f"over {len(times)} steps (months 3-26); load average {load:.1f}")
     assert median < 0.5
+
+
+def test_diversified_business_lesson_shows_the_funding_chart():
+    from experiments.demo.lessons import LESSONS
+
+    lesson = LESSONS["diversified_business"]
+    cfg = lesson.config()
+    assert cfg.channels.enabled and cfg.name == "diversification"
+    from experiments.demo.components import FundingPlot
+
+    m = new_model("diversified_business")
+    for _ in range(3):
+        m.step()
+    fig = FundingPlot().draw(m.channels.strategies())
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3 and all(len(line.get_xdata()) == 3 for line in lines)

@@ -182,6 +182,36 @@ class ScatterPlot:
         return self.figure
 
 
+STRATEGY_COLOURS = {"single_channel": "#d95f02", "diversified": "#1b9e77", "opportunistic": "#7570b3"}
+
+
+class FundingPlot:
+    """Small businesses by funding strategy (several lenders): how many went short of
+    working capital this month, and how many have failed so far (per 100 businesses)."""
+
+    def __init__(self) -> None:
+        self.figure, (short, failed) = _figure(2)
+        self.axes = (short, failed)
+        self.short = {k: short.plot([], [], color=c, label=k.replace("_", " "))[0]
+                      for k, c in STRATEGY_COLOURS.items()}
+        self.failed = {k: failed.plot([], [], color=c)[0] for k, c in STRATEGY_COLOURS.items()}
+        short.set_title("Short of funding (% of businesses)", fontsize=10)
+        failed.set_title("Failed so far (% of businesses)", fontsize=10)
+        short.legend(fontsize=7, loc="upper left")
+
+    def draw(self, strategies: pd.DataFrame) -> Figure:
+        for name in STRATEGY_COLOURS:
+            g = strategies[strategies["strategy"] == name]
+            alive = g["businesses"].to_numpy(dtype=float)
+            total = alive + g["failed"].to_numpy(dtype=float)
+            m = g["month"].to_numpy()
+            self.short[name].set_data(m, 100 * np.divide(g["shortfall_events"], alive, out=np.zeros(len(g)), where=alive > 0))
+            self.failed[name].set_data(m, 100 * np.divide(g["failed"], total, out=np.zeros(len(g)), where=total > 0))
+        for ax in self.axes:
+            _rescale(ax)
+        return self.figure
+
+
 # ------------------------------------------------------------------------- components
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -335,7 +365,19 @@ def Inspector(model: DemoModel):
         )
 
 
-VIEWS = [Monitors, PortfolioChart, LimitsByHabitChart, ActionsChart, BorrowerScatter, Inspector]
+@solara.component
+def FundingChart(model: DemoModel):
+    """Small businesses by funding strategy, when other lenders take part (lesson 5)."""
+    update_counter.get()
+    if getattr(model, "channels", None) is None or model.month == 0:
+        solara.Text("Funding strategies: shown when other lenders take part (lesson 5).",
+                    style="font-size:11px;color:#777;")
+        return
+    Chart(model, FundingPlot, lambda m: m.channels.strategies())
+
+
+VIEWS = [Monitors, PortfolioChart, LimitsByHabitChart, ActionsChart, BorrowerScatter, FundingChart,
+         Inspector]
 
 
 @solara.component

@@ -106,6 +106,19 @@ LESSONS: dict[str, Lesson] = {
             ),
         ),
         Lesson(
+            key="diversified_business",
+            title="5. The diversified small business",
+            scenario="diversification.toml",
+            watch=(
+                "Half the customers are small businesses. Some depend on the credit line "
+                "alone; others also keep a bank loan, supply-chain finance and other online "
+                "lenders open, as the article advises. Watch the funding chart: who goes short "
+                "of working capital, and who fails. Then switch the recession on and press "
+                "Reset. More doors open does not always mean fewer failures: the credit bureau "
+                "shows every debt, and the credit line reads many lenders as risk."
+            ),
+        ),
+        Lesson(
             key="baseline",
             title="Free play: the baseline",
             scenario="baseline.toml",
