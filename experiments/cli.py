@@ -23,6 +23,7 @@ SUBCOMMAND_MODULES = [
     "experiments.report",
     "experiments.risk",
     "experiments.advice",
+    "experiments.diversification",
     "experiments.frontier",
 ]
 
