@@ -241,8 +241,10 @@ class Design:
         axes_raw = data.get("axes", {})
         if not isinstance(axes_raw, Mapping):
             raise ConfigError("axes: must be a table, e.g. [axes] \"economy.rho\" = [0.05, 0.1]")
+        # with a scenario, axes are keys of its schema (checked now, before any run)
+        axes = tuple(_axis(k, v, kind, scenario is not None)
+                     for k, v in _flatten(axes_raw, leaf=_is_axis_leaf).items())
         credit = MODELS.get(model, model) == MODELS["credit"]
-        axes = tuple(_axis(k, v, kind, credit) for k, v in _flatten(axes_raw, leaf=_is_axis_leaf).items())
         outcomes = data.get("outcomes", list(DEFAULT_OUTCOMES))
         if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes) or not outcomes:
             raise ConfigError(f"outcomes = {outcomes!r}: give a list of outcome names, e.g. [\"loss_rate\"]")
@@ -383,9 +385,9 @@ def _flatten(data: Mapping[str, Any], prefix: str = "", leaf: Callable[[Any], bo
     return out
 
 
-def _axis(key: str, raw: Any, kind: str, credit: bool) -> Axis:
+def _axis(key: str, raw: Any, kind: str, schema: bool) -> Axis:
     integer = False
-    if credit:
+    if schema:
         info, annotation = field_info(key)  # ConfigError for unknown keys
         integer = annotation is int
         lo_b, hi_b = field_bounds(key)
@@ -567,24 +569,15 @@ class ExecutorInfo:
     description: str
 
 
-def _noop() -> None:
-    return None
-
-
 def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A pool whose workers are forked now, while this process has a single thread.
+    """A process pool whose workers fork from a server that has imported the model once.
 
-    Forking is the cheapest start and does not re-run the user's script (no ``__main__``
-    guard needed); with other threads alive (a Dask client, a notebook's) forking can
-    deadlock, so those processes use a forkserver that has imported the model once.
+    Not plain ``fork``: the submitting process may have threads (tqdm's monitor, a Dask
+    client, Arrow's pool), and forking a threaded process can deadlock. As with ``spawn``,
+    a script that starts a sweep must guard it with ``if __name__ == "__main__":``.
     """
     import multiprocessing as mp
-    import threading
 
-    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
-        pool.submit(_noop).result()  # a fork context starts every worker at the first submit
-        return pool
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["experiments.sweep", "model.run"])
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
@@ -1056,8 +1049,9 @@ def run_design(
                         output = fut.result()
                     except cf.process.BrokenProcessPool:
                         raise ConfigError(
-                            "a worker process died (out of memory, or killed); the finished runs "
-                            f"are saved in {str(out)!r}: rerun with --resume") from None
+                            "a worker process died (out of memory, killed, or a script without "
+                            "an 'if __name__ == \"__main__\":' guard); the finished runs are "
+                            f"saved in {str(out)!r}: rerun with --resume") from None
                     except Exception:
                         # the worker could not return a result (e.g. it could not unpickle it)
                         output = RunOutput(task.run_id, "failed", traceback.format_exc(), {}, {}, 0.0, "")
