@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = [
     "experiments.cmd_demo",
     "experiments.report",
     "experiments.risk",
+    "experiments.validate",
     "experiments.advice",
     "experiments.diversification",
     "experiments.frontier",

@@ -229,3 +229,58 @@ def test_model_999_quantile_brackets_the_mixed_binomial_capital():
     assert lo <= theory <= hi
     # the granular (Vasicek) quantile is below the 1,000-borrower one
     assert float(vasicek_quantile(0.999, pd, QRRE_CORRELATION)) < theory
+
+
+# ------------------------------------------------------------------ limitlab validate
+def test_limitlab_validate_prints_the_tables_and_writes_figures(tmp_path, capsys):
+    from experiments.cli import main
+
+    out = tmp_path / "validation"
+    code = main(["validate", "--scenarios", "400", "--borrowers", "300", "--out", str(out)])
+    assert code in (0, 1)  # 1 would mean a failed check: see validation.json
+    text = capsys.readouterr().out
+    assert "Basel IRB risk weights" in text and "mixed binomial" in text
+    summary = __import__("json").loads((out / "validation.json").read_text())
+    assert summary["n_scenarios"] == 400 and len(summary["pairs"]) == 5
+    for name in ("default_fraction_tails.png", "quantiles.png", "irb.png"):
+        assert (out / "figures" / name).stat().st_size > 10_000
+    import pandas as pd
+
+    irb = pd.read_parquet(out / "validation_irb.parquet")
+    qrre = irb[(irb["portfolio"] == "qrre") & (irb["lgd"] == 0.45)].sort_values("pd")
+    assert np.round(100 * qrre["irb_risk_weight"].to_numpy(), 2).tolist() == [2.71, 10.04, 17.22, 28.92]
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [(["--scenarios", "10"], "--scenarios 10 must be >= 100"),
+     (["--borrowers", "0"], "--borrowers 0 must be >= 1"),
+     (["--baseline", "no/such/batch"], "results directory 'no/such/batch' does not exist")],
+)
+def test_limitlab_validate_bad_input_is_one_line_exit_2(args, match, tmp_path, capsys):
+    from experiments.cli import main
+
+    assert main(["validate", *args, "--out", str(tmp_path / "v")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and match in err
+    assert not (tmp_path / "v").exists()
+
+
+def test_plot_functions_draw_on_a_given_ax_and_return_its_figure():
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from experiments import validation_plots as vp
+
+    f = sample_default_fractions(pd=0.02, rho=0.1, n_borrowers=200, n_scenarios=300, seed=1)
+    samples = pd.DataFrame({"pd": 0.02, "rho": 0.1, "n_borrowers": 200, "default_fraction": f})
+    fig = Figure()
+    ax = fig.subplots()
+    assert vp.plot_default_fraction_cdf(samples, 0.02, 0.1, ax=ax) is fig
+    assert len(ax.lines) == 3  # model, mixed binomial, Vasicek
+    cmp = compare_with_closed_form(f, 200, 0.02, 0.1)
+    quantiles = pd.DataFrame([{"pd": 0.02, "rho": 0.1, **q} for q in cmp["quantiles"]])
+    assert isinstance(vp.plot_quantile_check(quantiles), Figure)
+    losses = pd.DataFrame({"annual_loss_rate": np.random.default_rng(0).gamma(2, 0.01, 40)})
+    fig2 = vp.plot_loss_distribution(losses, irb_capital=0.05)
+    assert len(fig2.axes[0].patches) > 0
