@@ -158,6 +158,9 @@ def detect(path: str | Path) -> str:
     if not p.is_dir():
         raise ConfigError(f"RESULTS_DIR {str(p)!r} is not a directory; give the output "
                           "directory of 'limitlab run', 'batch' or 'sweep'")
+    for marker, study in STUDY_MARKERS.items():
+        if (p / marker).is_file():
+            return study
     if (p / "runs.parquet").is_file():
         kind = _manifest(p).get("kind")
         if kind in ("batch", "sweep"):
@@ -168,6 +171,14 @@ def detect(path: str | Path) -> str:
     raise ConfigError(f"RESULTS_DIR {str(p)!r} holds neither monthly.parquet (a run) nor "
                       "runs.parquet (a batch or sweep); give the output directory of "
                       "'limitlab run', 'batch' or 'sweep'")
+
+
+# directories written by the studies (limitlab advice / diversification / validate)
+STUDY_MARKERS = {
+    "advice.json": "advice",
+    "diversification.json": "diversification",
+    "validation.json": "validation",
+}
 
 
 def _manifest(p: Path) -> dict:
@@ -189,6 +200,8 @@ def load_results(path: str | Path) -> Results:
     p = Path(path)
     kind = detect(p)
     res = Results(path=p, kind=kind, manifest=_manifest(p))
+    if kind in STUDY_MARKERS.values():
+        return res
     if kind != "run":
         runs = pd.read_parquet(p / "runs.parquet")
         if "status" in runs.columns:
@@ -691,6 +704,8 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
     outcomes = [o for o in SWEEP_OUTCOMES if o in runs.columns]
     sens = _read_sensitivity(res)
     sections = []
+    if "false_alarms" in runs.columns and runs["false_alarms"].notna().any():
+        sections.append(_frontier_section(res))
 
     s = Section("Outcomes across the design")
     if axes and outcomes:
@@ -755,6 +770,124 @@ ul.summary li{margin:.2rem 0}
 """
 
 
+def _frontier_section(res: Results) -> Section:
+    """The experience-versus-risk frontier of a sweep whose runs judged their restrictive
+    actions against a twin (issue: the learning lender)."""
+    from experiments import frontier
+
+    pts = frontier.frontier_points(res.runs, res.axes or None)
+    s = Section("Experience vs risk: the frontier")
+    s.html.append("<p>Each point is a design point: losses (cumulative losses ÷ average "
+                  "outstanding) against false alarms — restrictive actions on borrowers who, in a "
+                  "twin run with the same seed and no restrictions, did not default within 12 "
+                  "months — and against unmet demand; bars are 95% intervals across replicates.</p>")
+    s.figures.append(("frontier", "Losses vs false alarms and vs unmet demand", frontier.plot_frontiers(pts)))
+    return s
+
+
+def _ci_cell(m: float, lo: float, hi: float, fmt: str) -> str:
+    return f"{fmt.format(m)} [{fmt.format(lo)}, {fmt.format(hi)}]"
+
+
+def study_sections(res: Results) -> tuple[list[Section], list[str]]:
+    """Sections of the study reports: advice (borrowers who respond), diversification
+    (funding strategies) and validation (closed forms)."""
+    p = res.path
+    if res.kind == "advice":
+        from experiments import advice
+
+        data = json.loads((p / "advice.json").read_text())
+        d = data["decomposition"]
+        comp = pd.DataFrame(data["recovery"])
+        summary = [
+            f"{d['replicates']} paired replicates (same seeds in every arm).",
+            "Loss reduction of the tester crackdown: total "
+            + _ci_cell(*d["total_reduction"], "{:,.0f}") + " yuan; by exclusion "
+            + _ci_cell(*d["exclusion_effect"], "{:,.0f}") + "; by behaviour change "
+            + _ci_cell(*d["behaviour_effect"], "{:,.0f}") + ".",
+            f"Share of the reduction due to behaviour change: {d['behaviour_share'][0]:.1%} "
+            f"(95% bootstrap interval {d['behaviour_share'][1]:.1%} to {d['behaviour_share'][2]:.1%}).",
+        ]
+        for _, r in comp[comp["habit"] == "all"].iterrows():
+            summary.append(f"After a {r['kind']}: followers of the advice back in "
+                           f"{r['followers_rmst']:.1f} months, others {r['others_rmst']:.1f} "
+                           f"(difference {r['difference']:+.1f}, 95% CI {r['difference_lo']:+.1f} "
+                           f"to {r['difference_hi']:+.1f}; restricted mean over {advice.HORIZON} months).")
+        s1 = Section("Where the crackdown's loss reduction comes from")
+        s1.figures.append(("advice_decomposition", "Exclusion vs behaviour change (95% CIs)",
+                           advice.plot_decomposition(d)))
+        s2 = Section("Recovery: followers of the advice vs others")
+        rows = [[r["kind"], r["habit"], _ci_cell(r["followers_rmst"], r["followers_lo"], r["followers_hi"], "{:.1f}"),
+                 _ci_cell(r["others_rmst"], r["others_lo"], r["others_hi"], "{:.1f}"),
+                 _ci_cell(r["difference"], r["difference_lo"], r["difference_hi"], "{:+.1f}")]
+                for _, r in comp.iterrows()]
+        s2.html.append(_html_table(["episode", "habit", "followers (months)", "others (months)",
+                                    "difference"], rows))
+        for kind in ("closure", "cut"):
+            s2.figures.append((f"advice_recovery_{kind}", f"Months to recover after a {kind}",
+                               advice.plot_recovery(comp, kind)))
+        return [s1, s2], summary
+    if res.kind == "diversification":
+        from experiments import diversification
+
+        table = pd.DataFrame(json.loads((p / "diversification.json").read_text()))
+        n = int(table["replicates"].max()) if len(table) else 0
+        summary = [f"{n} replicates per condition; differences are diversified − single-channel "
+                   "small businesses within the same runs (95% t-intervals)."]
+        for _, r in table[table["metric"].isin(["sb_failure_rate", "sb_shortfall_rate"])].iterrows():
+            summary.append(f"{r['condition']}: {r['metric'].replace('sb_', '').replace('_', ' ')} "
+                           f"single {r['single_channel']:.2%}, diversified {r['diversified']:.2%}, "
+                           f"difference {r['difference']:+.2%} [{r['difference_lo']:+.2%}, {r['difference_hi']:+.2%}]")
+        s = Section("Funding strategies of small businesses")
+        rows = [[r["condition"], r["metric"], f"{r['single_channel']:.4g}", f"{r['diversified']:.4g}",
+                 _ci_cell(r["difference"], r["difference_lo"], r["difference_hi"], "{:+.4g}")]
+                for _, r in table.iterrows()]
+        s.html.append(_html_table(["condition", "metric", "single channel", "diversified", "difference [95% CI]"], rows))
+        for metric in diversification.METRICS:
+            s.figures.append((f"diversification_{metric}", metric.replace("_", " "),
+                              diversification.plot_comparison(table, metric)))
+        return [s], summary
+    return _validation_sections(p)
+
+
+def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
+    """The validation page: the closed-form checks' table and the figures
+    ``limitlab validate`` wrote (embedded as they are)."""
+    data = json.loads((p / "validation.json").read_text())
+    summary = []
+    s = Section("Validation against closed-form credit-risk results")
+    s.html.append("<p>The model's default rule, run for one month with every borrower owing the "
+                  "same amount, against the Vasicek one-factor distribution (and the finite-N mixed "
+                  "binomial), the binomial at ρ = 0, and Basel IRB retail capital.</p>")
+    flat = _flatten_rows(data)
+    if flat:
+        cols = sorted({k for r in flat for k in r}, key=lambda k: (k != "check", k))
+        rows = [[_fmt_any(r.get(c)) for c in cols] for r in flat]
+        s.html.append(_html_table(cols, rows))
+        summary.append(f"{len(flat)} checks; see the table for each one's figures and intervals.")
+    for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
+        s.figures.append((f"validation_{png.stem}", png.stem.replace("_", " "), png.read_bytes()))
+    return [s], summary
+
+
+def _flatten_rows(data) -> list[dict]:
+    """Table rows from validation.json: lists of flat dicts, wherever they are."""
+    rows: list[dict] = []
+    if isinstance(data, list) and all(isinstance(r, dict) for r in data):
+        return [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in data]
+    if isinstance(data, dict):
+        for key, val in data.items():
+            for r in _flatten_rows(val):
+                rows.append({"check": key, **r})
+    return rows
+
+
+def _fmt_any(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
 def render_html(title: str, meta: str, summary: list[str], sections: list[Section],
                 images: dict[str, bytes]) -> str:
     """The report page: summary, then each section's HTML and figures (inline PNG)."""
@@ -801,16 +934,22 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
     out_path = Path(out) if out is not None else res.path / "report.html"
     if out_path.is_dir():
         raise ConfigError(f"--out {str(out_path)!r} is a directory; give a file name such as report.html")
-    sections, summary = sweep_sections(res) if res.kind == "sweep" else run_sections(res)
+    if res.kind in STUDY_MARKERS.values():
+        sections, summary = study_sections(res)
+    else:
+        sections, summary = sweep_sections(res) if res.kind == "sweep" else run_sections(res)
 
     fig_dir = out_path.parent / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     images: dict[str, bytes] = {}
     for sec in sections:
         for name, _, fig in sec.figures:
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=dpi)
-            images[name] = buf.getvalue()
+            if isinstance(fig, bytes):  # a PNG a study already wrote
+                images[name] = fig
+            else:
+                buf = io.BytesIO()
+                fig.savefig(buf, format="png", dpi=dpi)
+                images[name] = buf.getvalue()
             (fig_dir / f"{name}.png").write_bytes(images[name])
 
     scenario = res.manifest.get("scenario") or res.manifest.get("config", {}).get("name") or res.path.name
