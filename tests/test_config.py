@@ -21,7 +21,8 @@ def test_defaults_validate_and_hash_is_stable():
     assert apply_overrides(a, {"lender.initial_limit": 500}).config_hash() != a.config_hash()
 
 
-@pytest.mark.parametrize("name", ["baseline", "tester_crackdown", "periodic_tightening", "recession"])
+@pytest.mark.parametrize("name", ["baseline", "tester_crackdown", "periodic_tightening", "recession",
+                                  "advice", "diversification", "learning_lender"])
 def test_bundled_scenarios_load(name):
     cfg = load_scenario(name)
     assert cfg.name == name
