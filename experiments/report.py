@@ -859,12 +859,27 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
     s.html.append("<p>The model's default rule, run for one month with every borrower owing the "
                   "same amount, against the Vasicek one-factor distribution (and the finite-N mixed "
                   "binomial), the binomial at ρ = 0, and Basel IRB retail capital.</p>")
-    flat = _flatten_rows(data)
-    if flat:
-        cols = sorted({k for r in flat for k in r}, key=lambda k: (k != "check", k))
-        rows = [[_fmt_any(r.get(c)) for c in cols] for r in flat]
-        s.html.append(_html_table(cols, rows))
-        summary.append(f"{len(flat)} checks; see the table for each one's figures and intervals.")
+    titles = {"moments": "Mean, variance and KS test against the finite-N mixed binomial",
+              "quantiles": "Quantiles of the default fraction with order-statistic intervals",
+              "irb": "Basel IRB risk weights beside the model's own 99.9% quantile"}
+    shown = 0
+    for name, heading in titles.items():
+        f = p / f"validation_{name}.parquet"
+        if not f.is_file():
+            continue
+        df = pd.read_parquet(f)
+        s.html.append(f"<h3>{html.escape(heading)}</h3>")
+        s.html.append(_html_table(list(df.columns), [[_fmt_any(v) for v in row] for row in df.itertuples(index=False)]))
+        shown += len(df)
+        if "ok" in df.columns:
+            summary.append(f"{heading}: {int(df['ok'].sum())} of {len(df)} checks pass.")
+        if "inside" in df.columns:
+            summary.append(f"{heading}: {int(df['inside'].sum())} of {len(df)} sample quantiles inside their intervals.")
+    if not shown:
+        flat = _flatten_rows(data)
+        if flat:
+            cols = sorted({k for r in flat for k in r}, key=lambda k: (k != "check", k))
+            s.html.append(_html_table(cols, [[_fmt_any(r.get(c)) for c in cols] for r in flat]))
     for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
         s.figures.append((f"validation_{png.stem}", png.stem.replace("_", " "), png.read_bytes()))
     return [s], summary
@@ -883,7 +898,7 @@ def _flatten_rows(data) -> list[dict]:
 
 
 def _fmt_any(v) -> str:
-    if isinstance(v, float):
+    if isinstance(v, float | np.floating):
         return f"{v:.4g}"
     return "" if v is None else str(v)
 

@@ -35,3 +35,20 @@ def test_diversification_study_end_to_end(tmp_path):
     assert pd.DataFrame(data)["metric"].nunique() == len(diversification.METRICS)
     html = build_report(tmp_path).read_text()
     assert "Funding strategies of small businesses" in html and html.count("<img") == len(diversification.METRICS)
+
+
+def test_validation_page_shows_the_checks_and_figures(tmp_path):
+    from matplotlib.figure import Figure
+
+    (tmp_path / "validation.json").write_text(json.dumps({"pairs": [{"pd": 0.01, "rho": 0.04, "ok": True}]}))
+    pd.DataFrame({"pd": [0.01], "rho": [0.04], "mean": [0.0101], "ok": [True]}).to_parquet(
+        tmp_path / "validation_moments.parquet")
+    pd.DataFrame({"pd": [0.01], "level": [0.999], "sample": [0.05], "inside": [True]}).to_parquet(
+        tmp_path / "validation_quantiles.parquet")
+    (tmp_path / "figures").mkdir()
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "figures" / "quantiles.png")
+    html = build_report(tmp_path).read_text()
+    assert "validation report" in html and html.count("<img") == 1
+    assert "1 of 1 checks pass" in html and "inside their intervals" in html
