@@ -935,9 +935,14 @@ def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
             raise ConfigError(f"cannot resume {str(out)!r}: the configuration changed ({shown}); "
                               "undo the change or write to a new --out")
         return
-    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")):
-        raise ConfigError(f"--out {str(out)!r}: exists, is not empty and holds no sweep; "
-                          "choose an empty or new directory")
+    # other things may live there (``limitlab run`` puts run-*/ under results/<scenario>/),
+    # but nothing with a name of this layout
+    ours = {"runs.parquet", "timings.parquet", "design.parquet", "sensitivity", RECORDS,
+            *PER_RUN_TABLES, *OPTIONAL_TABLES}
+    clash = sorted(p.name for p in out.iterdir() if p.name in ours) if out.is_dir() else []
+    if clash:
+        raise ConfigError(f"--out {str(out)!r}: holds {clash[0]} but no manifest.json; "
+                          "choose another directory")
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write_text(f, json.dumps(manifest, indent=2, default=str))
 

@@ -313,3 +313,15 @@ def test_torn_temporaries_and_records_are_redone(tmp_path, executor_dirs):
     assert not list(out.rglob(".*.tmp-*"))
     same_outputs(executor_dirs["in_process"], out)
     assert len(pd.read_parquet(out / "monthly")) == len(pd.read_parquet(executor_dirs["in_process"] / "monthly"))
+
+
+def test_output_directory_may_hold_single_runs_but_not_a_foreign_layout(tmp_path, capsys):
+    out = tmp_path / "baseline"
+    (out / "run-20261129-s1").mkdir(parents=True)  # what `limitlab run baseline` leaves there
+    args = ["batch", "baseline", "--replicates", "1", "--borrowers", "150", "--months", "4",
+            "--workers", "0", "--quiet"]
+    assert main([*args, "--out", str(out)]) == 0
+    foreign = tmp_path / "foreign"
+    (foreign / "monthly").mkdir(parents=True)
+    assert main([*args, "--out", str(foreign)]) == 2
+    assert "holds monthly but no manifest.json" in capsys.readouterr().err
