@@ -124,12 +124,7 @@ def run_advice(replicates: int = 30, borrowers: int = 2000, months: int = 60, se
     overrides = {"population.borrowers": borrowers, "months": months}
     load_scenario("baseline", overrides)  # validate early: one line, exit 2
     jobs = [(arm, r, seed, overrides) for r in range(replicates) for arm in ARMS]
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers == 1:
-        results = [_run_one(*j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(workers) as ex:
-            results = list(ex.map(_run_one, *zip(*jobs)))
+    results = run_jobs(_run_one, jobs, workers)
     episodes = []
     for res in results:
         ep = res.pop("episodes", None)
@@ -254,15 +249,29 @@ def write_advice(out: Path, runs: pd.DataFrame, episodes: pd.DataFrame) -> dict:
     return result
 
 
+def add_study_options(p: argparse.ArgumentParser, out: str) -> None:
+    """Options shared by the studies (advice, diversification)."""
+    p.add_argument("--replicates", type=int, default=30, help="paired replicates (default 30)")
+    p.add_argument("--borrowers", type=int, default=2000, help="initial applicants per run")
+    p.add_argument("--months", type=int, default=60, help="simulated months")
+    p.add_argument("--seed", type=int, default=20261129, help="root seed")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--out", default=out, help=f"output directory (default {out})")
+
+
+def run_jobs(fn, jobs: list[tuple], workers: int | None) -> list:
+    """``fn(*job)`` for every job, in a process pool unless ``workers == 1``; in order."""
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    if workers == 1:
+        return [fn(*j) for j in jobs]
+    with ProcessPoolExecutor(workers) as ex:
+        return list(ex.map(fn, *zip(*jobs)))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("advice", help="test the article's advice to restricted borrowers",
                        description=__doc__.split("\n\n")[0])
-    p.add_argument("--replicates", type=int, default=30)
-    p.add_argument("--borrowers", type=int, default=2000)
-    p.add_argument("--months", type=int, default=60)
-    p.add_argument("--seed", type=int, default=20261129)
-    p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--out", default="results/advice")
+    add_study_options(p, "results/advice")
     p.set_defaults(func=cmd_advice)
 
 

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from experiments.advice import t_ci
+from experiments.advice import add_study_options, run_jobs, t_ci
 from model.config import ConfigError, load_scenario
 
 CONDITIONS = {
@@ -48,12 +46,7 @@ def run_diversification(replicates: int = 30, borrowers: int = 2000, months: int
     ov = {"population.borrowers": borrowers, "months": months}
     load_scenario("diversification", ov)  # validate first: one line, exit 2
     jobs = [(c, r, seed, ov) for r in range(replicates) for c in CONDITIONS]
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers == 1:
-        rows = [_run(*j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(workers) as ex:
-            rows = list(ex.map(_run, *zip(*jobs)))
+    rows = run_jobs(_run, jobs, workers)
     return pd.DataFrame(rows).sort_values(["condition", "replicate"]).reset_index(drop=True)
 
 
@@ -112,12 +105,7 @@ def write(out: Path, runs: pd.DataFrame) -> pd.DataFrame:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diversification", help="single-channel vs diversified small businesses under shocks",
                        description=__doc__.split("\n\n")[0])
-    p.add_argument("--replicates", type=int, default=30)
-    p.add_argument("--borrowers", type=int, default=2000)
-    p.add_argument("--months", type=int, default=60)
-    p.add_argument("--seed", type=int, default=20261129)
-    p.add_argument("--workers", type=int, default=None)
-    p.add_argument("--out", default="results/diversification")
+    add_study_options(p, "results/diversification")
     p.set_defaults(func=cmd)
 
 
