@@ -49,6 +49,8 @@ POSITION_COLUMNS = {
     "decision_month": np.int32,  # pending application decided then (-1 = none)
     "reapply_month": np.int32,  # may apply again from then
     "drawn_total_cents": np.int64,  # funding drawn here over the run (for the HHI)
+    "last_used_month": np.int32,  # last month the line was drawn on or owed something
+    "times_lapsed": np.int16,  # relationships let go (churn): tenure starts again
     "early_m": np.bool_,
 }
 
@@ -140,9 +142,20 @@ class ChannelLender(mesa.Agent):
         z = -4.0 + 0.6 * debt_months + 1.2 * bureau.delinquent + 0.2 * bureau.lenders
         return expit(z)
 
-    def line_size(self, table, economy) -> np.ndarray:
+    def tenure(self, month: int) -> np.ndarray:
+        """Months of the current relationship (0 without an account)."""
+        p = self.pos
+        return np.where(p.status == Status.ACTIVE, np.maximum(month - p.opened_month, 0), 0)
+
+    def line_size(self, table, economy, month: int | None = None) -> np.ndarray:
+        """The line (or next loan) on offer: months of estimated income, growing with the
+        relationship's tenure by ``tenure_limit_bonus`` over its first 3 years — what a
+        long, stable relationship is worth (and what churning throws away)."""
         c = self.cfg
-        size = np.round(c.limit_income_months * table.est_income_cents).astype(np.int64)
+        base = c.limit_income_months * table.est_income_cents
+        if c.tenure_limit_bonus and month is not None:
+            base = base * (1.0 + c.tenure_limit_bonus * np.minimum(self.tenure(month), 36) / 36.0)
+        size = np.round(base).astype(np.int64)
         if self.name == "supply_chain":
             # a share of receivables from the anchor buyer, none while its sector is in distress
             factors = economy.sector_factors if economy.sector_factors is not None else np.zeros(1, np.float32)
@@ -181,18 +194,20 @@ class ChannelLender(mesa.Agent):
         p.reapply_month[rej] = month + c.reapply_months
         if acc.size:
             p.status[acc] = Status.ACTIVE
-            p.opened_month[acc] = month
-            p.limit_cents[acc] = self.line_size(table, economy)[acc]
+            p.opened_month[acc] = month  # a new relationship: tenure starts at zero
+            p.last_used_month[acc] = month
+            p.limit_cents[acc] = self.line_size(table, economy, month)[acc]
 
-    def refresh_limits(self, table, economy) -> None:
-        """Revolving products follow their base each month (term loans keep theirs)."""
-        if self.cfg.product == "term_loan":
-            return
+    def refresh_limits(self, table, economy, month: int) -> None:
+        """Revolving products follow their base each month; a term loan's next loan is
+        resized once the last one is repaid."""
         p = self.pos
         act = p.status == Status.ACTIVE
+        if self.cfg.product == "term_loan":
+            act &= p.balance_cents == 0
         # the line follows its base, but is never set below what is already owed: a smaller
         # base stops new draws rather than calling in the balance
-        size = np.maximum(self.line_size(table, economy), p.balance_cents)
+        size = np.maximum(self.line_size(table, economy, month), p.balance_cents)
         p.limit_cents[:] = np.where(act, size, p.limit_cents)
 
     def lend(self, month: int, amount: np.ndarray) -> None:
@@ -202,6 +217,7 @@ class ChannelLender(mesa.Agent):
             # a term loan is paid out once: the facility is used up until it is repaid
             amount = np.where(p.balance_cents == 0, amount, 0)
         credit_line.disburse(p, month, amount)
+        p.last_used_month[amount > 0] = month
         self.flows.disbursed += amount
         p.drawn_total_cents += amount
         self.granted += amount
@@ -224,6 +240,18 @@ class ChannelLender(mesa.Agent):
         late = np.flatnonzero((p.status == Status.ACTIVE) & (p.dpd_months >= 2))
         p.status[late] = Status.CLOSED
         p.limit_cents[late] = 0
+        p.last_used_month[p.balance_cents > 0] = month
+        return rows
+
+    def lapse(self, month: int, churners: np.ndarray, after_months: int) -> np.ndarray:
+        """Unused lines of ``churners`` lapse: the relationship ends, and a new application
+        starts its tenure from zero. Returns the rows that lapsed."""
+        p = self.pos
+        rows = np.flatnonzero(churners & (p.status == Status.ACTIVE) & (p.balance_cents == 0)
+                              & (month - np.maximum(p.last_used_month, p.opened_month) >= after_months))
+        p.status[rows] = NO_ACCOUNT
+        p.limit_cents[rows] = 0
+        p.times_lapsed[rows] += 1
         return rows
 
     def close_month(self, month: int) -> dict:

@@ -185,7 +185,7 @@ class Channels:
             "other_online": ((strategy >= 1) & short) | (r_ext > 0),
         }
         for ln in self.lenders:
-            ln.refresh_limits(view, m.economy)
+            ln.refresh_limits(view, m.economy, month)
             applying = applying_base[ln.name] & ln.eligible(view)
             ln.decide(view, self.bureau, m.economy, month, applying, None)
         if self._order is None or self._order[0] != rows.size:  # strategies are fixed per row
@@ -231,8 +231,10 @@ class Channels:
         m = self.model
         t = m.table
         cfg = self.cfg
+        churners = t.strategy[self.members] == 2  # opportunistic: lines elsewhere lapse unused
         for ln in self.lenders:
             ln.risk_step(m.month)
+            ln.lapse(m.month, churners, cfg.lapse_months)
             ln.close_month(m.month)
         self.bureau.snapshot(t, self.members, self.lenders)
         # small businesses: unfunded working capital costs revenue; months short of cash

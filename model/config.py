@@ -446,6 +446,10 @@ class ChannelConfig(_Strict):
         -1.5, ge=-10, le=10,
         description="supply chain: no advances while the anchor's sector factor is below this",
     )
+    tenure_limit_bonus: float = Field(
+        0.0, ge=0, le=5,
+        description="a relationship's line grows by this share over its first 3 years (tenure)",
+    )
 
 
 class StrategyShares(_Strict):
@@ -484,13 +488,18 @@ class ChannelsConfig(_Strict):
     )
     distress_months: int = Field(3, ge=1, le=24, description="months short of cash that make a business distressed")
     failure_months: int = Field(6, ge=1, le=60, description="months short of cash after which it fails")
+    lapse_months: int = Field(
+        6, ge=1, le=120,
+        description="opportunistic borrowers let an unused line elsewhere lapse after this (churn)",
+    )
     bank: ChannelConfig = Field(default_factory=lambda: ChannelConfig(
         product="term_loan", decision_months=2, application_fee=300.0, approval_pd=0.06,
         limit_income_months=4.0, tenor_months=12, daily_rate=0.00015, recovery_rate=0.4,
+        tenure_limit_bonus=1.0,
     ))
     supply_chain: ChannelConfig = Field(default_factory=lambda: ChannelConfig(
         decision_months=1, application_fee=100.0, approval_pd=0.12, limit_income_months=0.8,
-        tenor_months=1, daily_rate=0.0003, recovery_rate=0.5,
+        tenor_months=1, daily_rate=0.0003, recovery_rate=0.5, tenure_limit_bonus=1.0,
     ))
     other_online: ChannelConfig = Field(default_factory=lambda: ChannelConfig(
         decision_months=0, approval_pd=0.3, limit_income_months=1.0, tenor_months=3,

@@ -133,3 +133,38 @@ def test_outputs_of_several_lenders():
     assert set(pos.columns) == {"borrower_id", "lender", "limit", "balance", "status"}
     assert (pos.groupby("borrower_id")["lender"].nunique() >= 1).all()
     assert set(t["strategies"]["strategy"]) == {"single_channel", "diversified", "opportunistic"}
+
+
+def test_relationships_build_tenure_and_churning_throws_it_away():
+    """Diversified businesses keep their lines (tenure grows, and lines with it);
+    opportunistic ones let unused lines lapse and start again from zero."""
+    m, cfg = _model(seed=13, months=36, **{"channels.lapse_months": 3})
+    ch = m.channels
+    relapsed_restart = 0
+    lapsed_at: dict[tuple[str, int], int] = {}
+    while m.month < cfg.months:
+        before = {ln.name: ln.pos.times_lapsed.copy() for ln in ch.lenders}
+        m.step()
+        strat = m.table.strategy[ch.members]
+        for ln in ch.lenders:
+            p = ln.pos
+            new = np.flatnonzero(p.times_lapsed[: before[ln.name].size] > before[ln.name])
+            assert (strat[new] == 2).all()  # only opportunistic borrowers churn
+            for r in new:
+                lapsed_at[(ln.name, int(r))] = m.month
+            for (name, r), month in list(lapsed_at.items()):
+                if name == ln.name and p.status[r] == Status.ACTIVE and p.opened_month[r] > month:
+                    relapsed_restart += 1  # a new relationship: tenure counts from the new opening
+                    del lapsed_at[(name, r)]
+    assert lapsed_at or relapsed_restart
+    bank = ch.by_name["bank"]
+    tenure = bank.tenure(m.month)
+    assert tenure.max() > 12
+    # the offer grows with tenure: same income, longer relationship -> larger next loan
+    view = ch.view
+    offer = bank.line_size(view, m.economy, m.month)
+    base = np.round(bank.cfg.limit_income_months * view.est_income_cents).astype(np.int64)
+    long = tenure >= 36
+    if long.any():
+        assert np.allclose(offer[long], 2 * base[long], rtol=1e-6, atol=1)
+    assert (offer >= base).all()
