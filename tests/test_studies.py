@@ -52,3 +52,19 @@ def test_validation_page_shows_the_checks_and_figures(tmp_path):
     html = build_report(tmp_path).read_text()
     assert "validation report" in html and html.count("<img") == 1
     assert "1 of 1 checks pass" in html and "inside their intervals" in html
+
+
+def test_a_frontier_sweep_report_draws_the_frontier(tmp_path):
+    from experiments.sweep import Design, run_design
+
+    design = Design.from_dict({
+        "name": "frontier_small", "scenario": "learning_lender", "design": "grid", "replicates": 2,
+        "axes": {"lender.monitoring.sensitivity": [0.5, 2.0]},
+        "set": {"output.twin": True, "output.events": False, "output.borrowers": False,
+                "population.borrowers": 200, "months": 16},
+    })
+    res = run_design(design, tmp_path / "sweep", workers=0, progress=False)
+    assert res.runs["false_alarms"].notna().all()
+    html = build_report(tmp_path / "sweep").read_text()
+    assert "Experience vs risk: the frontier" in html
+    assert (tmp_path / "sweep" / "figures" / "frontier.png").is_file()
