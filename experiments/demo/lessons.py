@@ -89,9 +89,10 @@ LESSONS: dict[str, Lesson] = {
             watch=(
                 "Every six months the lender compares realised defaults with a strict risk "
                 "appetite and re-tunes the whole book. Watch the monitor 'limit multiplier' and "
-                "the total limit step down at months 6, 12, 18 ... for every habit at once, "
-                "including prudent borrowers whose behaviour never changed. The inspector's "
-                "reason reads 'system review'."
+                "the total limit step down at a review month (12, 18, ... once defaults run above "
+                "the appetite) for every habit at once, including prudent borrowers whose "
+                "behaviour never changed. The inspector's reason reads 'system review'. Then "
+                "watch the default rate: cutting everyone's room can raise it."
             ),
         ),
         Lesson(
