@@ -380,6 +380,19 @@ def _markers_from_risk_json(data) -> dict[str, float]:
     import re
 
     out: dict[str, float] = {}
+    # the layout `limitlab risk` writes: points[*].cumulative_losses.measures[*]
+    points = data.get("points") if isinstance(data, dict) else None
+    if points and isinstance(points, list) and len(points) == 1:
+        names = {"expected_loss": "EL", "var": "VaR", "es": "ES"}
+        for m in (points[0].get("cumulative_losses") or {}).get("measures", []):
+            name = names.get(m.get("measure"))
+            level = {0.99: "99%", 0.999: "99.9%"}.get(m.get("level"))
+            if name == "EL":
+                out["EL"] = float(m["value"])
+            elif name and level:
+                out[f"{name} {level}"] = float(m["value"])
+        if out:
+            return out
 
     def visit(node, tokens: list[str]):
         if isinstance(node, dict):

@@ -68,3 +68,15 @@ def test_a_frontier_sweep_report_draws_the_frontier(tmp_path):
     html = build_report(tmp_path / "sweep").read_text()
     assert "Experience vs risk: the frontier" in html
     assert (tmp_path / "sweep" / "figures" / "frontier.png").is_file()
+
+
+def test_report_reads_the_markers_limitlab_risk_writes():
+    from experiments.report import _markers_from_risk_json
+
+    data = {"points": [{"point": 0, "cumulative_losses": {"measures": [
+        {"measure": "expected_loss", "level": None, "value": 5.0},
+        {"measure": "var", "level": 0.99, "value": 9.0}, {"measure": "es", "level": 0.99, "value": 9.5},
+        {"measure": "var", "level": 0.999, "value": 11.0}, {"measure": "es", "level": 0.999, "value": 11.5},
+        {"measure": "var", "level": 0.95, "value": 8.0}]}}]}
+    assert _markers_from_risk_json(data) == {"EL": 5.0, "VaR 99%": 9.0, "ES 99%": 9.5,
+                                             "VaR 99.9%": 11.0, "ES 99.9%": 11.5}
