@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.config import ConfigError, ScenarioConfig, apply_overrides, load_scenario
+from model.config import ConfigError, load_scenario
+from model.stats import mean_ci
 
 ARMS = {
     "no_crackdown": ("baseline", {"adaptation.enabled": True}),
@@ -134,17 +135,6 @@ def run_advice(replicates: int = 30, borrowers: int = 2000, months: int = 60, se
     return runs, pd.concat(episodes, ignore_index=True)
 
 
-def t_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    from scipy import stats
-
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) < 2:
-        return float("nan"), float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return float(x.mean()), float(x.mean() - half), float(x.mean() + half)
-
-
 def decompose(runs: pd.DataFrame, n_boot: int = 5000, seed: int = 1) -> dict:
     """Loss reduction of the crackdown split into exclusion and behaviour change."""
     piv = runs.pivot(index="replicate", columns="arm", values="cumulative_losses")
@@ -160,12 +150,12 @@ def decompose(runs: pd.DataFrame, n_boot: int = 5000, seed: int = 1) -> dict:
     share = behaviour.mean() / total.mean() if total.mean() != 0 else float("nan")
     return {
         "replicates": int(len(piv)),
-        "loss_no_crackdown": t_ci(piv["no_crackdown"]),
-        "loss_crackdown_static": t_ci(piv["crackdown_static"]),
-        "loss_crackdown_adaptive": t_ci(piv["crackdown_adaptive"]),
-        "total_reduction": t_ci(total),
-        "exclusion_effect": t_ci(exclusion),
-        "behaviour_effect": t_ci(behaviour),
+        "loss_no_crackdown": mean_ci(piv["no_crackdown"]),
+        "loss_crackdown_static": mean_ci(piv["crackdown_static"]),
+        "loss_crackdown_adaptive": mean_ci(piv["crackdown_adaptive"]),
+        "total_reduction": mean_ci(total),
+        "exclusion_effect": mean_ci(exclusion),
+        "behaviour_effect": mean_ci(behaviour),
         "behaviour_share": [float(share), *map(float, np.nanpercentile(shares, [2.5, 97.5]))],
     }
 
@@ -187,8 +177,8 @@ def recovery_comparison(episodes: pd.DataFrame, horizon: int = HORIZON) -> pd.Da
         if True not in wide or False not in wide:
             continue
         diff = (wide[True] - wide[False]).dropna()
-        fol, non = t_ci(wide[True]), t_ci(wide[False])
-        d = t_ci(diff)
+        fol, non = mean_ci(wide[True]), mean_ci(wide[False])
+        d = mean_ci(diff)
         out.append({"kind": kind, "habit": habit, "replicates": len(diff),
                     "followers_rmst": fol[0], "followers_lo": fol[1], "followers_hi": fol[2],
                     "others_rmst": non[0], "others_lo": non[1], "others_hi": non[2],
@@ -294,4 +284,4 @@ def cmd_advice(args: argparse.Namespace) -> int:
 
 
 __all__ = ["run_advice", "decompose", "recovery_comparison", "rmst", "closure_episodes",
-           "cut_episodes", "followed_advice", "ScenarioConfig", "apply_overrides"]
+           "cut_episodes", "followed_advice"]

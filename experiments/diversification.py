@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.advice import add_study_options, run_jobs, t_ci
+from experiments.advice import add_study_options, run_jobs
 from model.config import ConfigError, load_scenario
+from model.stats import mean_ci
 
 CONDITIONS = {
     "calm": {},
@@ -58,7 +59,7 @@ def compare(runs: pd.DataFrame) -> pd.DataFrame:
         for metric in METRICS:
             single = g[f"{metric}_single_channel"].to_numpy(float)
             div = g[f"{metric}_diversified"].to_numpy(float)
-            s, d, diff = t_ci(single), t_ci(div), t_ci(div - single)
+            s, d, diff = mean_ci(single), mean_ci(div), mean_ci(div - single)
             out.append({"condition": cond, "metric": metric, "replicates": len(g),
                         "single_channel": s[0], "single_lo": s[1], "single_hi": s[2],
                         "diversified": d[0], "diversified_lo": d[1], "diversified_hi": d[2],

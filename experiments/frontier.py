@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from model.config import ConfigError
+from model.stats import mean_ci
 
 LEARNING_AXIS = "lender.learning.refit_months"
 FRONTIER_OUTCOMES = ("loss_rate", "false_alarms_per_1k_account_years", "false_alarm_share",
@@ -60,8 +60,6 @@ def frontier_points(runs: pd.DataFrame, axes: list[str] | None = None,
         One row per design point: the axes, ``replicates`` and ``<outcome>``,
         ``<outcome>_lo``, ``<outcome>_hi`` for each outcome.
     """
-    from scipy.stats import t as student
-
     if "status" in runs:
         runs = runs[runs["status"].astype(str) == "ok"]
     axes = axes if axes is not None else [c for c in runs.columns if "." in c]
@@ -75,12 +73,7 @@ def frontier_points(runs: pd.DataFrame, axes: list[str] | None = None,
         for o in outcomes:
             if o not in g:
                 continue
-            x = g[o].to_numpy(float)
-            x = x[np.isfinite(x)]
-            m = float(x.mean()) if x.size else math.nan
-            half = (float(student.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-                    if x.size > 1 else math.nan)
-            rec[o], rec[f"{o}_lo"], rec[f"{o}_hi"] = m, m - half, m + half
+            rec[o], rec[f"{o}_lo"], rec[f"{o}_hi"] = mean_ci(g[o], level)
         rows.append(rec)
     return pd.DataFrame(rows)
 

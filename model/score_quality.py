@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from agents.learning import HORIZON_MONTHS, can_default
+from model.stats import mean_ci
 
 PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
 BAND_LABELS = ("0-1%", "1-2%", "2-5%", "5-10%", "10-20%", "20-30%", "30%+")
@@ -201,16 +202,11 @@ def compare_heldout(config, seeds, eval_month: int | None = None, level: float =
         (one row per seed, summary with ``learned_auc``, ``fixed_auc`` and the paired
         ``difference`` (learned - fixed) as ``(mean, low, high)``, and ``winner``).
     """
-    from scipy.stats import t as student
-
     df = pd.DataFrame([{"seed": s, **heldout_auc(config, s, eval_month)} for s in seeds])
     df["difference"] = df["learned_auc"] - df["fixed_auc"]
     out: dict = {"seeds": len(df)}
     for c in ("learned_auc", "fixed_auc", "difference"):
-        x = df[c].dropna().to_numpy()
-        half = (student.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-                if x.size > 1 else float("nan"))
-        out[c] = (float(x.mean()), float(x.mean() - half), float(x.mean() + half))
+        out[c] = mean_ci(df[c], level)
     lo, hi = out["difference"][1], out["difference"][2]
     out["winner"] = "learned" if lo > 0 else "fixed" if hi < 0 else "neither (CI spans 0)"
     return df, out

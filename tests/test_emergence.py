@@ -15,6 +15,7 @@ from scipy import stats
 
 from model.credit_market import CreditMarketModel
 from model.run import simulate
+from model.stats import mean_ci
 from tests.conftest import small_config
 
 SEEDS = (101, 202, 303, 404, 505, 606)
@@ -28,12 +29,6 @@ def baseline_runs():
 
 def pooled(runs, fn):
     return pd.concat([fn(r.tables["borrowers"]) for r in runs], ignore_index=True)
-
-
-def t_interval(x, level=0.95):
-    x = np.asarray(x, dtype=float)
-    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return x.mean() - half, x.mean() + half
 
 
 def test_testers_are_closed_at_least_three_times_as_often_as_prudent_borrowers():
@@ -69,8 +64,8 @@ def test_late_payers_and_multi_lenders_end_with_lower_scores_and_limits(habit):
         open_ = b[b["status"].isin(["active", "frozen"])]
         d_score.append(live.loc[live.habit == habit, "score"].mean() - live.loc[live.habit == "prudent", "score"].mean())
         d_limit.append(open_.loc[open_.habit == habit, "limit"].mean() - open_.loc[open_.habit == "prudent", "limit"].mean())
-    assert t_interval(d_score)[1] < 0, d_score
-    assert t_interval(d_limit)[1] < 0, d_limit
+    assert mean_ci(d_score)[2] < 0, d_score
+    assert mean_ci(d_limit)[2] < 0, d_limit
 
 
 def test_prudent_limits_grow_from_the_small_start_over_two_years():
@@ -84,7 +79,7 @@ def test_prudent_limits_grow_from_the_small_start_over_two_years():
         t = m.table
         still = first[t.status[first] == 0]
         ratios.append(t.limit_cents[still].mean() / start)
-    lo, _ = t_interval(ratios)
+    _, lo, _ = mean_ci(ratios)
     assert lo > 3.0, ratios
 
 
