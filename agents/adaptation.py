@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.codes import HABITS, Action, Actor, Reason, Status
+from agents.borrowers import habit_values
+from agents.codes import Action, Actor, Reason, Status
 from agents.events import EventLog
 from agents.table import BorrowerTable
 
@@ -41,12 +42,6 @@ BEHAVIOUR = {
     int(Reason.LATE_PAYMENT): "late_prob",
     int(Reason.MULTI_LENDING): "ext_borrow_prob",
 }
-
-
-def habit_values(cfg, column: str) -> np.ndarray:
-    """The configured value of ``column`` for each habit (index = habit code)."""
-    src = {"target_util": "target_utilisation", "ext_borrow_prob": "external_borrow_prob"}.get(column, column)
-    return np.array([getattr(getattr(cfg.habits, h), src) for h in HABITS], dtype=np.float32)
 
 
 def restrictions_seen(table: BorrowerTable, events: EventLog) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,6 @@ may *appeal*. The lender authorises, books and decides.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
@@ -22,6 +20,27 @@ CENTS = 100
 
 
 # ------------------------------------------------------------------ set-up of new rows
+# habit-parameter columns of the borrower table -> their field in ``config.habits.<habit>``
+HABIT_COLUMNS: dict[str, str] = {
+    "draw_prob": "draw_prob",
+    "draw_size": "draw_size",
+    "target_util": "target_utilisation",
+    "quick_cycles": "quick_cycles",
+    "early_repay_prob": "early_repay_prob",
+    "late_prob": "late_prob",
+    "ext_borrow_prob": "external_borrow_prob",
+    "appeal_prob": "appeal_prob",
+    "normalise_prob": "normalise_prob",
+    "relapse_prob": "relapse_prob",
+}
+
+
+def habit_values(cfg, column: str) -> np.ndarray:
+    """The configured value of habit column ``column`` for each habit (index = habit code)."""
+    field = HABIT_COLUMNS[column]
+    return np.array([getattr(getattr(cfg.habits, h), field) for h in HABITS], dtype=np.float32)
+
+
 def init_rows(
     table: BorrowerTable,
     rows: slice,
@@ -62,13 +81,8 @@ def init_rows(
     t.idio[rows] = u[3]
 
     hp = [getattr(cfg.habits, h) for h in HABITS]
-    for field in ("draw_prob", "draw_size", "target_util", "quick_cycles", "early_repay_prob",
-                  "late_prob", "ext_borrow_prob", "appeal_prob", "normalise_prob", "relapse_prob"):
-        src = {"target_util": "target_utilisation", "ext_borrow_prob": "external_borrow_prob"}.get(
-            field, field
-        )
-        table_col = getattr(t, field)
-        table_col[rows] = np.array([getattr(p, src) for p in hp], dtype=np.float32)[habit]
+    for column in HABIT_COLUMNS:
+        getattr(t, column)[rows] = habit_values(cfg, column)[habit]
     t.tenor[rows] = np.array([p.tenor_months for p in hp], dtype=np.int8)[habit]
     t.normalise_delay[rows] = np.array([p.normalise_delay_months for p in hp], dtype=np.int8)[habit]
     t.draw_amount_cents[rows] = np.round(t.draw_size[rows] * t.base_income_cents[rows]).astype(np.int64)
@@ -92,14 +106,6 @@ def init_rows(
 
 
 # ---------------------------------------------------------------------- monthly rules
-@dataclass
-class Cash:
-    """This month's hidden cash flows per borrower (cents)."""
-
-    income: np.ndarray
-    spend: np.ndarray
-
-
 def set_income_loadings(table: BorrowerTable, rows: slice, rho: float, sector_rho: float) -> None:
     """Weights of the sector factor and the own shock in each new row's income (static)."""
     t = table

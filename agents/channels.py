@@ -175,7 +175,7 @@ class ChannelLender(mesa.Agent):
         self.granted = np.zeros(n, dtype=np.int64)
         return credit_line.bill(self.pos, month, self.cfg.daily_rate)
 
-    def decide(self, table, bureau, economy, month: int, applying: np.ndarray, u: np.ndarray) -> None:
+    def decide(self, table, bureau, economy, month: int, applying: np.ndarray) -> None:
         """File new applications (fee paid now) and decide those whose time has come."""
         p, c = self.pos, self.cfg
         p.savings_cents = table.savings_cents

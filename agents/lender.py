@@ -135,7 +135,6 @@ class Lender(mesa.Agent):
         self.appeal_stream = rng.spawn(1)[0]
         self.policy = Policy()
         self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
-        self.z_history: list[float] = []
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -497,9 +496,8 @@ class Lender(mesa.Agent):
                             t.limit_cents[d], evidence[~grant])
 
     # h. system review -----------------------------------------------------------
-    def record_month(self, new_defaults: int, with_balance: int, z: float) -> None:
+    def record_month(self, new_defaults: int, with_balance: int) -> None:
         self.default_history.append((new_defaults, with_balance))
-        self.z_history.append(z)
 
     def review(self) -> None:
         """Every K months compare realised defaults with the risk appetite and re-tune.

@@ -204,15 +204,13 @@ def plot_decomposition(decomp: dict, ax=None):
 
 def plot_recovery(comparison: pd.DataFrame, kind: str = "closure", ax=None):
     """Restricted mean months back to the previous line: followers vs others, by habit."""
-    from experiments.plots import _fig_ax
+    from experiments.plots import _fig_ax, paired_ci_bars
 
     fig, ax = _fig_ax(ax)
     c = comparison[comparison["kind"] == kind].reset_index(drop=True)
-    x = np.arange(len(c))
-    for off, who, colour in ((-0.2, "followers", "#1b9e77"), (0.2, "others", "#d95f02")):
-        y = c[f"{who}_rmst"]
-        err = [y - c[f"{who}_lo"], c[f"{who}_hi"] - y]
-        ax.bar(x + off, y, width=0.4, yerr=err, capsize=4, label=who, color=colour)
+    x = paired_ci_bars(ax, c["habit"], [
+        (who, c[f"{who}_rmst"], c[f"{who}_lo"], c[f"{who}_hi"], colour)
+        for who, colour in (("followers", "#1b9e77"), ("others", "#d95f02"))])
     ax.set_xticks(x, c["habit"], rotation=20)
     ax.set_ylabel(f"months to recover (RMST over {HORIZON} months, 95% CI)")
     ax.set_title(f"After a {kind}: borrowers who followed the advice vs others")

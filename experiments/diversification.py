@@ -69,16 +69,13 @@ def compare(runs: pd.DataFrame) -> pd.DataFrame:
 
 def plot_comparison(table: pd.DataFrame, metric: str = "sb_failure_rate", ax=None):
     """Strategy means with 95% CIs per condition for one metric."""
-    from experiments.plots import _fig_ax
+    from experiments.plots import _fig_ax, paired_ci_bars
 
     fig, ax = _fig_ax(ax)
     t = table[table["metric"] == metric].reset_index(drop=True)
-    x = np.arange(len(t))
-    for off, who, colour in ((-0.2, "single_channel", "#d95f02"), (0.2, "diversified", "#1b9e77")):
-        y = t[who]
-        lo = "single_lo" if who == "single_channel" else "diversified_lo"
-        hi = "single_hi" if who == "single_channel" else "diversified_hi"
-        ax.bar(x + off, y, width=0.4, yerr=[y - t[lo], t[hi] - y], capsize=4, label=who, color=colour)
+    x = paired_ci_bars(ax, t["condition"], [
+        ("single_channel", t["single_channel"], t["single_lo"], t["single_hi"], "#d95f02"),
+        ("diversified", t["diversified"], t["diversified_lo"], t["diversified_hi"], "#1b9e77")])
     ax.set_xticks(x, t["condition"])
     units = {"sb_shortfall_yuan": "yuan per business", "sb_distress_rate": "share of business-months",
              "sb_shortfall_rate": "share of business-months", "sb_failure_rate": "share of businesses"}

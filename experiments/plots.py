@@ -122,6 +122,26 @@ def _fig_ax(ax: Axes | None = None, figsize: tuple[float, float] = (8.0, 4.5)):
     return new_figure(figsize)
 
 
+
+def paired_ci_bars(ax: Axes, labels, pairs) -> np.ndarray:
+    """Two bars per label, each a mean with its interval as an error bar.
+
+    Args:
+        ax: The axes to draw on.
+        labels: One tick label per group (the caller sets the ticks).
+        pairs: Two ``(name, mean, low, high, colour)`` tuples; ``mean``, ``low`` and
+            ``high`` are array-likes aligned with ``labels``.
+
+    Returns:
+        The group positions.
+    """
+    x = np.arange(len(labels))
+    for off, (name, mean, low, high, colour) in zip((-0.2, 0.2), pairs):
+        m = np.asarray(mean, dtype=float)
+        err = [m - np.asarray(low, dtype=float), np.asarray(high, dtype=float) - m]
+        ax.bar(x + off, m, width=0.4, yerr=err, capsize=4, label=name, color=colour)
+    return x
+
 def money_unit(values) -> tuple[float, str]:
     """Divisor and unit label for money values (yuan), chosen from their largest magnitude.
 

@@ -150,9 +150,7 @@ class Channels:
             interest, due = ln.begin_month(view, m.month)
             self.bills[ln.name] = (interest, due)
             total += due
-        out = np.zeros(t.n, dtype=np.int64)
-        out[rows] = total
-        return out
+        return self.full(total)
 
     def adjust_income(self, income: np.ndarray) -> np.ndarray:
         """A failed business earns nothing; a short one lost part of its revenue."""
@@ -187,7 +185,7 @@ class Channels:
         for ln in self.lenders:
             ln.refresh_limits(view, m.economy, month)
             applying = applying_base[ln.name] & ln.eligible(view)
-            ln.decide(view, self.bureau, m.economy, month, applying, None)
+            ln.decide(view, self.bureau, m.economy, month, applying)
         if self._order is None or self._order[0] != rows.size:  # strategies are fixed per row
             self._order = (rows.size, funding_order(strategy, [ln.name for ln in self.lenders]))
         order = self._order[1]

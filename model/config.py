@@ -18,15 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-HABITS: tuple[str, ...] = (
-    "prudent",
-    "revolver",
-    "tester",
-    "early_repayer",
-    "multi_lender",
-    "late_payer",
-)
-KINDS: tuple[str, ...] = ("individual", "small_business")
+from agents.codes import HABITS, KINDS  # noqa: F401  (the one list of codes, re-exported)
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
 

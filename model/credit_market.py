@@ -212,7 +212,7 @@ class CreditMarketModel(mesa.Model):
         normals = rng.standard_normal((4, count))
         rows = self.table.add_rows(count)
         init_rows(self.table, rows, kind, habit, self.config, normals)
-        if getattr(self, "channels", None) is not None:
+        if self.channels is not None:
             self.channels.arrive(rows)
         ec = self.config.economy
         set_income_loadings(self.table, rows, ec.rho, ec.sector_rho if ec.sector_effects else 0.0)

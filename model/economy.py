@@ -29,10 +29,14 @@ class Economy:
         self.season: np.ndarray | None = None
 
     def shock_depth(self, month: int, sector: int | None = None) -> float:
-        d = 0.0
-        for s in self.cfg.shocks:
-            if s.start_month <= month <= s.end_month and (s.sector is None or s.sector == sector):
-                d += s.depth
+        """Depth of the scheduled shocks in force in ``month``: the common factor's
+        (``sector=None``, the scalar ``recession_*`` keys included) or one sector's own."""
+        cfg = self.cfg
+        d = sum(s.depth for s in cfg.shocks if s.sector == sector and s.start_month <= month <= s.end_month)
+        if sector is None and cfg.recession_depth and (
+            cfg.recession_start_month <= month < cfg.recession_start_month + cfg.recession_months
+        ):
+            d += cfg.recession_depth
         return d
 
     def advance(self, month: int) -> None:
@@ -46,18 +50,12 @@ class Economy:
             self.cycle = phi * self.cycle + np.float32(np.sqrt(1 - cfg.cycle_persistence**2)) * eta
         else:
             self.cycle = eta
-        global_shocks = [s for s in cfg.shocks if s.sector is None]
-        depth = sum(s.depth for s in global_shocks if s.start_month <= month <= s.end_month)
-        if cfg.recession_depth and cfg.recession_start_month <= month < cfg.recession_start_month + cfg.recession_months:
-            depth += cfg.recession_depth
-        self.z = (self.cycle - np.float32(depth)).astype(np.float32)
+        self.z = (self.cycle - np.float32(self.shock_depth(month))).astype(np.float32)
         if cfg.sector_effects:
             phi = np.float32(cfg.cycle_persistence) if cfg.cycle else np.float32(0.0)
             self.sector_state = phi * self.sector_state + np.float32(np.sqrt(1 - phi**2)) * eta_s
-            sect_depth = np.array(
-                [sum(s.depth for s in cfg.shocks if s.sector == k and s.start_month <= month <= s.end_month)
-                 for k in range(cfg.sectors)], dtype=np.float32,
-            )
+            sect_depth = np.array([self.shock_depth(month, k) for k in range(cfg.sectors)],
+                                  dtype=np.float32)
             self.sector_factors = self.sector_state - sect_depth
         else:
             self.sector_factors = None
@@ -68,7 +66,3 @@ class Economy:
             ).astype(np.float32)
         else:
             self.season = None
-
-    @property
-    def z_mean(self) -> float:
-        return float(self.z.mean())

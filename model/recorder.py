@@ -152,9 +152,7 @@ class Recorder:
             "rows": int(t.n),
         })
         new_def = int(out[:, idx["new_defaults"]].sum())
-        model.lender.record_month(
-            new_def, int(out[:, idx["accounts_with_balance"]].sum()), float(model.economy.z.mean())
-        )
+        model.lender.record_month(new_def, int(out[:, idx["accounts_with_balance"]].sum()))
         self.quality.collect(model)
 
     # ----------------------------------------------------------------- tables

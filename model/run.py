@@ -62,7 +62,7 @@ class RunResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def summarise(monthly: pd.DataFrame, borrowers: pd.DataFrame | None, model: CreditMarketModel) -> dict[str, float]:
+def summarise(monthly: pd.DataFrame, model: CreditMarketModel) -> dict[str, float]:
     """Scalar outcomes of a run (the columns of a sweep's ``runs.parquet``)."""
     # the credit line's own rows (with several lenders, monthly also has theirs and "all")
     monthly = monthly[monthly["lender"] == model.lender.name]
@@ -243,7 +243,7 @@ def simulate(
     twin = tradeoff.run_twin(config, twin_seed) if config.output.twin else None
     tables = collect_tables(model, borrowers=want_borrowers, events=want_events,
                             twin_default_month=twin)
-    summary = summarise(tables["monthly"], tables.get("borrowers"), model)
+    summary = summarise(tables["monthly"], model)
     if model.channels is not None:
         summary.update(model.channels.summary())
     return RunResult(

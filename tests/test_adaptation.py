@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from agents.adaptation import BEHAVIOUR, habit_values
+from agents.adaptation import BEHAVIOUR
+from agents.borrowers import habit_values
 from agents.codes import Action, Actor, Reason
 from experiments.advice import closure_episodes, cut_episodes, decompose, followed_advice, rmst
 from model.config import apply_overrides

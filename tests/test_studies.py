@@ -80,3 +80,18 @@ def test_report_reads_the_markers_limitlab_risk_writes():
         {"measure": "var", "level": 0.95, "value": 8.0}]}}]}
     assert _markers_from_risk_json(data) == {"EL": 5.0, "VaR 99%": 9.0, "ES 99%": 9.5,
                                              "VaR 99.9%": 11.0, "ES 99.9%": 11.5}
+
+
+def test_study_figures_draw_the_means_they_are_given():
+    table = pd.DataFrame({
+        "condition": ["calm", "recession"], "metric": ["sb_failure_rate"] * 2, "replicates": [3, 3],
+        "single_channel": [0.01, 0.02], "single_lo": [0.005, 0.01], "single_hi": [0.015, 0.03],
+        "diversified": [0.012, 0.018], "diversified_lo": [0.01, 0.01], "diversified_hi": [0.014, 0.026],
+        "difference": [0.002, -0.002], "difference_lo": [0, -0.01], "difference_hi": [0.004, 0.006]})
+    ax = diversification.plot_comparison(table).axes[0]
+    heights = [round(p.get_height(), 6) for p in ax.patches]
+    assert heights == [0.01, 0.02, 0.012, 0.018]
+    comp = pd.DataFrame({"kind": ["cut"], "habit": ["tester"], "followers_rmst": [11.0], "followers_lo": [10.0],
+                         "followers_hi": [12.0], "others_rmst": [14.0], "others_lo": [13.0], "others_hi": [15.0]})
+    ax = advice.plot_recovery(comp, "cut").axes[0]
+    assert [p.get_height() for p in ax.patches] == [11.0, 14.0]
