@@ -126,7 +126,6 @@ class ChannelLender(mesa.Agent):
         self.outstanding = 0  # ledger: last month's closing
         self.ledger_rows: list[dict] = []
         self.flows = credit_line.MonthFlows(0)
-        self.granted = np.zeros(0, dtype=np.int64)
 
     # -- eligibility and limits --------------------------------------------------
     def eligible(self, table) -> np.ndarray:
@@ -172,7 +171,6 @@ class ChannelLender(mesa.Agent):
         self.flows.balance_start[:] = self.pos.balance_cents
         rate = self.cfg.funding_rate / 12.0
         self.flows.funding_cost[:] = np.round(self.pos.balance_cents * rate).astype(np.int64)
-        self.granted = np.zeros(n, dtype=np.int64)
         return credit_line.bill(self.pos, month, self.cfg.daily_rate)
 
     def decide(self, table, bureau, economy, month: int, applying: np.ndarray) -> None:
@@ -220,7 +218,6 @@ class ChannelLender(mesa.Agent):
         p.last_used_month[amount > 0] = month
         self.flows.disbursed += amount
         p.drawn_total_cents += amount
-        self.granted += amount
 
     def available(self) -> np.ndarray:
         p = self.pos

@@ -109,7 +109,6 @@ class Channels:
         self.bills: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.shortfall_m = np.zeros(0, dtype=np.int64)
         self.system_unmet: list[tuple[int, float]] = []
-        self.available_after: dict[str, np.ndarray] = {}
         self._order: tuple[int, dict[str, np.ndarray]] | None = None
 
     @property
@@ -209,7 +208,6 @@ class Channels:
             got += ext
         view.savings_cents += got
         view.store_cash(t)
-        self.available_after = {ln.name: ln.available() for ln in self.lenders}  # for checks
         shortfall = need.copy()  # borrowers without other channels: what the credit line left
         shortfall[rows] = r_need
         self.shortfall_m = shortfall

@@ -84,22 +84,30 @@ def test_nobody_draws_beyond_a_limit_and_open_positions_stay_within_it():
             # nothing is lent on a line that had no room when the month began and was not
             # (re)opened or resized meanwhile: positions without an account never lend
             never = p.opened_month[: avail_before[ln.name].size] < 0
-            assert not ln.granted[: never.size][never].any()
-            assert (ln.granted >= 0).all()
+            assert not ln.flows.disbursed[: never.size][never].any()
+            assert (ln.flows.disbursed >= 0).all()
 
 
 def test_strategies_keep_their_order_of_preference():
     m, cfg = _model(seed=11, months=30)
     ch = m.channels
     checked = 0
+    left_after_lending: dict[str, np.ndarray] = {}
+    pay = ch.pay
+
+    def look_then_pay() -> None:  # lending is done when borrowers start paying
+        left_after_lending.update({ln.name: ln.available() for ln in ch.lenders})
+        pay()
+
+    ch.pay = look_then_pay
     while m.month < cfg.months:
         m.step()
         t = m.table
         rows = ch.members
         strat = t.strategy[rows]
         not_multi = t.ext_borrow_prob[rows] == 0
-        got = {ln.name: ln.granted for ln in ch.lenders}
-        avail = ch.available_after  # what each channel had left right after lending
+        got = {ln.name: ln.flows.disbursed for ln in ch.lenders}
+        avail = left_after_lending  # what each channel had left right after lending
         order = funding_order(strat, [ln.name for ln in ch.lenders])
         for ln in ch.lenders:
             # a borrower drew from this channel only when every channel it prefers was full
