@@ -147,9 +147,6 @@ NORMALISE_WORDS: dict[Reason, str] = {
     Reason.MULTI_LENDING: "pays down debts at other lenders",
 }
 
-# Days-past-due buckets for roll-rate matrices: 0 current, 1 = 1-29... we count months.
-DPD_BUCKETS: tuple[str, ...] = ("current", "dpd_30", "dpd_60", "dpd_90_plus", "closed_out")
-
 
 def detail_text(action: int, reason: int, value: float) -> str:
     """Plain words for one event, e.g. ``frozen: 5 borrow-and-repay cycles in one month``."""

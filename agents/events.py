@@ -65,13 +65,6 @@ class EventLog:
         for name, arr in zip(self.NAMES, parts):
             self._cols[name].append(arr)
 
-    def count(self, action: Action) -> int:
-        return sum(b[3].size for b in self.month_batches if b[0] == int(action))
-
-    def ids(self, action: Action) -> np.ndarray:
-        parts = [b[3] for b in self.month_batches if b[0] == int(action)]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-
     def columns(self) -> dict[str, np.ndarray]:
         """All kept events as columns (codes, not strings), in the order they happened.
 

@@ -186,9 +186,6 @@ class BorrowerTable:
         self._refresh_views()
         return slice(start, self.n)
 
-    def column_names(self) -> list[str]:
-        return list(self._data)
-
     def __len__(self) -> int:
         return self.n
 
