@@ -839,7 +839,6 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
 def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
     """The validation page: the closed-form checks' table and the figures
     ``limitlab validate`` wrote (embedded as they are)."""
-    data = json.loads((p / "validation.json").read_text())
     summary = []
     s = Section("Validation against closed-form credit-risk results")
     s.html.append("<p>The model's default rule, run for one month with every borrower owing the "
@@ -848,7 +847,6 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
     titles = {"moments": "Mean, variance and KS test against the finite-N mixed binomial",
               "quantiles": "Quantiles of the default fraction with order-statistic intervals",
               "irb": "Basel IRB risk weights beside the model's own 99.9% quantile"}
-    shown = 0
     for name, heading in titles.items():
         f = p / f"validation_{name}.parquet"
         if not f.is_file():
@@ -856,31 +854,13 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
         df = pd.read_parquet(f)
         s.html.append(f"<h3>{html.escape(heading)}</h3>")
         s.html.append(_html_table(list(df.columns), [[_fmt_any(v) for v in row] for row in df.itertuples(index=False)]))
-        shown += len(df)
         if "ok" in df.columns:
             summary.append(f"{heading}: {int(df['ok'].sum())} of {len(df)} checks pass.")
         if "inside" in df.columns:
             summary.append(f"{heading}: {int(df['inside'].sum())} of {len(df)} sample quantiles inside their intervals.")
-    if not shown:
-        flat = _flatten_rows(data)
-        if flat:
-            cols = sorted({k for r in flat for k in r}, key=lambda k: (k != "check", k))
-            s.html.append(_html_table(cols, [[_fmt_any(r.get(c)) for c in cols] for r in flat]))
     for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
         s.figures.append((f"validation_{png.stem}", png.stem.replace("_", " "), png.read_bytes()))
     return [s], summary
-
-
-def _flatten_rows(data) -> list[dict]:
-    """Table rows from validation.json: lists of flat dicts, wherever they are."""
-    rows: list[dict] = []
-    if isinstance(data, list) and all(isinstance(r, dict) for r in data):
-        return [{k: v for k, v in r.items() if not isinstance(v, dict | list)} for r in data]
-    if isinstance(data, dict):
-        for key, val in data.items():
-            for r in _flatten_rows(val):
-                rows.append({"check": key, **r})
-    return rows
 
 
 def _fmt_any(v) -> str:
