@@ -800,6 +800,15 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
                            f"(difference {r['difference']:+.1f}, 95% CI {r['difference_lo']:+.1f} "
                            f"to {r['difference_hi']:+.1f}; restricted mean over {advice.HORIZON} months).")
         s1 = Section("Where the crackdown's loss reduction comes from")
+        s1.html.append(
+            "<p>Mechanism: the crackdown lowers losses by excluding borrowers (closing and "
+            "freezing lines). A restricted borrower who follows the advice stops the behaviour "
+            "the lender named, and the lender's memory of it decays, so its line is reopened, "
+            "unfrozen and grown again sooner. In this model testing and early repayment do not "
+            "cause defaults (income shocks do), so behaviour change restores exposure without "
+            "lowering the borrower's risk: a negative share means it gives back part of the "
+            "reduction that exclusion bought. For the borrower, following the advice shortens "
+            "the way back (next section).</p>")
         s1.figures.append(("advice_decomposition", "Exclusion vs behaviour change (95% CIs)",
                            advice.plot_decomposition(d)))
         s2 = Section("Recovery: followers of the advice vs others")
@@ -825,6 +834,15 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
                            f"single {r['single_channel']:.2%}, diversified {r['diversified']:.2%}, "
                            f"difference {r['difference']:+.2%} [{r['difference_lo']:+.2%}, {r['difference_hi']:+.2%}]")
         s = Section("Funding strategies of small businesses")
+        s.html.append(
+            "<p>Mechanism: a diversified business keeps the bank and supply-chain lines open and "
+            "draws on them when the credit line is short, which smooths short cash gaps (fewer "
+            "months in distress). It also carries more debt (term loans, one-month advances to "
+            "roll, expensive online lines), so more of its needs go unfunded when revenue falls, "
+            "and the credit bureau shows every debt: the credit line scores other lenders as "
+            "risk, so when it tightens, diversified businesses are the marginal accounts it cuts "
+            "and closes. Whether diversification lowers failures therefore depends on the "
+            "shock: compare the conditions below.</p>")
         rows = [[r["condition"], r["metric"], f"{r['single_channel']:.4g}", f"{r['diversified']:.4g}",
                  _ci_cell(r["difference"], r["difference_lo"], r["difference_hi"], "{:+.4g}")]
                 for _, r in table.iterrows()]
