@@ -20,7 +20,7 @@ def test_advice_study_end_to_end(tmp_path):
     res = advice.write_advice(tmp_path, runs, episodes)
     assert {"decomposition", "recovery"} <= set(res)
     html = build_report(tmp_path).read_text()
-    assert "behaviour change" in html and html.count("<img") >= 3
+    assert "behaviour change" in html and "Mechanism:" in html and html.count("<img") >= 3
 
 
 def test_diversification_study_end_to_end(tmp_path):
@@ -34,7 +34,8 @@ def test_diversification_study_end_to_end(tmp_path):
     data = json.loads((tmp_path / "diversification.json").read_text())
     assert pd.DataFrame(data)["metric"].nunique() == len(diversification.METRICS)
     html = build_report(tmp_path).read_text()
-    assert "Funding strategies of small businesses" in html and html.count("<img") == len(diversification.METRICS)
+    assert "Funding strategies of small businesses" in html and "Mechanism:" in html
+    assert html.count("<img") == len(diversification.METRICS)
 
 
 def test_validation_page_shows_the_checks_and_figures(tmp_path):
