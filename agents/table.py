@@ -186,6 +186,10 @@ class BorrowerTable:
         self._refresh_views()
         return slice(start, self.n)
 
+    def column_names(self) -> list[str]:
+        """Names of every per-row column (the plan ring excepted)."""
+        return list(self._data)
+
     def __len__(self) -> int:
         return self.n
 
