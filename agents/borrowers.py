@@ -13,6 +13,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from agents import kernels
 from agents.codes import HABITS, KINDS, STATUS_NAMES, Kind, Status
 from agents.table import BorrowerTable
 
@@ -130,36 +131,37 @@ def monthly_income(
     ``income = base · season · exp(sigma·X - sigma²/2)`` (mean ``base``); individuals have no
     sector term (their own-shock weight is ``sqrt(1-rho)``). Default happens when this cannot
     pay what is due, so with one month and no buffers the default fraction follows the
-    Vasicek mixed binomial exactly.
+    Vasicek mixed binomial exactly. One compiled pass (``agents.kernels.income``).
     """
     t = table
-    a = np.float32(persistence)
-    t.idio[:] = a * t.idio + np.float32(np.sqrt(1.0 - persistence**2)) * eps
-    z = z_world[0] if z_world.size == 1 else z_world[t.world]
-    x = t.load_idio * t.idio
-    x += np.float32(np.sqrt(rho)) * z
+    out = np.empty(t.n, dtype=np.int64)
+    width = int(t.sector.max(initial=0)) + 1  # sectors in use; index -1 is the neutral entry
+    sector_ext = np.zeros(width + 1)
+    season_ext = np.ones(width + 1)
     if sector_factors is not None:
-        # index -1 (individuals) picks the appended neutral entry
-        x += t.load_sector * np.append(sector_factors, np.float32(0.0))[t.sector]
-    sig = t.income_sigma
-    x *= sig
-    x -= np.float32(0.5) * sig * sig
-    level = np.exp(x)
+        sector_ext[: len(sector_factors)] = sector_factors
     if season is not None:
-        level *= np.append(season, np.float32(1.0))[t.sector]
-    return np.rint(t.base_income_cents * level.astype(np.float64)).astype(np.int64)
+        season_ext[: len(season)] = season
+    kernels.income(
+        t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
+        t.base_income_cents, eps, np.sqrt(rho) * np.asarray(z_world, dtype=np.float64),
+        sector_ext, season_ext, float(persistence), out,
+    )
+    return out
 
 
 def monthly_spend(table: BorrowerTable, u: np.ndarray) -> np.ndarray:
     """Spending (individuals) or working-capital outlay (small businesses), in cents.
 
-    The monthly shock is uniform with mean 1 and standard deviation ``spend_sigma``
-    (``u`` uniform on [0, 1)): cheaper to draw than a lognormal, and its shape matters
-    little next to the income shock, which carries the correlation structure.
+    ``base · spend_ratio · (1 + spend_sigma·sqrt(3)·(2u - 1))``: the monthly shock is uniform
+    with mean 1 and standard deviation ``spend_sigma`` (``u`` uniform on [0, 1)): cheaper to
+    draw than a lognormal, and its shape matters little next to the income shock, which
+    carries the correlation structure.
     """
     t = table
-    level = t.spend_ratio * (np.float32(1.0) + t.spend_sigma * np.float32(np.sqrt(3.0)) * (np.float32(2.0) * u - np.float32(1.0)))
-    return np.rint(t.base_income_cents * level.astype(np.float64)).astype(np.int64)
+    out = np.empty(t.n, dtype=np.int64)
+    kernels.spend(t.spend_ratio, t.spend_sigma, t.base_income_cents, u, out)
+    return out
 
 
 def earn_and_spend(
@@ -168,37 +170,18 @@ def earn_and_spend(
 ) -> None:
     """Cash in and out: income, spending, external debt service and new external borrowing.
 
-    ``external=False`` when other lenders are modelled explicitly: new borrowing elsewhere
-    then goes through them (model/channels.py) instead of this unmodelled debt.
+    Debt at other lenders amortises over a year at ~1.5% a month; multi-lenders top it up
+    (a draw-sized amount when ``u_ext < ext_borrow_prob``). ``external=False`` when other
+    lenders are modelled explicitly: new borrowing elsewhere then goes through them
+    (model/channels.py) instead of this unmodelled debt. Cash is capped at the savings cap.
     """
     t = table
-    live = t.status <= Status.CLOSED
-    # Debt at other lenders amortises over a year at ~1.5% a month; multi-lenders top it up.
-    amort = t.ext_debt_cents // 12
-    ext_pay = amort + (t.ext_debt_cents * 15) // 1000
-    ext_amount = np.where(u_ext < t.ext_borrow_prob, t.draw_amount_cents, 0) if external else 0
-    t.ext_debt_cents += np.where(live, ext_amount - amort, 0)
-    t.savings_cents += np.where(live, income - spend - ext_pay + ext_amount, 0)
-    np.minimum(t.savings_cents, t.savings_cap_cents, out=t.savings_cents)
+    kernels.earn_and_spend(t.status, t.ext_debt_cents, t.savings_cents, t.savings_cap_cents,
+                           income, spend, u_ext, t.ext_borrow_prob, t.draw_amount_cents, external)
 
 
-def request_draws(
-    table: BorrowerTable, due_cents: np.ndarray, u_purchase: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """What each borrower asks to draw this month (cents): (need, discretionary).
-
-    ``need`` covers a cash shortfall (bills plus what falls due on the line); discretionary
-    draws are purchases and, for revolvers, topping the balance up to a target utilisation.
-    A borrower asks only while its line is open to it (it can see its own status).
-    """
-    t = table
-    wants = t.status <= Status.CLOSED  # it still needs money when its line is shut
-    shortfall = np.maximum(due_cents - t.savings_cents, 0)
-    purchase = np.where(u_purchase < t.draw_prob, t.draw_amount_cents, 0)
-    topup = np.maximum(np.round(t.target_util * t.limit_cents).astype(np.int64) - t.balance_cents, 0)
-    need = np.where(wants, shortfall, 0)
-    disc = np.where(wants, np.maximum(purchase, topup), 0)
-    return need, disc
+# What a borrower asks to draw each month, the lender's authorisation within the available
+# limit, the booking and testers' quick cycles are one fused rule: agents.kernels.draw_month.
 
 
 # ------------------------------------------------------------------ Mesa agent views

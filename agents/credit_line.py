@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.codes import Status
+from agents import kernels
 from agents.table import RING, BorrowerTable
 
 DAYS_PER_MONTH = 30
@@ -22,9 +22,14 @@ DAYS_PER_MONTH = 30
 
 @dataclass
 class MonthFlows:
-    """Per-borrower money flows of one month (cents), summed by the ledger and recorder."""
+    """Per-borrower money flows of one month (cents), summed by the ledger and recorder.
+
+    ``zeroed=False`` leaves them unset, for kernels that set every entry
+    (``agents.kernels.borrower_month`` and ``lender_month``); the stage rules add to zeros.
+    """
 
     n: int
+    zeroed: bool = True
     disbursed: np.ndarray = field(init=False)
     principal_repaid: np.ndarray = field(init=False)
     interest_paid: np.ndarray = field(init=False)
@@ -37,10 +42,11 @@ class MonthFlows:
     dpd_start: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        new = np.zeros if self.zeroed else np.empty
         for name in ("disbursed", "principal_repaid", "interest_paid", "written_off",
                      "recovered", "demand", "unmet", "funding_cost", "balance_start"):
-            setattr(self, name, np.zeros(self.n, dtype=np.int64))
-        self.dpd_start = np.zeros(self.n, dtype=np.int8)
+            setattr(self, name, new(self.n, dtype=np.int64))
+        self.dpd_start = new(self.n, dtype=np.int8)
 
 
 def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -50,14 +56,11 @@ def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarra
     Billing comes before the month's new draws, whose first instalment is next month's.
     """
     t = table
-    interest = np.round(t.balance_cents * (daily_rate * DAYS_PER_MONTH)).astype(np.int64)
-    slot = month % RING
-    t.arrears_principal_cents += t.instalment_cents
-    t.arrears_principal_cents += t.plan_rem[slot]
-    t.instalment_cents -= t.plan_end[slot]
-    t.plan_end[slot] = 0
-    t.plan_rem[slot] = 0
-    due = t.arrears_principal_cents + t.arrears_interest_cents + interest
+    interest = np.empty(t.n, dtype=np.int64)
+    due = np.empty(t.n, dtype=np.int64)
+    kernels.bill(t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
+                 t.instalment_cents, t.plan_end, t.plan_rem, month % RING,
+                 daily_rate * DAYS_PER_MONTH, interest, due)
     return interest, due
 
 
@@ -104,71 +107,19 @@ def collect(
     Days past due grow by a month while arrears exceed the grace amount; paying them cures.
     """
     t = table
-    cash = np.maximum(t.savings_cents, 0)
-    pay = np.where(skip, 0, np.minimum(due, cash))
-    interest_owed = t.arrears_interest_cents + interest
-    to_interest = np.minimum(pay, interest_owed)
-    to_principal = pay - to_interest
-    t.arrears_interest_cents[:] = interest_owed - to_interest
-    t.arrears_principal_cents -= to_principal
-    t.balance_cents -= to_principal
-    t.savings_cents -= pay
-    flows.principal_repaid += to_principal
-    flows.interest_paid += to_interest
-    late = (t.arrears_principal_cents + t.arrears_interest_cents) > grace_cents
-    t.dpd_months[:] = np.where(late, np.minimum(t.dpd_months + 1, 120), 0).astype(np.int8)
+    kernels.collect(t.savings_cents, t.arrears_principal_cents, t.arrears_interest_cents,
+                    t.balance_cents, t.dpd_months, interest, due, skip, grace_cents,
+                    flows.principal_repaid, flows.interest_paid)
 
 
 def repay_early(table: BorrowerTable, wants: np.ndarray, flows: MonthFlows) -> np.ndarray:
     """Borrowers who want to, and can, repay their whole balance now; returns who did."""
     t = table
-    ok = (
-        wants
-        & (t.balance_cents > 0)
-        & (t.dpd_months == 0)
-        & (t.savings_cents >= t.balance_cents + t.arrears_interest_cents)
-        & (t.status <= Status.CLOSED)
+    return kernels.repay_early(
+        t.status, wants, t.balance_cents, t.dpd_months, t.savings_cents,
+        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.plan_end,
+        t.plan_rem, flows.principal_repaid, flows.interest_paid, t.early_m,
     )
-    rows = np.flatnonzero(ok)
-    if rows.size:
-        amount = t.balance_cents[rows]
-        flows.principal_repaid[rows] += amount
-        flows.interest_paid[rows] += t.arrears_interest_cents[rows]
-        t.savings_cents[rows] -= amount + t.arrears_interest_cents[rows]
-        t.balance_cents[rows] = 0
-        t.arrears_principal_cents[rows] = 0
-        t.arrears_interest_cents[rows] = 0
-        clear_plans(t, rows)
-    t.early_m[:] = ok
-    return rows
-
-
-def quick_cycles(
-    table: BorrowerTable, cycles: np.ndarray, available: np.ndarray, daily_rate: float,
-    cycle_share: float, cycle_days: int, flows: MonthFlows,
-) -> np.ndarray:
-    """Borrow-and-repay-within-days cycles: money out and back in the same month.
-
-    Each cycle draws ``cycle_share`` of the limit (within what is available) and repays it
-    ``cycle_days`` later with interest, so the month-end balance is unchanged but the lender
-    sees every draw. Returns the cycles that happened (per row).
-    """
-    t = table
-    done = np.zeros(t.n, dtype=np.int64)
-    rows = np.flatnonzero(cycles)
-    if rows.size == 0:
-        return done
-    size = np.minimum(np.round(t.limit_cents[rows] * cycle_share).astype(np.int64), available[rows])
-    k = np.where(size > 0, cycles[rows], 0)
-    total = k * size
-    interest = np.round(total * (daily_rate * cycle_days)).astype(np.int64)
-    flows.disbursed[rows] += total
-    flows.principal_repaid[rows] += total
-    flows.interest_paid[rows] += interest
-    t.savings_cents[rows] -= interest
-    t.max_draw_m_cents[rows] = np.maximum(t.max_draw_m_cents[rows], np.where(k > 0, size, 0))
-    done[rows] = k
-    return done
 
 
 def charge_off(
@@ -176,17 +127,8 @@ def charge_off(
 ) -> np.ndarray:
     """Write off accounts ``after_months`` in arrears; a share is recovered. Returns the rows."""
     t = table
-    rows = np.flatnonzero((t.dpd_months >= after_months) & (t.status <= Status.CLOSED))
-    if rows.size == 0:
-        return rows
-    bal = t.balance_cents[rows]
-    flows.written_off[rows] += bal
-    flows.recovered[rows] += np.round(bal * recovery_rate).astype(np.int64)
-    t.balance_cents[rows] = 0
-    t.arrears_principal_cents[rows] = 0
-    t.arrears_interest_cents[rows] = 0
-    clear_plans(t, rows)
-    t.dpd_months[rows] = 0  # closed out: no longer in a days-past-due bucket
-    t.status[rows] = Status.DEFAULTED
-    t.default_month[rows] = month
-    return rows
+    return kernels.charge_off(
+        month, t.status, t.dpd_months, after_months, recovery_rate, t.balance_cents,
+        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.plan_end,
+        t.plan_rem, t.default_month, flows.written_off, flows.recovered,
+    )

@@ -25,6 +25,7 @@ import numpy as np
 from scipy.special import expit
 
 from agents.codes import Status
+from agents.kernels import SCORE_FEATURES
 from agents.table import BorrowerTable
 
 HORIZON_MONTHS = 12  # the score predicts a default within this many months
@@ -35,9 +36,11 @@ def can_default(t: BorrowerTable) -> np.ndarray:
     return (t.status <= Status.FROZEN) | ((t.status == Status.CLOSED) & (t.balance_cents > 0))
 
 
-def hash_uniform(rows: np.ndarray, month: int) -> np.ndarray:
-    """A fixed pseudo-uniform in [0, 1) per (row, month) (splitmix64), drawing no random stream."""
-    z = rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(month * 0x632BE59BD9B4E019 + 1)
+def hash_uniform(rows: np.ndarray, month: int, key: int = 0) -> np.ndarray:
+    """A fixed pseudo-uniform in [0, 1) per (row, month, key) (splitmix64), drawing no
+    random stream."""
+    offset = np.uint64((month * 0x632BE59BD9B4E019 + 1 + key) % 2**64)
+    z = rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + offset
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
@@ -139,15 +142,21 @@ class LearningScorecard:
     def features(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
         return self.fixed.features(t, month, rows)
 
+    def weight_vector(self) -> tuple[float, np.ndarray]:
+        """(intercept, weights in ``agents.kernels.SCORE_FEATURES`` order) of the model in
+        force: the latest fit (features it left out weigh 0), else the fixed scorecard."""
+        if self.fitted is None:
+            return self.fixed.weight_vector()
+        w = dict(zip(self.fitted.names, self.fitted.weights))
+        if not set(w) <= set(SCORE_FEATURES):
+            raise ValueError(f"fitted features {sorted(set(w) - set(SCORE_FEATURES))} are not scorecard features")
+        return self.fitted.intercept, np.array([w.get(f, 0.0) for f in SCORE_FEATURES])
+
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """12-month PD from the latest fit (the fixed scorecard before the first one)."""
-        if self.fitted is None:
-            return self.fixed.pd(t, month, rows)
-        f = self.fixed.features(t, month, rows)
-        z = np.full(next(iter(f.values())).shape, np.float32(self.fitted.intercept), dtype=np.float32)
-        for name, w in zip(self.fitted.names, self.fitted.weights):
-            z += np.float32(w) * f[name]
-        return expit(z).astype(np.float32)
+        from agents.lender import scorecard_pd
+
+        return scorecard_pd(t, month, *self.weight_vector(), rows)
 
     @property
     def version(self) -> int:

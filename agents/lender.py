@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
-from scipy.special import expit, ndtr
+from scipy.special import ndtr, ndtri
 
-from agents import credit_line
+from agents import credit_line, kernels
 from agents.codes import Action, Actor, Kind, Reason, Status
 from agents.events import EventLog
-from agents.learning import LearningScorecard
+from agents.kernels import SCORE_FEATURES
+from agents.learning import LearningScorecard, hash_uniform
 from agents.table import BorrowerTable
 
 CENTS = 100
@@ -90,15 +91,31 @@ class Scorecard:
             "past_closures": np.minimum(t.times_closed[sel], 3).astype(np.float32),
         }
 
+    def weight_vector(self) -> tuple[float, np.ndarray]:
+        """(intercept, weights in ``agents.kernels.SCORE_FEATURES`` order)."""
+        return self.intercept, np.array([getattr(self, f) for f in SCORE_FEATURES])
+
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
-        """Estimated 12-month default probability for all rows (or ``rows``)."""
-        f = self.features(t, month, rows)
-        z = None
-        for name, x in f.items():
-            term = np.float32(getattr(self, name)) * x
-            z = term if z is None else z + term
-        z += np.float32(self.intercept)
-        return expit(z).astype(np.float32)
+        """Estimated 12-month default probability for all rows (or ``rows``):
+        ``expit(intercept + Σ weight·feature)`` over :meth:`features`, in one compiled pass."""
+        return scorecard_pd(t, month, *self.weight_vector(), rows)
+
+
+def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
+                 rows: np.ndarray | None = None, live_only: bool = False) -> np.ndarray:
+    """A logistic scorecard's PD over ``rows`` (every row if None). With ``live_only`` the
+    lender's ``pd_estimate`` and ``score`` of live rows are set too (the monthly scoring)."""
+    all_rows = rows is None
+    idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
+    out = np.zeros(t.n if all_rows else idx.size, dtype=np.float32)
+    kernels.score_rows(
+        idx, all_rows, live_only, month, np.asarray(weights, dtype=np.float64), float(intercept), _LOG1P,
+        t.status, t.missed_recent, t.dpd_months, t.limit_cents, t.balance_cents, t.cycles_recent,
+        t.draws_recent, t.early_recent, t.ext_debt_cents, t.bureau_other_debt_cents,
+        t.est_income_cents, t.bureau_lenders, t.prior_missed, t.relationship_start,
+        t.on_time_streak, t.strikes, t.times_closed, out, t.pd_estimate, t.score,
+    )
+    return out
 
 
 def score_from_pd(pd: np.ndarray) -> np.ndarray:
@@ -132,7 +149,7 @@ class Lender(mesa.Agent):
         # appeal evidence noise has its own stream, drawn for every row every month, so the
         # lender's stream (income estimates of applicants) does not depend on how many
         # borrowers appeal: a twin run without restrictions sees the same applicants
-        self.appeal_stream = rng.spawn(1)[0]
+        self.appeal_key = int(rng.spawn(1)[0].integers(2**63))
         self.policy = Policy()
         self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
 
@@ -203,11 +220,7 @@ class Lender(mesa.Agent):
     # ------------------------------------------------------------- the month
     def step(self) -> None:
         """One month of risk management (see the module docstring for the order)."""
-        self.charge_off()
-        self.remember()
-        if isinstance(self.scorecard, LearningScorecard):
-            self.scorecard.learn(self.table, self.model.month)
-        self.score()
+        self.book_and_score()
         if self.cfg.restrictive_actions:
             if self.cfg.monitoring.enabled:
                 self.monitor()
@@ -217,6 +230,33 @@ class Lender(mesa.Agent):
         if self.cfg.appeals.enabled:
             self.hear_appeals()
         self.review()
+
+    def book_and_score(self) -> None:
+        """Charge-offs, the behaviour memory and the monthly score in one compiled pass
+        (``agents.kernels.lender_month``; the steps :meth:`charge_off`, :meth:`remember`,
+        :meth:`score`). A learning lender learns from the remembered month; when it adopts
+        a new fit, the book is scored again with it."""
+        t = self.table
+        m = self.model.month
+        f = self.model.flows
+        intercept, weights = self.scorecard.weight_vector()
+        rows = kernels.lender_month(
+            m, self.cfg.default_after_months, self.cfg.recovery_rate,
+            np.asarray(weights, dtype=np.float64), float(intercept), _LOG1P, t.status,
+            t.dpd_months, t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
+            t.instalment_cents, t.ring_end, t.ring_rem, t.default_month, f.written_off,
+            f.recovered, t.missed_recent, t.cycles_recent, t.cycles_m, t.draws_recent,
+            t.draws_m, t.early_recent, t.early_m, t.strikes, t.on_time_streak, t.drawn_m_cents,
+            t.limit_cents, t.ext_debt_cents, t.bureau_other_debt_cents, t.est_income_cents,
+            t.bureau_lenders, t.prior_missed, t.relationship_start, t.times_closed,
+            t.pd_estimate, t.score,
+        )
+        self._defaulted(rows)
+        if isinstance(self.scorecard, LearningScorecard):
+            version = self.scorecard.version
+            self.scorecard.learn(t, m)
+            if self.scorecard.version != version:
+                self.score()
 
     # a. applications ------------------------------------------------------
     def decide_applications(self, rows: np.ndarray) -> None:
@@ -253,11 +293,15 @@ class Lender(mesa.Agent):
 
     # b. charge-offs -------------------------------------------------------
     def charge_off(self) -> None:
-        t = self.table
-        rows = credit_line.charge_off(
-            t, self.model.month, self.cfg.default_after_months, self.cfg.recovery_rate, self.model.flows
-        )
+        """Write off lines ``default_after_months`` in arrears (agents.credit_line.charge_off)."""
+        rows = credit_line.charge_off(self.table, self.model.month, self.cfg.default_after_months,
+                                      self.cfg.recovery_rate, self.model.flows)
+        self._defaulted(rows)
+
+    def _defaulted(self, rows: np.ndarray) -> None:
+        """Lines just written off lose their limit; each is a ``default`` event."""
         if rows.size:
+            t = self.table
             old = t.limit_cents[rows].copy()
             t.limit_cents[rows] = 0
             self.events.add(self.model.month, rows, Action.DEFAULT, Reason.DAYS_PAST_DUE, old, 0,
@@ -265,16 +309,14 @@ class Lender(mesa.Agent):
 
     # c. behaviour memory and score -----------------------------------------
     def remember(self) -> None:
-        """Fold this month's observed behaviour into decayed counts (the score's memory)."""
+        """Fold this month's observed behaviour into decayed counts (the score's memory):
+        missed payments decay by 0.9 a month, quick cycles and draws by 0.5, early
+        repayments by 0.85, strikes by 0.92; the on-time streak counts months in use without
+        a miss and restarts at a miss."""
         t = self.table
-        missed = t.dpd_months > 0
-        t.missed_recent[:] = np.float32(0.9) * t.missed_recent + missed
-        t.cycles_recent[:] = np.float32(0.5) * t.cycles_recent + t.cycles_m
-        t.draws_recent[:] = np.float32(0.5) * t.draws_recent + t.draws_m
-        t.early_recent[:] = np.float32(0.85) * t.early_recent + t.early_m
-        t.strikes[:] = np.float32(0.92) * t.strikes
-        used = (t.balance_cents > 0) | (t.drawn_m_cents > 0) | t.early_m
-        t.on_time_streak[:] = np.where(missed, 0, t.on_time_streak + used).astype(np.int16)
+        kernels.remember(t.dpd_months, t.missed_recent, t.cycles_recent, t.cycles_m,
+                         t.draws_recent, t.draws_m, t.early_recent, t.early_m, t.strikes,
+                         t.on_time_streak, t.balance_cents, t.drawn_m_cents)
 
     def score_rows(self, rows: np.ndarray) -> None:
         t = self.table
@@ -283,11 +325,8 @@ class Lender(mesa.Agent):
         t.score[rows] = score_from_pd(pd)
 
     def score(self) -> None:
-        t = self.table
-        pd = self.scorecard.pd(t, self.model.month)
-        live = t.status <= Status.CLOSED
-        t.pd_estimate[:] = np.where(live, pd, t.pd_estimate)
-        t.score[:] = np.where(live, score_from_pd(pd), t.score)
+        """Score every live account (status up to ``closed``); the others keep their last."""
+        scorecard_pd(self.table, self.model.month, *self.scorecard.weight_vector(), live_only=True)
 
     # d. monitoring ----------------------------------------------------------
     def monitor(self) -> None:
@@ -296,25 +335,17 @@ class Lender(mesa.Agent):
         mc = self.cfg.monitoring
         s = mc.sensitivity
         m = self.model.month
-        active = t.status == Status.ACTIVE
-        qc = active & (t.cycles_m >= mc.quick_cycles_threshold / s)
-        freq = active & ~qc & (t.draws_m >= mc.draw_frequency_threshold / s)
-        early = active & ~qc & ~freq & (t.early_recent >= mc.early_repayments_threshold / s)
-        large = (
-            active & ~qc & ~freq & ~early & (t.limit_cents > 0)
-            & (t.max_draw_m_cents >= min(mc.large_draw_share / s, 1.0) * t.limit_cents)
+        rows, rule = kernels.monitor_select(
+            t.status, t.cycles_m, t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents,
+            mc.quick_cycles_threshold / s, mc.draw_frequency_threshold / s,
+            mc.early_repayments_threshold / s, min(mc.large_draw_share / s, 1.0),
         )
-        hit = qc | freq | early | large
-        rows = np.flatnonzero(hit)
         if rows.size == 0:
             return
-        reason = np.select(
-            [qc[rows], freq[rows], early[rows]],
-            [Reason.QUICK_CYCLES, Reason.HIGH_FREQUENCY, Reason.EARLY_REPAYMENT],
-            Reason.LARGE_DRAW,
-        ).astype(np.int8)
+        reason = np.array([0, Reason.QUICK_CYCLES, Reason.HIGH_FREQUENCY, Reason.EARLY_REPAYMENT,
+                           Reason.LARGE_DRAW], dtype=np.int8)[rule]
         value = np.select(
-            [qc[rows], freq[rows], early[rows]],
+            [rule == 1, rule == 2, rule == 3],
             [t.cycles_m[rows], t.draws_m[rows], t.early_recent[rows]],
             t.max_draw_m_cents[rows] / np.maximum(t.limit_cents[rows], 1),
         ).astype(np.float64)
@@ -366,14 +397,10 @@ class Lender(mesa.Agent):
         cfg = self.cfg
         m = self.model.month
         scale = self.policy.pd_scale
-        open_ = (t.status == Status.ACTIVE) | (t.status == Status.FROZEN)
-        close = np.flatnonzero(open_ & (t.pd_estimate > cfg.close_pd * scale))
+        close = kernels.pd_above(t.status, t.pd_estimate, cfg.close_pd * scale, Status.FROZEN)
         self._close(close, self._driver_reason(close), t.pd_estimate[close].astype(np.float64))
-        floor = None
-        cut = np.flatnonzero(
-            (t.status == Status.ACTIVE) & (t.pd_estimate > cfg.cut_pd * scale)
-            & (m - t.last_limit_change >= 3)
-        )
+        cut = kernels.cut_candidates(t.status, t.pd_estimate, cfg.cut_pd * scale, m,
+                                     t.last_limit_change)
         if cut.size:
             floor = self.initial_limit(cut) // 2
             new = np.maximum(np.round(t.limit_cents[cut] * (1 - cfg.limit_cut)).astype(np.int64), floor)
@@ -390,11 +417,9 @@ class Lender(mesa.Agent):
         cfg = self.cfg
         m = self.model.month
         n = cfg.on_time_streak_months
-        cand = np.flatnonzero(
-            (t.status == Status.ACTIVE) & (t.dpd_months == 0) & (t.on_time_streak >= n)
-            & (m - t.last_limit_change >= n) & (t.pd_estimate <= 0.5 * cfg.cut_pd * self.policy.pd_scale)
-            & (t.strikes < 0.5)
-        )
+        cand = kernels.grow_candidates(t.status, t.dpd_months, t.on_time_streak, n, m,
+                                       t.last_limit_change, t.pd_estimate,
+                                       0.5 * cfg.cut_pd * self.policy.pd_scale, t.strikes)
         if cand.size == 0:
             return
         cap = self.limit_cap(cand)
@@ -410,18 +435,14 @@ class Lender(mesa.Agent):
         cfg = self.cfg
         m = self.model.month
         scale = self.policy.pd_scale
-        thaw = np.flatnonzero(
-            (t.status == Status.FROZEN) & (t.freeze_until <= m) & (t.pd_estimate <= cfg.close_pd * scale)
-        )
+        thaw, reopen = kernels.restriction_ends(t.status, t.freeze_until, t.closed_until,
+                                                t.dpd_months, t.pd_estimate, m,
+                                                cfg.close_pd * scale, cfg.reopen_pd * scale)
         if thaw.size:
             t.status[thaw] = Status.ACTIVE
             t.restricted_month[thaw] = -1
             self.events.add(m, thaw, Action.UNFREEZE, Reason.COOL_OFF_ENDED, t.limit_cents[thaw],
                             t.limit_cents[thaw], float(cfg.monitoring.freeze_months))
-        reopen = np.flatnonzero(
-            (t.status == Status.CLOSED) & (t.closed_until <= m) & (t.dpd_months == 0)
-            & (t.pd_estimate <= cfg.reopen_pd * scale)
-        )
         if reopen.size:
             # a reopened line is a new relationship: tenure restarts, the limit is
             # recalculated from the score as for a new customer (not restored)
@@ -444,27 +465,22 @@ class Lender(mesa.Agent):
         t = self.table
         m = self.model.month
         ac = self.cfg.appeals
-        u = self.model.draws.u_appeal
-        noise_all = self.appeal_stream.standard_normal(t.n)
-        prob = t.appeal_prob
         adapt = self.model.config.adaptation
-        if adapt.enabled:
-            # an unexplained cut ("system review") is the one borrowers most often contest
-            prob = np.where(t.restricted_reason == Reason.SYSTEM_REVIEW,
-                            np.minimum(prob * adapt.system_review_appeal_multiplier, 1.0), prob)
-        cand = (
-            (t.restricted_month == m) & ~t.appealed_episode & (t.status <= Status.CLOSED)
-            & (u < prob)
+        # an unexplained cut ("system review") is the one borrowers most often contest
+        rows, due = kernels.appeal_rows(
+            t.status, t.restricted_month, t.appealed_episode, self.model.draws.raw,
+            t.appeal_prob, t.restricted_reason, Reason.SYSTEM_REVIEW if adapt.enabled else -1,
+            adapt.system_review_appeal_multiplier, t.appeal_decision_month, m,
         )
-        rows = np.flatnonzero(cand)
         if rows.size:
             t.appealed_episode[rows] = True
             t.appeals_filed[rows] += 1
             t.appeal_decision_month[rows] = m + ac.decision_months
             self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
                             t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
-        due = t.appeal_decision_month == m
-        rows = np.flatnonzero(due)
+            if ac.decision_months == 0:
+                due = np.union1d(due, rows)
+        rows = due
         if rows.size == 0:
             return
         t.appeal_decision_month[rows] = -1
@@ -474,9 +490,9 @@ class Lender(mesa.Agent):
         buffer_months = t.savings_cents[rows] / np.maximum(t.base_income_cents[rows], 1)
         # centred on a two-month buffer: a thin buffer or a bad income spell shows
         soundness = 0.5 * (np.clip(buffer_months, -3, 3) - 2.0) + t.idio[rows]
-        # the noise on what the lender sees: one draw per row from the appeal stream (see
-        # __init__), so no stream depends on how many appeal
-        noise = noise_all[rows]
+        # the noise on what the lender sees: a fixed draw per (borrower, month) keyed by the
+        # appeal stream (see __init__), so no stream depends on how many appeal
+        noise = ndtri(hash_uniform(rows, m, self.appeal_key) + 2.0**-54)
         evidence = soundness + ac.evidence_noise * noise
         spread = np.sqrt(1.5 + ac.evidence_noise**2)
         grant = ndtr(evidence / spread) > 1.0 - ac.acceptance

@@ -18,13 +18,12 @@ with the same seed and different lender levers face the same borrowers and the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import mesa
 import numpy as np
 
-from agents import credit_line
+from agents import credit_line, kernels
 from agents.adaptation import respond
 from agents.borrowers import (
     Individual,
@@ -33,12 +32,11 @@ from agents.borrowers import (
     init_rows,
     monthly_income,
     monthly_spend,
-    request_draws,
     set_income_loadings,
 )
 from agents.codes import Action, Actor, Kind, Reason, Status
 from agents.events import EventLog
-from agents.lender import Lender, authorise_draws
+from agents.lender import Lender
 from agents.table import BorrowerTable
 from model._memory import tune_malloc
 from model.channels import Channels
@@ -66,45 +64,47 @@ class Streams:
         return {"entropy": str(self.root.entropy), "spawn_key": list(self.root.spawn_key)}
 
 
-def poisson_inverse(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Poisson(lam) quantiles of uniforms ``u`` (vectorised CDF walk; exact for lam < ~50)."""
-    p = np.exp(-lam)
-    cdf = p.copy()
-    k_out = np.zeros(u.size, dtype=np.int64)
-    top = float(lam.max())
-    for k in range(1, int(top + 12.0 * np.sqrt(top) + 12.0)):
-        k_out += u > cdf
-        p *= lam / k
-        cdf += p
-    return k_out
-
-
-@dataclass
 class BorrowerDraws:
-    """This month's random numbers for every borrower row (drawn whatever happens)."""
+    """This month's random numbers for every borrower row (drawn whatever happens): one
+    standard normal (income) and four raw 64-bit draws, which hold eight 24-bit uniforms
+    (``agents.kernels.U_*``: purchase, late, early, external, appeal, quick cycles, spend,
+    leave). The kernels read the uniforms straight from ``raw``; the named arrays below
+    are made on demand (the path with several lenders, tests)."""
 
-    eps_income: np.ndarray
-    u_spend: np.ndarray
-    u_purchase: np.ndarray
-    u_late: np.ndarray
-    u_early: np.ndarray
-    u_ext: np.ndarray
-    u_appeal: np.ndarray
-    cycles: np.ndarray
+    def __init__(self, eps_income: np.ndarray, raw: np.ndarray, quick_cycles: np.ndarray) -> None:
+        self.eps_income = eps_income
+        self.raw = raw
+        self._quick_cycles = quick_cycles
+        self._u: np.ndarray | None = None
 
     @classmethod
     def draw(cls, rng: np.random.Generator, table: BorrowerTable) -> BorrowerDraws:
+        """The stream advances by the same amount whatever the habits or decisions (aligned
+        streams): common random numbers across policies."""
         n = table.n
         eps = rng.standard_normal(n, dtype=np.float32)
-        u = rng.random((7, n), dtype=np.float32)
-        # quick cycles ~ Poisson(rate) by inverting a uniform, only where the rate is > 0:
-        # the stream advances by the same amount whatever the habits (aligned streams)
-        cycles = np.zeros(n, dtype=np.int64)
-        lam = table.quick_cycles
-        rows = np.flatnonzero(lam > 0)
-        if rows.size:
-            cycles[rows] = poisson_inverse(u[5, rows].astype(np.float64), lam[rows].astype(np.float64))
-        return cls(eps, u[6], u[0], u[1], u[2], u[3], u[4], cycles)
+        return cls(eps, rng.bit_generator.random_raw((4, n)), table.quick_cycles)
+
+    def uniforms(self) -> np.ndarray:
+        if self._u is None:
+            self._u = np.empty((kernels.U_COUNT, self.raw.shape[1]), dtype=np.float32)
+            kernels.uniforms_from_raw(self.raw, self._u)
+        return self._u
+
+    u_purchase = property(lambda self: self.uniforms()[kernels.U_PURCHASE])
+    u_late = property(lambda self: self.uniforms()[kernels.U_LATE])
+    u_early = property(lambda self: self.uniforms()[kernels.U_EARLY])
+    u_ext = property(lambda self: self.uniforms()[kernels.U_EXT])
+    u_appeal = property(lambda self: self.uniforms()[kernels.U_APPEAL])
+    u_spend = property(lambda self: self.uniforms()[kernels.U_SPEND])
+    u_leave = property(lambda self: self.uniforms()[kernels.U_LEAVE])
+
+    @property
+    def cycles(self) -> np.ndarray:
+        """Testers' quick cycles this month: Poisson(rate) by inverting a uniform."""
+        out = np.empty(self.raw.shape[1], dtype=np.int64)
+        kernels.poisson_from_uniform(self.uniforms()[kernels.U_CYCLES], self._quick_cycles, out)
+        return out
 
 
 def _normalise_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +162,7 @@ class CreditMarketModel(mesa.Model):
 
         self.events.start_month()
         self.lender.decide_applications(self.arrive(cfg.population.borrowers))
-        self._new_flows()
+        self.flows = credit_line.MonthFlows(self.table.n)  # month 0: nothing flowed
         self.recorder.collect(self)
         self.ledger.close_month(self)
 
@@ -176,11 +176,15 @@ class CreditMarketModel(mesa.Model):
         self._new_flows()
         self.lender.decide_applications(applicants)
         self.draws = BorrowerDraws.draw(self.streams.borrowers, self.table)
-        other_due = self.channels.begin_month() if self.channels else None
-        self.borrowers_earn_and_spend()
-        interest, due = credit_line.bill(self.table, self.month, self.config.lender.daily_rate)
-        self.borrowers_draw(due, other_due)
-        self.borrowers_pay(interest, due)
+        if self.channels is None:
+            self.borrowers_month()
+        else:  # the same rules, one at a time, with the other channels' hooks between them
+            other_due = self.channels.begin_month()
+            self.open_month()
+            self.borrowers_earn_and_spend()
+            interest, due = credit_line.bill(self.table, self.month, self.config.lender.daily_rate)
+            self.borrowers_draw(due, other_due)
+            self.borrowers_pay(interest, due)
         self.lender.step()
         if self.channels:
             self.channels.end_month()
@@ -227,11 +231,11 @@ class CreditMarketModel(mesa.Model):
         return np.arange(rows.start, rows.stop)
 
     def customers_leave(self) -> None:
-        """Customers with nothing owed leave at the configured monthly rate."""
+        """Customers with nothing owed (active or closed lines) leave at the configured
+        monthly rate."""
         t = self.table
-        u = self.streams.population.random(t.n, dtype=np.float32)
-        idle = ((t.status == Status.ACTIVE) | (t.status == Status.CLOSED)) & (t.balance_cents == 0)
-        rows = np.flatnonzero(idle & (u < self.config.population.leave_rate))
+        rows = kernels.idle_below(t.status, t.balance_cents, self.draws.raw,
+                                  self.config.population.leave_rate)
         if rows.size:
             old = t.limit_cents[rows].copy()
             t.status[rows] = Status.LEFT
@@ -240,15 +244,56 @@ class CreditMarketModel(mesa.Model):
 
     # ---------------------------------------------------------------- borrowers
     def _new_flows(self) -> None:
-        t = self.table
-        self.flows = credit_line.MonthFlows(t.n)
-        self.flows.balance_start[:] = np.where(t.status <= Status.CLOSED, t.balance_cents, 0)
-        self.flows.dpd_start[:] = t.dpd_months
-        rate = self.config.lender.funding_rate / 12.0
-        self.flows.funding_cost[:] = np.round(self.flows.balance_start * rate).astype(np.int64)
-        for name in ("draws_m", "cycles_m", "max_draw_m_cents", "unmet_m_cents", "drawn_m_cents"):
-            getattr(t, name)[:] = 0
-        t.early_m[:] = False
+        """Fresh per-borrower flows for the month. On the credit line alone the month's
+        kernels set every entry (``borrower_month`` and ``lender_month``), so they start
+        unset; with other channels the rules add to zeros."""
+        self.flows = credit_line.MonthFlows(self.table.n, zeroed=self.channels is not None)
+
+    def open_month(self) -> None:
+        """Opening balances (lines still on the books), days past due and funding cost."""
+        t, f = self.table, self.flows
+        kernels.start_month(t.status, t.balance_cents, t.dpd_months,
+                            self.config.lender.funding_rate / 12.0, f.balance_start, f.dpd_start,
+                            f.funding_cost)
+
+    def _income_factors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """sqrt(rho) x the economy's factor per world, and the per-sector factor and season
+        with the neutral entry individuals (sector -1) pick."""
+        e, ec = self.economy, self.config.economy
+        z = np.sqrt(ec.rho) * np.asarray(e.z, dtype=np.float64)
+        sector_ext = np.zeros(ec.sectors + 1)
+        season_ext = np.ones(ec.sectors + 1)
+        if e.sector_factors is not None:
+            sector_ext[:-1] = e.sector_factors
+        if e.season is not None:
+            season_ext[:-1] = e.season
+        return z, sector_ext, season_ext
+
+    def borrowers_month(self) -> None:
+        """The borrowers' month on the credit line alone, in one compiled pass
+        (``agents.kernels.borrower_month``): the month opens, borrowers earn and spend, the
+        line bills, borrowers draw (the lender authorising), pay and may repay early — the
+        rules of :meth:`borrowers_earn_and_spend`, :meth:`borrowers_draw` and
+        :meth:`borrowers_pay`, row by row."""
+        t, d, f = self.table, self.draws, self.flows
+        lc = self.config.lender
+        z, sector_ext, season_ext = self._income_factors()
+        kernels.borrower_month(
+            self.month, d.raw, d.eps_income,
+            t.status, t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
+            t.base_income_cents, t.spend_ratio, t.spend_sigma, t.savings_cents,
+            t.savings_cap_cents, t.ext_debt_cents,
+            t.ext_borrow_prob, t.draw_amount_cents, t.target_util, t.draw_prob, t.tenor,
+            t.quick_cycles, t.late_prob, t.early_repay_prob,
+            t.limit_cents, t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
+            t.instalment_cents, t.ring_end, t.ring_rem, t.dpd_months, t.drawn_total_cents,
+            t.drawn_m_cents, t.draws_m, t.max_draw_m_cents, t.cycles_m, t.early_m,
+            f.balance_start, f.dpd_start, f.funding_cost, f.disbursed, f.principal_repaid,
+            f.interest_paid, f.demand, f.unmet,
+            z, sector_ext, season_ext, float(self.config.economy.idio_persistence),
+            lc.funding_rate / 12.0, lc.daily_rate * credit_line.DAYS_PER_MONTH, CYCLE_SHARE,
+            lc.daily_rate * CYCLE_DAYS, int(round(lc.grace_amount * 100)),
+        )
 
     def borrowers_earn_and_spend(self) -> None:
         t, d, e = self.table, self.draws, self.economy
@@ -266,35 +311,34 @@ class CreditMarketModel(mesa.Model):
     def borrowers_draw(self, due: np.ndarray, other_due: np.ndarray | None = None) -> None:
         """Borrowers ask; the lender authorises within the available limit; the line books.
 
+        Each borrower whose line is open to it (active, frozen or closed: it can see its own
+        status) asks for what covers its cash shortfall (bills plus what falls due) — its
+        *need* — and for purchases or, for revolvers, a top-up to a target utilisation —
+        *discretionary*. Only active lines draw, needs first, within the available limit;
+        the rest is unmet demand ("limit insufficient"). Drawn money is cash: it pays for
+        the month's spending. Then testers borrow-and-repay within days (quick cycles: 30%
+        of the limit, repaid 3 days later with interest; the balance is unchanged but the
+        lender sees every draw). One compiled pass: ``agents.kernels.draw_month``.
+
         With several lenders, what the credit line does not serve goes to the borrower's
         other channels (model/channels.py)."""
         t, d, f = self.table, self.draws, self.flows
-        need, disc = request_draws(t, due if other_due is None else due + other_due, d.u_purchase)
-        g_need, g_disc, avail = authorise_draws(t, need, disc)
-        granted = g_need + g_disc
-        credit_line.disburse(t, self.month, granted)
-        # drawn money is cash: it pays for the month's spending (purchases are part of it)
-        t.savings_cents += granted
-        t.drawn_total_cents += granted
-        f.disbursed += granted
-        f.demand += need + disc
-        f.unmet += need + disc - granted
-        t.unmet_m_cents[:] = need + disc - granted
+        n = t.n
+        need, disc, g_need, g_disc = (np.empty(n, dtype=np.int64) for _ in range(4))
+        kernels.draw_month(
+            self.month, t.status, t.savings_cents, t.limit_cents, t.balance_cents, t.target_util,
+            t.draw_prob, t.draw_amount_cents, t.tenor, t.instalment_cents, t.ring_end, t.ring_rem,
+            t.drawn_total_cents, due if other_due is None else due + other_due, d.raw,
+            t.quick_cycles, CYCLE_SHARE, self.config.lender.daily_rate * CYCLE_DAYS, f.disbursed,
+            f.principal_repaid, f.interest_paid, f.demand, f.unmet, t.drawn_m_cents, t.draws_m,
+            t.max_draw_m_cents, t.cycles_m, need, disc, g_need, g_disc,
+        )
         if self.channels:
             live = t.status <= Status.CLOSED
             external = np.where(live & (d.u_ext < t.ext_borrow_prob), t.draw_amount_cents, 0)
             if self.channels.online is None:
                 external[:] = 0
             self.channels.fund(need - g_need, disc - g_disc, external)
-        t.drawn_m_cents[:] = granted
-        t.draws_m[:] = (g_need > 0).astype(np.int16) + (g_disc > 0)
-        t.max_draw_m_cents[:] = np.maximum(g_need, g_disc)
-        cycles = credit_line.quick_cycles(
-            t, np.where(t.status == Status.ACTIVE, d.cycles, 0), avail,
-            self.config.lender.daily_rate, CYCLE_SHARE, CYCLE_DAYS, f,
-        )
-        t.cycles_m[:] = cycles
-        t.draws_m += cycles.astype(np.int16)
 
     def borrowers_pay(self, interest: np.ndarray, due: np.ndarray) -> None:
         t, d = self.table, self.draws

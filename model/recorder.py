@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from agents import kernels
 from agents.codes import (
     ACTION_NAMES,
     ACTOR_NAMES,
@@ -18,7 +19,6 @@ from agents.codes import (
     REASON_NAMES,
     Action,
     Actor,
-    Status,
 )
 from model.score_quality import ScoreQuality
 
@@ -56,6 +56,16 @@ EVENT_FIELDS = {
 
 
 _RESTRICTIVE = (int(Action.FREEZE), int(Action.CLOSE), int(Action.LIMIT_DOWN))
+# the fields agents.kernels.segment_sums fills, at the column it fills (the others come from
+# the month's event batches)
+KERNEL_FIELDS = {
+    "active_accounts": 0, "frozen_accounts": 1, "closed_accounts": 2, "accounts_with_balance": 3,
+    "total_limit": 15, "outstanding": 16, "disbursed": 17, "principal_repaid": 18,
+    "written_off": 19, "recoveries": 20, "interest_income": 21, "funding_cost": 22, "demand": 23,
+    "unmet_demand": 24, "unmet_demand_events": 25,
+}
+if any(SUM_FIELDS[i] != f for f, i in KERNEL_FIELDS.items()):
+    raise RuntimeError("SUM_FIELDS and KERNEL_FIELDS disagree: agents.kernels.segment_sums writes by position")
 
 
 class Recorder:
@@ -78,40 +88,20 @@ class Recorder:
         flows = model.flows
         n = t.n
         if self._g.size != n:  # segment of each row (static per row): extend for arrivals
-            self._g = (t.kind.astype(np.int64) * len(HABITS) + t.habit).astype(np.int64)
+            old = self._g.size
+            new = t.kind[old:].astype(np.int64) * len(HABITS) + t.habit[old:]
+            self._g = np.concatenate([self._g, new])
         g = self._g
         out = np.zeros((N_GROUPS, len(SUM_FIELDS)), dtype=np.int64)
         idx = self._idx
 
-        def put(name: str, weights: np.ndarray, sparse: bool = False) -> None:
-            if sparse:  # mostly zeros: sum over the non-zero rows only
-                nz = np.flatnonzero(weights)
-                sums = np.bincount(g[nz], weights=weights[nz], minlength=N_GROUPS)
-            else:
-                sums = np.bincount(g, weights=weights, minlength=N_GROUPS)
-            out[:, idx[name]] = np.rint(sums).astype(np.int64)
-
         status = t.status
-        had_balance = flows.balance_start > 0
-        unmet_any = flows.unmet > 0
-        # one pass for every count: status (8) x had a balance (2) x unmet demand (2)
-        code = (g * 8 + status) * 4 + had_balance * 2 + unmet_any
-        counts = np.bincount(code, minlength=N_GROUPS * 32).reshape(N_GROUPS, 8, 2, 2)
-        out[:, idx["active_accounts"]] = counts[:, Status.ACTIVE].sum(axis=(1, 2))
-        out[:, idx["frozen_accounts"]] = counts[:, Status.FROZEN].sum(axis=(1, 2))
-        out[:, idx["closed_accounts"]] = counts[:, Status.CLOSED].sum(axis=(1, 2))
-        out[:, idx["accounts_with_balance"]] = counts[:, :, 1, :].sum(axis=(1, 2))
-        out[:, idx["unmet_demand_events"]] = counts[:, :, :, 1].sum(axis=(1, 2))
-        put("total_limit", np.where(status <= Status.FROZEN, t.limit_cents, 0))
-        put("outstanding", t.balance_cents)
-        put("disbursed", flows.disbursed)
-        put("principal_repaid", flows.principal_repaid)
-        put("interest_income", flows.interest_paid)
-        put("funding_cost", flows.funding_cost)
-        put("demand", flows.demand)
-        put("unmet_demand", flows.unmet, sparse=True)
-        put("written_off", flows.written_off, sparse=True)
-        put("recoveries", flows.recovered, sparse=True)
+        kernels.segment_sums(
+            g, status, t.limit_cents, t.balance_cents, flows.balance_start, flows.dpd_start,
+            t.dpd_months, flows.disbursed, flows.principal_repaid, flows.interest_paid,
+            flows.funding_cost, flows.demand, flows.unmet, flows.written_off, flows.recovered,
+            out, self.roll,
+        )
         month = model.month
         for action, reason, actor, ids in model.events.month_batches:
             name = EVENT_FIELDS.get(Action(action))
@@ -122,25 +112,6 @@ class Recorder:
                 self.restrictions.append((month, action, reason, ids.copy()))
         self.rows.append(out)
         self.months.append(month)
-
-        # Roll rates over accounts that owed something at the start of the month. Most
-        # stay current: count only the rows where something moved, and the rest as
-        # current -> current.
-        dpd_start = flows.dpd_start
-        owed = had_balance | (dpd_start > 0)
-        moved = owed & (
-            (dpd_start > 0) | (t.dpd_months > 0) | (t.balance_cents == 0)
-            | (status == Status.DEFAULTED)
-        )
-        rows = np.flatnonzero(moved)
-        frm = np.minimum(dpd_start[rows], len(ROLL_FROM) - 1).astype(np.int64)
-        dpd_end = t.dpd_months[rows].astype(np.int64)
-        to = np.minimum(dpd_end, 3)
-        to = np.where((t.balance_cents[rows] == 0) & (dpd_end == 0), 5, to)
-        to = np.where(status[rows] == Status.DEFAULTED, 4, to)
-        roll = np.bincount(frm * len(ROLL_TO) + to, minlength=self.roll.size).reshape(self.roll.shape)
-        roll[0, 0] += int(np.count_nonzero(owed)) - rows.size
-        self.roll += roll
 
         pol = model.lender.policy
         self.system_rows.append({

@@ -1,0 +1,806 @@
+"""Fused monthly kernels: each rule is one compiled pass over the borrower rows.
+
+The rules in ``agents/`` are written against numpy columns; at 100,000 borrowers a month of
+them as separate array expressions costs ~150 passes over memory and a temporary per step.
+Here each rule (or a run of consecutive rules) is one ``numba`` loop over the rows that reads
+and writes the same columns in place: no temporaries, dead rows skipped at the cost of one
+status check. The arithmetic is the rules' own (integer cents, round-half-even like
+``np.rint``), so the modules keep their numpy reading of each rule in their docstrings and
+the tests check both against each other where a numpy version is still used elsewhere.
+
+Kernels are compiled on first use and cached on disk (``cache=True``); no kernel draws random
+numbers (randomness stays in numpy Generators split from one SeedSequence) and none runs in
+parallel, so results are identical whatever the machine or worker count.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+# statuses (agents.codes.Status), as plain ints for the compiled code
+ACTIVE, FROZEN, CLOSED, DEFAULTED = 0, 1, 2, 3
+RING = 13  # agents.table.RING
+
+jit = nb.njit(cache=True, nogil=True)
+row = nb.njit(inline="always")  # one row's part of a rule, inlined into the loops
+
+# Score features, in the order of the weight vector handed to :func:`score_rows`
+# (the fields of agents.lender.Scorecard).
+SCORE_FEATURES = (
+    "missed_recent", "dpd_months", "utilisation", "cycles_recent", "draws_recent",
+    "early_recent", "external_debt_months", "other_lenders", "prior_missed", "log_tenure",
+    "on_time_streak", "strikes", "past_closures",
+)
+
+
+# ---------------------------------------------------------------------- random numbers
+# The borrowers' uniforms of a month: four raw 64-bit draws per row, two 24-bit uniforms
+# each (as numpy's ``Generator.random(dtype=float32)`` makes one from 32 bits): uniform j
+# is the high (j even) or low (j odd) half of ``raw[j // 2]``.
+U_PURCHASE, U_LATE, U_EARLY, U_EXT, U_APPEAL, U_CYCLES, U_SPEND, U_LEAVE = range(8)
+U_COUNT = 8
+
+# Row rules below are pure functions of one row's values (scalars in, scalars out),
+# inlined into the loops that load and store the columns: the stage kernels run one rule
+# over every row (the path with several lenders, whose hooks sit between the rules, and the
+# validation sampler); the fused kernels run a row's whole month in one pass. (Passing the
+# arrays themselves into inlined functions made numba's loops ~5x slower.)
+
+
+@row
+def u_hi(x):
+    # through int64: x86 converts a signed integer to float in one instruction, an unsigned
+    # 64-bit one in several
+    return np.float32(np.int64(x >> np.uint64(40))) * np.float32(1.0 / 16777216.0)
+
+
+@row
+def u_lo(x):
+    return (np.float32(np.int64((x >> np.uint64(8)) & np.uint64(0xFFFFFF)))
+            * np.float32(1.0 / 16777216.0))
+
+
+@jit
+def uniforms_from_raw(raw: np.ndarray, out: np.ndarray) -> None:
+    """All eight uniforms of every row: ``out`` (8, n) float32."""
+    for j in range(raw.shape[0]):
+        for i in range(raw.shape[1]):
+            out[2 * j, i] = u_hi(raw[j, i])
+            out[2 * j + 1, i] = u_lo(raw[j, i])
+
+
+@row
+def poisson(u, lam):
+    """Poisson(lam) quantile of the uniform ``u`` (0 when lam <= 0): a CDF walk, capped at
+    ``lam + 12 sqrt(lam) + 12`` (exact for the rates used here)."""
+    lm = np.float64(lam)
+    if lm <= 0.0:
+        return 0
+    p = math.exp(-lm)
+    cdf = p
+    top = int(lm + 12.0 * math.sqrt(lm) + 12.0)
+    k = 0
+    x = np.float64(u)
+    while x > cdf and k < top:
+        k += 1
+        p *= lm / k
+        cdf += p
+    return k
+
+
+@jit
+def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray) -> None:
+    for i in range(u.size):
+        out[i] = poisson(u[i], lam[i])
+
+
+# ---------------------------------------------------------------------- row rules
+@row
+def opening(status, balance, funding_rate):
+    """Opening balance (lines still on the books) and the month's funding cost."""
+    b = balance * np.int64(status <= CLOSED)
+    return b, np.int64(np.rint(b * funding_rate))
+
+
+@row
+def income_of(idio, eps, a, b, load_idio, z, load_sector, sector_factor, season, sigma, base):
+    """Income from the one-factor model: the AR(1) state moves (``a``, ``b``), then
+    ``base · season · exp(sigma·X - sigma²/2)`` with ``X = load_idio·idio + z +
+    load_sector·sector_factor`` (``z`` is sqrt(rho) x the world's factor). Returns (new
+    state, income)."""
+    st = np.float32(a * idio + b * eps)
+    x = np.float64(load_idio) * st + z + np.float64(load_sector) * sector_factor
+    sg = np.float64(sigma)
+    level = np.float64(np.exp(np.float32(sg * x - 0.5 * sg * sg))) * season  # float32 exp:
+    return st, np.int64(np.rint(base * level))  # within a cent of float64, twice as fast
+
+
+@row
+def spend_of(ratio, sigma, base, u):
+    """Spending: a uniform shock of mean 1 and standard deviation ``sigma``."""
+    lv = np.float64(ratio) * (1.0 + np.float64(sigma) * 1.7320508075688772 * (2.0 * np.float64(u) - 1.0))
+    return np.int64(np.rint(base * lv))
+
+
+@row
+def earn(status, ext_debt, savings, cap, income, spending, u_ext, ext_prob, draw_amount, external):
+    """Cash in and out of a live row (debts elsewhere amortise over a year at ~1.5% a
+    month; multi-lenders top them up), then cash capped. Returns (debt elsewhere, cash)."""
+    live = np.int64(status <= CLOSED)
+    amort = ext_debt // 12
+    ext_pay = amort + (ext_debt * 15) // 1000
+    amount = draw_amount * np.int64(external and u_ext < ext_prob)
+    new_debt = ext_debt + live * (amount - amort)
+    return new_debt, min(savings + live * (income - spending - ext_pay + amount), cap)
+
+
+@row
+def bill_of(balance, arrears_p, arrears_i, instalment, ending, remainder, rate):
+    """This month's instalment (and a plan's last remainder) moves to the bill. Returns
+    (interest, billed principal, instalment level after, total due)."""
+    it = np.int64(np.rint(balance * rate))
+    ap = arrears_p + instalment + remainder
+    return it, ap, instalment - ending, ap + arrears_i + it
+
+
+@row
+def request(status, due, savings, limit, balance, target_util, draw_prob, draw_amount,
+            u_purchase):
+    """A borrower whose line is open to it asks for its cash shortfall (*need*) and for a
+    purchase or a top-up to its target utilisation (*discretionary*); the lender grants
+    needs first, within the available limit of an active line. Returns (need, disc,
+    granted need, granted disc, available after)."""
+    wants = np.int64(status <= CLOSED)  # defaulted, left, rejected: ask for nothing
+    need = max(due - savings, 0) * wants
+    purchase = draw_amount * np.int64(u_purchase < draw_prob)
+    topup = max(np.int64(np.rint(np.float64(target_util) * limit)) - balance, 0)
+    disc = max(purchase, topup) * wants
+    avail = max(limit - balance, 0) * np.int64(status == ACTIVE)
+    g_need = min(need, avail)
+    g_disc = min(disc, avail - g_need)
+    return need, disc, g_need, g_disc, avail - g_need - g_disc
+
+
+@row
+def quick(cycles, status, limit, avail, share, cost):
+    """Quick cycles: each draws ``share`` of the limit (within what is available) and
+    repays it days later with interest. Returns (cycles done, size, total, interest)."""
+    if cycles > 0 and status == ACTIVE:  # testers only: a branch
+        size = min(np.int64(np.rint(limit * share)), avail)
+        if size > 0:
+            total = cycles * size
+            return cycles, size, total, np.int64(np.rint(total * cost))
+    return 0, 0, 0, 0
+
+
+@row
+def pay(due, savings, arrears_p, arrears_i, interest, skip, grace, dpd):
+    """Pay what is due from cash, interest first, unless skipping. Days past due grow while
+    arrears exceed ``grace``. Returns (paid, to interest, to principal, billed principal
+    unpaid, interest unpaid, days-past-due months)."""
+    paid = min(due, max(savings, 0)) * np.int64(not skip)
+    owed_i = arrears_i + interest
+    to_i = min(paid, owed_i)
+    to_p = paid - to_i
+    ap = arrears_p - to_p
+    ai = owed_i - to_i
+    return paid, to_i, to_p, ap, ai, min(np.int64(dpd) + 1, 120) * np.int64(ap + ai > grace)
+
+
+@row
+def repays_early(wants, status, balance, dpd, savings, arrears_i):
+    """A current, live borrower with a balance repays everything when it wants and can."""
+    return (wants and balance > 0 and dpd == 0 and status <= CLOSED
+            and savings >= balance + arrears_i)
+
+
+@row
+def clear_plans_row(i, plan_end, plan_rem):
+    for s in range(plan_end.shape[0]):
+        plan_end[s, i] = 0
+        plan_rem[s, i] = 0
+
+
+# ---------------------------------------------------------------------- stage kernels
+@jit
+def start_month(status, balance, dpd, funding_rate, balance_start, dpd_start, funding_cost):
+    for i in range(status.size):
+        balance_start[i], funding_cost[i] = opening(status[i], balance[i], funding_rate)
+        dpd_start[i] = dpd[i]
+
+
+@jit
+def income(idio, load_idio, load_sector, sector, world, income_sigma, base_income, eps, z_world,
+           sector_ext, season_ext, persistence, out):
+    """``sector_ext``/``season_ext``: per sector, with the neutral entry individuals
+    (sector -1) pick last; ``z_world``: sqrt(rho) x each world's factor."""
+    a = persistence
+    b = math.sqrt(1.0 - persistence * persistence)
+    one = z_world.size == 1
+    for i in range(idio.size):
+        sec = sector[i]
+        idio[i], out[i] = income_of(
+            idio[i], eps[i], a, b, load_idio[i], z_world[0] if one else z_world[world[i]],
+            load_sector[i], sector_ext[sec], season_ext[sec], income_sigma[i], base_income[i])
+
+
+@jit
+def spend(spend_ratio, spend_sigma, base_income, u, out):
+    for i in range(u.size):
+        out[i] = spend_of(spend_ratio[i], spend_sigma[i], base_income[i], u[i])
+
+
+@jit
+def earn_and_spend(status, ext_debt, savings, savings_cap, income, spending, u_ext,
+                   ext_borrow_prob, draw_amount, external):
+    for i in range(status.size):
+        ext_debt[i], savings[i] = earn(status[i], ext_debt[i], savings[i], savings_cap[i],
+                                       income[i], spending[i], u_ext[i], ext_borrow_prob[i],
+                                       draw_amount[i], external)
+
+
+@jit
+def bill(balance, arrears_p, arrears_i, instalment, plan_end, plan_rem, slot, rate,
+         interest_out, due_out):
+    for i in range(balance.size):
+        interest_out[i], arrears_p[i], instalment[i], due_out[i] = bill_of(
+            balance[i], arrears_p[i], arrears_i[i], instalment[i], plan_end[slot, i],
+            plan_rem[slot, i], rate)
+        plan_end[slot, i] = 0
+        plan_rem[slot, i] = 0
+
+
+@jit
+def collect(savings, arrears_p, arrears_i, balance, dpd, interest, due, skip, grace,
+            principal_repaid, interest_paid):
+    for i in range(savings.size):
+        paid, to_i, to_p, arrears_p[i], arrears_i[i], dpd[i] = pay(
+            due[i], savings[i], arrears_p[i], arrears_i[i], interest[i], skip[i], grace, dpd[i])
+        balance[i] -= to_p
+        savings[i] -= paid
+        principal_repaid[i] += to_p
+        interest_paid[i] += to_i
+
+
+@jit
+def repay_early(status, wants, balance, dpd, savings, arrears_p, arrears_i, instalment,
+                plan_end, plan_rem, principal_repaid, interest_paid, early_m):
+    """Returns the rows that repaid everything."""
+    n = status.size
+    out = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        ok = repays_early(wants[i], status[i], balance[i], dpd[i], savings[i], arrears_i[i])
+        early_m[i] = ok
+        out[k] = i
+        k += ok
+        if ok:  # rare: a branch is cheaper than masking 26 plan slots
+            principal_repaid[i] += balance[i]
+            interest_paid[i] += arrears_i[i]
+            savings[i] -= balance[i] + arrears_i[i]
+            balance[i] = 0
+            arrears_p[i] = 0
+            arrears_i[i] = 0
+            instalment[i] = 0
+            clear_plans_row(i, plan_end, plan_rem)
+    return out[:k]
+
+
+@jit
+def draw_month(month, status, savings, limit, balance, target_util, draw_prob, draw_amount,
+               tenor, instalment, plan_end, plan_rem, drawn_total, due, raw, quick_cycles,
+               cycle_share, cycle_cost, disbursed, principal_repaid, interest_paid, demand, unmet,
+               drawn_m, draws_m, max_draw_m, cycles_m, need_out, disc_out, gneed_out, gdisc_out):
+    """Draw requests, authorisation, booking and quick cycles over every row, keeping the
+    requests and grants for the other channels (``*_out``)."""
+    for i in range(status.size):
+        st = status[i]
+        lim = limit[i]
+        need, disc, g_need, g_disc, avail = request(
+            st, due[i], savings[i], lim, balance[i], target_util[i], draw_prob[i],
+            draw_amount[i], u_hi(raw[0, i]))
+        granted = g_need + g_disc
+        ten = np.int64(tenor[i])
+        per = granted // ten
+        slot = (month + ten) % RING
+        plan_end[slot, i] += per
+        plan_rem[slot, i] += granted - per * ten
+        instalment[i] += per
+        balance[i] += granted
+        k, size, total, it = quick(poisson(u_lo(raw[2, i]), quick_cycles[i]), st, lim, avail,
+                                   cycle_share, cycle_cost)
+        savings[i] += granted - it
+        drawn_total[i] += granted
+        disbursed[i] += granted + total
+        principal_repaid[i] += total
+        interest_paid[i] += it
+        demand[i] += need + disc
+        unmet[i] += need + disc - granted
+        drawn_m[i] = granted
+        cycles_m[i] = k
+        draws_m[i] = np.int64(g_need > 0) + np.int64(g_disc > 0) + k
+        max_draw_m[i] = max(g_need, g_disc, size)
+        need_out[i] = need
+        disc_out[i] = disc
+        gneed_out[i] = g_need
+        gdisc_out[i] = g_disc
+
+
+# ---------------------------------------------------------------------- the fused month
+@jit
+def borrower_month(
+    month, raw, eps,
+    # who the borrower is
+    status, idio, load_idio, load_sector, sector, world, income_sigma, base_income,
+    spend_ratio, spend_sigma, savings, savings_cap, ext_debt,
+    # habits
+    ext_borrow_prob, draw_amount, target_util, draw_prob, tenor, quick_cycles, late_prob,
+    early_repay_prob,
+    # the line
+    limit, balance, arrears_p, arrears_i, instalment, plan_end, plan_rem, dpd, drawn_total,
+    drawn_m, draws_m, max_draw_m, cycles_m, early_m,
+    # this month's flows
+    balance_start, dpd_start, funding_cost, disbursed, principal_repaid, interest_paid, demand,
+    unmet,
+    # parameters
+    z_world, sector_ext, season_ext, persistence, funding_rate, bill_rate, cycle_share,
+    cycle_cost, grace,
+):
+    """A borrower's whole month on the credit line alone, one row at a time: the month
+    opens, the borrower earns and spends, the line bills, the borrower draws (the lender
+    authorising), pays (some late) and may repay early. The stage kernels' row rules in the
+    order of ``CreditMarketModel.step``, each column loaded and stored once. Sets (not adds
+    to) the month's flows: they start here. Returns the rows that repaid early."""
+    a = persistence
+    b = math.sqrt(1.0 - persistence * persistence)
+    one = z_world.size == 1
+    ring = month % RING
+    n = status.size
+    early = np.empty(n, dtype=np.int64)
+    k_early = 0
+    for i in range(n):
+        st = status[i]
+        r0 = raw[0, i]
+        r1 = raw[1, i]
+        r2 = raw[2, i]
+        r3 = raw[3, i]
+        bal = balance[i]
+        d0 = dpd[i]
+        balance_start[i], funding_cost[i] = opening(st, bal, funding_rate)
+        dpd_start[i] = d0
+        # earn and spend
+        sec = sector[i]
+        idio[i], inc = income_of(
+            idio[i], eps[i], a, b, load_idio[i], z_world[0] if one else z_world[world[i]],
+            load_sector[i], sector_ext[sec], season_ext[sec], income_sigma[i], base_income[i])
+        base = base_income[i]
+        out = spend_of(spend_ratio[i], spend_sigma[i], base, u_hi(r3))
+        ext_debt[i], cash = earn(st, ext_debt[i], savings[i], savings_cap[i], inc, out,
+                                 u_lo(r1), ext_borrow_prob[i], draw_amount[i], True)
+        # the bill
+        interest, ap, inst, due = bill_of(bal, arrears_p[i], arrears_i[i], instalment[i],
+                                          plan_end[ring, i], plan_rem[ring, i], bill_rate)
+        plan_end[ring, i] = 0
+        plan_rem[ring, i] = 0
+        # draws
+        lim = limit[i]
+        need, disc, g_need, g_disc, avail = request(
+            st, due, cash, lim, bal, target_util[i], draw_prob[i], draw_amount[i], u_hi(r0))
+        granted = g_need + g_disc
+        ten = np.int64(tenor[i])
+        per = granted // ten
+        slot = (month + ten) % RING
+        plan_end[slot, i] += per
+        plan_rem[slot, i] += granted - per * ten
+        inst += per
+        bal += granted
+        kq, size, total, it = quick(poisson(u_lo(r2), quick_cycles[i]), st, lim, avail,
+                                    cycle_share, cycle_cost)
+        cash += granted - it
+        drawn_total[i] += granted
+        asked = need + disc
+        demand[i] = asked
+        unmet[i] = asked - granted
+        drawn_m[i] = granted
+        cycles_m[i] = kq
+        draws_m[i] = np.int64(g_need > 0) + np.int64(g_disc > 0) + kq
+        max_draw_m[i] = max(g_need, g_disc, size)
+        # payment
+        paid, to_i, to_p, ap, ai, d1 = pay(due, cash, ap, arrears_i[i], interest,
+                                           u_lo(r0) < late_prob[i], grace, d0)
+        bal -= to_p
+        cash -= paid
+        repaid = to_p + total
+        income_paid = to_i + it
+        # early repayment
+        ok = repays_early(u_hi(r1) < early_repay_prob[i], st, bal, d1, cash, ai)
+        early_m[i] = ok
+        early[k_early] = i
+        k_early += ok
+        if ok:  # rare: a branch
+            repaid += bal
+            income_paid += ai
+            cash -= bal + ai
+            bal = 0
+            ap = 0
+            ai = 0
+            inst = 0
+            clear_plans_row(i, plan_end, plan_rem)
+        balance[i] = bal
+        savings[i] = cash
+        arrears_p[i] = ap
+        arrears_i[i] = ai
+        instalment[i] = inst
+        dpd[i] = d1
+        disbursed[i] = granted + total
+        principal_repaid[i] = repaid
+        interest_paid[i] = income_paid
+    return early[:k_early]
+
+
+# ---------------------------------------------------------------------- the lender
+@row
+def charged_off(status, dpd, after_months):
+    """A line still on the books ``after_months`` in arrears is written off."""
+    return dpd >= after_months and status <= CLOSED
+
+
+@row
+def write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arrears_i,
+                  instalment, plan_end, plan_rem, default_month, written_off, recovered):
+    """Write row ``i`` off (a share is recovered). Rare: called behind a branch."""
+    bal = balance[i]
+    written_off[i] += bal
+    recovered[i] += np.int64(np.rint(bal * recovery_rate))
+    balance[i] = 0
+    arrears_p[i] = 0
+    arrears_i[i] = 0
+    instalment[i] = 0
+    clear_plans_row(i, plan_end, plan_rem)
+    dpd[i] = 0  # closed out: no longer in a days-past-due bucket
+    status[i] = DEFAULTED
+    default_month[i] = month
+
+
+@jit
+def charge_off(month, status, dpd, after_months, recovery_rate, balance, arrears_p, arrears_i,
+               instalment, plan_end, plan_rem, default_month, written_off, recovered):
+    """agents.credit_line.charge_off over every row; returns the rows written off."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        hit = charged_off(status[i], dpd[i], after_months)
+        rows[k] = i
+        k += hit
+        if hit:
+            write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arrears_i,
+                          instalment, plan_end, plan_rem, default_month, written_off, recovered)
+    return rows[:k]
+
+
+@row
+def memory(dpd, missed_recent, cycles_recent, cycles_m, draws_recent, draws_m, early_recent,
+           early_m, strikes, on_time_streak, balance, drawn_m):
+    """This month's observed behaviour folded into decayed counts: missed payments decay by
+    0.9 a month, quick cycles and draws by 0.5, early repayments by 0.85, strikes by 0.92;
+    the on-time streak counts months in use and restarts at a miss. Returns the six."""
+    missed = dpd > 0
+    used = (balance > 0) | (drawn_m > 0) | early_m
+    return (np.float32(0.9) * missed_recent + np.float32(missed),
+            np.float32(0.5) * cycles_recent + np.float32(cycles_m),
+            np.float32(0.5) * draws_recent + np.float32(draws_m),
+            np.float32(0.85) * early_recent + np.float32(early_m),
+            np.float32(0.92) * strikes,
+            (on_time_streak + np.int16(used)) * np.int16(not missed))
+
+
+@jit
+def remember(dpd, missed_recent, cycles_recent, cycles_m, draws_recent, draws_m, early_recent,
+             early_m, strikes, on_time_streak, balance, drawn_m):
+    """agents.lender.Lender.remember for every row."""
+    for i in range(dpd.size):
+        (missed_recent[i], cycles_recent[i], draws_recent[i], early_recent[i], strikes[i],
+         on_time_streak[i]) = memory(dpd[i], missed_recent[i], cycles_recent[i], cycles_m[i],
+                                     draws_recent[i], draws_m[i], early_recent[i], early_m[i],
+                                     strikes[i], on_time_streak[i], balance[i], drawn_m[i])
+
+
+@row
+def log_odds(w, intercept, tenure_term, missed_recent, dpd, limit, balance, cycles_recent,
+             draws_recent, early_recent, ext_debt, est_income, bureau_lenders, prior_missed,
+             tenure, on_time_streak, strikes, times_closed):
+    """The scorecard's log-odds of default: ``intercept + Σ w·x`` over the features of
+    agents.lender.Scorecard.features, ``w`` in :data:`SCORE_FEATURES` order. ``ext_debt``
+    is the debt elsewhere (declared plus bureau); ``tenure_term`` is log(1 + tenure)."""
+    util = min(balance / max(limit, 1), 2.0)
+    ext = ext_debt / max(est_income, 1)
+    z = intercept
+    z += w[0] * np.float64(missed_recent)
+    z += w[1] * dpd
+    z += w[2] * np.float64(np.float32(util))
+    z += w[3] * np.float64(cycles_recent)
+    z += w[4] * np.float64(draws_recent)
+    z += w[5] * np.float64(early_recent)
+    z += w[6] * np.float64(np.float32(ext))
+    z += w[7] * bureau_lenders
+    z += w[8] * (prior_missed if tenure < 12 else 0)
+    z += w[9] * np.float64(tenure_term)
+    z += w[10] * min(on_time_streak, 12)
+    z += w[11] * np.float64(strikes)
+    z += w[12] * min(times_closed, 3)
+    return z
+
+
+@row
+def pd_of(z):
+    return np.float32(1.0 / (1.0 + math.exp(-z)))
+
+
+@row
+def points_of(z):
+    """Points: 650 at a 3% PD, 50 points double the odds; log((1 - pd) / pd) = -z, with
+    the PD kept inside [1e-6, 1 - 1e-6]."""
+    clip = 13.815509557963774  # log((1 - 1e-6) / 1e-6)
+    ref = 3.4760986898352733  # log(0.97 / 0.03)
+    return np.float32(650.0 + 72.13475204444817 * (min(max(-z, -clip), clip) - ref))
+
+
+@jit
+def score_rows(rows, all_rows, live_only, month, weights, intercept, log1p_table, status,
+               missed_recent, dpd, limit, balance, cycles_recent, draws_recent, early_recent,
+               ext_debt, bureau_debt, est_income, bureau_lenders, prior_missed,
+               relationship_start, on_time_streak, strikes, times_closed, pd_out, pd_table,
+               score_table):
+    """The logistic scorecard's PD over ``rows`` (or every row with ``all_rows``) into
+    ``pd_out``; with ``live_only`` the PD and score of live rows (status up to closed) go to
+    the table too, the others keep their last (a select, not a branch)."""
+    w = weights
+    top = log1p_table.size - 1
+    n = status.size if all_rows else rows.size
+    for j in range(n):
+        i = j if all_rows else rows[j]
+        tenure = min(max(month - relationship_start[i], 0), top)
+        z = log_odds(w, intercept, log1p_table[tenure], missed_recent[i], dpd[i], limit[i],
+                     balance[i], cycles_recent[i], draws_recent[i], early_recent[i],
+                     ext_debt[i] + bureau_debt[i], est_income[i], bureau_lenders[i],
+                     prior_missed[i], tenure, on_time_streak[i], strikes[i], times_closed[i])
+        p = pd_of(z)
+        pd_out[j] = p
+        if live_only:
+            keep = status[i] > CLOSED
+            pd_table[i] = pd_table[i] if keep else p
+            score_table[i] = score_table[i] if keep else points_of(z)
+
+
+@jit
+def lender_month(month, after_months, recovery_rate, weights, intercept, log1p_table, status,
+                 dpd, balance, arrears_p, arrears_i, instalment, plan_end, plan_rem,
+                 default_month, written_off, recovered, missed_recent, cycles_recent, cycles_m,
+                 draws_recent, draws_m, early_recent, early_m, strikes, on_time_streak, drawn_m,
+                 limit, ext_debt, bureau_debt, est_income, bureau_lenders, prior_missed,
+                 relationship_start, times_closed, pd_table, score_table):
+    """The lender's bookkeeping of the month in one pass: charge-offs, the behaviour memory
+    and the monthly score of every live account (the row rules of :func:`charge_off`,
+    :func:`remember` and :func:`score_rows`). Sets the month's write-offs and recoveries.
+    Returns the rows written off."""
+    w = weights
+    top = log1p_table.size - 1
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        hit = charged_off(status[i], dpd[i], after_months)
+        rows[k] = i
+        k += hit
+        written_off[i] = 0  # the month's write-offs start here
+        recovered[i] = 0
+        if hit:
+            write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arrears_i,
+                          instalment, plan_end, plan_rem, default_month, written_off, recovered)
+        d = dpd[i]
+        bal = balance[i]
+        mr, cr, dr, er, sk, streak = memory(
+            d, missed_recent[i], cycles_recent[i], cycles_m[i], draws_recent[i], draws_m[i],
+            early_recent[i], early_m[i], strikes[i], on_time_streak[i], bal, drawn_m[i])
+        missed_recent[i] = mr
+        cycles_recent[i] = cr
+        draws_recent[i] = dr
+        early_recent[i] = er
+        strikes[i] = sk
+        on_time_streak[i] = streak
+        tenure = min(max(month - relationship_start[i], 0), top)
+        z = log_odds(w, intercept, log1p_table[tenure], mr, d, limit[i], bal, cr, dr, er,
+                     ext_debt[i] + bureau_debt[i], est_income[i], bureau_lenders[i],
+                     prior_missed[i], tenure, streak, sk, times_closed[i])
+        keep = status[i] > CLOSED
+        pd_table[i] = pd_table[i] if keep else pd_of(z)
+        score_table[i] = score_table[i] if keep else points_of(z)
+    return rows[:k]
+
+
+@jit
+def monitor_select(status, cycles_m, draws_m, early_recent, limit, max_draw_m, qc_threshold,
+                   freq_threshold, early_threshold, large_share):
+    """Rows a monitoring rule fires on and which (1 quick cycles, 2 frequency, 3 early
+    repayment, 4 large draw), first rule wins (agents.lender.Lender.monitor).
+
+    Selection kernels here compact branch-free (write the row, advance when it qualifies):
+    a branch on an unpredictable condition costs more than the whole test."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    rule = np.empty(n, dtype=np.int8)
+    k = 0
+    for i in range(n):
+        qc = cycles_m[i] >= qc_threshold
+        fq = draws_m[i] >= freq_threshold
+        ea = early_recent[i] >= early_threshold
+        lg = (limit[i] > 0) & (max_draw_m[i] >= large_share * limit[i])
+        r = 1 if qc else (2 if fq else (3 if ea else 4))
+        rows[k] = i
+        rule[k] = r
+        k += (status[i] == ACTIVE) & (qc | fq | ea | lg)
+    return rows[:k], rule[:k]
+
+
+@jit
+def pd_above(status, pd, threshold, max_status):
+    """Rows with ``status <= max_status`` (0 active only, 1 active or frozen) and PD above
+    ``threshold``."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        rows[k] = i
+        k += (status[i] <= max_status) & (pd[i] > threshold)
+    return rows[:k]
+
+
+@jit
+def cut_candidates(status, pd, threshold, month, last_limit_change):
+    """Active rows above the cut PD whose limit has not moved for three months."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        rows[k] = i
+        k += (status[i] == ACTIVE) & (pd[i] > threshold) & (month - last_limit_change[i] >= 3)
+    return rows[:k]
+
+
+@jit
+def grow_candidates(status, dpd, on_time_streak, streak_months, month, last_limit_change, pd,
+                    pd_max, strikes):
+    """Active, current rows with an on-time streak, a quiet limit, a low PD and no strikes."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        rows[k] = i
+        k += ((status[i] == ACTIVE) & (dpd[i] == 0) & (on_time_streak[i] >= streak_months)
+              & (month - last_limit_change[i] >= streak_months) & (pd[i] <= pd_max)
+              & (strikes[i] < 0.5))
+    return rows[:k]
+
+
+@jit
+def restriction_ends(status, freeze_until, closed_until, dpd, pd, month, thaw_pd, reopen_pd):
+    """Frozen rows whose freeze ran out (and PD allows), and closed rows whose cool-off ran
+    out, current, with a PD that allows reopening."""
+    n = status.size
+    thaw = np.empty(n, dtype=np.int64)
+    reopen = np.empty(n, dtype=np.int64)
+    a = 0
+    b = 0
+    for i in range(n):
+        st = status[i]
+        thaw[a] = i
+        a += (st == FROZEN) & (freeze_until[i] <= month) & (pd[i] <= thaw_pd)
+        reopen[b] = i
+        b += (st == CLOSED) & (closed_until[i] <= month) & (dpd[i] == 0) & (pd[i] <= reopen_pd)
+    return thaw[:a], reopen[:b]
+
+
+@jit
+def appeal_rows(status, restricted_month, appealed_episode, raw, appeal_prob, restricted_reason,
+                review_reason, review_multiplier, decision_month, month):
+    """Rows filing an appeal this month (uniform ``U_APPEAL`` of the month's ``raw`` draws
+    below the appeal probability), and rows whose pending appeal is decided now."""
+    n = status.size
+    filed = np.empty(n, dtype=np.int64)
+    due = np.empty(n, dtype=np.int64)
+    a = 0
+    b = 0
+    for i in range(n):
+        due[b] = i
+        b += decision_month[i] == month
+        p = np.float64(appeal_prob[i])
+        p = min(p * review_multiplier, 1.0) if restricted_reason[i] == review_reason else p
+        filed[a] = i
+        a += ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
+              & (u_hi(raw[2, i]) < p))
+    return filed[:a], due[:b]
+
+
+@jit
+def idle_below(status, balance, raw, rate):
+    """Rows with nothing owed (active or closed) whose uniform ``U_LEAVE`` of the month's
+    ``raw`` draws falls below ``rate``."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        st = status[i]
+        rows[k] = i
+        k += ((st == ACTIVE) | (st == CLOSED)) & (balance[i] == 0) & (u_lo(raw[3, i]) < rate)
+    return rows[:k]
+
+
+@jit
+def can_default_sample(status, balance, max_rows):
+    """Accounts that can still default (open, or closed and owing), thinned to at most
+    ``max_rows`` by a fixed stride (model.score_quality)."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        st = status[i]
+        rows[k] = i
+        k += (st <= FROZEN) | ((st == CLOSED) & (balance[i] > 0))
+    stride = max(1, -(-k // max_rows))
+    return rows[:k:stride].copy()
+
+
+# ---------------------------------------------------------------------- recording
+@jit
+def bin_counts(values, edges, out):
+    """``out[b]`` += how many ``values`` fall in bin b of the sorted inner ``edges`` (bin b
+    holds values with exactly b edges <= them: ``np.searchsorted(edges, v, 'right')``).
+    A branch-free count per value, for a handful of edges."""
+    for i in range(values.size):
+        v = values[i]
+        b = 0
+        for e in range(edges.size):
+            b += edges[e] <= v
+        out[b] += 1
+
+
+
+@jit
+def segment_sums(group, status, limit, balance, balance_start, dpd_start, dpd, disbursed,
+                 principal_repaid, interest_paid, funding_cost, demand, unmet, written_off,
+                 recovered, out, roll):
+    """One pass of the monthly recorder: per-segment counts and sums (``out``, in
+    model.recorder.SUM_FIELDS order for the fields listed in model.recorder.KERNEL_FIELDS)
+    and the days-past-due roll matrix of accounts that owed something at the start of the
+    month (``roll``, 3 x 6). Branch-free: every row adds, most add zeros."""
+    for i in range(status.size):
+        g = group[i]
+        st = status[i]
+        bs = balance_start[i]
+        um = unmet[i]
+        bal = balance[i]
+        out[g, 0] += st == ACTIVE
+        out[g, 1] += st == FROZEN
+        out[g, 2] += st == CLOSED
+        out[g, 3] += bs > 0
+        out[g, 15] += limit[i] * np.int64(st <= FROZEN)
+        out[g, 16] += bal
+        out[g, 17] += disbursed[i]
+        out[g, 18] += principal_repaid[i]
+        out[g, 19] += written_off[i]
+        out[g, 20] += recovered[i]
+        out[g, 21] += interest_paid[i]
+        out[g, 22] += funding_cost[i]
+        out[g, 23] += demand[i]
+        out[g, 24] += um
+        out[g, 25] += um > 0
+        d0 = np.int64(dpd_start[i])
+        d1 = np.int64(dpd[i])
+        to = min(d1, 3)
+        to = 5 if (bal == 0) & (d1 == 0) else to
+        to = 4 if st == DEFAULTED else to
+        roll[min(d0, 2), to] += (bs > 0) | (d0 > 0)
