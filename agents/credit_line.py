@@ -10,8 +10,6 @@ tenor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from agents import kernels
@@ -20,33 +18,50 @@ from agents.table import RING, BorrowerTable
 DAYS_PER_MONTH = 30
 
 
-@dataclass
 class MonthFlows:
-    """Per-borrower money flows of one month (cents), summed by the ledger and recorder.
+    """The money flows of one month (cents) on the credit line.
 
-    ``zeroed=False`` leaves them unset, for kernels that set every entry
-    (``agents.kernels.borrower_month`` and ``lender_month``); the stage rules add to zeros.
+    ``balance_start`` and ``dpd_start`` (per row) hold where each line started the month.
+    The flows themselves are summed per segment (kind x habit) in ``sums``, laid out as the
+    recorder's table (``model.recorder.SUM_FIELDS``): the fused month kernel adds to them as
+    it goes. With ``per_row`` (the stage rules, with several lenders; validation; tests)
+    they are per-row arrays instead — ``disbursed``, ``principal_repaid``,
+    ``interest_paid``, ``written_off``, ``recovered``, ``demand``, ``unmet``,
+    ``funding_cost`` — summed on demand (:meth:`segment_sums`).
     """
 
-    n: int
-    zeroed: bool = True
-    disbursed: np.ndarray = field(init=False)
-    principal_repaid: np.ndarray = field(init=False)
-    interest_paid: np.ndarray = field(init=False)
-    written_off: np.ndarray = field(init=False)
-    recovered: np.ndarray = field(init=False)
-    demand: np.ndarray = field(init=False)
-    unmet: np.ndarray = field(init=False)
-    funding_cost: np.ndarray = field(init=False)
-    balance_start: np.ndarray = field(init=False)
-    dpd_start: np.ndarray = field(init=False)
+    PER_ROW = ("disbursed", "principal_repaid", "interest_paid", "written_off", "recovered",
+               "demand", "unmet", "funding_cost")
 
-    def __post_init__(self) -> None:
-        new = np.zeros if self.zeroed else np.empty
-        for name in ("disbursed", "principal_repaid", "interest_paid", "written_off",
-                     "recovered", "demand", "unmet", "funding_cost", "balance_start"):
-            setattr(self, name, new(self.n, dtype=np.int64))
-        self.dpd_start = new(self.n, dtype=np.int8)
+    def __init__(self, n: int, per_row: bool = True) -> None:
+        self.n = n
+        self.per_row = per_row
+        self.balance_start = np.zeros(n, dtype=np.int64)
+        self.dpd_start = np.zeros(n, dtype=np.int8)
+        self.sums = np.zeros((kernels.N_GROUPS, kernels.N_SUMS), dtype=np.int64)
+        self._summed = not per_row
+        if per_row:
+            for name in self.PER_ROW:
+                setattr(self, name, np.zeros(n, dtype=np.int64))
+
+    def segment_sums(self, kind: np.ndarray, habit: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The per-segment sums (per-row flows are summed over ``rows``, default all)."""
+        if not self._summed:
+            rows = np.arange(self.n) if rows is None else rows
+            kernels.flow_sums(rows, kind, habit, self.balance_start, *(getattr(self, f) for f in self.PER_ROW), self.sums)
+            self._summed = True
+        return self.sums
+
+    def totals(self) -> dict[str, int]:
+        """Portfolio totals of the ledger's flows (cents)."""
+        if self.per_row:
+            return {f: int(getattr(self, f).sum()) for f in self.PER_ROW}
+        col = {"disbursed": kernels.S_DISBURSED, "principal_repaid": kernels.S_REPAID,
+               "interest_paid": kernels.S_INTEREST, "written_off": kernels.S_WRITTEN_OFF,
+               "recovered": kernels.S_RECOVERED, "demand": kernels.S_DEMAND,
+               "unmet": kernels.S_UNMET, "funding_cost": kernels.S_FUNDING}
+        tot = self.sums.sum(axis=0)
+        return {f: int(tot[c]) for f, c in col.items()}
 
 
 def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarray, np.ndarray]:

@@ -330,62 +330,77 @@ def draw_month(month, status, savings, limit, balance, target_util, draw_prob, d
 
 
 # ---------------------------------------------------------------------- the fused month
+# positions in the recorder's per-segment table (model.recorder.SUM_FIELDS, checked there)
+S_ACTIVE, S_FROZEN, S_CLOSED, S_WITH_BALANCE = 0, 1, 2, 3
+(S_TOTAL_LIMIT, S_OUTSTANDING, S_DISBURSED, S_REPAID, S_WRITTEN_OFF, S_RECOVERED, S_INTEREST,
+ S_FUNDING, S_DEMAND, S_UNMET, S_UNMET_EVENTS) = range(15, 26)
+N_SUMS = 26
+N_HABITS = 6  # segment of a row: kind * N_HABITS + habit
+N_GROUPS = 2 * N_HABITS
+
+
 @jit
-def borrower_month(
-    month, raw, eps,
-    # who the borrower is
-    status, idio, load_idio, load_sector, sector, world, income_sigma, base_income,
-    spend_ratio, spend_sigma, savings, savings_cap, ext_debt,
-    # habits
-    ext_borrow_prob, draw_amount, target_util, draw_prob, tenor, quick_cycles, late_prob,
-    early_repay_prob,
-    # the line
-    limit, balance, arrears_p, arrears_i, instalment, plan_end, plan_rem, dpd, drawn_total,
-    drawn_m, draws_m, max_draw_m, cycles_m, early_m,
-    # this month's flows
-    balance_start, dpd_start, funding_cost, disbursed, principal_repaid, interest_paid, demand,
-    unmet,
-    # parameters
-    z_world, sector_ext, season_ext, persistence, funding_rate, bill_rate, cycle_share,
-    cycle_cost, grace,
-):
-    """A borrower's whole month on the credit line alone, one row at a time: the month
-    opens, the borrower earns and spends, the line bills, the borrower draws (the lender
-    authorising), pays (some late) and may repay early. The stage kernels' row rules in the
-    order of ``CreditMarketModel.step``, each column loaded and stored once. Sets (not adds
-    to) the month's flows: they start here. Returns the rows that repaid early."""
+def live_rows(status):
+    """Rows whose line is still on the books (status up to ``closed``): the month's rules
+    skip the others (defaulted, left, rejected), which never act again."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        rows[k] = i
+        k += status[i] <= CLOSED
+    return rows[:k].copy()
+
+
+@jit
+def month_cash(rows, raw, eps, status, kind, habit, balance, dpd, idio, load_idio, load_sector,
+               sector, world, income_sigma, base_income, spend_ratio, spend_sigma, savings,
+               savings_cap, ext_debt, ext_borrow_prob, draw_amount, balance_start, dpd_start,
+               sums, z_world, sector_ext, season_ext, persistence, funding_rate):
+    """The credit line alone, part 1 of the month over the live ``rows``: the month opens
+    (opening balance, days past due, funding cost), borrowers earn and spend."""
     a = persistence
     b = math.sqrt(1.0 - persistence * persistence)
     one = z_world.size == 1
-    ring = month % RING
-    n = status.size
-    early = np.empty(n, dtype=np.int64)
-    k_early = 0
-    for i in range(n):
+    for j in range(rows.size):
+        i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
         st = status[i]
-        r0 = raw[0, i]
-        r1 = raw[1, i]
-        r2 = raw[2, i]
-        r3 = raw[3, i]
-        bal = balance[i]
-        d0 = dpd[i]
-        balance_start[i], funding_cost[i] = opening(st, bal, funding_rate)
-        dpd_start[i] = d0
-        # earn and spend
+        bs, fc = opening(st, balance[i], funding_rate)
+        balance_start[i] = bs
+        dpd_start[i] = dpd[i]
+        g = kind[i] * N_HABITS + habit[i]
+        sums[g, S_WITH_BALANCE] += bs > 0
+        sums[g, S_FUNDING] += fc
         sec = sector[i]
         idio[i], inc = income_of(
             idio[i], eps[i], a, b, load_idio[i], z_world[0] if one else z_world[world[i]],
             load_sector[i], sector_ext[sec], season_ext[sec], income_sigma[i], base_income[i])
-        base = base_income[i]
-        out = spend_of(spend_ratio[i], spend_sigma[i], base, u_hi(r3))
-        ext_debt[i], cash = earn(st, ext_debt[i], savings[i], savings_cap[i], inc, out,
-                                 u_lo(r1), ext_borrow_prob[i], draw_amount[i], True)
-        # the bill
+        out = spend_of(spend_ratio[i], spend_sigma[i], base_income[i], u_hi(raw[3, i]))
+        ext_debt[i], savings[i] = earn(st, ext_debt[i], savings[i], savings_cap[i], inc, out,
+                                       u_lo(raw[1, i]), ext_borrow_prob[i], draw_amount[i], True)
+
+
+@jit
+def month_line(month, rows, raw, status, kind, habit, savings, limit, balance, arrears_p,
+               arrears_i, instalment, plan_end, plan_rem, dpd, target_util, draw_prob,
+               draw_amount, tenor, quick_cycles, late_prob, early_repay_prob, drawn_total,
+               drawn_m, draws_m, max_draw_m, cycles_m, early_m, sums, bill_rate, cycle_share,
+               cycle_cost, grace):
+    """The credit line alone, part 2 over the live ``rows``: the line bills, borrowers draw
+    (the lender authorising), quick cycles run, borrowers pay (some late) and may repay
+    early; the flows are summed per segment."""
+    ring = month % RING
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        st = status[i]
+        g = kind[i] * N_HABITS + habit[i]
+        r0 = raw[0, i]
+        bal = balance[i]
+        cash = savings[i]
         interest, ap, inst, due = bill_of(bal, arrears_p[i], arrears_i[i], instalment[i],
                                           plan_end[ring, i], plan_rem[ring, i], bill_rate)
         plan_end[ring, i] = 0
         plan_rem[ring, i] = 0
-        # draws
         lim = limit[i]
         need, disc, g_need, g_disc, avail = request(
             st, due, cash, lim, bal, target_util[i], draw_prob[i], draw_amount[i], u_hi(r0))
@@ -397,29 +412,22 @@ def borrower_month(
         plan_rem[slot, i] += granted - per * ten
         inst += per
         bal += granted
-        kq, size, total, it = quick(poisson(u_lo(r2), quick_cycles[i]), st, lim, avail,
+        kq, size, total, it = quick(poisson(u_lo(raw[2, i]), quick_cycles[i]), st, lim, avail,
                                     cycle_share, cycle_cost)
         cash += granted - it
         drawn_total[i] += granted
-        asked = need + disc
-        demand[i] = asked
-        unmet[i] = asked - granted
         drawn_m[i] = granted
         cycles_m[i] = kq
         draws_m[i] = np.int64(g_need > 0) + np.int64(g_disc > 0) + kq
         max_draw_m[i] = max(g_need, g_disc, size)
-        # payment
         paid, to_i, to_p, ap, ai, d1 = pay(due, cash, ap, arrears_i[i], interest,
-                                           u_lo(r0) < late_prob[i], grace, d0)
+                                           u_lo(r0) < late_prob[i], grace, dpd[i])
         bal -= to_p
         cash -= paid
         repaid = to_p + total
         income_paid = to_i + it
-        # early repayment
-        ok = repays_early(u_hi(r1) < early_repay_prob[i], st, bal, d1, cash, ai)
+        ok = repays_early(u_hi(raw[1, i]) < early_repay_prob[i], st, bal, d1, cash, ai)
         early_m[i] = ok
-        early[k_early] = i
-        k_early += ok
         if ok:  # rare: a branch
             repaid += bal
             income_paid += ai
@@ -435,10 +443,33 @@ def borrower_month(
         arrears_i[i] = ai
         instalment[i] = inst
         dpd[i] = d1
-        disbursed[i] = granted + total
-        principal_repaid[i] = repaid
-        interest_paid[i] = income_paid
-    return early[:k_early]
+        asked = need + disc
+        sums[g, S_DISBURSED] += granted + total
+        sums[g, S_REPAID] += repaid
+        sums[g, S_INTEREST] += income_paid
+        sums[g, S_DEMAND] += asked
+        sums[g, S_UNMET] += asked - granted
+        sums[g, S_UNMET_EVENTS] += asked > granted
+
+
+@jit
+def flow_sums(rows, kind, habit, balance_start, disbursed, principal_repaid, interest_paid,
+              written_off, recovered, demand, unmet, funding_cost, sums):
+    """The per-segment flow sums of :func:`credit_line_month` from per-row flow arrays (the
+    stage path, with several lenders)."""
+    for j in range(rows.size):
+        i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
+        g = kind[i] * N_HABITS + habit[i]
+        sums[g, S_WITH_BALANCE] += balance_start[i] > 0
+        sums[g, S_FUNDING] += funding_cost[i]
+        sums[g, S_DISBURSED] += disbursed[i]
+        sums[g, S_REPAID] += principal_repaid[i]
+        sums[g, S_INTEREST] += interest_paid[i]
+        sums[g, S_DEMAND] += demand[i]
+        sums[g, S_UNMET] += unmet[i]
+        sums[g, S_UNMET_EVENTS] += unmet[i] > 0
+        sums[g, S_WRITTEN_OFF] += written_off[i]
+        sums[g, S_RECOVERED] += recovered[i]
 
 
 # ---------------------------------------------------------------------- the lender
@@ -450,11 +481,9 @@ def charged_off(status, dpd, after_months):
 
 @row
 def write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arrears_i,
-                  instalment, plan_end, plan_rem, default_month, written_off, recovered):
-    """Write row ``i`` off (a share is recovered). Rare: called behind a branch."""
+                  instalment, plan_end, plan_rem, default_month):
+    """Write row ``i`` off; returns (written off, recovered). Rare: behind a branch."""
     bal = balance[i]
-    written_off[i] += bal
-    recovered[i] += np.int64(np.rint(bal * recovery_rate))
     balance[i] = 0
     arrears_p[i] = 0
     arrears_i[i] = 0
@@ -463,6 +492,7 @@ def write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arre
     dpd[i] = 0  # closed out: no longer in a days-past-due bucket
     status[i] = DEFAULTED
     default_month[i] = month
+    return bal, np.int64(np.rint(bal * recovery_rate))
 
 
 @jit
@@ -477,8 +507,10 @@ def charge_off(month, status, dpd, after_months, recovery_rate, balance, arrears
         rows[k] = i
         k += hit
         if hit:
-            write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arrears_i,
-                          instalment, plan_end, plan_rem, default_month, written_off, recovered)
+            wo, rec = write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p,
+                                    arrears_i, instalment, plan_end, plan_rem, default_month)
+            written_off[i] += wo
+            recovered[i] += rec
     return rows[:k]
 
 
@@ -577,32 +609,43 @@ def score_rows(rows, all_rows, live_only, month, weights, intercept, log1p_table
 
 
 @jit
-def lender_month(month, after_months, recovery_rate, weights, intercept, log1p_table, status,
-                 dpd, balance, arrears_p, arrears_i, instalment, plan_end, plan_rem,
-                 default_month, written_off, recovered, missed_recent, cycles_recent, cycles_m,
-                 draws_recent, draws_m, early_recent, early_m, strikes, on_time_streak, drawn_m,
-                 limit, ext_debt, bureau_debt, est_income, bureau_lenders, prior_missed,
-                 relationship_start, times_closed, pd_table, score_table):
-    """The lender's bookkeeping of the month in one pass: charge-offs, the behaviour memory
-    and the monthly score of every live account (the row rules of :func:`charge_off`,
-    :func:`remember` and :func:`score_rows`). Sets the month's write-offs and recoveries.
-    Returns the rows written off."""
+def lender_month(month, rows, after_months, recovery_rate, weights, intercept, log1p_table,
+                 status, kind, habit, dpd, balance, arrears_p, arrears_i, instalment, plan_end,
+                 plan_rem, default_month, per_row, written_off, recovered, sums, missed_recent,
+                 cycles_recent, cycles_m, draws_recent, draws_m, early_recent, early_m,
+                 strikes, on_time_streak, drawn_m, limit, ext_debt, bureau_debt, est_income,
+                 bureau_lenders, prior_missed, relationship_start, times_closed, pd_table,
+                 score_table):
+    """The lender's bookkeeping of the month over the live ``rows``: charge-offs, the
+    behaviour memory and the monthly score of every live account (the row rules of
+    :func:`charge_off`, :func:`remember` and :func:`score_rows`). Write-offs and recoveries
+    go to the per-row ``written_off``/``recovered`` with ``per_row``, else to the
+    per-segment ``sums``. Returns the rows written off."""
     w = weights
     top = log1p_table.size - 1
-    n = status.size
-    rows = np.empty(n, dtype=np.int64)
+    off = np.empty(rows.size, dtype=np.int64)
     k = 0
-    for i in range(n):
-        hit = charged_off(status[i], dpd[i], after_months)
-        rows[k] = i
-        k += hit
-        written_off[i] = 0  # the month's write-offs start here
-        recovered[i] = 0
-        if hit:
-            write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arrears_i,
-                          instalment, plan_end, plan_rem, default_month, written_off, recovered)
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        st = status[i]
         d = dpd[i]
         bal = balance[i]
+        hit = charged_off(st, d, after_months)
+        off[k] = i
+        k += hit
+        if hit:  # rare: a branch
+            wo, rec = write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p,
+                                    arrears_i, instalment, plan_end, plan_rem, default_month)
+            if per_row:
+                written_off[i] += wo
+                recovered[i] += rec
+            else:
+                g = kind[i] * N_HABITS + habit[i]
+                sums[g, S_WRITTEN_OFF] += wo
+                sums[g, S_RECOVERED] += rec
+            bal = 0
+            d = 0
+            st = DEFAULTED
         mr, cr, dr, er, sk, streak = memory(
             d, missed_recent[i], cycles_recent[i], cycles_m[i], draws_recent[i], draws_m[i],
             early_recent[i], early_m[i], strikes[i], on_time_streak[i], bal, drawn_m[i])
@@ -616,86 +659,98 @@ def lender_month(month, after_months, recovery_rate, weights, intercept, log1p_t
         z = log_odds(w, intercept, log1p_table[tenure], mr, d, limit[i], bal, cr, dr, er,
                      ext_debt[i] + bureau_debt[i], est_income[i], bureau_lenders[i],
                      prior_missed[i], tenure, streak, sk, times_closed[i])
-        keep = status[i] > CLOSED
+        keep = st > CLOSED
         pd_table[i] = pd_table[i] if keep else pd_of(z)
         score_table[i] = score_table[i] if keep else points_of(z)
-    return rows[:k]
+    return off[:k]
 
 
 @jit
-def monitor_select(status, cycles_m, draws_m, early_recent, limit, max_draw_m, qc_threshold,
-                   freq_threshold, early_threshold, large_share):
-    """Rows a monitoring rule fires on and which (1 quick cycles, 2 frequency, 3 early
-    repayment, 4 large draw), first rule wins (agents.lender.Lender.monitor).
+def monitor_select(rows, status, cycles_m, draws_m, early_recent, limit, max_draw_m,
+                   qc_threshold, freq_threshold, early_threshold, large_share):
+    """Of ``rows``, those a monitoring rule fires on and which (1 quick cycles, 2 frequency,
+    3 early repayment, 4 large draw), first rule wins (agents.lender.Lender.monitor).
 
     Selection kernels here compact branch-free (write the row, advance when it qualifies):
-    a branch on an unpredictable condition costs more than the whole test."""
-    n = status.size
-    rows = np.empty(n, dtype=np.int64)
-    rule = np.empty(n, dtype=np.int8)
+    a branch on an unpredictable condition costs more than the whole test. Candidates come
+    as ``rows`` (the month's live rows), an unsigned index skips negative-index checks."""
+    out = np.empty(rows.size, dtype=np.int64)
+    rule = np.empty(rows.size, dtype=np.int8)
     k = 0
-    for i in range(n):
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
         qc = cycles_m[i] >= qc_threshold
         fq = draws_m[i] >= freq_threshold
         ea = early_recent[i] >= early_threshold
         lg = (limit[i] > 0) & (max_draw_m[i] >= large_share * limit[i])
-        r = 1 if qc else (2 if fq else (3 if ea else 4))
-        rows[k] = i
-        rule[k] = r
+        out[k] = i
+        rule[k] = 1 if qc else (2 if fq else (3 if ea else 4))
         k += (status[i] == ACTIVE) & (qc | fq | ea | lg)
-    return rows[:k], rule[:k]
+    return out[:k], rule[:k]
 
 
 @jit
-def pd_above(status, pd, threshold, max_status):
-    """Rows with ``status <= max_status`` (0 active only, 1 active or frozen) and PD above
-    ``threshold``."""
-    n = status.size
-    rows = np.empty(n, dtype=np.int64)
+def pd_above(rows, status, pd, threshold, max_status):
+    """Of ``rows``, those with ``status <= max_status`` (0 active only, 1 active or frozen)
+    and PD above ``threshold``."""
+    out = np.empty(rows.size, dtype=np.int64)
     k = 0
-    for i in range(n):
-        rows[k] = i
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        out[k] = i
         k += (status[i] <= max_status) & (pd[i] > threshold)
-    return rows[:k]
+    return out[:k]
 
 
 @jit
-def cut_candidates(status, pd, threshold, month, last_limit_change):
-    """Active rows above the cut PD whose limit has not moved for three months."""
-    n = status.size
-    rows = np.empty(n, dtype=np.int64)
+def cut_candidates(rows, status, pd, threshold, month, last_limit_change):
+    """Of ``rows``, active ones above the cut PD whose limit has not moved for 3 months."""
+    out = np.empty(rows.size, dtype=np.int64)
     k = 0
-    for i in range(n):
-        rows[k] = i
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        out[k] = i
         k += (status[i] == ACTIVE) & (pd[i] > threshold) & (month - last_limit_change[i] >= 3)
-    return rows[:k]
+    return out[:k]
 
 
 @jit
-def grow_candidates(status, dpd, on_time_streak, streak_months, month, last_limit_change, pd,
-                    pd_max, strikes):
-    """Active, current rows with an on-time streak, a quiet limit, a low PD and no strikes."""
-    n = status.size
-    rows = np.empty(n, dtype=np.int64)
+def grow(rows, status, dpd, on_time_streak, streak_months, month, last_limit_change, pd,
+         pd_max, strikes, kind, est_income, limit, income_cap, max_limit, sb_multiplier,
+         growth):
+    """Step increases (agents.lender.Lender.grow_limits): of ``rows``, active, current lines
+    with an on-time streak, a quiet limit, a low PD and no strikes grow by ``growth``, up to
+    the cap ``min(income_cap x estimated income, max_limit)`` (both x ``sb_multiplier`` for
+    small businesses). Returns (rows that went up, their new limits)."""
+    out = np.empty(rows.size, dtype=np.int64)
+    new = np.empty(rows.size, dtype=np.int64)
     k = 0
-    for i in range(n):
-        rows[k] = i
-        k += ((status[i] == ACTIVE) & (dpd[i] == 0) & (on_time_streak[i] >= streak_months)
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        ok = ((status[i] == ACTIVE) & (dpd[i] == 0) & (on_time_streak[i] >= streak_months)
               & (month - last_limit_change[i] >= streak_months) & (pd[i] <= pd_max)
               & (strikes[i] < 0.5))
-    return rows[:k]
+        km = sb_multiplier if kind[i] == 1 else 1.0
+        cap = np.int64(np.rint(min(income_cap * est_income[i] * km, max_limit * km)))
+        cur = limit[i]
+        up = min(np.int64(np.rint(cur * (1.0 + growth))), cap)
+        out[k] = i
+        new[k] = up
+        k += ok & (up > cur)
+    return out[:k], new[:k]
 
 
 @jit
-def restriction_ends(status, freeze_until, closed_until, dpd, pd, month, thaw_pd, reopen_pd):
-    """Frozen rows whose freeze ran out (and PD allows), and closed rows whose cool-off ran
-    out, current, with a PD that allows reopening."""
-    n = status.size
-    thaw = np.empty(n, dtype=np.int64)
-    reopen = np.empty(n, dtype=np.int64)
+def restriction_ends(rows, status, freeze_until, closed_until, dpd, pd, month, thaw_pd,
+                     reopen_pd):
+    """Of ``rows``, frozen ones whose freeze ran out (and PD allows), and closed ones whose
+    cool-off ran out, current, with a PD that allows reopening."""
+    thaw = np.empty(rows.size, dtype=np.int64)
+    reopen = np.empty(rows.size, dtype=np.int64)
     a = 0
     b = 0
-    for i in range(n):
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
         st = status[i]
         thaw[a] = i
         a += (st == FROZEN) & (freeze_until[i] <= month) & (pd[i] <= thaw_pd)
@@ -705,53 +760,50 @@ def restriction_ends(status, freeze_until, closed_until, dpd, pd, month, thaw_pd
 
 
 @jit
-def appeal_rows(status, restricted_month, appealed_episode, raw, appeal_prob, restricted_reason,
-                review_reason, review_multiplier, decision_month, month):
-    """Rows filing an appeal this month (uniform ``U_APPEAL`` of the month's ``raw`` draws
-    below the appeal probability), and rows whose pending appeal is decided now."""
-    n = status.size
-    filed = np.empty(n, dtype=np.int64)
-    due = np.empty(n, dtype=np.int64)
-    a = 0
-    b = 0
-    for i in range(n):
-        due[b] = i
-        b += decision_month[i] == month
+def appeals_filed(rows, status, restricted_month, appealed_episode, raw, appeal_prob,
+                  restricted_reason, review_reason, review_multiplier, month):
+    """Of ``rows``, those restricted this month, live, not yet appealing this restriction,
+    whose uniform ``U_APPEAL`` falls below the appeal probability (times
+    ``review_multiplier`` for ``review_reason``, capped at 1)."""
+    out = np.empty(rows.size, dtype=np.int64)
+    k = 0
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
         p = np.float64(appeal_prob[i])
         p = min(p * review_multiplier, 1.0) if restricted_reason[i] == review_reason else p
-        filed[a] = i
-        a += ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
+        out[k] = i
+        k += ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
               & (u_hi(raw[2, i]) < p))
-    return filed[:a], due[:b]
+    return out[:k]
 
 
 @jit
-def idle_below(status, balance, raw, rate):
-    """Rows with nothing owed (active or closed) whose uniform ``U_LEAVE`` of the month's
-    ``raw`` draws falls below ``rate``."""
-    n = status.size
-    rows = np.empty(n, dtype=np.int64)
+def idle_below(rows, status, balance, raw, rate):
+    """Of ``rows``, those with nothing owed (active or closed) whose uniform ``U_LEAVE``
+    falls below ``rate``."""
+    out = np.empty(rows.size, dtype=np.int64)
     k = 0
-    for i in range(n):
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
         st = status[i]
-        rows[k] = i
+        out[k] = i
         k += ((st == ACTIVE) | (st == CLOSED)) & (balance[i] == 0) & (u_lo(raw[3, i]) < rate)
-    return rows[:k]
+    return out[:k]
 
 
 @jit
-def can_default_sample(status, balance, max_rows):
-    """Accounts that can still default (open, or closed and owing), thinned to at most
-    ``max_rows`` by a fixed stride (model.score_quality)."""
-    n = status.size
-    rows = np.empty(n, dtype=np.int64)
+def can_default_sample(rows, status, balance, max_rows):
+    """Of ``rows``, accounts that can still default (open, or closed and owing), thinned to
+    at most ``max_rows`` by a fixed stride (model.score_quality)."""
+    out = np.empty(rows.size, dtype=np.int64)
     k = 0
-    for i in range(n):
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
         st = status[i]
-        rows[k] = i
+        out[k] = i
         k += (st <= FROZEN) | ((st == CLOSED) & (balance[i] > 0))
     stride = max(1, -(-k // max_rows))
-    return rows[:k:stride].copy()
+    return out[:k:stride].copy()
 
 
 # ---------------------------------------------------------------------- recording
@@ -770,37 +822,25 @@ def bin_counts(values, edges, out):
 
 
 @jit
-def segment_sums(group, status, limit, balance, balance_start, dpd_start, dpd, disbursed,
-                 principal_repaid, interest_paid, funding_cost, demand, unmet, written_off,
-                 recovered, out, roll):
-    """One pass of the monthly recorder: per-segment counts and sums (``out``, in
-    model.recorder.SUM_FIELDS order for the fields listed in model.recorder.KERNEL_FIELDS)
-    and the days-past-due roll matrix of accounts that owed something at the start of the
-    month (``roll``, 3 x 6). Branch-free: every row adds, most add zeros."""
-    for i in range(status.size):
-        g = group[i]
+def segment_sums(rows, kind, habit, status, limit, balance, balance_start, dpd_start, dpd, out,
+                 roll):
+    """The month-end stocks per segment (``out``: account counts by status, total limit,
+    outstanding) and the days-past-due roll matrix of accounts that owed something at the
+    start of the month (``roll``, 3 x 6), over the month's live ``rows`` (the others hold
+    nothing). Branch-free: every row adds, most add zeros."""
+    for j in range(rows.size):
+        i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
+        g = kind[i] * N_HABITS + habit[i]
         st = status[i]
-        bs = balance_start[i]
-        um = unmet[i]
         bal = balance[i]
-        out[g, 0] += st == ACTIVE
-        out[g, 1] += st == FROZEN
-        out[g, 2] += st == CLOSED
-        out[g, 3] += bs > 0
-        out[g, 15] += limit[i] * np.int64(st <= FROZEN)
-        out[g, 16] += bal
-        out[g, 17] += disbursed[i]
-        out[g, 18] += principal_repaid[i]
-        out[g, 19] += written_off[i]
-        out[g, 20] += recovered[i]
-        out[g, 21] += interest_paid[i]
-        out[g, 22] += funding_cost[i]
-        out[g, 23] += demand[i]
-        out[g, 24] += um
-        out[g, 25] += um > 0
+        out[g, S_ACTIVE] += st == ACTIVE
+        out[g, S_FROZEN] += st == FROZEN
+        out[g, S_CLOSED] += st == CLOSED
+        out[g, S_TOTAL_LIMIT] += limit[i] * np.int64(st <= FROZEN)
+        out[g, S_OUTSTANDING] += bal
         d0 = np.int64(dpd_start[i])
         d1 = np.int64(dpd[i])
         to = min(d1, 3)
         to = 5 if (bal == 0) & (d1 == 0) else to
         to = 4 if st == DEFAULTED else to
-        roll[min(d0, 2), to] += (bs > 0) | (d0 > 0)
+        roll[min(d0, 2), to] += (balance_start[i] > 0) | (d0 > 0)

@@ -37,7 +37,7 @@ REFERENCE_PD = 0.03
 POINTS_TO_DOUBLE_ODDS = 50.0
 
 
-_LOG1P = np.log1p(np.arange(1201, dtype=np.float32))  # log(1 + tenure months), looked up
+LOG1P_TENURE = np.log1p(np.arange(1201, dtype=np.float32))  # log(1 + tenure months), looked up
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Scorecard:
         """Observable features (float32) for all rows, or for ``rows`` only."""
         sel = slice(None) if rows is None else rows
         limit = np.maximum(t.limit_cents[sel], 1)
-        tenure = np.clip(month - t.relationship_start[sel], 0, _LOG1P.size - 1)
+        tenure = np.clip(month - t.relationship_start[sel], 0, LOG1P_TENURE.size - 1)
         return {
             "missed_recent": t.missed_recent[sel],
             "dpd_months": t.dpd_months[sel].astype(np.float32),
@@ -85,7 +85,7 @@ class Scorecard:
             ).astype(np.float32),
             "other_lenders": t.bureau_lenders[sel].astype(np.float32),
             "prior_missed": t.prior_missed[sel].astype(np.float32) * (tenure < 12),
-            "log_tenure": _LOG1P[tenure],
+            "log_tenure": LOG1P_TENURE[tenure],
             "on_time_streak": np.minimum(t.on_time_streak[sel], 12).astype(np.float32),
             "strikes": t.strikes[sel],
             "past_closures": np.minimum(t.times_closed[sel], 3).astype(np.float32),
@@ -109,7 +109,7 @@ def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.nda
     idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
     out = np.zeros(t.n if all_rows else idx.size, dtype=np.float32)
     kernels.score_rows(
-        idx, all_rows, live_only, month, np.asarray(weights, dtype=np.float64), float(intercept), _LOG1P,
+        idx, all_rows, live_only, month, np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE,
         t.status, t.missed_recent, t.dpd_months, t.limit_cents, t.balance_cents, t.cycles_recent,
         t.draws_recent, t.early_recent, t.ext_debt_cents, t.bureau_other_debt_cents,
         t.est_income_cents, t.bureau_lenders, t.prior_missed, t.relationship_start,
@@ -151,6 +151,8 @@ class Lender(mesa.Agent):
         # borrowers appeal: a twin run without restrictions sees the same applicants
         self.appeal_key = int(rng.spawn(1)[0].integers(2**63))
         self.policy = Policy()
+        self._restricted_now: list[np.ndarray] = []  # rows restricted this month
+        self._appeals_due: dict[int, list[np.ndarray]] = {}  # decision month -> rows
         self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
 
     # ------------------------------------------------------------------ helpers
@@ -208,6 +210,7 @@ class Lender(mesa.Agent):
         t.limit_before_restriction_cents[rows[fresh]] = t.limit_cents[rows[fresh]]
         t.restricted_month[rows] = self.model.month
         t.appealed_episode[rows] = False
+        self._restricted_now.append(np.asarray(rows, dtype=np.int64))
 
     def _driver_reason(self, rows: np.ndarray) -> np.ndarray:
         """Which observable drove a risk decision: late payment, multi-lending or the score."""
@@ -218,9 +221,16 @@ class Lender(mesa.Agent):
                         np.where(ext, Reason.MULTI_LENDING, Reason.SCORE_DROP)).astype(np.int8)
 
     # ------------------------------------------------------------- the month
-    def step(self) -> None:
-        """One month of risk management (see the module docstring for the order)."""
-        self.book_and_score()
+    def step(self, booked: np.ndarray | None = None) -> None:
+        """One month of risk management (see the module docstring for the order).
+
+        ``booked``: the rows written off when the month's books were already kept (by the
+        fused month kernel, ``CreditMarketModel.credit_line_month``)."""
+        self._restricted_now = []
+        if booked is None:
+            self.book_and_score()
+        else:
+            self.after_booking(booked)
         if self.cfg.restrictive_actions:
             if self.cfg.monitoring.enabled:
                 self.monitor()
@@ -232,29 +242,39 @@ class Lender(mesa.Agent):
         self.review()
 
     def book_and_score(self) -> None:
-        """Charge-offs, the behaviour memory and the monthly score in one compiled pass
-        (``agents.kernels.lender_month``; the steps :meth:`charge_off`, :meth:`remember`,
-        :meth:`score`). A learning lender learns from the remembered month; when it adopts
-        a new fit, the book is scored again with it."""
+        """Charge-offs, the behaviour memory and the monthly score (:meth:`book`), then
+        what follows from them (:meth:`after_booking`)."""
+        self.after_booking(self.book(self.model.live))
+
+    def book(self, rows: np.ndarray) -> np.ndarray:
+        """Charge-offs, the behaviour memory and the monthly score of the live ``rows`` in
+        one compiled pass (``agents.kernels.lender_month``; the steps :meth:`charge_off`,
+        :meth:`remember` and :meth:`score`). Returns the rows written off."""
         t = self.table
-        m = self.model.month
         f = self.model.flows
         intercept, weights = self.scorecard.weight_vector()
-        rows = kernels.lender_month(
-            m, self.cfg.default_after_months, self.cfg.recovery_rate,
-            np.asarray(weights, dtype=np.float64), float(intercept), _LOG1P, t.status,
-            t.dpd_months, t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
-            t.instalment_cents, t.ring_end, t.ring_rem, t.default_month, f.written_off,
-            f.recovered, t.missed_recent, t.cycles_recent, t.cycles_m, t.draws_recent,
-            t.draws_m, t.early_recent, t.early_m, t.strikes, t.on_time_streak, t.drawn_m_cents,
-            t.limit_cents, t.ext_debt_cents, t.bureau_other_debt_cents, t.est_income_cents,
-            t.bureau_lenders, t.prior_missed, t.relationship_start, t.times_closed,
-            t.pd_estimate, t.score,
+        none = np.zeros(0, dtype=np.int64)
+        return kernels.lender_month(
+            self.model.month, rows, self.cfg.default_after_months, self.cfg.recovery_rate,
+            np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE, t.status,
+            t.kind, t.habit, t.dpd_months, t.balance_cents, t.arrears_principal_cents,
+            t.arrears_interest_cents, t.instalment_cents, t.ring_end, t.ring_rem,
+            t.default_month, f.per_row, f.written_off if f.per_row else none,
+            f.recovered if f.per_row else none, f.sums, t.missed_recent, t.cycles_recent,
+            t.cycles_m, t.draws_recent, t.draws_m, t.early_recent, t.early_m, t.strikes,
+            t.on_time_streak, t.drawn_m_cents, t.limit_cents, t.ext_debt_cents,
+            t.bureau_other_debt_cents, t.est_income_cents, t.bureau_lenders, t.prior_missed,
+            t.relationship_start, t.times_closed, t.pd_estimate, t.score,
         )
-        self._defaulted(rows)
+
+    def after_booking(self, written_off: np.ndarray) -> None:
+        """Lines just written off lose their limit (``default`` events); a learning lender
+        learns from the remembered month, and when it adopts a new fit the book is scored
+        again with it."""
+        self._defaulted(written_off)
         if isinstance(self.scorecard, LearningScorecard):
             version = self.scorecard.version
-            self.scorecard.learn(t, m)
+            self.scorecard.learn(self.table, self.model.month)
             if self.scorecard.version != version:
                 self.score()
 
@@ -302,6 +322,7 @@ class Lender(mesa.Agent):
         """Lines just written off lose their limit; each is a ``default`` event."""
         if rows.size:
             t = self.table
+            self.model.departed(rows)
             old = t.limit_cents[rows].copy()
             t.limit_cents[rows] = 0
             self.events.add(self.model.month, rows, Action.DEFAULT, Reason.DAYS_PAST_DUE, old, 0,
@@ -336,7 +357,7 @@ class Lender(mesa.Agent):
         s = mc.sensitivity
         m = self.model.month
         rows, rule = kernels.monitor_select(
-            t.status, t.cycles_m, t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents,
+            self.model.live, t.status, t.cycles_m, t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents,
             mc.quick_cycles_threshold / s, mc.draw_frequency_threshold / s,
             mc.early_repayments_threshold / s, min(mc.large_draw_share / s, 1.0),
         )
@@ -397,9 +418,10 @@ class Lender(mesa.Agent):
         cfg = self.cfg
         m = self.model.month
         scale = self.policy.pd_scale
-        close = kernels.pd_above(t.status, t.pd_estimate, cfg.close_pd * scale, Status.FROZEN)
+        live = self.model.live
+        close = kernels.pd_above(live, t.status, t.pd_estimate, cfg.close_pd * scale, Status.FROZEN)
         self._close(close, self._driver_reason(close), t.pd_estimate[close].astype(np.float64))
-        cut = kernels.cut_candidates(t.status, t.pd_estimate, cfg.cut_pd * scale, m,
+        cut = kernels.cut_candidates(live, t.status, t.pd_estimate, cfg.cut_pd * scale, m,
                                      t.last_limit_change)
         if cut.size:
             floor = self.initial_limit(cut) // 2
@@ -417,17 +439,15 @@ class Lender(mesa.Agent):
         cfg = self.cfg
         m = self.model.month
         n = cfg.on_time_streak_months
-        cand = kernels.grow_candidates(t.status, t.dpd_months, t.on_time_streak, n, m,
-                                       t.last_limit_change, t.pd_estimate,
-                                       0.5 * cfg.cut_pd * self.policy.pd_scale, t.strikes)
-        if cand.size == 0:
-            return
-        cap = self.limit_cap(cand)
-        cur = t.limit_cents[cand]
-        new = np.minimum(np.round(cur * (1 + cfg.limit_growth)).astype(np.int64), cap)
-        up = new > cur
-        self._set_limit(cand[up], new[up], Action.LIMIT_UP, Reason.ON_TIME_STREAK,
-                        t.on_time_streak[cand[up]].astype(np.float64))
+        km = cfg.small_business_limit_multiplier
+        up, new = kernels.grow(
+            self.model.live, t.status, t.dpd_months, t.on_time_streak, n, m, t.last_limit_change,
+            t.pd_estimate, 0.5 * cfg.cut_pd * self.policy.pd_scale, t.strikes, t.kind,
+            t.est_income_cents, t.limit_cents, cfg.income_multiple * self.policy.limit_multiplier,
+            cfg.max_limit * CENTS, km, cfg.limit_growth,
+        )
+        self._set_limit(up, new, Action.LIMIT_UP, Reason.ON_TIME_STREAK,
+                        t.on_time_streak[up].astype(np.float64))
 
     # f. freezes and closures end -----------------------------------------------
     def end_restrictions(self) -> None:
@@ -435,7 +455,8 @@ class Lender(mesa.Agent):
         cfg = self.cfg
         m = self.model.month
         scale = self.policy.pd_scale
-        thaw, reopen = kernels.restriction_ends(t.status, t.freeze_until, t.closed_until,
+        thaw, reopen = kernels.restriction_ends(self.model.live, t.status, t.freeze_until,
+                                                t.closed_until,
                                                 t.dpd_months, t.pd_estimate, m,
                                                 cfg.close_pd * scale, cfg.reopen_pd * scale)
         if thaw.size:
@@ -466,20 +487,26 @@ class Lender(mesa.Agent):
         m = self.model.month
         ac = self.cfg.appeals
         adapt = self.model.config.adaptation
+        # candidates: the rows restricted this month (a restriction lifted since is
+        # checked in the kernel); decisions: the appeals filed decision_months ago
+        restricted = (np.unique(np.concatenate(self._restricted_now)) if self._restricted_now
+                      else np.empty(0, dtype=np.int64))
         # an unexplained cut ("system review") is the one borrowers most often contest
-        rows, due = kernels.appeal_rows(
-            t.status, t.restricted_month, t.appealed_episode, self.model.draws.raw,
+        rows = kernels.appeals_filed(
+            restricted, t.status, t.restricted_month, t.appealed_episode, self.model.draws.raw,
             t.appeal_prob, t.restricted_reason, Reason.SYSTEM_REVIEW if adapt.enabled else -1,
-            adapt.system_review_appeal_multiplier, t.appeal_decision_month, m,
+            adapt.system_review_appeal_multiplier, m,
         )
         if rows.size:
             t.appealed_episode[rows] = True
             t.appeals_filed[rows] += 1
             t.appeal_decision_month[rows] = m + ac.decision_months
+            self._appeals_due.setdefault(m + ac.decision_months, []).append(rows)
             self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
                             t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
-            if ac.decision_months == 0:
-                due = np.union1d(due, rows)
+        due = self._appeals_due.pop(m, [])
+        due = np.unique(np.concatenate(due)) if due else np.empty(0, dtype=np.int64)
+        due = due[t.appeal_decision_month[due] == m]
         rows = due
         if rows.size == 0:
             return

@@ -20,10 +20,10 @@ class Ledger:
         self.history: list[dict[str, int]] = []
 
     def close_month(self, model) -> dict[str, int]:
-        f = model.flows
-        disbursed = int(f.disbursed.sum())
-        repaid = int(f.principal_repaid.sum())
-        written_off = int(f.written_off.sum())
+        f = model.flows.totals()
+        disbursed = f["disbursed"]
+        repaid = f["principal_repaid"]
+        written_off = f["written_off"]
         expected = self.outstanding + disbursed - repaid - written_off
         actual = int(np.sum(model.table.balance_cents, dtype=np.int64))
         if expected != actual:
@@ -38,9 +38,9 @@ class Ledger:
             "disbursed_cents": disbursed,
             "principal_repaid_cents": repaid,
             "written_off_cents": written_off,
-            "recoveries_cents": int(f.recovered.sum()),
-            "interest_income_cents": int(f.interest_paid.sum()),
-            "funding_cost_cents": int(f.funding_cost.sum()),
+            "recoveries_cents": f["recovered"],
+            "interest_income_cents": f["interest_paid"],
+            "funding_cost_cents": f["funding_cost"],
             "closing_cents": actual,
         }
         self.outstanding = actual

@@ -56,16 +56,21 @@ EVENT_FIELDS = {
 
 
 _RESTRICTIVE = (int(Action.FREEZE), int(Action.CLOSE), int(Action.LIMIT_DOWN))
-# the fields agents.kernels.segment_sums fills, at the column it fills (the others come from
-# the month's event batches)
+# the fields the kernels fill (agents.kernels.credit_line_month / flow_sums and
+# segment_sums), at the column they fill; the others come from the month's event batches
 KERNEL_FIELDS = {
-    "active_accounts": 0, "frozen_accounts": 1, "closed_accounts": 2, "accounts_with_balance": 3,
-    "total_limit": 15, "outstanding": 16, "disbursed": 17, "principal_repaid": 18,
-    "written_off": 19, "recoveries": 20, "interest_income": 21, "funding_cost": 22, "demand": 23,
-    "unmet_demand": 24, "unmet_demand_events": 25,
+    "active_accounts": kernels.S_ACTIVE, "frozen_accounts": kernels.S_FROZEN,
+    "closed_accounts": kernels.S_CLOSED, "accounts_with_balance": kernels.S_WITH_BALANCE,
+    "total_limit": kernels.S_TOTAL_LIMIT, "outstanding": kernels.S_OUTSTANDING,
+    "disbursed": kernels.S_DISBURSED, "principal_repaid": kernels.S_REPAID,
+    "written_off": kernels.S_WRITTEN_OFF, "recoveries": kernels.S_RECOVERED,
+    "interest_income": kernels.S_INTEREST, "funding_cost": kernels.S_FUNDING,
+    "demand": kernels.S_DEMAND, "unmet_demand": kernels.S_UNMET,
+    "unmet_demand_events": kernels.S_UNMET_EVENTS,
 }
-if any(SUM_FIELDS[i] != f for f, i in KERNEL_FIELDS.items()):
-    raise RuntimeError("SUM_FIELDS and KERNEL_FIELDS disagree: agents.kernels.segment_sums writes by position")
+if (len(SUM_FIELDS) != kernels.N_SUMS or N_GROUPS != kernels.N_GROUPS
+        or any(SUM_FIELDS[i] != f for f, i in KERNEL_FIELDS.items())):
+    raise RuntimeError("SUM_FIELDS and agents.kernels' S_* positions disagree")
 
 
 class Recorder:
@@ -92,16 +97,13 @@ class Recorder:
             new = t.kind[old:].astype(np.int64) * len(HABITS) + t.habit[old:]
             self._g = np.concatenate([self._g, new])
         g = self._g
-        out = np.zeros((N_GROUPS, len(SUM_FIELDS)), dtype=np.int64)
         idx = self._idx
-
-        status = t.status
-        kernels.segment_sums(
-            g, status, t.limit_cents, t.balance_cents, flows.balance_start, flows.dpd_start,
-            t.dpd_months, flows.disbursed, flows.principal_repaid, flows.interest_paid,
-            flows.funding_cost, flows.demand, flows.unmet, flows.written_off, flows.recovered,
-            out, self.roll,
-        )
+        # the month's flows per segment, then the month-end stocks and roll rates of the
+        # month's live rows (the others hold nothing)
+        out = flows.segment_sums(t.kind, t.habit, model.live).copy()
+        kernels.segment_sums(model.live, t.kind, t.habit, t.status, t.limit_cents,
+                             t.balance_cents, flows.balance_start, flows.dpd_start, t.dpd_months,
+                             out, self.roll)
         month = model.month
         for action, reason, actor, ids in model.events.month_batches:
             name = EVENT_FIELDS.get(Action(action))

@@ -99,7 +99,7 @@ class ScoreQuality:
         # stride sample of at most SAMPLE_ROWS (no random stream touched): AUC, calibration
         # and PSI are distributional; at 100,000 borrowers the full book would cost ~15 ms a
         # month, more than the whole month's rules
-        rows = kernels.can_default_sample(t.status, t.balance_cents, SAMPLE_ROWS)
+        rows = kernels.can_default_sample(model.live, t.status, t.balance_cents, SAMPLE_ROWS)
         pd_now = t.pd_estimate[rows].astype(np.float32)
         self.pending[m] = (rows, pd_now)
         version = int(getattr(model.lender.scorecard, "version", 0))
