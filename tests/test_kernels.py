@@ -101,3 +101,13 @@ def test_uniforms_are_the_24_bit_halves_of_the_raw_draws():
     for row in u:
         assert stats.kstest(row, "uniform").pvalue > 1e-3
     assert abs(np.corrcoef(u[0], u[1])[0, 1]) < 4 / np.sqrt(u.shape[1])
+
+
+def test_inlined_exp_is_accurate_over_its_range():
+    x = np.linspace(-87.0, 87.0, 400_001)
+    got = np.empty_like(x)
+    kernels.exp_array(x, got)
+    assert np.max(np.abs(got / np.exp(x) - 1.0)) < 3e-10
+    out = np.empty(2)
+    kernels.exp_array(np.array([-1000.0, 1000.0]), out)  # clipped, finite
+    assert np.allclose(out, np.exp([-87.0, 87.0]), rtol=3e-10)
