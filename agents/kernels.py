@@ -712,97 +712,76 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
 
 
 @jit
-def monitor_select(rows, status, cycles_m, draws_m, early_recent, limit, max_draw_m,
-                   qc_threshold, freq_threshold, early_threshold, large_share):
-    """Of ``rows``, those a monitoring rule fires on and which (1 quick cycles, 2 frequency,
-    3 early repayment, 4 large draw), first rule wins (agents.lender.Lender.monitor).
+def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recent, limit,
+                    max_draw_m, last_limit_change, on_time_streak, strikes, kind, est_income,
+                    freeze_until, closed_until, qc_threshold, freq_threshold, early_threshold,
+                    large_share, close_pd, cut_pd, reopen_pd, streak_months, income_cap,
+                    max_limit, sb_multiplier, growth):
+    """Of ``rows``, the candidates of each of the lender's monthly rules, in one pass over
+    the book as it stands after scoring (agents.lender.Lender.step):
 
-    Selection kernels here compact branch-free (write the row, advance when it qualifies):
-    a branch on an unpredictable condition costs more than the whole test. Candidates come
-    as ``rows`` (the month's live rows), an unsigned index skips negative-index checks."""
-    out = np.empty(rows.size, dtype=np.int64)
-    rule = np.empty(rows.size, dtype=np.int8)
-    k = 0
-    for j in range(rows.size):
-        i = np.uint64(rows[j])
+    - monitoring: rows a rule fires on and which (1 quick cycles, 2 frequency, 3 early
+      repayment, 4 large draw; first wins) — active lines only;
+    - risk closures: open lines (active or frozen) with a PD above ``close_pd``;
+    - risk cuts: active lines above ``cut_pd`` whose limit has not moved for 3 months;
+    - step increases: active, current lines with an on-time streak, a quiet limit, a PD at
+      most ``cut_pd / 2`` and no strikes, whose limit grows by ``growth`` up to the cap
+      ``min(income_cap x estimated income, max_limit)`` (x ``sb_multiplier`` for small
+      businesses) — with the new limits;
+    - thaws: frozen lines whose freeze ran out, PD at most ``close_pd``;
+    - reopenings: closed lines whose cool-off ran out, current, PD at most ``reopen_pd``.
+
+    A rule acts on its candidates after the earlier rules of the month, which can only take
+    a row out of a later rule's conditions (the rule rechecks what they change: status, the
+    month of the last limit change, strikes). Branch-free compaction: write the row, advance
+    when it qualifies. Returns the eight arrays in that order (monitoring's rows and rules,
+    growth's rows and limits)."""
+    m = rows.size
+    mon = np.empty(m, dtype=np.int64)
+    rule = np.empty(m, dtype=np.int8)
+    close = np.empty(m, dtype=np.int64)
+    cut = np.empty(m, dtype=np.int64)
+    grow = np.empty(m, dtype=np.int64)
+    grown = np.empty(m, dtype=np.int64)
+    thaw = np.empty(m, dtype=np.int64)
+    reopen = np.empty(m, dtype=np.int64)
+    a = b = c = d = e = f = 0
+    for j in range(m):
+        i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
+        st = status[i]
+        p = pd[i]
+        lim = limit[i]
+        active = st == ACTIVE
+        quiet = month - last_limit_change[i]
+        current = dpd[i] == 0
+        # monitoring
         qc = cycles_m[i] >= qc_threshold
         fq = draws_m[i] >= freq_threshold
         ea = early_recent[i] >= early_threshold
-        lg = (limit[i] > 0) & (max_draw_m[i] >= large_share * limit[i])
-        out[k] = i
-        rule[k] = 1 if qc else (2 if fq else (3 if ea else 4))
-        k += (status[i] == ACTIVE) & (qc | fq | ea | lg)
-    return out[:k], rule[:k]
-
-
-@jit
-def pd_above(rows, status, pd, threshold, max_status):
-    """Of ``rows``, those with ``status <= max_status`` (0 active only, 1 active or frozen)
-    and PD above ``threshold``."""
-    out = np.empty(rows.size, dtype=np.int64)
-    k = 0
-    for j in range(rows.size):
-        i = np.uint64(rows[j])
-        out[k] = i
-        k += (status[i] <= max_status) & (pd[i] > threshold)
-    return out[:k]
-
-
-@jit
-def cut_candidates(rows, status, pd, threshold, month, last_limit_change):
-    """Of ``rows``, active ones above the cut PD whose limit has not moved for 3 months."""
-    out = np.empty(rows.size, dtype=np.int64)
-    k = 0
-    for j in range(rows.size):
-        i = np.uint64(rows[j])
-        out[k] = i
-        k += (status[i] == ACTIVE) & (pd[i] > threshold) & (month - last_limit_change[i] >= 3)
-    return out[:k]
-
-
-@jit
-def grow(rows, status, dpd, on_time_streak, streak_months, month, last_limit_change, pd,
-         pd_max, strikes, kind, est_income, limit, income_cap, max_limit, sb_multiplier,
-         growth):
-    """Step increases (agents.lender.Lender.grow_limits): of ``rows``, active, current lines
-    with an on-time streak, a quiet limit, a low PD and no strikes grow by ``growth``, up to
-    the cap ``min(income_cap x estimated income, max_limit)`` (both x ``sb_multiplier`` for
-    small businesses). Returns (rows that went up, their new limits)."""
-    out = np.empty(rows.size, dtype=np.int64)
-    new = np.empty(rows.size, dtype=np.int64)
-    k = 0
-    for j in range(rows.size):
-        i = np.uint64(rows[j])
-        ok = ((status[i] == ACTIVE) & (dpd[i] == 0) & (on_time_streak[i] >= streak_months)
-              & (month - last_limit_change[i] >= streak_months) & (pd[i] <= pd_max)
-              & (strikes[i] < 0.5))
+        lg = (lim > 0) & (max_draw_m[i] >= large_share * lim)
+        mon[a] = i
+        rule[a] = 1 if qc else (2 if fq else (3 if ea else 4))
+        a += active & (qc | fq | ea | lg)
+        # risk
+        close[b] = i
+        b += (st <= FROZEN) & (p > close_pd)
+        cut[c] = i
+        c += active & (p > cut_pd) & (quiet >= 3)
+        # growth
         km = sb_multiplier if kind[i] == 1 else 1.0
         cap = np.int64(np.rint(min(income_cap * est_income[i] * km, max_limit * km)))
-        cur = limit[i]
-        up = min(np.int64(np.rint(cur * (1.0 + growth))), cap)
-        out[k] = i
-        new[k] = up
-        k += ok & (up > cur)
-    return out[:k], new[:k]
-
-
-@jit
-def restriction_ends(rows, status, freeze_until, closed_until, dpd, pd, month, thaw_pd,
-                     reopen_pd):
-    """Of ``rows``, frozen ones whose freeze ran out (and PD allows), and closed ones whose
-    cool-off ran out, current, with a PD that allows reopening."""
-    thaw = np.empty(rows.size, dtype=np.int64)
-    reopen = np.empty(rows.size, dtype=np.int64)
-    a = 0
-    b = 0
-    for j in range(rows.size):
-        i = np.uint64(rows[j])
-        st = status[i]
-        thaw[a] = i
-        a += (st == FROZEN) & (freeze_until[i] <= month) & (pd[i] <= thaw_pd)
-        reopen[b] = i
-        b += (st == CLOSED) & (closed_until[i] <= month) & (dpd[i] == 0) & (pd[i] <= reopen_pd)
-    return thaw[:a], reopen[:b]
+        up = min(np.int64(np.rint(lim * (1.0 + growth))), cap)
+        grow[d] = i
+        grown[d] = up
+        d += (active & current & (on_time_streak[i] >= streak_months) & (quiet >= streak_months)
+              & (p <= 0.5 * cut_pd) & (strikes[i] < 0.5) & (up > lim))
+        # restrictions that end
+        thaw[e] = i
+        e += (st == FROZEN) & (freeze_until[i] <= month) & (p <= close_pd)
+        reopen[f] = i
+        f += (st == CLOSED) & (closed_until[i] <= month) & current & (p <= reopen_pd)
+    return (mon[:a], rule[:a], close[:b], cut[:c], grow[:d], grown[:d], thaw[:e],
+            reopen[:f])
 
 
 @jit

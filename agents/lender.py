@@ -19,6 +19,7 @@ without cutting or closing anyone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import mesa
 import numpy as np
@@ -123,6 +124,19 @@ def score_from_pd(pd: np.ndarray) -> np.ndarray:
     pd = np.clip(pd, 1e-6, 1 - 1e-6)
     log_odds = np.log((1 - pd) / pd) - np.log((1 - REFERENCE_PD) / REFERENCE_PD)
     return (SCORE_CENTRE + POINTS_TO_DOUBLE_ODDS / np.log(2.0) * log_odds).astype(np.float32)
+
+
+class Candidates(NamedTuple):
+    """Rows each monthly rule may act on (``Lender.find_candidates``)."""
+
+    monitor: np.ndarray
+    monitor_rule: np.ndarray  # 1 quick cycles, 2 frequency, 3 early repayment, 4 large draw
+    close: np.ndarray
+    cut: np.ndarray
+    grow: np.ndarray
+    grown: np.ndarray  # the new limits of ``grow``
+    thaw: np.ndarray
+    reopen: np.ndarray
 
 
 @dataclass
@@ -231,6 +245,7 @@ class Lender(mesa.Agent):
             self.book_and_score()
         else:
             self.after_booking(booked)
+        self.find_candidates()
         if self.cfg.restrictive_actions:
             if self.cfg.monitoring.enabled:
                 self.monitor()
@@ -277,6 +292,25 @@ class Lender(mesa.Agent):
             self.scorecard.learn(self.table, self.model.month)
             if self.scorecard.version != version:
                 self.score()
+
+    def find_candidates(self) -> None:
+        """The candidates of this month's rules in one pass over the scored book
+        (``agents.kernels.rule_candidates``)."""
+        t = self.table
+        cfg = self.cfg
+        mc = cfg.monitoring
+        s = mc.sensitivity
+        scale = self.policy.pd_scale
+        self.cands = Candidates(*kernels.rule_candidates(
+            self.model.live, self.model.month, t.status, t.pd_estimate, t.dpd_months, t.cycles_m,
+            t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents, t.last_limit_change,
+            t.on_time_streak, t.strikes, t.kind, t.est_income_cents, t.freeze_until,
+            t.closed_until, mc.quick_cycles_threshold / s, mc.draw_frequency_threshold / s,
+            mc.early_repayments_threshold / s, min(mc.large_draw_share / s, 1.0),
+            cfg.close_pd * scale, cfg.cut_pd * scale, cfg.reopen_pd * scale,
+            cfg.on_time_streak_months, cfg.income_multiple * self.policy.limit_multiplier,
+            cfg.max_limit * CENTS, cfg.small_business_limit_multiplier, cfg.limit_growth,
+        ))
 
     # a. applications ------------------------------------------------------
     def decide_applications(self, rows: np.ndarray) -> None:
@@ -354,13 +388,8 @@ class Lender(mesa.Agent):
         """Unusual patterns → flag; repeated → freeze, early repayment → cut; strikes → close."""
         t = self.table
         mc = self.cfg.monitoring
-        s = mc.sensitivity
         m = self.model.month
-        rows, rule = kernels.monitor_select(
-            self.model.live, t.status, t.cycles_m, t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents,
-            mc.quick_cycles_threshold / s, mc.draw_frequency_threshold / s,
-            mc.early_repayments_threshold / s, min(mc.large_draw_share / s, 1.0),
-        )
+        rows, rule = self.cands.monitor, self.cands.monitor_rule
         if rows.size == 0:
             return
         reason = np.array([0, Reason.QUICK_CYCLES, Reason.HIGH_FREQUENCY, Reason.EARLY_REPAYMENT,
@@ -417,12 +446,11 @@ class Lender(mesa.Agent):
         t = self.table
         cfg = self.cfg
         m = self.model.month
-        scale = self.policy.pd_scale
-        live = self.model.live
-        close = kernels.pd_above(live, t.status, t.pd_estimate, cfg.close_pd * scale, Status.FROZEN)
+        close = self.cands.close
+        close = close[t.status[close] <= Status.FROZEN]  # monitoring may have closed some
         self._close(close, self._driver_reason(close), t.pd_estimate[close].astype(np.float64))
-        cut = kernels.cut_candidates(live, t.status, t.pd_estimate, cfg.cut_pd * scale, m,
-                                     t.last_limit_change)
+        cut = self.cands.cut
+        cut = cut[(t.status[cut] == Status.ACTIVE) & (m - t.last_limit_change[cut] >= 3)]
         if cut.size:
             floor = self.initial_limit(cut) // 2
             new = np.maximum(np.round(t.limit_cents[cut] * (1 - cfg.limit_cut)).astype(np.int64), floor)
@@ -439,13 +467,11 @@ class Lender(mesa.Agent):
         cfg = self.cfg
         m = self.model.month
         n = cfg.on_time_streak_months
-        km = cfg.small_business_limit_multiplier
-        up, new = kernels.grow(
-            self.model.live, t.status, t.dpd_months, t.on_time_streak, n, m, t.last_limit_change,
-            t.pd_estimate, 0.5 * cfg.cut_pd * self.policy.pd_scale, t.strikes, t.kind,
-            t.est_income_cents, t.limit_cents, cfg.income_multiple * self.policy.limit_multiplier,
-            cfg.max_limit * CENTS, km, cfg.limit_growth,
-        )
+        up, new = self.cands.grow, self.cands.grown
+        # monitoring and risk cuts this month may have taken some out
+        keep = ((t.status[up] == Status.ACTIVE) & (m - t.last_limit_change[up] >= n)
+                & (t.strikes[up] < 0.5))
+        up, new = up[keep], new[keep]
         self._set_limit(up, new, Action.LIMIT_UP, Reason.ON_TIME_STREAK,
                         t.on_time_streak[up].astype(np.float64))
 
@@ -454,11 +480,10 @@ class Lender(mesa.Agent):
         t = self.table
         cfg = self.cfg
         m = self.model.month
-        scale = self.policy.pd_scale
-        thaw, reopen = kernels.restriction_ends(self.model.live, t.status, t.freeze_until,
-                                                t.closed_until,
-                                                t.dpd_months, t.pd_estimate, m,
-                                                cfg.close_pd * scale, cfg.reopen_pd * scale)
+        # risk closures this month may have closed frozen lines (those closed this month
+        # cannot reopen yet: the cool-off is at least a month)
+        thaw = self.cands.thaw[t.status[self.cands.thaw] == Status.FROZEN]
+        reopen = self.cands.reopen
         if thaw.size:
             t.status[thaw] = Status.ACTIVE
             t.restricted_month[thaw] = -1
