@@ -48,7 +48,7 @@ class EventLog:
         if reasons.ndim == 1 and np.all(reasons == reasons[0]):
             self.month_batches.append((int(action), int(reasons[0]), int(actor), ids))
         else:
-            for r in np.unique(reasons):
+            for r in np.flatnonzero(np.bincount(reasons)):  # the reasons present, in order
                 self.month_batches.append((int(action), int(r), int(actor), ids[reasons == r]))
         if not self.keep:
             return

@@ -833,6 +833,20 @@ def can_default_sample(rows, status, balance, max_rows):
 
 # ---------------------------------------------------------------------- recording
 @jit
+def band_sums(values, flags, edges, count, value_sum, flag_sum):
+    """Per bin of the sorted inner ``edges`` (bin b: exactly b edges <= the value): how
+    many ``values``, their sum, and how many ``flags`` are set."""
+    for i in range(values.size):
+        v = values[i]
+        b = 0
+        for e in range(edges.size):
+            b += edges[e] <= v
+        count[b] += 1
+        value_sum[b] += v
+        flag_sum[b] += flags[i]
+
+
+@jit
 def bin_counts(values, edges, out):
     """``out[b]`` += how many ``values`` fall in bin b of the sorted inner ``edges`` (bin b
     holds values with exactly b edges <= them: ``np.searchsorted(edges, v, 'right')``).

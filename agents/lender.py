@@ -119,6 +119,15 @@ def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.nda
     return out
 
 
+def sorted_union(parts: list[np.ndarray]) -> np.ndarray:
+    """The distinct rows of ``parts``, sorted (``np.unique`` without its hashing, which is
+    slow for a few thousand rows)."""
+    if not parts:
+        return np.empty(0, dtype=np.int64)
+    r = np.sort(np.concatenate(parts))
+    return r[np.concatenate(([True], r[1:] != r[:-1]))] if r.size else r
+
+
 def score_from_pd(pd: np.ndarray) -> np.ndarray:
     """Points scale: 650 at a 3% PD, 50 points double the odds of repaying."""
     pd = np.clip(pd, 1e-6, 1 - 1e-6)
@@ -514,8 +523,7 @@ class Lender(mesa.Agent):
         adapt = self.model.config.adaptation
         # candidates: the rows restricted this month (a restriction lifted since is
         # checked in the kernel); decisions: the appeals filed decision_months ago
-        restricted = (np.unique(np.concatenate(self._restricted_now)) if self._restricted_now
-                      else np.empty(0, dtype=np.int64))
+        restricted = sorted_union(self._restricted_now)
         # an unexplained cut ("system review") is the one borrowers most often contest
         rows = kernels.appeals_filed(
             restricted, t.status, t.restricted_month, t.appealed_episode, self.model.draws.raw,
@@ -530,7 +538,7 @@ class Lender(mesa.Agent):
             self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
                             t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
         due = self._appeals_due.pop(m, [])
-        due = np.unique(np.concatenate(due)) if due else np.empty(0, dtype=np.int64)
+        due = sorted_union(due)
         due = due[t.appeal_decision_month[due] == m]
         rows = due
         if rows.size == 0:

@@ -58,10 +58,17 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
 
 
 def psi_bins(reference: np.ndarray) -> np.ndarray:
-    """Inner bin edges at the reference distribution's deciles (duplicates dropped)."""
+    """Inner bin edges at the reference distribution's deciles (duplicates dropped):
+    ``np.quantile``'s linear interpolation over one sort (a quarter of its cost)."""
     if reference.size == 0:
         return np.empty(0)
-    return np.unique(np.quantile(reference, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
+    x = np.sort(reference)
+    h = (x.size - 1) * np.linspace(0, 1, PSI_BINS + 1)[1:-1]
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, x.size - 1)
+    a, b = x[lo].astype(np.float64), x[hi].astype(np.float64)
+    edges = a + (h - lo) * (b - a)
+    return edges[np.concatenate(([True], edges[1:] != edges[:-1]))]
 
 
 def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -130,10 +137,10 @@ class ScoreQuality:
             "score_realised_rate": float(y.mean()) if y.size else float("nan"),
             "score_judged_accounts": float(rows.size),
         })
-        band = np.searchsorted(np.asarray(PD_BANDS), p, side="right") - 1
-        n = np.bincount(band, minlength=len(BAND_LABELS))
-        pd_sum = np.bincount(band, weights=p, minlength=len(BAND_LABELS))
-        hits = np.bincount(band, weights=y, minlength=len(BAND_LABELS))
+        n = np.zeros(len(BAND_LABELS), dtype=np.int64)
+        pd_sum = np.zeros(len(BAND_LABELS))
+        hits = np.zeros(len(BAND_LABELS), dtype=np.int64)
+        kernels.band_sums(p, y, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
         for b, label in enumerate(BAND_LABELS):
             if n[b]:
                 self.calibration_rows.append({

@@ -102,7 +102,7 @@ def test_segments_carry_the_same_counts_by_habit():
 
 
 def test_without_a_twin_false_alarms_are_not_measured_but_misses_are():
-    r = simulate(small_config(borrowers=300, months=16), seed=1, borrowers=False)
+    r = simulate(small_config(borrowers=1000, months=16), seed=1, borrowers=False)
     m = r.tables["monthly"]
     assert m["false_alarms"].isna().all() and m["misses"].notna().all()
     assert m["score_auc"].iloc[:4].notna().all() and m["score_auc"].iloc[-HORIZON_MONTHS:].isna().all()
