@@ -24,6 +24,7 @@ def test_monthly_loop_borrower_months_per_second(borrowers):
     med = statistics.median(times)
     print(f"\nmonthly loop {borrowers:,} x {months}: median {med:.2f} s over {len(times)} "
           f"-> {borrowers * months / med / 1e6:.2f} M borrower-months/s, "
+          f"{runs[0][2] / med / 1e6:.2f} M account-months/s, "
           f"{runs[0][1] / med / 1e6:.2f} M row-months/s (all: {[round(t, 2) for t in times]})")
 
 
