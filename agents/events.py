@@ -23,10 +23,18 @@ class EventLog:
         self.keep = keep
         self.lender = lender
         self._cols: dict[str, list[np.ndarray]] = {n: [] for n in self.NAMES}
+        self._merged = 0  # parts before this index are whole months, merged
         self.month_batches: list[tuple[int, int, int, np.ndarray]] = []  # (action, reason, actor, ids)
 
     def start_month(self) -> None:
+        """A new month: last month's batches are merged into one array per column, so
+        the log holds a part per month rather than per rule (and consolidating a long
+        run's log at the end needs little more than the log itself)."""
         self.month_batches = []
+        for parts in self._cols.values():
+            if len(parts) - self._merged > 1:
+                parts[self._merged:] = [np.concatenate(parts[self._merged:])]
+        self._merged = len(self._cols["month"])
 
     def add(
         self,
@@ -52,6 +60,8 @@ class EventLog:
                 self.month_batches.append((int(action), int(r), int(actor), ids[reasons == r]))
         if not self.keep:
             return
+        if ids.base is not None:  # a view: keep only its rows, not the array behind it
+            ids = ids.copy()
         parts = (
             np.full(k, month, dtype=np.int32),
             ids,
@@ -78,7 +88,13 @@ class EventLog:
                 parts.clear()
                 parts.append(merged)
             out[name] = parts[0]
+        self._merged = len(self._cols["month"])
         return out
+
+    def clear(self) -> None:
+        """Drop every kept event (the month's batches stay)."""
+        self._cols = {n: [] for n in self.NAMES}
+        self._merged = 0
 
     def __len__(self) -> int:
         return sum(c.size for c in self._cols["month"])

@@ -8,6 +8,10 @@ status check. The arithmetic is the rules' own (integer cents, round-half-even l
 ``np.rint``), so the modules keep their numpy reading of each rule in their docstrings and
 the tests check both against each other where a numpy version is still used elsewhere.
 
+Kernels that select rows compact them branch-free into a buffer of the candidates' size
+and return a copy of the filled part: the callers keep them (in the event log, for months),
+and a slice would keep the whole buffer alive.
+
 Kernels are compiled on first use and cached on disk (``cache=True``); no kernel draws random
 numbers (randomness stays in numpy Generators split from one SeedSequence) and none runs in
 parallel, so results are identical whatever the machine or worker count.
@@ -313,7 +317,7 @@ def repay_early(status, wants, balance, dpd, savings, arrears_p, arrears_i, inst
             arrears_i[i] = 0
             instalment[i] = 0
             clear_plans_row(i, plan_end, plan_rem)
-    return out[:k]
+    return out[:k].copy()
 
 
 @jit
@@ -557,7 +561,7 @@ def charge_off(month, status, dpd, after_months, recovery_rate, balance, arrears
                                     arrears_i, instalment, plan_end, plan_rem, default_month)
             written_off[i] += wo
             recovered[i] += rec
-    return rows[:k]
+    return rows[:k].copy()
 
 
 @row
@@ -708,7 +712,7 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
         keep = status[i] > CLOSED
         pd_table[i] = pd_table[i] if keep else pd_of(z)
         score_table[i] = score_table[i] if keep else points_of(z)
-    return off[:k]
+    return off[:k].copy()
 
 
 @jit
@@ -780,8 +784,8 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
         e += (st == FROZEN) & (freeze_until[i] <= month) & (p <= close_pd)
         reopen[f] = i
         f += (st == CLOSED) & (closed_until[i] <= month) & current & (p <= reopen_pd)
-    return (mon[:a], rule[:a], close[:b], cut[:c], grow[:d], grown[:d], thaw[:e],
-            reopen[:f])
+    return (mon[:a].copy(), rule[:a].copy(), close[:b].copy(), cut[:c].copy(), grow[:d].copy(),
+            grown[:d].copy(), thaw[:e].copy(), reopen[:f].copy())
 
 
 @jit
@@ -799,7 +803,7 @@ def appeals_filed(rows, status, restricted_month, appealed_episode, raw, appeal_
         out[k] = i
         k += ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
               & (u_hi(raw[2, i]) < p))
-    return out[:k]
+    return out[:k].copy()
 
 
 @jit
@@ -813,7 +817,7 @@ def idle_below(rows, status, balance, raw, rate):
         st = status[i]
         out[k] = i
         k += ((st == ACTIVE) | (st == CLOSED)) & (balance[i] == 0) & (u_lo(raw[3, i]) < rate)
-    return out[:k]
+    return out[:k].copy()
 
 
 @jit

@@ -7,6 +7,7 @@ experiments layer writes them to Parquet. Nothing here plots or prints.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from agents.codes import (
     detail_text,
 )
 from model import tradeoff
+from model._memory import release_free_memory
 from model.config import ScenarioConfig
 from model.credit_market import CreditMarketModel
 from model.recorder import vintages
@@ -153,10 +155,10 @@ def _detail_codes(action: np.ndarray, reason: np.ndarray, value: np.ndarray) -> 
     codes = np.empty(action.size, dtype=np.int32)
     texts: list[str] = []
     index: dict[str, int] = {}
-    ar = action.astype(np.int32) * 64 + reason.astype(np.int32)
-    for key in np.unique(ar):
+    ar = action.astype(np.int16) * 64 + reason
+    for key in np.flatnonzero(np.bincount(ar)):  # the (action, reason) pairs present
         sel = np.flatnonzero(ar == key)
-        vals, inv = np.unique(np.round(value[sel], 3), return_inverse=True)
+        vals, inv = np.unique(np.round(value[sel].astype(np.float64), 3), return_inverse=True)
         local = np.empty(vals.size, dtype=np.int32)
         for i, v in enumerate(vals):
             text = detail_text(int(key) // 64, int(key) % 64, float(v))
@@ -167,28 +169,34 @@ def _detail_codes(action: np.ndarray, reason: np.ndarray, value: np.ndarray) -> 
     return codes, texts
 
 
-def events_arrow(model: CreditMarketModel) -> pa.Table:
+def events_arrow(model: CreditMarketModel, consume: bool = False) -> pa.Table:
     """Every kept event with plain-word detail, as an Arrow table (built without pandas:
-    100,000 borrowers × 120 months produce millions of events)."""
-    c = model.events.columns()
+    100,000 borrowers × 120 months produce millions of events).
+
+    ``consume=True`` (a finished run's outputs) hands the event log's columns over one by
+    one, so each is held once, not twice: the log is empty afterwards."""
+    log = model.events
+    c = log.columns()
     n = c["month"].size
-    codes, texts = _detail_codes(c["action"], c["reason"], c["value"].astype(np.float64))
+    codes, texts = _detail_codes(c["action"], c["reason"], c["value"])
+
+    def take(name: str) -> np.ndarray:
+        return c.pop(name) if consume else c[name]
 
     def cat(codes_: np.ndarray, labels) -> pa.DictionaryArray:
         return pa.DictionaryArray.from_arrays(pa.array(codes_), pa.array(list(labels), pa.string()))
 
-    return pa.table({
-        "month": c["month"],
-        "borrower_id": c["borrower_id"],
-        "lender": cat(np.zeros(n, dtype=np.int8), [model.lender.name]),
-        "actor": cat(c["actor"], ACTOR_NAMES),
-        "action": cat(c["action"], ACTION_NAMES),
-        "reason": cat(c["reason"], REASON_NAMES),
-        "old_limit": c["old_limit_cents"] / 100.0,
-        "new_limit": c["new_limit_cents"] / 100.0,
-        "value": c["value"].astype(np.float64),
-        "detail": cat(codes, texts),
-    })
+    if consume:
+        log.clear()
+    cols = {"month": take("month"), "borrower_id": take("borrower_id"),
+            "lender": cat(np.zeros(n, dtype=np.int8), [model.lender.name])}
+    for name, labels in (("actor", ACTOR_NAMES), ("action", ACTION_NAMES), ("reason", REASON_NAMES)):
+        cols[name] = cat(take(name), labels)
+    cols["old_limit"] = take("old_limit_cents") / 100.0
+    cols["new_limit"] = take("new_limit_cents") / 100.0
+    cols["value"] = take("value").astype(np.float64)
+    cols["detail"] = cat(codes, texts)
+    return pa.table(cols)
 
 
 def events_table(model: CreditMarketModel) -> pd.DataFrame:
@@ -221,7 +229,7 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
     if model.channels is not None:  # several lenders: per-lender rows, positions, strategies
         model.channels.attach(tables, borrowers)
     if events and model.events.keep:
-        tables["events"] = events_arrow(model)  # an Arrow table: see events_arrow
+        tables["events"] = events_arrow(model, consume=True)  # Arrow: see events_arrow
     return tables
 
 
@@ -237,18 +245,25 @@ def simulate(
     start = time.perf_counter()
     want_events = config.output.events if events is None else events
     want_borrowers = config.output.borrowers if borrowers is None else borrowers
-    twin_seed = tradeoff.fresh_seed(seed)  # before the model spawns from it
+    # the twin first: only its default months are kept, so its book is freed before the
+    # run's own (peak memory is the larger of the two, not their sum)
+    twin = tradeoff.run_twin(config, tradeoff.fresh_seed(seed)) if config.output.twin else None
     model = CreditMarketModel(config, rng=seed, create_agents=False, keep_events=want_events)
     model.run(progress=progress)
-    twin = tradeoff.run_twin(config, twin_seed) if config.output.twin else None
     tables = collect_tables(model, borrowers=want_borrowers, events=want_events,
                             twin_default_month=twin)
     summary = summarise(tables["monthly"], model)
     if model.channels is not None:
         summary.update(model.channels.summary())
+    seed_used = model.streams.describe()
+    # the tables hold what the outputs need; free the book before they are written (a Mesa
+    # model is a web of references that would otherwise wait for the garbage collector)
+    del model
+    gc.collect()
+    release_free_memory()
     return RunResult(
         config=config,
-        seed=model.streams.describe(),
+        seed=seed_used,
         tables=tables,
         summary=summary,
         wall_seconds=time.perf_counter() - start,

@@ -21,6 +21,7 @@ summary.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,7 +61,12 @@ def run_twin(config, seed=None) -> np.ndarray:
 
     model = CreditMarketModel(twin_config(config), rng=seed, create_agents=False, keep_events=False)
     model.run()
-    return model.table.default_month.copy()
+    default_month = model.table.default_month.copy()
+    # a Mesa model is a web of references (agents, lender, recorder ↔ model): free the
+    # twin's book now rather than at the next garbage collection, before the run needs room
+    del model
+    gc.collect()
+    return default_month
 
 
 @dataclass
