@@ -128,17 +128,19 @@ class ChannelLender(mesa.Agent):
         self.flows = credit_line.MonthFlows(0)
 
     # -- eligibility and limits --------------------------------------------------
-    def eligible(self, table) -> np.ndarray:
+    def eligible(self, table, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Who the channel lends to, of ``rows`` (member positions; default all)."""
         if self.name == "supply_chain":
-            return (table.kind == Kind.SMALL_BUSINESS) & table.has_anchor
+            return (table.kind[rows] == Kind.SMALL_BUSINESS) & table.has_anchor[rows]
         if self.name == "bank":
-            return table.documented
-        return np.ones(table.n, dtype=bool)  # table: a MemberView
+            return table.documented[rows]
+        return np.ones(table.kind[rows].size, dtype=bool)  # table: a MemberView
 
-    def bureau_pd(self, table, bureau) -> np.ndarray:
-        """The channel's own PD from bureau data and its estimate of income (no habits)."""
-        debt_months = bureau.total_debt_cents / np.maximum(table.est_income_cents, 1)
-        z = -4.0 + 0.6 * debt_months + 1.2 * bureau.delinquent + 0.2 * bureau.lenders
+    def bureau_pd(self, table, bureau, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The channel's own PD from bureau data and its estimate of income (no habits),
+        for ``rows`` (member positions; default all)."""
+        debt_months = bureau.total_debt_cents[rows] / np.maximum(table.est_income_cents[rows], 1)
+        z = -4.0 + 0.6 * debt_months + 1.2 * bureau.delinquent[rows] + 0.2 * bureau.lenders[rows]
         return expit(z)
 
     def tenure(self, month: int) -> np.ndarray:
@@ -146,19 +148,21 @@ class ChannelLender(mesa.Agent):
         p = self.pos
         return np.where(p.status == Status.ACTIVE, np.maximum(month - p.opened_month, 0), 0)
 
-    def line_size(self, table, economy, month: int | None = None) -> np.ndarray:
-        """The line (or next loan) on offer: months of estimated income, growing with the
-        relationship's tenure by ``tenure_limit_bonus`` over its first 3 years — what a
-        long, stable relationship is worth (and what churning throws away)."""
+    def line_size(self, table, economy, month: int | None = None,
+                  rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The line (or next loan) on offer to ``rows`` (member positions; default all):
+        months of estimated income, growing with the relationship's tenure by
+        ``tenure_limit_bonus`` over its first 3 years — what a long, stable relationship is
+        worth (and what churning throws away)."""
         c = self.cfg
-        base = c.limit_income_months * table.est_income_cents
+        base = c.limit_income_months * table.est_income_cents[rows]
         if c.tenure_limit_bonus and month is not None:
-            base = base * (1.0 + c.tenure_limit_bonus * np.minimum(self.tenure(month), 36) / 36.0)
+            base = base * (1.0 + c.tenure_limit_bonus * np.minimum(self.tenure(month)[rows], 36) / 36.0)
         size = np.round(base).astype(np.int64)
         if self.name == "supply_chain":
             # a share of receivables from the anchor buyer, none while its sector is in distress
             factors = economy.sector_factors if economy.sector_factors is not None else np.zeros(1, np.float32)
-            stressed = np.append(factors, np.float32(0.0))[table.sector] < c.anchor_stress_threshold
+            stressed = np.append(factors, np.float32(0.0))[table.sector[rows]] < c.anchor_stress_threshold
             size = np.where(stressed, 0, size)
         return size
 
@@ -186,15 +190,15 @@ class ChannelLender(mesa.Agent):
         if due.size == 0:
             return
         p.decision_month[due] = -1
-        pd = self.bureau_pd(table, bureau)[due]
-        ok = (pd <= c.approval_pd) & self.eligible(table)[due] & (table.status[due] <= Status.CLOSED)
+        pd = self.bureau_pd(table, bureau, due)
+        ok = (pd <= c.approval_pd) & self.eligible(table, due) & (table.status[due] <= Status.CLOSED)
         acc, rej = due[ok], due[~ok]
         p.reapply_month[rej] = month + c.reapply_months
         if acc.size:
             p.status[acc] = Status.ACTIVE
             p.opened_month[acc] = month  # a new relationship: tenure starts at zero
             p.last_used_month[acc] = month
-            p.limit_cents[acc] = self.line_size(table, economy, month)[acc]
+            p.limit_cents[acc] = self.line_size(table, economy, month, acc)
 
     def refresh_limits(self, table, economy, month: int) -> None:
         """Revolving products follow their base each month; a term loan's next loan is

@@ -80,24 +80,11 @@ def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarra
 
 
 def disburse(table: BorrowerTable, month: int, amount: np.ndarray) -> None:
-    """Book ``amount`` (cents per row) as instalments over each row's tenor, from next month."""
+    """Book ``amount`` (cents per row) as instalments over each row's tenor, from next
+    month: ``amount // tenor`` a month, the remainder with the last instalment."""
     t = table
-    rows = np.flatnonzero(amount)
-    if rows.size == 0:
-        return
-    amt = amount[rows]
-    tenor = t.tenor[rows].astype(np.int64)
-    per = amt // tenor
-    t.balance_cents[rows] += amt
-    t.instalment_cents[rows] += per
-    rem = amt - per * tenor
-    for ten in np.unique(tenor):
-        sel = tenor == ten
-        slot = (month + int(ten)) % RING
-        r = rows[sel]
-        end, last = t.plan_end[slot], t.plan_rem[slot]
-        end[r] += per[sel]
-        last[r] += rem[sel]
+    kernels.disburse(month, amount, t.tenor, t.balance_cents, t.instalment_cents, t.plan_end,
+                     t.plan_rem)
 
 
 def clear_plans(table: BorrowerTable, rows: np.ndarray) -> None:

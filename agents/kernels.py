@@ -123,6 +123,15 @@ def poisson(u, lam):
 
 
 @jit
+def external_borrowing(raw, status, ext_borrow_prob, draw_amount, out):
+    """A live borrower borrows a draw-sized amount elsewhere when its uniform ``U_EXT``
+    falls below its ``ext_borrow_prob`` (the multi-lender habit)."""
+    for i in range(status.size):
+        ok = (status[i] <= CLOSED) & (u_lo(raw[1, i]) < ext_borrow_prob[i])
+        out[i] = draw_amount[i] * np.int64(ok)
+
+
+@jit
 def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray) -> None:
     for i in range(u.size):
         out[i] = poisson(u[i], lam[i])
@@ -236,6 +245,23 @@ def clear_plans_row(i, plan_end, plan_rem):
 
 
 # ---------------------------------------------------------------------- stage kernels
+@jit
+def disburse(month, amount, tenor, balance, instalment, plan_end, plan_rem):
+    """Book ``amount`` (per row) as instalments over each row's tenor, from next month
+    (agents.credit_line.disburse). Most rows draw nothing: a branch."""
+    for i in range(amount.size):
+        a = amount[i]
+        if a != 0:
+            ten = np.int64(tenor[i])
+            per = a // ten
+            slot = (month + ten) % RING
+            balance[i] += a
+            instalment[i] += per
+            plan_end[slot, i] += per
+            plan_rem[slot, i] += a - per * ten
+
+
+
 @jit
 def start_month(status, balance, dpd, funding_rate, balance_start, dpd_start, funding_cost):
     for i in range(status.size):
@@ -387,9 +413,13 @@ def live_rows(status):
 def month_cash(rows, raw, eps, status, kind, habit, balance, dpd, idio, load_idio, load_sector,
                sector, world, income_sigma, base_income, spend_ratio, spend_sigma, savings,
                savings_cap, ext_debt, ext_borrow_prob, draw_amount, balance_start, dpd_start,
-               sums, z_world, sector_ext, season_ext, persistence, funding_rate):
-    """The credit line alone, part 1 of the month over the live ``rows``: the month opens
-    (opening balance, days past due, funding cost), borrowers earn and spend."""
+               sums, z_world, sector_ext, season_ext, persistence, funding_rate, external,
+               channels, failed, revenue_penalty):
+    """The month over the live ``rows``, part 1: the month opens (opening balance, days
+    past due, funding cost), borrowers earn and spend. ``external``: new borrowing elsewhere
+    is the unmodelled external debt (off when other online lenders are modelled). With
+    ``channels`` a failed business earns nothing and a short one loses ``revenue_penalty``
+    of its revenue (model.channels.Channels.adjust_income)."""
     a = persistence
     b = math.sqrt(1.0 - persistence * persistence)
     one = z_world.size == 1
@@ -406,29 +436,29 @@ def month_cash(rows, raw, eps, status, kind, habit, balance, dpd, idio, load_idi
         idio[i], inc = income_of(
             idio[i], eps[i], a, b, load_idio[i], z_world[0] if one else z_world[world[i]],
             load_sector[i], sector_ext[sec], season_ext[sec], income_sigma[i], base_income[i])
+        if channels:
+            inc = 0 if failed[i] else np.int64(np.rint(inc * (np.float32(1.0) - revenue_penalty[i])))
         out = spend_of(spend_ratio[i], spend_sigma[i], base_income[i], u_hi(raw[3, i]))
         ext_debt[i], savings[i] = earn(st, ext_debt[i], savings[i], savings_cap[i], inc, out,
-                                       u_lo(raw[1, i]), ext_borrow_prob[i], draw_amount[i], True)
+                                       u_lo(raw[1, i]), ext_borrow_prob[i], draw_amount[i],
+                                       external)
 
 
 @jit
-def month_line(month, rows, raw, status, kind, habit, savings, limit, balance, arrears_p,
-               arrears_i, instalment, plan_end, plan_rem, dpd, target_util, draw_prob,
-               draw_amount, tenor, quick_cycles, late_prob, early_repay_prob, drawn_total,
-               drawn_m, draws_m, max_draw_m, cycles_m, early_m, sums, bill_rate, cycle_share,
-               cycle_cost, grace):
-    """The credit line alone, part 2 over the live ``rows``: the line bills, borrowers draw
-    (the lender authorising) and quick cycles run; then borrowers pay (some late) and may
-    repay early. The flows are summed per segment.
+def line_draw(month, rows, raw, status, kind, habit, savings, limit, balance, arrears_p,
+              arrears_i, instalment, plan_end, plan_rem, target_util, draw_prob, draw_amount,
+              tenor, quick_cycles, drawn_total, drawn_m, draws_m, max_draw_m, cycles_m, sums,
+              bill_rate, cycle_share, cycle_cost, interest_of, due_of, other_due, requests,
+              need_out, disc_out, gneed_out, gdisc_out):
+    """The month over the live ``rows``, part 2: the line bills, borrowers draw (the lender
+    authorising) and quick cycles run. Keeps each row's interest and amount due
+    (``interest_of``/``due_of``, by position in ``rows``) for :func:`line_pay`.
 
-    Two loops rather than one: a row's whole month is too long a chain of dependent steps
-    for the CPU to overlap rows, and splitting it where few values cross (interest and
-    amount due) runs faster despite the second pass (measured)."""
+    With other channels (``requests``), a borrower asks the line for what falls due on all
+    its channels (``other_due``, per row) and the requests and grants are kept per row
+    (``*_out``) for the channels to fund the rest."""
     ring = month % RING
-    m = rows.size
-    interest_of = np.empty(m, dtype=np.int64)
-    due_of = np.empty(m, dtype=np.int64)
-    for j in range(m):
+    for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
         st = status[i]
         g = kind[i] * N_HABITS + habit[i]
@@ -440,8 +470,8 @@ def month_line(month, rows, raw, status, kind, habit, savings, limit, balance, a
         plan_rem[ring, i] = 0
         lim = limit[i]
         need, disc, g_need, g_disc, avail = request(
-            st, due, cash, lim, bal, target_util[i], draw_prob[i], draw_amount[i],
-            u_hi(raw[0, i]))
+            st, due + other_due[i] if requests else due, cash, lim, bal, target_util[i],
+            draw_prob[i], draw_amount[i], u_hi(raw[0, i]))
         granted = g_need + g_disc
         ten = np.int64(tenor[i])
         per = granted // ten
@@ -461,6 +491,11 @@ def month_line(month, rows, raw, status, kind, habit, savings, limit, balance, a
         max_draw_m[i] = max(g_need, g_disc, size)
         interest_of[j] = interest
         due_of[j] = due
+        if requests:
+            need_out[i] = need
+            disc_out[i] = disc
+            gneed_out[i] = g_need
+            gdisc_out[i] = g_disc
         asked = need + disc
         sums[g, S_DISBURSED] += granted + total
         sums[g, S_REPAID] += total
@@ -468,31 +503,45 @@ def month_line(month, rows, raw, status, kind, habit, savings, limit, balance, a
         sums[g, S_DEMAND] += asked
         sums[g, S_UNMET] += asked - granted
         sums[g, S_UNMET_EVENTS] += asked > granted
-    for j in range(m):
+
+
+@jit
+def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrears_i,
+             instalment, plan_end, plan_rem, dpd, late_prob, early_repay_prob, early_m, sums,
+             interest_of, due_of, grace, collect, early):
+    """The month over the live ``rows``, part 3: borrowers pay what is due on the line
+    (``collect``; some late) and may repay everything early (``early``). Both in one pass on
+    the credit line alone; with other channels, borrowers pay those between the two."""
+    for j in range(rows.size):
         i = np.uint64(rows[j])
         st = status[i]
         g = kind[i] * N_HABITS + habit[i]
-        r0 = raw[0, i]
         bal = balance[i]
         cash = savings[i]
-        paid, to_i, to_p, ap, ai, d1 = pay(due_of[j], cash, arrears_p[i], arrears_i[i],
-                                           interest_of[j], u_lo(r0) < late_prob[i], grace,
-                                           dpd[i])
-        bal -= to_p
-        cash -= paid
-        repaid = to_p
-        income_paid = to_i
-        ok = repays_early(u_hi(raw[1, i]) < early_repay_prob[i], st, bal, d1, cash, ai)
-        early_m[i] = ok
-        if ok:  # rare: a branch
-            repaid += bal
-            income_paid += ai
-            cash -= bal + ai
-            bal = 0
-            ap = 0
-            ai = 0
-            instalment[i] = 0
-            clear_plans_row(i, plan_end, plan_rem)
+        ap = arrears_p[i]
+        ai = arrears_i[i]
+        d1 = dpd[i]
+        repaid = 0
+        income_paid = 0
+        if collect:
+            paid, to_i, to_p, ap, ai, d1 = pay(due_of[j], cash, ap, ai, interest_of[j],
+                                               u_lo(raw[0, i]) < late_prob[i], grace, d1)
+            bal -= to_p
+            cash -= paid
+            repaid = to_p
+            income_paid = to_i
+        if early:
+            ok = repays_early(u_hi(raw[1, i]) < early_repay_prob[i], st, bal, d1, cash, ai)
+            early_m[i] = ok
+            if ok:  # rare: a branch
+                repaid += bal
+                income_paid += ai
+                cash -= bal + ai
+                bal = 0
+                ap = 0
+                ai = 0
+                instalment[i] = 0
+                clear_plans_row(i, plan_end, plan_rem)
         balance[i] = bal
         savings[i] = cash
         arrears_p[i] = ap

@@ -103,6 +103,7 @@ class Channels:
         self.by_name = {ln.name: ln for ln in self.lenders}
         self.bureau = Bureau(cfg.bureau_lag_months)
         self.members = np.zeros(0, dtype=np.int64)
+        self.businesses = np.zeros(0, dtype=np.int64)  # every small-business row
         self.view: MemberView | None = None
         self.rows: list[dict] = []
         self.strategy_rows: list[dict] = []
@@ -133,6 +134,7 @@ class Channels:
         idx = np.arange(rows.start, rows.stop)
         member = (t.strategy[rows] > 0) | (t.ext_borrow_prob[rows] > 0)
         self.members = np.concatenate([self.members, idx[member]])
+        self.businesses = np.concatenate([self.businesses, idx[sb]])
 
     # ------------------------------------------------------------ the month
     def begin_month(self) -> np.ndarray:
@@ -185,9 +187,12 @@ class Channels:
             ln.refresh_limits(view, m.economy, month)
             applying = applying_base[ln.name] & ln.eligible(view)
             ln.decide(view, self.bureau, m.economy, month, applying)
-        if self._order is None or self._order[0] != rows.size:  # strategies are fixed per row
-            self._order = (rows.size, funding_order(strategy, [ln.name for ln in self.lenders]))
-        order = self._order[1]
+        # strategies are fixed per row and members only ever join: rank the newcomers
+        done, order = self._order if self._order is not None else (0, None)
+        if done != rows.size:
+            new = funding_order(strategy[done:], [ln.name for ln in self.lenders])
+            order = new if order is None else {k: np.concatenate([order[k], new[k]]) for k in new}
+            self._order = (rows.size, order)
         got = np.zeros(rows.size, dtype=np.int64)
         for rank in (1, 2, 3):
             for ln in self.lenders:
@@ -234,20 +239,26 @@ class Channels:
             ln.close_month(m.month)
         self.bureau.snapshot(t, self.members, self.lenders)
         # small businesses: unfunded working capital costs revenue; months short of cash
-        # make a business distressed, then failed (a failed business earns nothing more)
-        sb = (t.kind == Kind.SMALL_BUSINESS) & (t.status <= Status.CLOSED) & ~t.failed
-        short_need = np.where(sb, self.shortfall_m, 0)
-        t.shortfall_total_cents += short_need
-        t.revenue_penalty[:] = np.where(
-            sb, np.minimum(0.9, cfg.unfunded_revenue_loss * short_need / np.maximum(t.base_income_cents, 1)), 0.0
+        # make a business distressed, then failed (a failed business earns nothing more).
+        # Only small-business rows change: the rule runs over them (``self.businesses``).
+        b = self.businesses
+        sb = (t.status[b] <= Status.CLOSED) & ~t.failed[b]
+        need_b = np.where(sb, self.shortfall_m[b], 0)
+        t.shortfall_total_cents[b] += need_b
+        t.revenue_penalty[b] = np.where(
+            sb, np.minimum(0.9, cfg.unfunded_revenue_loss * need_b / np.maximum(t.base_income_cents[b], 1)), 0.0
         ).astype(np.float32)
-        short_cash = sb & (t.savings_cents < 0)
-        t.cash_short_months[:] = np.where(short_cash, t.cash_short_months + 1, 0)
-        distressed = sb & (t.cash_short_months >= cfg.distress_months)
-        t.distress_months_total += distressed
-        fail = np.flatnonzero(sb & (t.cash_short_months >= cfg.failure_months))
+        short_cash = sb & (t.savings_cents[b] < 0)
+        t.cash_short_months[b] = np.where(short_cash, t.cash_short_months[b] + 1, 0)
+        distressed_b = sb & (t.cash_short_months[b] >= cfg.distress_months)
+        t.distress_months_total[b] += distressed_b
+        fail = b[sb & (t.cash_short_months[b] >= cfg.failure_months)]
         t.failed[fail] = True
         t.failed_month[fail] = m.month
+        short_need = np.zeros(t.n, dtype=np.int64)
+        short_need[b] = need_b
+        distressed = np.zeros(t.n, dtype=bool)
+        distressed[b] = distressed_b
         self._collect(short_need, distressed, fail)
 
     def full(self, member_values: np.ndarray, fill=0) -> np.ndarray:

@@ -150,8 +150,8 @@ class CreditMarketModel(mesa.Model):
         self.config = cfg
         self.month = 0
         self.create_agents = create_agents
-        # run the credit line's month as one compiled pass (False: rule by rule, as with
-        # several lenders; both give the same results, tests/test_kernels.py)
+        # run the month in a few compiled passes over the live lines (False: rule by rule
+        # over every row; both give the same results, tests/test_kernels.py)
         self.fused = True
         self._departed: list[np.ndarray] = []
         self.n_worlds = n_worlds
@@ -187,9 +187,9 @@ class CreditMarketModel(mesa.Model):
         self._settle_departed()
         self.live = kernels.live_rows(self.table.status)
         self.draws = BorrowerDraws.draw(self.streams.borrowers, self.table)
-        if self._fused_path():
+        if self.fused:
             self.lender.step(booked=self.credit_line_month())
-        else:  # the same rules, one at a time, with the other channels' hooks between them
+        else:  # the same rules, one at a time over every row
             other_due = self.channels.begin_month() if self.channels else None
             self.open_month()
             self.borrowers_earn_and_spend()
@@ -273,10 +273,7 @@ class CreditMarketModel(mesa.Model):
     def _new_flows(self) -> None:
         """The month's flows: summed per segment by the fused month, per row in the stage
         path (with several lenders, whose hooks need them)."""
-        self.flows = credit_line.MonthFlows(self.table.n, per_row=not self._fused_path())
-
-    def _fused_path(self) -> bool:
-        return self.channels is None and self.fused
+        self.flows = credit_line.MonthFlows(self.table.n, per_row=not self.fused)
 
     def open_month(self) -> None:
         """Opening balances (lines still on the books), days past due and funding cost."""
@@ -299,18 +296,22 @@ class CreditMarketModel(mesa.Model):
         return z, sector_ext, season_ext
 
     def credit_line_month(self) -> np.ndarray:
-        """The month of every live line on the credit line alone, in two compiled passes
-        (``agents.kernels.month_cash`` and ``month_line``): the month opens, borrowers
-        earn and spend, the line bills, borrowers draw (the lender authorising), pay and
-        may repay early — the rules of :meth:`borrowers_earn_and_spend`,
-        :meth:`borrowers_draw` and :meth:`borrowers_pay`, row by row, with the month's
-        flows summed per segment as they happen. Then the lender keeps its books
-        (``Lender.book_and_score``). Returns the rows written off.
+        """The borrowers' month and the lender's books over the live lines, in compiled
+        passes (``agents.kernels.month_cash``, ``line_draw``, ``line_pay``, then
+        ``Lender.book``): the month opens, borrowers earn and spend, the line bills,
+        borrowers draw (the lender authorising), pay and may repay early — the rules of
+        :meth:`borrowers_earn_and_spend`, :meth:`borrowers_draw` and :meth:`borrowers_pay`,
+        row by row, with the month's flows summed per segment as they happen. With other
+        channels their hooks run between the passes, as in the rule-by-rule path. Returns
+        the rows written off.
 
-        (Two passes rather than one: a compiled loop over ~80 columns runs slower per
-        access than two over ~30, measured.)"""
+        (A few passes rather than one: a compiled loop over ~80 columns runs slower per
+        access than several over ~30, measured.)"""
         t, d, f = self.table, self.draws, self.flows
         lc = self.config.lender
+        ch = self.channels
+        other_due = ch.begin_month() if ch else None
+        online = ch is not None and ch.online is not None
         z, sector_ext, season_ext = self._income_factors()
         rows = self.live
         kernels.month_cash(
@@ -319,19 +320,51 @@ class CreditMarketModel(mesa.Model):
             t.base_income_cents, t.spend_ratio, t.spend_sigma, t.savings_cents,
             t.savings_cap_cents, t.ext_debt_cents, t.ext_borrow_prob, t.draw_amount_cents,
             f.balance_start, f.dpd_start, f.sums, z, sector_ext, season_ext,
-            float(self.config.economy.idio_persistence), lc.funding_rate / 12.0,
+            float(self.config.economy.idio_persistence), lc.funding_rate / 12.0, not online,
+            ch is not None, t.failed, t.revenue_penalty,
         )
-        kernels.month_line(
+        interest_of = np.empty(rows.size, dtype=np.int64)
+        due_of = np.empty(rows.size, dtype=np.int64)
+        size = t.n if ch else 0  # per-row requests and grants, for the other channels
+        need, disc, g_need, g_disc = (np.zeros(size, dtype=np.int64) for _ in range(4))
+        kernels.line_draw(
             self.month, rows, d.raw, t.status, t.kind, t.habit, t.savings_cents, t.limit_cents,
             t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
-            t.instalment_cents, t.ring_end, t.ring_rem, t.dpd_months, t.target_util,
-            t.draw_prob, t.draw_amount_cents, t.tenor, t.quick_cycles, t.late_prob,
-            t.early_repay_prob, t.drawn_total_cents, t.drawn_m_cents, t.draws_m,
-            t.max_draw_m_cents, t.cycles_m, t.early_m, f.sums,
+            t.instalment_cents, t.ring_end, t.ring_rem, t.target_util, t.draw_prob,
+            t.draw_amount_cents, t.tenor, t.quick_cycles, t.drawn_total_cents, t.drawn_m_cents,
+            t.draws_m, t.max_draw_m_cents, t.cycles_m, f.sums,
             lc.daily_rate * credit_line.DAYS_PER_MONTH, CYCLE_SHARE, lc.daily_rate * CYCLE_DAYS,
-            int(round(lc.grace_amount * 100)),
+            interest_of, due_of, other_due if ch else need, ch is not None, need, disc, g_need,
+            g_disc,
         )
+
+        def pay(collect: bool, early: bool) -> None:
+            kernels.line_pay(
+                rows, d.raw, t.status, t.kind, t.habit, t.savings_cents, t.balance_cents,
+                t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents,
+                t.ring_end, t.ring_rem, t.dpd_months, t.late_prob, t.early_repay_prob,
+                t.early_m, f.sums, interest_of, due_of, int(round(lc.grace_amount * 100)),
+                collect, early,
+            )
+
+        if ch:
+            self._fund_elsewhere(need, disc, g_need, g_disc)
+            pay(True, False)
+            ch.pay()
+            pay(False, True)
+        else:
+            pay(True, True)
         return self.lender.book(rows)
+
+    def _fund_elsewhere(self, need, disc, g_need, g_disc) -> None:
+        """What the credit line did not serve goes to the borrower's other channels, and a
+        multi-lender's new borrowing to the other online lenders (model/channels.py)."""
+        t, d = self.table, self.draws
+        external = np.zeros(t.n, dtype=np.int64)
+        if self.channels.online is not None:
+            kernels.external_borrowing(d.raw, t.status, t.ext_borrow_prob, t.draw_amount_cents,
+                                       external)
+        self.channels.fund(need - g_need, disc - g_disc, external)
 
     def borrowers_earn_and_spend(self) -> None:
         t, d, e = self.table, self.draws, self.economy
@@ -372,11 +405,7 @@ class CreditMarketModel(mesa.Model):
             t.max_draw_m_cents, t.cycles_m, need, disc, g_need, g_disc,
         )
         if self.channels:
-            live = t.status <= Status.CLOSED
-            external = np.where(live & (d.u_ext < t.ext_borrow_prob), t.draw_amount_cents, 0)
-            if self.channels.online is None:
-                external[:] = 0
-            self.channels.fund(need - g_need, disc - g_disc, external)
+            self._fund_elsewhere(need, disc, g_need, g_disc)
 
     def borrowers_pay(self, interest: np.ndarray, due: np.ndarray) -> None:
         t, d = self.table, self.draws

@@ -1,8 +1,9 @@
 """The compiled kernels (agents/kernels.py) against their plain readings.
 
-The month runs fused on the credit line alone (``CreditMarketModel.credit_line_month``) and
-rule by rule otherwise (with other channels, whose hooks sit between the rules): both paths
-must give the same book. The scorecard, the Poisson draw and the uniforms are checked
+The month runs in a few compiled passes over the live lines
+(``CreditMarketModel.credit_line_month``; with other channels, their hooks between the
+passes) or rule by rule over every row (``model.fused = False``): both must give the same
+book, the same outputs and the same events. The scorecard, the Poisson draw and the uniforms are checked
 against numpy/scipy.
 """
 
@@ -42,7 +43,9 @@ def _pair(overrides: dict, months: int):
     {"lender.learning.refit_months": 6, "lender.learning.first_refit_month": 14,
      "lender.learning.min_defaults": 5},
     {"adaptation.enabled": True},
-], ids=["baseline", "tightening", "learning", "adaptation"])
+    {"channels.enabled": True, "channels.strategies.single_channel": 0.4,
+     "channels.strategies.diversified": 0.4, "channels.strategies.opportunistic": 0.2},
+], ids=["baseline", "tightening", "learning", "adaptation", "channels"])
 def test_fused_month_gives_the_same_book_as_rule_by_rule(overrides):
     a, b = _pair(overrides, 30)
     ta, tb = a.table, b.table
