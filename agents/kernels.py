@@ -511,7 +511,12 @@ def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrear
              interest_of, due_of, grace, collect, early):
     """The month over the live ``rows``, part 3: borrowers pay what is due on the line
     (``collect``; some late) and may repay everything early (``early``). Both in one pass on
-    the credit line alone; with other channels, borrowers pay those between the two."""
+    the credit line alone. With other channels borrowers pay those in between: the collect
+    pass then returns the rows that want to repay early (their uniform ``U_EARLY`` below
+    their probability; every other row's early flag is cleared) for an early pass over
+    those alone."""
+    wanting = np.empty(rows.size if (collect and not early) else 0, dtype=np.int64)
+    k = 0
     for j in range(rows.size):
         i = np.uint64(rows[j])
         st = status[i]
@@ -523,6 +528,7 @@ def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrear
         d1 = dpd[i]
         repaid = 0
         income_paid = 0
+        wants = u_hi(raw[1, i]) < early_repay_prob[i]
         if collect:
             paid, to_i, to_p, ap, ai, d1 = pay(due_of[j], cash, ap, ai, interest_of[j],
                                                u_lo(raw[0, i]) < late_prob[i], grace, d1)
@@ -530,8 +536,12 @@ def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrear
             cash -= paid
             repaid = to_p
             income_paid = to_i
+            if not early:
+                early_m[i] = False
+                wanting[k] = i
+                k += wants
         if early:
-            ok = repays_early(u_hi(raw[1, i]) < early_repay_prob[i], st, bal, d1, cash, ai)
+            ok = repays_early(wants, st, bal, d1, cash, ai)
             early_m[i] = ok
             if ok:  # rare: a branch
                 repaid += bal
@@ -549,6 +559,7 @@ def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrear
         dpd[i] = d1
         sums[g, S_REPAID] += repaid
         sums[g, S_INTEREST] += income_paid
+    return wanting[:k].copy()
 
 
 @jit

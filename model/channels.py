@@ -194,18 +194,25 @@ class Channels:
             order = new if order is None else {k: np.concatenate([order[k], new[k]]) for k in new}
             self._order = (rows.size, order)
         got = np.zeros(rows.size, dtype=np.int64)
+        # each borrower meets each channel at one rank only, so a channel's lending at one
+        # rank cannot change what it has available at another: what is available is read
+        # once, and each channel books its month's loans in one go
+        avail_of = {ln.name: ln.available() for ln in self.lenders}
+        lent = {ln.name: np.zeros(rows.size, dtype=np.int64) for ln in self.lenders}
         for rank in (1, 2, 3):
             for ln in self.lenders:
                 sel = order[ln.name] == rank
                 if not sel.any():
                     continue
-                avail = np.where(sel, ln.available(), 0)
+                avail = np.where(sel, avail_of[ln.name], 0)
                 g_n = np.minimum(r_need, avail)
                 g_d = np.minimum(r_disc, avail - g_n)
-                ln.lend(month, g_n + g_d)
+                lent[ln.name] += g_n + g_d
                 r_need -= g_n
                 r_disc -= g_d
                 got += g_n + g_d
+        for ln in self.lenders:
+            ln.lend(month, lent[ln.name])
         online = self.online
         if online is not None:
             ext = np.minimum(r_ext, online.available())

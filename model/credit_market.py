@@ -338,9 +338,9 @@ class CreditMarketModel(mesa.Model):
             g_disc,
         )
 
-        def pay(collect: bool, early: bool) -> None:
-            kernels.line_pay(
-                rows, d.raw, t.status, t.kind, t.habit, t.savings_cents, t.balance_cents,
+        def pay(rows_: np.ndarray, collect: bool, early: bool) -> np.ndarray:
+            return kernels.line_pay(
+                rows_, d.raw, t.status, t.kind, t.habit, t.savings_cents, t.balance_cents,
                 t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents,
                 t.ring_end, t.ring_rem, t.dpd_months, t.late_prob, t.early_repay_prob,
                 t.early_m, f.sums, interest_of, due_of, int(round(lc.grace_amount * 100)),
@@ -349,11 +349,11 @@ class CreditMarketModel(mesa.Model):
 
         if ch:
             self._fund_elsewhere(need, disc, g_need, g_disc)
-            pay(True, False)
+            wanting = pay(rows, True, False)
             ch.pay()
-            pay(False, True)
+            pay(wanting, False, True)
         else:
-            pay(True, True)
+            pay(rows, True, True)
         return self.lender.book(rows)
 
     def _fund_elsewhere(self, need, disc, g_need, g_disc) -> None:
