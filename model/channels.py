@@ -301,16 +301,15 @@ class Channels:
                 "interest_income": int(f.interest_paid.sum()) / CENTS,
                 "funding_cost": int(f.funding_cost.sum()) / CENTS,
             })
-        idx = np.flatnonzero((t.kind == Kind.SMALL_BUSINESS) & (t.opened_month >= 0))
+        b = self.businesses
+        idx = b[t.opened_month[b] >= 0]  # small businesses that became customers
         code = t.strategy[idx].astype(np.int64)
         k = len(STRATEGIES)
-        failed_now_mask = np.zeros(t.n, dtype=bool)
-        failed_now_mask[failed_now] = True
         failed_sb = t.failed[idx]
         short_sb = short_need[idx]
         # one bincount per flag over the small businesses only
         flags = (~failed_sb).astype(np.int64) + 2 * (short_sb > 0) + 4 * distressed[idx] \
-            + 8 * failed_now_mask[idx] + 16 * failed_sb
+            + 8 * np.isin(idx, failed_now, assume_unique=True) + 16 * failed_sb
         table = np.bincount(code * 32 + flags, minlength=k * 32).reshape(k, 32)
         bit = np.arange(32)
 
