@@ -1,20 +1,22 @@
-"""Fused monthly kernels: each rule is one compiled pass over the borrower rows.
+"""The month's rules as compiled loops (numba) over the borrower columns.
 
-The rules in ``agents/`` are written against numpy columns; at 100,000 borrowers a month of
-them as separate array expressions costs ~150 passes over memory and a temporary per step.
-Here each rule (or a run of consecutive rules) is one ``numba`` loop over the rows that reads
-and writes the same columns in place: no temporaries, dead rows skipped at the cost of one
-status check. The arithmetic is the rules' own (integer cents, round-half-even like
-``np.rint``), so the modules keep their numpy reading of each rule in their docstrings and
-the tests check both against each other where a numpy version is still used elsewhere.
+Each rule is written once, as a pure function of one borrower's values (``@row``: scalars
+in, scalars out, inlined), and the loops load and store the columns around it: the stage
+kernels run one rule over every row (the rule-by-rule path, ``CreditMarketModel.fused =
+False``; the validation sampler; other lenders' positions), the month's passes
+(``month_cash``, ``line_draw``, ``line_pay``, ``lender_month``, ``rule_candidates``) run a
+few rules at a time over the lines still on the book. The arithmetic is the rules' own
+(integer cents, round-half-even like ``np.rint``); both paths give identical books
+(tests/test_kernels.py).
 
 Kernels that select rows compact them branch-free into a buffer of the candidates' size
 and return a copy of the filled part: the callers keep them (in the event log, for months),
 and a slice would keep the whole buffer alive.
 
 Kernels are compiled on first use and cached on disk (``cache=True``); no kernel draws random
-numbers (randomness stays in numpy Generators split from one SeedSequence) and none runs in
-parallel, so results are identical whatever the machine or worker count.
+numbers (randomness stays in numpy Generators split from one SeedSequence; kernels read the
+month's raw draws) and none runs in parallel, so results are identical whatever the worker
+count.
 """
 
 from __future__ import annotations
