@@ -207,6 +207,15 @@ def request(status, due, savings, limit, balance, target_util, draw_prob, draw_a
 
 
 @row
+def book(month, granted, tenor):
+    """A draw of ``granted`` on a ``tenor``-instalment plan: (instalment, remainder billed
+    with the last one, ring slot of the month the plan ends)."""
+    ten = np.int64(tenor)
+    per = granted // ten
+    return per, granted - per * ten, (month + ten) % RING
+
+
+@row
 def quick(cycles, status, limit, avail, share, cost):
     """Quick cycles: each draws ``share`` of the limit (within what is available) and
     repays it days later with interest. Returns (cycles done, size, total, interest)."""
@@ -254,13 +263,11 @@ def disburse(month, amount, tenor, balance, instalment, plan_end, plan_rem):
     for i in range(amount.size):
         a = amount[i]
         if a != 0:
-            ten = np.int64(tenor[i])
-            per = a // ten
-            slot = (month + ten) % RING
+            per, rem, slot = book(month, a, tenor[i])
             balance[i] += a
             instalment[i] += per
             plan_end[slot, i] += per
-            plan_rem[slot, i] += a - per * ten
+            plan_rem[slot, i] += rem
 
 
 
@@ -362,11 +369,9 @@ def draw_month(month, status, savings, limit, balance, target_util, draw_prob, d
             st, due[i], savings[i], lim, balance[i], target_util[i], draw_prob[i],
             draw_amount[i], u_hi(raw[0, i]))
         granted = g_need + g_disc
-        ten = np.int64(tenor[i])
-        per = granted // ten
-        slot = (month + ten) % RING
+        per, rem, slot = book(month, granted, tenor[i])
         plan_end[slot, i] += per
-        plan_rem[slot, i] += granted - per * ten
+        plan_rem[slot, i] += rem
         instalment[i] += per
         balance[i] += granted
         k, size, total, it = quick(poisson(u_lo(raw[2, i]), quick_cycles[i]), st, lim, avail,
@@ -475,11 +480,9 @@ def line_draw(month, rows, raw, status, kind, habit, savings, limit, balance, ar
             st, due + other_due[i] if requests else due, cash, lim, bal, target_util[i],
             draw_prob[i], draw_amount[i], u_hi(raw[0, i]))
         granted = g_need + g_disc
-        ten = np.int64(tenor[i])
-        per = granted // ten
-        slot = (month + ten) % RING
+        per, rem, slot = book(month, granted, tenor[i])
         plan_end[slot, i] += per
-        plan_rem[slot, i] += granted - per * ten
+        plan_rem[slot, i] += rem
         kq, size, total, it = quick(poisson(u_lo(raw[2, i]), quick_cycles[i]), st, lim, avail,
                                     cycle_share, cycle_cost)
         balance[i] = bal + granted
