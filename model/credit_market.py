@@ -1,7 +1,8 @@
 """The credit-line world as a Mesa model: one step is one month.
 
 Borrower state lives in :class:`~agents.table.BorrowerTable` columns; the month is a recipe
-of vectorised rules over all borrowers::
+of rules over all borrowers, run as a few compiled passes over the lines still on the book
+(``agents.kernels``; ``fused = False`` runs them one at a time over every row)::
 
     economy moves -> applicants arrive, lender decides -> borrowers earn and spend
     -> the line bills -> borrowers request draws, lender authorises -> quick cycles
