@@ -77,6 +77,8 @@ class Positions:
             setattr(self, name, self._data[name][: self.n])
         self.plan_end = self._plan_end[:, : self.n]
         self.plan_rem = self._plan_rem[:, : self.n]
+        self.ring_end = self._plan_end  # the whole ring, C-contiguous, for compiled kernels
+        self.ring_rem = self._plan_rem
 
     def _grow(self, cap: int) -> None:
         old_cap = self._cap

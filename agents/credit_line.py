@@ -74,7 +74,7 @@ def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarra
     interest = np.empty(t.n, dtype=np.int64)
     due = np.empty(t.n, dtype=np.int64)
     kernels.bill(t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
-                 t.instalment_cents, t.plan_end, t.plan_rem, month % RING,
+                 t.instalment_cents, t.ring_end, t.ring_rem, month % RING,
                  daily_rate * DAYS_PER_MONTH, interest, due)
     return interest, due
 
@@ -83,8 +83,8 @@ def disburse(table: BorrowerTable, month: int, amount: np.ndarray) -> None:
     """Book ``amount`` (cents per row) as instalments over each row's tenor, from next
     month: ``amount // tenor`` a month, the remainder with the last instalment."""
     t = table
-    kernels.disburse(month, amount, t.tenor, t.balance_cents, t.instalment_cents, t.plan_end,
-                     t.plan_rem)
+    kernels.disburse(month, amount, t.tenor, t.balance_cents, t.instalment_cents, t.ring_end,
+                     t.ring_rem)
 
 
 def clear_plans(table: BorrowerTable, rows: np.ndarray) -> None:
@@ -119,8 +119,8 @@ def repay_early(table: BorrowerTable, wants: np.ndarray, flows: MonthFlows) -> n
     t = table
     return kernels.repay_early(
         t.status, wants, t.balance_cents, t.dpd_months, t.savings_cents,
-        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.plan_end,
-        t.plan_rem, flows.principal_repaid, flows.interest_paid, t.early_m,
+        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.ring_end,
+        t.ring_rem, flows.principal_repaid, flows.interest_paid, t.early_m,
     )
 
 
@@ -131,6 +131,6 @@ def charge_off(
     t = table
     return kernels.charge_off(
         month, t.status, t.dpd_months, after_months, recovery_rate, t.balance_cents,
-        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.plan_end,
-        t.plan_rem, t.default_month, flows.written_off, flows.recovered,
+        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.ring_end,
+        t.ring_rem, t.default_month, flows.written_off, flows.recovered,
     )
