@@ -135,19 +135,29 @@ def monthly_income(
     """
     t = table
     out = np.empty(t.n, dtype=np.int64)
-    width = int(t.sector.max(initial=0)) + 1  # sectors in use; index -1 is the neutral entry
+    z, sector_ext, season_ext = income_factors(z_world, sector_factors, season, rho,
+                                               int(t.sector.max(initial=-1)) + 1)
+    kernels.income(t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
+                   t.base_income_cents, eps, z, sector_ext, season_ext, float(persistence), out)
+    return out
+
+
+def income_factors(
+    z_world: np.ndarray, sector_factors: np.ndarray | None, season: np.ndarray | None,
+    rho: float, sectors: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The income kernels' view of the economy: ``sqrt(rho)`` x the factor of each world, and
+    the sector factors and season per sector (``sectors`` at least), each followed by the
+    neutral entry individuals (sector -1) pick."""
+    width = max(sectors, 0 if sector_factors is None else len(sector_factors),
+                0 if season is None else len(season))
     sector_ext = np.zeros(width + 1)
     season_ext = np.ones(width + 1)
     if sector_factors is not None:
         sector_ext[: len(sector_factors)] = sector_factors
     if season is not None:
         season_ext[: len(season)] = season
-    kernels.income(
-        t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
-        t.base_income_cents, eps, np.sqrt(rho) * np.asarray(z_world, dtype=np.float64),
-        sector_ext, season_ext, float(persistence), out,
-    )
-    return out
+    return np.sqrt(rho) * np.asarray(z_world, dtype=np.float64), sector_ext, season_ext
 
 
 def monthly_spend(table: BorrowerTable, u: np.ndarray) -> np.ndarray:

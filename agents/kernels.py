@@ -10,8 +10,8 @@ few rules at a time over the lines still on the book. The arithmetic is the rule
 (tests/test_kernels.py).
 
 Kernels that select rows compact them branch-free into a buffer of the candidates' size
-and return a copy of the filled part: the callers keep them (in the event log, for months),
-and a slice would keep the whole buffer alive.
+and return the filled part, a view: whatever keeps rows for long copies them (the event log
+does, for every batch it keeps).
 
 Kernels are compiled on first use and cached on disk (``cache=True``); no kernel draws random
 numbers (randomness stays in numpy Generators split from one SeedSequence; kernels read the
@@ -352,7 +352,7 @@ def repay_early(status, wants, balance, dpd, savings, arrears_p, arrears_i, inst
             arrears_i[i] = 0
             instalment[i] = 0
             clear_plans_row(i, plan_end, plan_rem)
-    return out[:k].copy()
+    return out[:k]
 
 
 @jit
@@ -413,7 +413,7 @@ def live_rows(status):
     for i in range(n):
         rows[k] = i
         k += status[i] <= CLOSED
-    return rows[:k].copy()
+    return rows[:k]
 
 
 @jit
@@ -564,7 +564,7 @@ def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrear
         dpd[i] = d1
         sums[g, S_REPAID] += repaid
         sums[g, S_INTEREST] += income_paid
-    return wanting[:k].copy()
+    return wanting[:k]
 
 
 @jit
@@ -626,7 +626,7 @@ def charge_off(month, status, dpd, after_months, recovery_rate, balance, arrears
                                     arrears_i, instalment, plan_end, plan_rem, default_month)
             written_off[i] += wo
             recovered[i] += rec
-    return rows[:k].copy()
+    return rows[:k]
 
 
 @row
@@ -643,17 +643,6 @@ def memory(dpd, missed_recent, cycles_recent, cycles_m, draws_recent, draws_m, e
             np.float32(0.85) * early_recent + np.float32(early_m),
             np.float32(0.92) * strikes,
             (on_time_streak + np.int16(used)) * np.int16(not missed))
-
-
-@jit
-def remember(dpd, missed_recent, cycles_recent, cycles_m, draws_recent, draws_m, early_recent,
-             early_m, strikes, on_time_streak, balance, drawn_m):
-    """agents.lender.Lender.remember for every row."""
-    for i in range(dpd.size):
-        (missed_recent[i], cycles_recent[i], draws_recent[i], early_recent[i], strikes[i],
-         on_time_streak[i]) = memory(dpd[i], missed_recent[i], cycles_recent[i], cycles_m[i],
-                                     draws_recent[i], draws_m[i], early_recent[i], early_m[i],
-                                     strikes[i], on_time_streak[i], balance[i], drawn_m[i])
 
 
 @row
@@ -727,7 +716,7 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
                  score_table):
     """The lender's bookkeeping of the month over the live ``rows``: charge-offs, the
     behaviour memory and the monthly score of every live account (the row rules of
-    :func:`charge_off`, :func:`remember` and :func:`score_rows`). Write-offs and recoveries
+    :func:`charge_off`, :func:`memory` and :func:`score_rows`). Write-offs and recoveries
     go to the per-row ``written_off``/``recovered`` with ``per_row``, else to the
     per-segment ``sums``. Returns the rows written off."""
     w = weights
@@ -777,7 +766,7 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
         keep = status[i] > CLOSED
         pd_table[i] = pd_table[i] if keep else pd_of(z)
         score_table[i] = score_table[i] if keep else points_of(z)
-    return off[:k].copy()
+    return off[:k]
 
 
 @jit
@@ -849,8 +838,7 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
         e += (st == FROZEN) & (freeze_until[i] <= month) & (p <= close_pd)
         reopen[f] = i
         f += (st == CLOSED) & (closed_until[i] <= month) & current & (p <= reopen_pd)
-    return (mon[:a].copy(), rule[:a].copy(), close[:b].copy(), cut[:c].copy(), grow[:d].copy(),
-            grown[:d].copy(), thaw[:e].copy(), reopen[:f].copy())
+    return mon[:a], rule[:a], close[:b], cut[:c], grow[:d], grown[:d], thaw[:e], reopen[:f]
 
 
 @jit
@@ -868,7 +856,7 @@ def appeals_filed(rows, status, restricted_month, appealed_episode, raw, appeal_
         out[k] = i
         k += ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
               & (u_hi(raw[2, i]) < p))
-    return out[:k].copy()
+    return out[:k]
 
 
 @jit
@@ -882,7 +870,7 @@ def idle_below(rows, status, balance, raw, rate):
         st = status[i]
         out[k] = i
         k += ((st == ACTIVE) | (st == CLOSED)) & (balance[i] == 0) & (u_lo(raw[3, i]) < rate)
-    return out[:k].copy()
+    return out[:k]
 
 
 @jit

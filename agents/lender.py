@@ -25,7 +25,7 @@ import mesa
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from agents import credit_line, kernels
+from agents import kernels
 from agents.codes import Action, Actor, Kind, Reason, Status
 from agents.events import EventLog
 from agents.kernels import SCORE_FEATURES
@@ -272,8 +272,9 @@ class Lender(mesa.Agent):
 
     def book(self, rows: np.ndarray) -> np.ndarray:
         """Charge-offs, the behaviour memory and the monthly score of the live ``rows`` in
-        one compiled pass (``agents.kernels.lender_month``; the steps :meth:`charge_off`,
-        :meth:`remember` and :meth:`score`). Returns the rows written off."""
+        one compiled pass (``agents.kernels.lender_month``: the row rules ``charged_off``,
+        ``memory`` and ``log_odds``, as :meth:`score` scores). Returns the rows written
+        off."""
         t = self.table
         f = self.model.flows
         intercept, weights = self.scorecard.weight_vector()
@@ -354,13 +355,7 @@ class Lender(mesa.Agent):
         t.opened_month[rej] = -1
         self.events.add(m, rej, Action.REJECT, Reason.APPLICATION, 0, 0, pd_app[~ok])
 
-    # b. charge-offs -------------------------------------------------------
-    def charge_off(self) -> None:
-        """Write off lines ``default_after_months`` in arrears (agents.credit_line.charge_off)."""
-        rows = credit_line.charge_off(self.table, self.model.month, self.cfg.default_after_months,
-                                      self.cfg.recovery_rate, self.model.flows)
-        self._defaulted(rows)
-
+    # b. charge-offs (the row rule: agents.kernels.charged_off / write_off_row) ---
     def _defaulted(self, rows: np.ndarray) -> None:
         """Lines just written off lose their limit; each is a ``default`` event."""
         if rows.size:
@@ -372,16 +367,6 @@ class Lender(mesa.Agent):
                             30.0 * self.cfg.default_after_months)
 
     # c. behaviour memory and score -----------------------------------------
-    def remember(self) -> None:
-        """Fold this month's observed behaviour into decayed counts (the score's memory):
-        missed payments decay by 0.9 a month, quick cycles and draws by 0.5, early
-        repayments by 0.85, strikes by 0.92; the on-time streak counts months in use without
-        a miss and restarts at a miss."""
-        t = self.table
-        kernels.remember(t.dpd_months, t.missed_recent, t.cycles_recent, t.cycles_m,
-                         t.draws_recent, t.draws_m, t.early_recent, t.early_m, t.strikes,
-                         t.on_time_streak, t.balance_cents, t.drawn_m_cents)
-
     def score_rows(self, rows: np.ndarray) -> None:
         t = self.table
         pd = self.scorecard.pd(t, self.model.month, rows)

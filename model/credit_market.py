@@ -30,6 +30,7 @@ from agents.borrowers import (
     Individual,
     SmallBusiness,
     earn_and_spend,
+    income_factors,
     init_rows,
     monthly_income,
     monthly_spend,
@@ -100,9 +101,7 @@ class BorrowerDraws:
     u_late = property(lambda self: self.uniforms()[kernels.U_LATE])
     u_early = property(lambda self: self.uniforms()[kernels.U_EARLY])
     u_ext = property(lambda self: self.uniforms()[kernels.U_EXT])
-    u_appeal = property(lambda self: self.uniforms()[kernels.U_APPEAL])
     u_spend = property(lambda self: self.uniforms()[kernels.U_SPEND])
-    u_leave = property(lambda self: self.uniforms()[kernels.U_LEAVE])
 
     @property
     def cycles(self) -> np.ndarray:
@@ -283,19 +282,6 @@ class CreditMarketModel(mesa.Model):
                             self.config.lender.funding_rate / 12.0, f.balance_start, f.dpd_start,
                             f.funding_cost)
 
-    def _income_factors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """sqrt(rho) x the economy's factor per world, and the per-sector factor and season
-        with the neutral entry individuals (sector -1) pick."""
-        e, ec = self.economy, self.config.economy
-        z = np.sqrt(ec.rho) * np.asarray(e.z, dtype=np.float64)
-        sector_ext = np.zeros(ec.sectors + 1)
-        season_ext = np.ones(ec.sectors + 1)
-        if e.sector_factors is not None:
-            sector_ext[:-1] = e.sector_factors
-        if e.season is not None:
-            season_ext[:-1] = e.season
-        return z, sector_ext, season_ext
-
     def credit_line_month(self) -> np.ndarray:
         """The borrowers' month and the lender's books over the live lines, in compiled
         passes (``agents.kernels.month_cash``, ``line_draw``, ``line_pay``, then
@@ -313,7 +299,9 @@ class CreditMarketModel(mesa.Model):
         ch = self.channels
         other_due = ch.begin_month() if ch else None
         online = ch is not None and ch.online is not None
-        z, sector_ext, season_ext = self._income_factors()
+        e, ec = self.economy, self.config.economy
+        z, sector_ext, season_ext = income_factors(e.z, e.sector_factors, e.season, ec.rho,
+                                                   ec.sectors)
         rows = self.live
         kernels.month_cash(
             rows, d.raw, d.eps_income, t.status, t.kind, t.habit, t.balance_cents, t.dpd_months,
