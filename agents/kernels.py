@@ -13,10 +13,10 @@ Kernels that select rows compact them branch-free into a buffer of the candidate
 and return the filled part, a view: whatever keeps rows for long copies them (the event log
 does, for every batch it keeps).
 
-Kernels are compiled on first use and cached on disk (``cache=True``); no kernel draws random
-numbers (randomness stays in numpy Generators split from one SeedSequence; kernels read the
-month's raw draws) and none runs in parallel, so results are identical whatever the worker
-count.
+Kernels are compiled on first use and cached on disk (``cache=True``); none runs in
+parallel, and no kernel advances a random stream: the borrowers' numbers are counter-based
+(:func:`word`: a hash of the month's key, drawn from the borrowers' numpy stream, the row and
+a lane), so results are identical whatever the worker count.
 """
 
 from __future__ import annotations
@@ -70,17 +70,39 @@ def exp_array(x, out):
 
 
 # ---------------------------------------------------------------------- random numbers
-# The borrowers' uniforms of a month: four raw 64-bit draws per row, two 24-bit uniforms
-# each (as numpy's ``Generator.random(dtype=float32)`` makes one from 32 bits): uniform j
-# is the high (j even) or low (j odd) half of ``raw[j // 2]``.
-U_PURCHASE, U_LATE, U_EARLY, U_EXT, U_APPEAL, U_CYCLES, U_SPEND, U_LEAVE = range(8)
+# The borrowers' random numbers of a month are counter-based: a 64-bit word per (row, lane)
+# is a hash of the month's key (one raw draw from the borrowers' stream a month), the row and
+# the lane (splitmix64's finaliser), computed where a rule needs it. Nothing is drawn for
+# rows that are off the book, nothing is stored, and a row's numbers depend only on
+# (seed, month, row): common random numbers across policies by construction. Each word
+# holds two 24-bit uniforms (as numpy's ``Generator.random(dtype=float32)`` makes one from
+# 32 bits): the high and the low half. The lanes follow the passes that read them:
+W_CASH, W_DRAW, W_PAY, W_LATER, W_NORMAL = range(5)
+# uniform j is the high (j even) or low (j odd) half of lane j // 2
+U_SPEND, U_EXT, U_PURCHASE, U_CYCLES, U_EARLY, U_LATE, U_APPEAL, U_LEAVE = range(8)
 U_COUNT = 8
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_LANE = np.uint64(0xD1B54A32D192ED03)
 
 # Row rules below are pure functions of one row's values (scalars in, scalars out),
 # inlined into the loops that load and store the columns: the stage kernels run one rule
 # over every row (the path with several lenders, whose hooks sit between the rules, and the
 # validation sampler); the fused kernels run a row's whole month in one pass. (Passing the
 # arrays themselves into inlined functions made numba's loops ~5x slower.)
+
+
+@row
+def mix64(z):
+    """splitmix64's finaliser: a bijective 64-bit mix with full avalanche."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@row
+def word(key, i, lane):
+    """The month's 64-bit word of row ``i`` in ``lane``."""
+    return mix64(np.uint64(key) + np.uint64(i) * _GOLDEN + np.uint64(lane) * _LANE)
 
 
 @row
@@ -96,13 +118,72 @@ def u_lo(x):
             * np.float32(1.0 / 16777216.0))
 
 
+@row
+def ndtri(p):
+    """The standard normal quantile of ``p`` in (0, 1): Acklam's rational approximation
+    (relative error < 1.2e-9; tests/test_kernels.py checks it against scipy). The central
+    95% is one rational function; the tails need a log (a rare branch)."""
+    if 0.02425 <= p <= 0.97575:
+        q = p - 0.5
+        r = q * q
+        return ((((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r
+                    - 2.759285104469687e+02) * r + 1.383577518672690e+02) * r
+                  - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q
+                / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r
+                      - 1.556989798598866e+02) * r + 6.680131188771972e+01) * r
+                    - 1.328068155288572e+01) * r + 1.0))
+    tail = min(p, 1.0 - p)
+    q = math.sqrt(-2.0 * math.log(tail))
+    x = ((((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00)
+            * q - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00)
+         / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00)
+             * q + 3.754408661907416e+00) * q + 1.0))
+    return x if p < 0.5 else -x
+
+
+@row
+def normal_of(x):
+    """A standard normal (float32) from a 64-bit word: the quantile of its top 53 bits,
+    centred in their cell (never 0 or 1)."""
+    return np.float32(ndtri((np.float64(np.int64(x >> np.uint64(11))) + 0.5)
+                            * 1.1102230246251565e-16))
+
+
 @jit
-def uniforms_from_raw(raw: np.ndarray, out: np.ndarray) -> None:
-    """All eight uniforms of every row: ``out`` (8, n) float32."""
-    for j in range(raw.shape[0]):
-        for i in range(raw.shape[1]):
-            out[2 * j, i] = u_hi(raw[j, i])
-            out[2 * j + 1, i] = u_lo(raw[j, i])
+def uniforms_of(key, n, out):
+    """All eight uniforms of rows ``0 .. n-1``: ``out`` (8, n) float32."""
+    for i in range(n):
+        for j in range(4):
+            x = word(key, i, j)
+            out[2 * j, i] = u_hi(x)
+            out[2 * j + 1, i] = u_lo(x)
+
+
+@jit
+def normals_of(key, n, out):
+    """The income shock of rows ``0 .. n-1`` (float32)."""
+    for i in range(n):
+        out[i] = normal_of(word(key, i, W_NORMAL))
+
+
+@jit
+def normals_at(key, rows, out):
+    """The income shock of each of ``rows`` (float32, by position): in a loop of its own,
+    as the quantile's branch for the tails would stall a long loop body."""
+    for j in range(rows.size):
+        out[j] = normal_of(word(key, rows[j], W_NORMAL))
+
+
+@jit
+def ndtri_array(p, out):
+    for i in range(p.size):
+        out[i] = ndtri(p[i])
+
+
+@jit
+def words_of(key, rows, lane, out):
+    for j in range(rows.size):
+        out[j] = word(key, rows[j], lane)
 
 
 @row
@@ -125,11 +206,11 @@ def poisson(u, lam):
 
 
 @jit
-def external_borrowing(raw, status, ext_borrow_prob, draw_amount, out):
+def external_borrowing(key, status, ext_borrow_prob, draw_amount, out):
     """A live borrower borrows a draw-sized amount elsewhere when its uniform ``U_EXT``
     falls below its ``ext_borrow_prob`` (the multi-lender habit)."""
     for i in range(status.size):
-        ok = (status[i] <= CLOSED) & (u_lo(raw[1, i]) < ext_borrow_prob[i])
+        ok = (status[i] <= CLOSED) & (u_lo(word(key, i, W_CASH)) < ext_borrow_prob[i])
         out[i] = draw_amount[i] * np.int64(ok)
 
 
@@ -357,7 +438,7 @@ def repay_early(status, wants, balance, dpd, savings, arrears_p, arrears_i, inst
 
 @jit
 def draw_month(month, status, savings, limit, balance, target_util, draw_prob, draw_amount,
-               tenor, instalment, plan_end, plan_rem, drawn_total, due, raw, quick_cycles,
+               tenor, instalment, plan_end, plan_rem, drawn_total, due, key, quick_cycles,
                cycle_share, cycle_cost, disbursed, principal_repaid, interest_paid, demand, unmet,
                drawn_m, draws_m, max_draw_m, cycles_m, need_out, disc_out, gneed_out, gdisc_out):
     """Draw requests, authorisation, booking and quick cycles over every row, keeping the
@@ -365,16 +446,17 @@ def draw_month(month, status, savings, limit, balance, target_util, draw_prob, d
     for i in range(status.size):
         st = status[i]
         lim = limit[i]
+        x = word(key, i, W_DRAW)
         need, disc, g_need, g_disc, avail = request(
             st, due[i], savings[i], lim, balance[i], target_util[i], draw_prob[i],
-            draw_amount[i], u_hi(raw[0, i]))
+            draw_amount[i], u_hi(x))
         granted = g_need + g_disc
         per, rem, slot = book(month, granted, tenor[i])
         plan_end[slot, i] += per
         plan_rem[slot, i] += rem
         instalment[i] += per
         balance[i] += granted
-        k, size, total, it = quick(poisson(u_lo(raw[2, i]), quick_cycles[i]), st, lim, avail,
+        k, size, total, it = quick(poisson(u_lo(x), quick_cycles[i]), st, lim, avail,
                                    cycle_share, cycle_cost)
         savings[i] += granted - it
         drawn_total[i] += granted
@@ -417,7 +499,7 @@ def live_rows(status):
 
 
 @jit
-def month_cash(rows, raw, eps, status, kind, habit, balance, dpd, idio, load_idio, load_sector,
+def month_cash(rows, key, eps, status, kind, habit, balance, dpd, idio, load_idio, load_sector,
                sector, world, income_sigma, base_income, spend_ratio, spend_sigma, savings,
                savings_cap, ext_debt, ext_borrow_prob, draw_amount, balance_start, dpd_start,
                sums, z_world, sector_ext, season_ext, persistence, funding_rate, external,
@@ -441,18 +523,20 @@ def month_cash(rows, raw, eps, status, kind, habit, balance, dpd, idio, load_idi
         sums[g, S_FUNDING] += fc
         sec = sector[i]
         idio[i], inc = income_of(
-            idio[i], eps[i], a, b, load_idio[i], z_world[0] if one else z_world[world[i]],
-            load_sector[i], sector_ext[sec], season_ext[sec], income_sigma[i], base_income[i])
+            idio[i], eps[j], a, b, load_idio[i],
+            z_world[0] if one else z_world[world[i]], load_sector[i], sector_ext[sec],
+            season_ext[sec], income_sigma[i], base_income[i])
         if channels:
             inc = 0 if failed[i] else np.int64(np.rint(inc * (np.float32(1.0) - revenue_penalty[i])))
-        out = spend_of(spend_ratio[i], spend_sigma[i], base_income[i], u_hi(raw[3, i]))
+        x = word(key, i, W_CASH)
+        out = spend_of(spend_ratio[i], spend_sigma[i], base_income[i], u_hi(x))
         ext_debt[i], savings[i] = earn(st, ext_debt[i], savings[i], savings_cap[i], inc, out,
-                                       u_lo(raw[1, i]), ext_borrow_prob[i], draw_amount[i],
+                                       u_lo(x), ext_borrow_prob[i], draw_amount[i],
                                        external)
 
 
 @jit
-def line_draw(month, rows, raw, status, kind, habit, savings, limit, balance, arrears_p,
+def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, arrears_p,
               arrears_i, instalment, plan_end, plan_rem, target_util, draw_prob, draw_amount,
               tenor, quick_cycles, drawn_total, drawn_m, draws_m, max_draw_m, cycles_m, sums,
               bill_rate, cycle_share, cycle_cost, interest_of, due_of, other_due, requests,
@@ -476,14 +560,15 @@ def line_draw(month, rows, raw, status, kind, habit, savings, limit, balance, ar
         plan_end[ring, i] = 0
         plan_rem[ring, i] = 0
         lim = limit[i]
+        x = word(key, i, W_DRAW)
         need, disc, g_need, g_disc, avail = request(
             st, due + other_due[i] if requests else due, cash, lim, bal, target_util[i],
-            draw_prob[i], draw_amount[i], u_hi(raw[0, i]))
+            draw_prob[i], draw_amount[i], u_hi(x))
         granted = g_need + g_disc
         per, rem, slot = book(month, granted, tenor[i])
         plan_end[slot, i] += per
         plan_rem[slot, i] += rem
-        kq, size, total, it = quick(poisson(u_lo(raw[2, i]), quick_cycles[i]), st, lim, avail,
+        kq, size, total, it = quick(poisson(u_lo(x), quick_cycles[i]), st, lim, avail,
                                     cycle_share, cycle_cost)
         balance[i] = bal + granted
         savings[i] = cash + granted - it
@@ -511,7 +596,7 @@ def line_draw(month, rows, raw, status, kind, habit, savings, limit, balance, ar
 
 
 @jit
-def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrears_i,
+def line_pay(rows, key, status, kind, habit, savings, balance, arrears_p, arrears_i,
              instalment, plan_end, plan_rem, dpd, late_prob, early_repay_prob, early_m, sums,
              interest_of, due_of, grace, collect, early):
     """The month over the live ``rows``, part 3: borrowers pay what is due on the line
@@ -533,10 +618,11 @@ def line_pay(rows, raw, status, kind, habit, savings, balance, arrears_p, arrear
         d1 = dpd[i]
         repaid = 0
         income_paid = 0
-        wants = u_hi(raw[1, i]) < early_repay_prob[i]
+        x = word(key, i, W_PAY)
+        wants = u_hi(x) < early_repay_prob[i]
         if collect:
             paid, to_i, to_p, ap, ai, d1 = pay(due_of[j], cash, ap, ai, interest_of[j],
-                                               u_lo(raw[0, i]) < late_prob[i], grace, d1)
+                                               u_lo(x) < late_prob[i], grace, d1)
             bal -= to_p
             cash -= paid
             repaid = to_p
@@ -842,7 +928,7 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
 
 
 @jit
-def appeals_filed(rows, status, restricted_month, appealed_episode, raw, appeal_prob,
+def appeals_filed(rows, status, restricted_month, appealed_episode, key, appeal_prob,
                   restricted_reason, review_reason, review_multiplier, month):
     """Of ``rows``, those restricted this month, live, not yet appealing this restriction,
     whose uniform ``U_APPEAL`` falls below the appeal probability (times
@@ -855,12 +941,12 @@ def appeals_filed(rows, status, restricted_month, appealed_episode, raw, appeal_
         p = min(p * review_multiplier, 1.0) if restricted_reason[i] == review_reason else p
         out[k] = i
         k += ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
-              & (u_hi(raw[2, i]) < p))
+              & (u_hi(word(key, i, W_LATER)) < p))
     return out[:k]
 
 
 @jit
-def idle_below(rows, status, balance, raw, rate):
+def idle_below(rows, status, balance, key, rate):
     """Of ``rows``, those with nothing owed (active or closed) whose uniform ``U_LEAVE``
     falls below ``rate``."""
     out = np.empty(rows.size, dtype=np.int64)
@@ -869,7 +955,7 @@ def idle_below(rows, status, balance, raw, rate):
         i = np.uint64(rows[j])
         st = status[i]
         out[k] = i
-        k += ((st == ACTIVE) | (st == CLOSED)) & (balance[i] == 0) & (u_lo(raw[3, i]) < rate)
+        k += ((st == ACTIVE) | (st == CLOSED)) & (balance[i] == 0) & (u_lo(word(key, i, W_LATER)) < rate)
     return out[:k]
 
 

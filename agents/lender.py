@@ -511,7 +511,7 @@ class Lender(mesa.Agent):
         restricted = sorted_union(self._restricted_now)
         # an unexplained cut ("system review") is the one borrowers most often contest
         rows = kernels.appeals_filed(
-            restricted, t.status, t.restricted_month, t.appealed_episode, self.model.draws.raw,
+            restricted, t.status, t.restricted_month, t.appealed_episode, self.model.draws.key,
             t.appeal_prob, t.restricted_reason, Reason.SYSTEM_REVIEW if adapt.enabled else -1,
             adapt.system_review_appeal_multiplier, m,
         )

@@ -91,19 +91,56 @@ def test_poisson_from_uniform_is_the_poisson_quantile():
         assert np.array_equal(out, expected.astype(np.int64)), lam
 
 
-def test_uniforms_are_the_24_bit_halves_of_the_raw_draws():
-    raw = np.random.default_rng(3).bit_generator.random_raw((4, 50_000))
-    u = np.empty((8, raw.shape[1]), dtype=np.float32)
-    kernels.uniforms_from_raw(raw, u)
-    hi = (raw >> np.uint64(40)).astype(np.float64) / 2**24
-    lo = ((raw >> np.uint64(8)) & np.uint64(0xFFFFFF)).astype(np.float64) / 2**24
-    assert np.array_equal(u[0::2], hi.astype(np.float32))
-    assert np.array_equal(u[1::2], lo.astype(np.float32))
+def _splitmix_words(key: int, rows: np.ndarray, lane: int) -> np.ndarray:
+    """The counter-based words in plain numpy: splitmix64's finaliser of
+    key + row x golden + lane x the lane constant (mod 2**64)."""
+    with np.errstate(over="ignore"):
+        z = (np.uint64(key) + rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+             + np.uint64(lane) * np.uint64(0xD1B54A32D192ED03))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def test_uniforms_are_the_24_bit_halves_of_the_counter_words():
+    key, n = 0xDEADBEEF12345678, 50_000
+    u = np.empty((8, n), dtype=np.float32)
+    kernels.uniforms_of(np.uint64(key), n, u)
+    rows = np.arange(n)
+    for lane in range(4):
+        w = _splitmix_words(key, rows, lane)
+        hi = (w >> np.uint64(40)).astype(np.float64) / 2**24
+        lo = ((w >> np.uint64(8)) & np.uint64(0xFFFFFF)).astype(np.float64) / 2**24
+        assert np.array_equal(u[2 * lane], hi.astype(np.float32))
+        assert np.array_equal(u[2 * lane + 1], lo.astype(np.float32))
+    got = np.empty(n, dtype=np.uint64)
+    kernels.words_of(np.uint64(key), rows, kernels.W_PAY, got)
+    assert np.array_equal(got, _splitmix_words(key, rows, kernels.W_PAY))
     assert u.min() >= 0.0 and u.max() < 1.0
-    # each row of uniforms is uniform (KS at a fixed seed) and the halves are uncorrelated
-    for row in u:
-        assert stats.kstest(row, "uniform").pvalue > 1e-3
-    assert abs(np.corrcoef(u[0], u[1])[0, 1]) < 4 / np.sqrt(u.shape[1])
+    # each row of uniforms is uniform (KS at a fixed key), and neither the halves, nor the
+    # lanes, nor neighbouring rows are correlated
+    for r in u:
+        assert stats.kstest(r, "uniform").pvalue > 1e-3
+    tol = 4 / np.sqrt(n)
+    assert abs(np.corrcoef(u[0], u[1])[0, 1]) < tol
+    assert abs(np.corrcoef(u[0], u[2])[0, 1]) < tol
+    assert abs(np.corrcoef(u[0][1:], u[0][:-1])[0, 1]) < tol
+    # the next month's key gives other numbers for the same rows
+    v = np.empty((8, n), dtype=np.float32)
+    kernels.uniforms_of(np.uint64(key + 1), n, v)
+    assert abs(np.corrcoef(u[0], v[0])[0, 1]) < tol
+
+
+def test_income_shocks_are_standard_normal():
+    eps = np.empty(200_000, dtype=np.float32)
+    kernels.normals_of(np.uint64(977), eps.size, eps)
+    assert stats.kstest(eps, "norm").pvalue > 1e-3
+    # the quantile function behind them, against scipy's, tails included
+    p = np.concatenate([np.geomspace(2.0**-53, 0.5, 2000), 1.0 - np.geomspace(2.0**-53, 0.5, 2000)])
+    from scipy.special import ndtri
+    got = np.empty(p.size)
+    kernels.ndtri_array(p, got)
+    assert np.allclose(got, ndtri(p), rtol=1.2e-9, atol=1e-12)
 
 
 def test_inlined_exp_is_accurate_over_its_range():
