@@ -118,35 +118,61 @@ def u_lo(x):
             * np.float32(1.0 / 16777216.0))
 
 
-@row
-def ndtri(p):
-    """The standard normal quantile of ``p`` in (0, 1): Acklam's rational approximation
-    (relative error < 1.2e-9; tests/test_kernels.py checks it against scipy). The central
-    95% is one rational function; the tails need a log (a rare branch)."""
-    if 0.02425 <= p <= 0.97575:
-        q = p - 0.5
-        r = q * q
-        return ((((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r
-                    - 2.759285104469687e+02) * r + 1.383577518672690e+02) * r
-                  - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q
-                / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r
-                      - 1.556989798598866e+02) * r + 6.680131188771972e+01) * r
-                    - 1.328068155288572e+01) * r + 1.0))
-    tail = min(p, 1.0 - p)
-    q = math.sqrt(-2.0 * math.log(tail))
-    x = ((((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00)
-            * q - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00)
-         / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00)
-             * q + 3.754408661907416e+00) * q + 1.0))
-    return x if p < 0.5 else -x
+# Marsaglia & Tsang's ziggurat for the normal, 256 layers (Doornik's ZIGNOR layout): layer
+# edges _ZIG_X[0..256] (x[0] = v / f(r) for the base layer, x[1] = r, x[256] = 0) and the
+# ratios _ZIG_R[i] = x[i+1] / x[i] below which a point is inside the layer's core.
+_ZIG_N, _ZIG_TAIL, _ZIG_AREA = 256, 3.6541528853610088, 0.00492867323399
+
+
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
+    x = np.zeros(_ZIG_N + 1)
+    f = math.exp(-0.5 * _ZIG_TAIL * _ZIG_TAIL)
+    x[0] = _ZIG_AREA / f
+    x[1] = _ZIG_TAIL
+    for i in range(2, _ZIG_N):
+        x[i] = math.sqrt(-2.0 * math.log(_ZIG_AREA / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_X, _ZIG_R = _ziggurat_tables()
+W_MORE = 16  # lanes W_MORE, W_MORE + 1, ...: the ziggurat's rare further words
 
 
 @row
-def normal_of(x):
-    """A standard normal (float32) from a 64-bit word: the quantile of its top 53 bits,
-    centred in their cell (never 0 or 1)."""
-    return np.float32(ndtri((np.float64(np.int64(x >> np.uint64(11))) + 0.5)
-                            * 1.1102230246251565e-16))
+def u53(x):
+    """A uniform in (0, 1) from the top 53 bits of a word, centred in its cell."""
+    return (np.float64(np.int64(x >> np.uint64(11))) + 0.5) * 1.1102230246251565e-16
+
+
+@row
+def normal_at(key, i):
+    """Row ``i``'s standard normal (float32) by the ziggurat: one word (layer from the low
+    8 bits, signed position from the top 53) is enough ~99% of the time; the wedge test and
+    the tail take further words from lanes ``W_MORE + c``."""
+    x = word(key, i, W_NORMAL)
+    c = 0
+    while True:
+        layer = np.int64(x & np.uint64(0xFF))
+        u = 2.0 * u53(x) - 1.0
+        if abs(u) < _ZIG_R[layer]:  # inside the layer's core: ~99%
+            return np.float32(u * _ZIG_X[layer])
+        if layer == 0:  # the base layer's tail beyond r
+            while True:
+                t = math.log(u53(word(key, i, W_MORE + c))) / _ZIG_TAIL
+                y = math.log(u53(word(key, i, W_MORE + c + 1)))
+                c += 2
+                if -2.0 * y >= t * t:
+                    return np.float32(t - _ZIG_TAIL if u < 0.0 else _ZIG_TAIL - t)
+        z = u * _ZIG_X[layer]
+        f0 = math.exp(-0.5 * (_ZIG_X[layer] * _ZIG_X[layer] - z * z))
+        f1 = math.exp(-0.5 * (_ZIG_X[layer + 1] * _ZIG_X[layer + 1] - z * z))
+        w = u53(word(key, i, W_MORE + c))
+        c += 1
+        if f1 + w * (f0 - f1) < 1.0:  # under the density in the wedge
+            return np.float32(z)
+        x = word(key, i, W_MORE + c)
+        c += 1
 
 
 @jit
@@ -163,7 +189,7 @@ def uniforms_of(key, n, out):
 def normals_of(key, n, out):
     """The income shock of rows ``0 .. n-1`` (float32)."""
     for i in range(n):
-        out[i] = normal_of(word(key, i, W_NORMAL))
+        out[i] = normal_at(key, i)
 
 
 @jit
@@ -171,13 +197,7 @@ def normals_at(key, rows, out):
     """The income shock of each of ``rows`` (float32, by position): in a loop of its own,
     as the quantile's branch for the tails would stall a long loop body."""
     for j in range(rows.size):
-        out[j] = normal_of(word(key, rows[j], W_NORMAL))
-
-
-@jit
-def ndtri_array(p, out):
-    for i in range(p.size):
-        out[i] = ndtri(p[i])
+        out[j] = normal_at(key, rows[j])
 
 
 @jit
