@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents import kernels
 from agents.codes import ACTION_NAMES, Action, Actor, Reason
 
 
@@ -52,14 +53,15 @@ class EventLog:
         k = ids.size
         if k == 0:
             return
-        reasons = np.broadcast_to(np.asarray(reason, dtype=np.int8), (k,))
-        if reasons.ndim == 1 and np.all(reasons == reasons[0]):
-            self.month_batches.append((int(action), int(reasons[0]), int(actor), ids))
-        else:
-            for r in np.flatnonzero(np.bincount(reasons)):  # the reasons present, in order
-                self.month_batches.append((int(action), int(r), int(actor), ids[reasons == r]))
+        if np.ndim(reason) == 0:
+            self.month_batches.append((int(action), int(reason), int(actor), ids))
+        else:  # one batch per reason present, in reason order
+            grouped, codes, start, end = kernels.group_by_code(np.asarray(reason, dtype=np.int8), ids)
+            for r, a, b in zip(codes.tolist(), start.tolist(), end.tolist()):
+                self.month_batches.append((int(action), r, int(actor), grouped[a:b]))
         if not self.keep:
             return
+        reasons = np.broadcast_to(np.asarray(reason, dtype=np.int8), (k,))
         if ids.base is not None:  # a view: keep only its rows, not the array behind it
             ids = ids.copy()
         parts = (

@@ -1004,6 +1004,49 @@ def can_default_sample(rows, status, balance, max_rows):
 
 # ---------------------------------------------------------------------- recording
 @jit
+def group_by_code(codes, ids):
+    """``ids`` grouped by their ``codes`` (small non-negative ints), ascending code, in
+    their order within a code (a counting sort). Returns (the grouped ids, the codes
+    present, where each group starts, one past where it ends)."""
+    top = 0
+    for c in codes:
+        top = max(top, np.int64(c))
+    counts = np.zeros(top + 1, dtype=np.int64)
+    for c in codes:
+        counts[c] += 1
+    present = 0
+    for c in range(top + 1):
+        present += counts[c] > 0
+    code = np.empty(present, dtype=np.int64)
+    start = np.empty(present, dtype=np.int64)
+    end = np.empty(present, dtype=np.int64)
+    nxt = np.empty(top + 1, dtype=np.int64)
+    k = pos = 0
+    for c in range(top + 1):
+        nxt[c] = pos
+        if counts[c] > 0:
+            code[k] = c
+            start[k] = pos
+            end[k] = pos + counts[c]
+            k += 1
+        pos += counts[c]
+    out = np.empty(ids.size, dtype=np.int64)
+    for j in range(ids.size):
+        c = codes[j]
+        out[nxt[c]] = ids[j]
+        nxt[c] += 1
+    return out, code, start, end
+
+
+@jit
+def segment_counts(ids, kind, habit, out, field):
+    """``out[g, field]`` += how many of ``ids`` are in segment g (kind x habit)."""
+    for j in range(ids.size):
+        i = np.uint64(ids[j])
+        out[kind[i] * N_HABITS + habit[i], field] += 1
+
+
+@jit
 def band_sums(values, flags, edges, count, value_sum, flag_sum):
     """Per bin of the sorted inner ``edges`` (bin b: exactly b edges <= the value): how
     many ``values``, their sum, and how many ``flags`` are set."""

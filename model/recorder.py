@@ -82,7 +82,6 @@ class Recorder:
         self.roll = np.zeros((len(ROLL_FROM), len(ROLL_TO)), dtype=np.int64)
         self.system_rows: list[dict] = []
         self._idx = {f: i for i, f in enumerate(SUM_FIELDS)}
-        self._g = np.empty(0, dtype=np.int64)
         # restrictive lender actions (month, action, reason, ids), kept even without the
         # event log: the trade-off judges them after the run (model/tradeoff.py)
         self.restrictions: list[tuple[int, int, int, np.ndarray]] = []
@@ -91,12 +90,6 @@ class Recorder:
     def collect(self, model) -> None:
         t = model.table
         flows = model.flows
-        n = t.n
-        if self._g.size != n:  # segment of each row (static per row): extend for arrivals
-            old = self._g.size
-            new = t.kind[old:].astype(np.int64) * len(HABITS) + t.habit[old:]
-            self._g = np.concatenate([self._g, new])
-        g = self._g
         idx = self._idx
         # the month's flows per segment, then the month-end stocks and roll rates of the
         # month's live rows (the others hold nothing)
@@ -108,7 +101,7 @@ class Recorder:
         for action, reason, actor, ids in model.events.month_batches:
             name = EVENT_FIELDS.get(Action(action))
             if name is not None:
-                out[:, idx[name]] += np.bincount(g[ids], minlength=N_GROUPS)
+                kernels.segment_counts(ids, t.kind, t.habit, out, idx[name])
             self.reason_rows.append((month, actor, action, reason, int(ids.size)))
             if actor == Actor.LENDER and action in _RESTRICTIVE:
                 self.restrictions.append((month, action, reason, ids.copy()))
