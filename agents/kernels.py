@@ -955,6 +955,65 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
     return mon[:a], rule[:a], close[:b], cut[:c], grow[:d], grown[:d], thaw[:e], reopen[:f]
 
 
+@row
+def restrict_row(i, reason, month, restricted_reason, restricted_month,
+                 limit_before_restriction, appealed_episode, limit):
+    """Row ``i`` opens (or renews) a restriction episode for ``reason``; the limit before
+    the episode's first restriction is kept (an appeal restores it)."""
+    restricted_reason[i] = reason
+    if restricted_month[i] < 0:
+        limit_before_restriction[i] = limit[i]
+    restricted_month[i] = month
+    appealed_episode[i] = False
+
+
+@jit
+def restrict(rows, reasons, month, restricted_reason, restricted_month,
+             limit_before_restriction, appealed_episode, limit):
+    """agents.lender.Lender._restrict over ``rows`` (``reasons``: one per row, or one)."""
+    one = reasons.size == 1
+    for j in range(rows.size):
+        restrict_row(np.uint64(rows[j]), reasons[0] if one else reasons[j], month,
+                     restricted_reason, restricted_month, limit_before_restriction,
+                     appealed_episode, limit)
+
+
+@jit
+def close(rows, reasons, month, until, restricted_reason, restricted_month,
+          limit_before_restriction, appealed_episode, limit, limit_before_last_closure,
+          limit_after_last_reopen, status, closed_month, closed_until, times_closed):
+    """agents.lender.Lender._close over ``rows``: a restriction, the line closed until
+    ``until`` with its limit kept as the limit before the closure. Returns the old limits."""
+    one = reasons.size == 1
+    old = np.empty(rows.size, dtype=np.int64)
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        restrict_row(i, reasons[0] if one else reasons[j], month, restricted_reason,
+                     restricted_month, limit_before_restriction, appealed_episode, limit)
+        old[j] = limit[i]
+        limit_before_last_closure[i] = limit[i]
+        limit_after_last_reopen[i] = -1  # pairs with this closure once it reopens
+        limit[i] = 0
+        status[i] = CLOSED
+        closed_month[i] = month
+        closed_until[i] = until
+        times_closed[i] += 1
+    return old
+
+
+@jit
+def set_limits(rows, new, month, limit, last_limit_change, peak_limit):
+    """New limits for ``rows`` (their month of change and peak follow). Returns the old."""
+    old = np.empty(rows.size, dtype=np.int64)
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        old[j] = limit[i]
+        limit[i] = new[j]
+        last_limit_change[i] = month
+        peak_limit[i] = max(peak_limit[i], new[j])
+    return old
+
+
 @jit
 def appeals_filed(rows, status, restricted_month, appealed_episode, key, appeal_prob,
                   restricted_reason, review_reason, review_multiplier, month):

@@ -218,22 +218,20 @@ class Lender(mesa.Agent):
     def _set_limit(self, rows: np.ndarray, new: np.ndarray, action: Action,
                    reason: Reason | np.ndarray, value) -> None:
         t = self.table
-        old = t.limit_cents[rows].copy()
-        t.limit_cents[rows] = new
-        t.last_limit_change[rows] = self.model.month
-        t.peak_limit_cents[rows] = np.maximum(t.peak_limit_cents[rows], new)
+        new = np.asarray(new, dtype=np.int64)
+        old = kernels.set_limits(rows, new, self.model.month, t.limit_cents, t.last_limit_change,
+                                 t.peak_limit_cents)
         self.events.add(self.model.month, rows, action, reason, old, new, value)
 
     def _restrict(self, rows: np.ndarray, reason: Reason | np.ndarray) -> None:
         """Open a restriction episode (a borrower may appeal it); ``reason`` is what the
         lender tells the borrower."""
         t = self.table
-        t.restricted_reason[rows] = reason
-        fresh = t.restricted_month[rows] < 0
-        t.limit_before_restriction_cents[rows[fresh]] = t.limit_cents[rows[fresh]]
-        t.restricted_month[rows] = self.model.month
-        t.appealed_episode[rows] = False
-        self._restricted_now.append(np.asarray(rows, dtype=np.int64))
+        rows = np.asarray(rows, dtype=np.int64)
+        kernels.restrict(rows, np.atleast_1d(np.asarray(reason, dtype=np.int8)), self.model.month,
+                         t.restricted_reason, t.restricted_month,
+                         t.limit_before_restriction_cents, t.appealed_episode, t.limit_cents)
+        self._restricted_now.append(rows)
 
     def _driver_reason(self, rows: np.ndarray) -> np.ndarray:
         """Which observable drove a risk decision: late payment, multi-lending or the score."""
@@ -423,15 +421,14 @@ class Lender(mesa.Agent):
         if rows.size == 0:
             return
         m = self.model.month
-        self._restrict(rows, reason)
-        old = t.limit_cents[rows].copy()
-        t.limit_before_last_closure_cents[rows] = old
-        t.limit_after_last_reopen_cents[rows] = -1  # pairs with this closure once it reopens
-        t.limit_cents[rows] = 0
-        t.status[rows] = Status.CLOSED
-        t.closed_month[rows] = m
-        t.closed_until[rows] = m + self.cfg.monitoring.cool_off_months
-        t.times_closed[rows] += 1
+        rows = np.asarray(rows, dtype=np.int64)
+        old = kernels.close(
+            rows, np.atleast_1d(np.asarray(reason, dtype=np.int8)), m,
+            m + self.cfg.monitoring.cool_off_months, t.restricted_reason, t.restricted_month,
+            t.limit_before_restriction_cents, t.appealed_episode, t.limit_cents,
+            t.limit_before_last_closure_cents, t.limit_after_last_reopen_cents, t.status,
+            t.closed_month, t.closed_until, t.times_closed)
+        self._restricted_now.append(rows)  # a restriction (kernels.close opens its episode)
         self.events.add(m, rows, Action.CLOSE, reason, old, 0, value)
 
     # e. risk-based limit management --------------------------------------------
