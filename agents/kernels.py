@@ -827,12 +827,15 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
                  cycles_recent, cycles_m, draws_recent, draws_m, early_recent, early_m,
                  strikes, on_time_streak, drawn_m, limit, ext_debt, bureau_debt, est_income,
                  bureau_lenders, prior_missed, relationship_start, times_closed, pd_table,
-                 score_table):
+                 score_table, key, leave_rate):
     """The lender's bookkeeping of the month over the live ``rows``: charge-offs, the
     behaviour memory and the monthly score of every live account (the row rules of
     :func:`charge_off`, :func:`memory` and :func:`score_rows`). Write-offs and recoveries
     go to the per-row ``written_off``/``recovered`` with ``per_row``, else to the
-    per-segment ``sums``. Returns the rows written off."""
+    per-segment ``sums``. Returns the rows written off and, as this is the month's last
+    pass over the balances, the rows that owe nothing whose leave uniform fell below
+    ``leave_rate`` (:func:`leaves`; whether they leave depends on their status at the end of
+    the month, model.credit_market.CreditMarketModel.customers_leave)."""
     w = weights
     top = log1p_table.size - 1
     off = np.empty(rows.size, dtype=np.int64)
@@ -874,13 +877,17 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
                      prior_missed[i], tenure, streak, sk, times_closed[i])
         zs[j] = z
     # PD and points in a loop of their own: short enough for the CPU to overlap rows
+    idle = np.empty(rows.size, dtype=np.int64)
+    q = 0
     for j in range(rows.size):
         i = np.uint64(rows[j])
         z = zs[j]
         keep = status[i] > CLOSED
         pd_table[i] = pd_table[i] if keep else pd_of(z)
         score_table[i] = score_table[i] if keep else points_of(z)
-    return off[:k]
+        idle[q] = i
+        q += leaves(key, i, balance[i], leave_rate)
+    return off[:k], idle[:q]
 
 
 @jit
@@ -1032,18 +1039,11 @@ def appeals_filed(rows, status, restricted_month, appealed_episode, key, appeal_
     return out[:k]
 
 
-@jit
-def idle_below(rows, status, balance, key, rate):
-    """Of ``rows``, those with nothing owed (active or closed) whose uniform ``U_LEAVE``
-    falls below ``rate``."""
-    out = np.empty(rows.size, dtype=np.int64)
-    k = 0
-    for j in range(rows.size):
-        i = np.uint64(rows[j])
-        st = status[i]
-        out[k] = i
-        k += ((st == ACTIVE) | (st == CLOSED)) & (balance[i] == 0) & (u_lo(word(key, i, W_LATER)) < rate)
-    return out[:k]
+@row
+def leaves(key, i, balance, rate):
+    """Row ``i`` owes nothing and its uniform ``U_LEAVE`` fell below ``rate``: the customer
+    leaves if its line is active or closed at the end of the month."""
+    return (balance == 0) & (u_lo(word(key, i, W_LATER)) < rate)
 
 
 @jit

@@ -175,6 +175,7 @@ class Lender(mesa.Agent):
         self.appeal_key = int(rng.spawn(1)[0].integers(2**63))
         self.policy = Policy()
         self._restricted_now: list[np.ndarray] = []  # rows restricted this month
+        self.idle = np.empty(0, dtype=np.int64)  # rows that may leave this month (book)
         self._appeals_due: dict[int, list[np.ndarray]] = {}  # decision month -> rows
         self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
 
@@ -272,12 +273,13 @@ class Lender(mesa.Agent):
         """Charge-offs, the behaviour memory and the monthly score of the live ``rows`` in
         one compiled pass (``agents.kernels.lender_month``: the row rules ``charged_off``,
         ``memory`` and ``log_odds``, as :meth:`score` scores). Returns the rows written
-        off."""
+        off; keeps in ``idle`` the rows owing nothing that may leave this month (the pass
+        is the month's last over the balances)."""
         t = self.table
         f = self.model.flows
         intercept, weights = self.scorecard.weight_vector()
         none = np.zeros(0, dtype=np.int64)
-        return kernels.lender_month(
+        off, self.idle = kernels.lender_month(
             self.model.month, rows, self.cfg.default_after_months, self.cfg.recovery_rate,
             np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE, t.status,
             t.kind, t.habit, t.dpd_months, t.balance_cents, t.arrears_principal_cents,
@@ -287,8 +289,10 @@ class Lender(mesa.Agent):
             t.cycles_m, t.draws_recent, t.draws_m, t.early_recent, t.early_m, t.strikes,
             t.on_time_streak, t.drawn_m_cents, t.limit_cents, t.ext_debt_cents,
             t.bureau_other_debt_cents, t.est_income_cents, t.bureau_lenders, t.prior_missed,
-            t.relationship_start, t.times_closed, t.pd_estimate, t.score,
+            t.relationship_start, t.times_closed, t.pd_estimate, t.score, self.model.draws.key,
+            self.model.config.population.leave_rate,
         )
+        return off
 
     def after_booking(self, written_off: np.ndarray) -> None:
         """Lines just written off lose their limit (``default`` events); a learning lender

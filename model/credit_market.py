@@ -267,10 +267,13 @@ class CreditMarketModel(mesa.Model):
 
     def customers_leave(self) -> None:
         """Customers with nothing owed (active or closed lines) leave at the configured
-        monthly rate."""
+        monthly rate: of the rows the lender's books found owing nothing with their leave
+        uniform below the rate (``agents.kernels.leaves``; nothing in the month changes a
+        balance after that pass), those whose line is active or closed now."""
         t = self.table
-        rows = kernels.idle_below(self.live, t.status, t.balance_cents, self.draws.key,
-                                  self.config.population.leave_rate)
+        rows = self.lender.idle
+        st = t.status[rows]
+        rows = rows[(st == Status.ACTIVE) | (st == Status.CLOSED)]
         if rows.size:
             old = t.limit_cents[rows].copy()
             t.status[rows] = Status.LEFT
