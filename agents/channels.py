@@ -26,7 +26,7 @@ import mesa
 import numpy as np
 from scipy.special import expit
 
-from agents import credit_line
+from agents import credit_line, kernels
 from agents.codes import Kind, Status
 from agents.table import RING
 
@@ -156,27 +156,39 @@ class ChannelLender(mesa.Agent):
         months of estimated income, growing with the relationship's tenure by
         ``tenure_limit_bonus`` over its first 3 years — what a long, stable relationship is
         worth (and what churning throws away)."""
+        p = self.pos
+        idx = np.arange(p.n) if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
+        if isinstance(rows, slice):
+            idx = idx[rows]
+        out = np.empty(idx.size, dtype=np.int64)
+        kernels.line_sizes(idx, -1 if month is None else month, *self._size_terms(table, economy, month),
+                           out)
+        return out
+
+    def _size_terms(self, table, economy, month: int | None) -> tuple:
+        """The arguments of ``agents.kernels.line_size_of`` and ``stressed_of`` after the
+        month: months of income, tenure bonus, positions' status and opening month, the
+        borrowers' estimated income and sector, the sector factors (with the neutral 0 that
+        sector -1 picks), the stress threshold, whether the channel is supply-chain finance
+        (a share of receivables from the anchor buyer, none while its sector is in
+        distress)."""
         c = self.cfg
-        base = c.limit_income_months * table.est_income_cents[rows]
-        if c.tenure_limit_bonus and month is not None:
-            base = base * (1.0 + c.tenure_limit_bonus * np.minimum(self.tenure(month)[rows], 36) / 36.0)
-        size = np.round(base).astype(np.int64)
-        if self.name == "supply_chain":
-            # a share of receivables from the anchor buyer, none while its sector is in distress
-            factors = economy.sector_factors if economy.sector_factors is not None else np.zeros(1, np.float32)
-            stressed = np.append(factors, np.float32(0.0))[table.sector[rows]] < c.anchor_stress_threshold
-            size = np.where(stressed, 0, size)
-        return size
+        p = self.pos
+        factors = economy.sector_factors if economy.sector_factors is not None else np.zeros(1, np.float32)
+        return (float(c.limit_income_months),
+                float(c.tenure_limit_bonus) if month is not None else 0.0, p.status,
+                p.opened_month, table.est_income_cents, table.sector,
+                np.append(factors, np.float32(0.0)).astype(np.float32),
+                np.float32(c.anchor_stress_threshold), self.name == "supply_chain")
 
     # -- the month ---------------------------------------------------------------
     def begin_month(self, table, month: int) -> tuple[np.ndarray, np.ndarray]:
         """Sync rows, bill, and return (interest, due) for the month."""
         self.pos.sync(table)
         n = table.n
-        self.flows = credit_line.MonthFlows(n)
-        self.flows.balance_start[:] = self.pos.balance_cents
-        rate = self.cfg.funding_rate / 12.0
-        self.flows.funding_cost[:] = np.round(self.pos.balance_cents * rate).astype(np.int64)
+        self.flows = f = credit_line.MonthFlows(n)
+        kernels.open_positions(self.pos.balance_cents, self.cfg.funding_rate / 12.0, f.balance_start,
+                               f.funding_cost)
         return credit_line.bill(self.pos, month, self.cfg.daily_rate)
 
     def decide(self, table, bureau, economy, month: int, applying: np.ndarray) -> None:
@@ -206,30 +218,26 @@ class ChannelLender(mesa.Agent):
         """Revolving products follow their base each month; a term loan's next loan is
         resized once the last one is repaid."""
         p = self.pos
-        act = p.status == Status.ACTIVE
-        if self.cfg.product == "term_loan":
-            act &= p.balance_cents == 0
         # the line follows its base, but is never set below what is already owed: a smaller
         # base stops new draws rather than calling in the balance
-        size = np.maximum(self.line_size(table, economy, month), p.balance_cents)
-        p.limit_cents[:] = np.where(act, size, p.limit_cents)
+        months, bonus, status, opened, est, sector, factors, threshold, sc = self._size_terms(
+            table, economy, month)
+        kernels.refresh_limits(month, months, bonus, self.cfg.product == "term_loan", status, opened,
+                               est, sector, factors, threshold, sc, p.balance_cents, p.limit_cents)
 
     def lend(self, month: int, amount: np.ndarray) -> None:
         """Disburse ``amount`` (within availability, checked by the caller)."""
         p = self.pos
-        if self.cfg.product == "term_loan":
-            # a term loan is paid out once: the facility is used up until it is repaid
-            amount = np.where(p.balance_cents == 0, amount, 0)
-        credit_line.disburse(p, month, amount)
-        p.last_used_month[amount > 0] = month
-        self.flows.disbursed += amount
-        p.drawn_total_cents += amount
+        # a term loan is paid out once: the facility is used up until it is repaid
+        kernels.lend(month, amount, self.cfg.product == "term_loan", p.tenor, p.balance_cents,
+                     p.instalment_cents, p.ring_end, p.ring_rem, p.last_used_month,
+                     self.flows.disbursed, p.drawn_total_cents)
 
     def available(self) -> np.ndarray:
         p = self.pos
-        if self.cfg.product == "term_loan":
-            return np.where((p.status == Status.ACTIVE) & (p.balance_cents == 0), p.limit_cents, 0)
-        return p.available()
+        out = np.empty(p.n, dtype=np.int64)
+        kernels.available(self.cfg.product == "term_loan", p.status, p.limit_cents, p.balance_cents, out)
+        return out
 
     def collect(self, table, month: int, interest: np.ndarray, due: np.ndarray) -> None:
         self.pos.savings_cents = table.savings_cents

@@ -226,12 +226,14 @@ def poisson(u, lam):
 
 
 @jit
-def external_borrowing(key, status, ext_borrow_prob, draw_amount, out):
-    """A live borrower borrows a draw-sized amount elsewhere when its uniform ``U_EXT``
-    falls below its ``ext_borrow_prob`` (the multi-lender habit)."""
-    for i in range(status.size):
+def external_borrowing(key, rows, status, ext_borrow_prob, draw_amount, out):
+    """A live borrower of ``rows`` borrows a draw-sized amount elsewhere (``out``, by
+    position) when its uniform ``U_EXT`` falls below its ``ext_borrow_prob`` (the
+    multi-lender habit)."""
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
         ok = (status[i] <= CLOSED) & (u_lo(word(key, i, W_CASH)) < ext_borrow_prob[i])
-        out[i] = draw_amount[i] * np.int64(ok)
+        out[j] = draw_amount[i] * np.int64(ok)
 
 
 @jit
@@ -466,9 +468,10 @@ def repay_early(status, wants, balance, dpd, savings, arrears_p, arrears_i, inst
 def draw_month(month, status, savings, limit, balance, target_util, draw_prob, draw_amount,
                tenor, instalment, plan_end, plan_rem, drawn_total, due, key, quick_cycles,
                cycle_share, cycle_cost, disbursed, principal_repaid, interest_paid, demand, unmet,
-               drawn_m, draws_m, max_draw_m, cycles_m, need_out, disc_out, gneed_out, gdisc_out):
-    """Draw requests, authorisation, booking and quick cycles over every row, keeping the
-    requests and grants for the other channels (``*_out``)."""
+               drawn_m, draws_m, max_draw_m, cycles_m, rest_need, rest_disc):
+    """Draw requests, authorisation, booking and quick cycles over every row, keeping what
+    the line did not grant of each row's need and discretionary request for the other
+    channels (``rest_need``, ``rest_disc``)."""
     for i in range(status.size):
         st = status[i]
         lim = limit[i]
@@ -495,10 +498,8 @@ def draw_month(month, status, savings, limit, balance, target_util, draw_prob, d
         cycles_m[i] = k
         draws_m[i] = np.int64(g_need > 0) + np.int64(g_disc > 0) + k
         max_draw_m[i] = max(g_need, g_disc, size)
-        need_out[i] = need
-        disc_out[i] = disc
-        gneed_out[i] = g_need
-        gdisc_out[i] = g_disc
+        rest_need[i] = need - g_need
+        rest_disc[i] = disc - g_disc
 
 
 # ---------------------------------------------------------------------- the fused month
@@ -566,14 +567,15 @@ def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, ar
               arrears_i, instalment, plan_end, plan_rem, target_util, draw_prob, draw_amount,
               tenor, quick_cycles, drawn_total, drawn_m, draws_m, max_draw_m, cycles_m, sums,
               bill_rate, cycle_share, cycle_cost, interest_of, due_of, other_due, requests,
-              need_out, disc_out, gneed_out, gdisc_out):
+              rest_need, rest_disc):
     """The month over the live ``rows``, part 2: the line bills, borrowers draw (the lender
     authorising) and quick cycles run. Keeps each row's interest and amount due
     (``interest_of``/``due_of``, by position in ``rows``) for :func:`line_pay`.
 
     With other channels (``requests``), a borrower asks the line for what falls due on all
-    its channels (``other_due``, per row) and the requests and grants are kept per row
-    (``*_out``) for the channels to fund the rest."""
+    its channels (``other_due``, per row) and what the line did not grant of its need and
+    discretionary request is kept per row (``rest_need``, ``rest_disc``) for the channels
+    to fund."""
     ring = month % RING
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
@@ -610,10 +612,8 @@ def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, ar
         interest_of[j] = interest
         due_of[j] = due
         if requests:
-            need_out[i] = need
-            disc_out[i] = disc
-            gneed_out[i] = g_need
-            gdisc_out[i] = g_disc
+            rest_need[i] = need - g_need
+            rest_disc[i] = disc - g_disc
         asked = need + disc
         sums[g, S_DISBURSED] += granted + total
         sums[g, S_REPAID] += total
@@ -699,6 +699,141 @@ def flow_sums(rows, kind, habit, balance_start, disbursed, principal_repaid, int
         sums[g, S_UNMET_EVENTS] += unmet[i] > 0
         sums[g, S_WRITTEN_OFF] += written_off[i]
         sums[g, S_RECOVERED] += recovered[i]
+
+
+# ---------------------------------------------------------------------- other lenders
+# A channel lender's positions (agents.channels.Positions) in member space: position j is
+# the borrower model.channels.Channels.members[j]; the borrower columns passed alongside are
+# the member view's (model.channels.MemberView).
+@row
+def line_size_of(months, est_income, bonus, tenure, stressed):
+    """The line on offer: ``months`` of estimated income, grown by ``bonus`` over the first
+    36 months of the relationship; none while ``stressed`` (agents.channels.ChannelLender
+    .line_size)."""
+    base = months * est_income
+    if bonus != 0.0:
+        base = base * (1.0 + bonus * min(tenure, 36) / 36.0)
+    return 0 if stressed else np.int64(np.rint(base))
+
+
+@row
+def stressed_of(supply_chain, factors_ext, sector, threshold):
+    """A supply-chain line is cut while its anchor's sector factor is below ``threshold``
+    (``factors_ext``: the sector factors and a neutral 0 that sector -1 picks; float32, as
+    numpy compares them)."""
+    return supply_chain and factors_ext[sector] < threshold
+
+
+@jit
+def line_sizes(idx, month, months, bonus, status, opened_month, est_income, sector, factors_ext,
+               threshold, supply_chain, out):
+    """:func:`line_size_of` for the positions ``idx``."""
+    for j in range(idx.size):
+        i = idx[j]
+        tenure = max(month - opened_month[i], 0) if status[i] == ACTIVE else 0
+        out[j] = line_size_of(months, est_income[i], bonus, tenure,
+                              stressed_of(supply_chain, factors_ext, sector[i], threshold))
+
+
+@jit
+def refresh_limits(month, months, bonus, term_loan, status, opened_month, est_income, sector,
+                   factors_ext, threshold, supply_chain, balance, limit):
+    """Active revolving lines follow their base (never below what is owed); a term loan's
+    next loan is resized once the last is repaid."""
+    for i in range(status.size):
+        if status[i] == ACTIVE and (balance[i] == 0 or not term_loan):
+            size = line_size_of(months, est_income[i], bonus, max(month - opened_month[i], 0),
+                                stressed_of(supply_chain, factors_ext, sector[i], threshold))
+            limit[i] = max(size, balance[i])
+
+
+@jit
+def available(term_loan, status, limit, balance, out):
+    """What each position may still draw: room on an active line; a term loan's whole
+    limit once the last loan is repaid."""
+    for i in range(status.size):
+        active = status[i] == ACTIVE
+        if term_loan:
+            out[i] = limit[i] if active and balance[i] == 0 else 0
+        else:
+            out[i] = max(limit[i] - balance[i], 0) if active else 0
+
+
+@jit
+def lend(month, amount, term_loan, tenor, balance, instalment, plan_end, plan_rem,
+         last_used_month, disbursed, drawn_total):
+    """Disburse ``amount`` (a term loan only on a repaid facility) as instalment plans."""
+    for i in range(amount.size):
+        a = amount[i]
+        if term_loan and balance[i] != 0:
+            a = 0
+        if a != 0:
+            per, rem, slot = book(month, a, tenor[i])
+            balance[i] += a
+            instalment[i] += per
+            plan_end[slot, i] += per
+            plan_rem[slot, i] += rem
+            if a > 0:
+                last_used_month[i] = month
+            disbursed[i] += a
+            drawn_total[i] += a
+
+
+@jit
+def allocate(ranks, avail, need, disc, lent):
+    """Draw what the credit line left (``need`` first, then ``disc``, both reduced in
+    place) from the channels in each borrower's order of preference (``ranks``: channels x
+    positions, 1 = first, 0 = not used) within what each has ``avail``; ``lent`` (channels
+    x positions) gets what each lent. Returns what each borrower got."""
+    k, n = ranks.shape
+    got = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        for rank in range(1, 4):
+            for c in range(k):
+                if ranks[c, i] == rank:
+                    g_n = min(need[i], avail[c, i])
+                    g_d = min(disc[i], avail[c, i] - g_n)
+                    lent[c, i] += g_n + g_d
+                    need[i] -= g_n
+                    disc[i] -= g_d
+                    got[i] += g_n + g_d
+    return got
+
+
+@jit
+def position_totals(month, status, limit, balance, opened_month, default_month, balance_start,
+                    disbursed, repaid, written_off, recovered, interest, funding):
+    """A channel lender's month in figures: active, closed, with a balance at the start,
+    opened, defaulted; then total limit of active lines, outstanding, and the month's
+    disbursed, repaid, written off, recovered, interest and funding cost (cents)."""
+    # local accumulators: sums into an array stay in memory, a dependency through it a row
+    active = closed = had = opened = defaulted = lim = bal = 0
+    d = r = w = rec = it = fc = 0
+    for i in range(status.size):
+        st = status[i]
+        active += st == ACTIVE
+        closed += st == CLOSED
+        had += balance_start[i] > 0
+        opened += opened_month[i] == month
+        defaulted += default_month[i] == month
+        lim += limit[i] if st == ACTIVE else 0
+        bal += balance[i]
+        d += disbursed[i]
+        r += repaid[i]
+        w += written_off[i]
+        rec += recovered[i]
+        it += interest[i]
+        fc += funding[i]
+    return np.array([active, closed, had, opened, defaulted, lim, bal, d, r, w, rec, it, fc],
+                    dtype=np.int64)
+
+
+@jit
+def open_positions(balance, rate, balance_start, funding_cost):
+    """Opening balances and the month's funding cost of a channel lender's positions."""
+    for i in range(balance.size):
+        balance_start[i] = balance[i]
+        funding_cost[i] = np.int64(np.rint(balance[i] * rate))
 
 
 # ---------------------------------------------------------------------- the lender

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from agents import kernels
 from agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
 from agents.codes import HABITS, KINDS, Kind, Status
 
@@ -166,7 +167,8 @@ class Channels:
         """Serve what the credit line did not: applications, then draws by preference.
 
         ``need``/``disc`` are what remains after the credit line (cents per borrower row);
-        ``external`` is multi-lender borrowing that goes to the other online lenders.
+        ``external`` is multi-lender borrowing that goes to the other online lenders (per
+        member).
         """
         m = self.model
         t = m.table
@@ -174,7 +176,7 @@ class Channels:
         rows, view = self.members, self.view
         view.load_cash(t)
         view.status = t.status[rows]
-        r_need, r_disc, r_ext = need[rows], disc[rows], external[rows]
+        r_need, r_disc, r_ext = need[rows], disc[rows], external
         short = (r_need > 0) | (r_disc > 0)
         strategy = t.strategy[rows]
         applying_base = {
@@ -193,26 +195,18 @@ class Channels:
             new = funding_order(strategy[done:], [ln.name for ln in self.lenders])
             order = new if order is None else {k: np.concatenate([order[k], new[k]]) for k in new}
             self._order = (rows.size, order)
-        got = np.zeros(rows.size, dtype=np.int64)
         # each borrower meets each channel at one rank only, so a channel's lending at one
         # rank cannot change what it has available at another: what is available is read
         # once, and each channel books its month's loans in one go
-        avail_of = {ln.name: ln.available() for ln in self.lenders}
-        lent = {ln.name: np.zeros(rows.size, dtype=np.int64) for ln in self.lenders}
-        for rank in (1, 2, 3):
-            for ln in self.lenders:
-                sel = order[ln.name] == rank
-                if not sel.any():
-                    continue
-                avail = np.where(sel, avail_of[ln.name], 0)
-                g_n = np.minimum(r_need, avail)
-                g_d = np.minimum(r_disc, avail - g_n)
-                lent[ln.name] += g_n + g_d
-                r_need -= g_n
-                r_disc -= g_d
-                got += g_n + g_d
-        for ln in self.lenders:
-            ln.lend(month, lent[ln.name])
+        lent = np.zeros((len(self.lenders), rows.size), dtype=np.int64)
+        if self.lenders:
+            ranks = np.stack([order[ln.name] for ln in self.lenders])
+            avail = np.stack([ln.available() for ln in self.lenders])
+            got = kernels.allocate(ranks, avail, r_need, r_disc, lent)
+        else:
+            got = np.zeros(rows.size, dtype=np.int64)
+        for ln, amount in zip(self.lenders, lent):
+            ln.lend(month, amount)
         online = self.online
         if online is not None:
             ext = np.minimum(r_ext, online.available())
@@ -282,24 +276,27 @@ class Channels:
         month = m.month
         for ln in self.lenders:
             p, f = ln.pos, ln.flows
-            had = f.balance_start > 0
-            limit = int(np.where(p.status == Status.ACTIVE, p.limit_cents, 0).sum())
+            (active, closed, had, opened, defaulted, limit, outstanding, disbursed, repaid,
+             written_off, recovered, interest, funding) = kernels.position_totals(
+                month, p.status, p.limit_cents, p.balance_cents, p.opened_month, p.default_month,
+                f.balance_start, f.disbursed, f.principal_repaid, f.written_off, f.recovered,
+                f.interest_paid, f.funding_cost).tolist()
             self.rows.append({
                 "month": month, "lender": ln.name,
-                "active_accounts": int(np.count_nonzero(p.status == Status.ACTIVE)),
+                "active_accounts": active,
                 "frozen_accounts": 0,
-                "closed_accounts": int(np.count_nonzero(p.status == Status.CLOSED)),
-                "accounts_with_balance": int(np.count_nonzero(had)),
-                "new_accounts": int(np.count_nonzero(p.opened_month == month)),
-                "new_defaults": int(np.count_nonzero(p.default_month == month)),
+                "closed_accounts": closed,
+                "accounts_with_balance": had,
+                "new_accounts": opened,
+                "new_defaults": defaulted,
                 "total_limit": limit / CENTS,
-                "outstanding": int(p.balance_cents.sum()) / CENTS,
-                "disbursed": int(f.disbursed.sum()) / CENTS,
-                "principal_repaid": int(f.principal_repaid.sum()) / CENTS,
-                "written_off": int(f.written_off.sum()) / CENTS,
-                "recoveries": int(f.recovered.sum()) / CENTS,
-                "interest_income": int(f.interest_paid.sum()) / CENTS,
-                "funding_cost": int(f.funding_cost.sum()) / CENTS,
+                "outstanding": outstanding / CENTS,
+                "disbursed": disbursed / CENTS,
+                "principal_repaid": repaid / CENTS,
+                "written_off": written_off / CENTS,
+                "recoveries": recovered / CENTS,
+                "interest_income": interest / CENTS,
+                "funding_cost": funding / CENTS,
             })
         b = self.businesses
         idx = b[t.opened_month[b] >= 0]  # small businesses that became customers

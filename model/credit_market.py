@@ -328,8 +328,8 @@ class CreditMarketModel(mesa.Model):
         )
         interest_of = np.empty(rows.size, dtype=np.int64)
         due_of = np.empty(rows.size, dtype=np.int64)
-        size = t.n if ch else 0  # per-row requests and grants, for the other channels
-        need, disc, g_need, g_disc = (np.zeros(size, dtype=np.int64) for _ in range(4))
+        size = t.n if ch else 0  # per row, what the line did not grant, for the other channels
+        rest_need, rest_disc = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         kernels.line_draw(
             self.month, rows, d.key, t.status, t.kind, t.habit, t.savings_cents, t.limit_cents,
             t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
@@ -337,8 +337,8 @@ class CreditMarketModel(mesa.Model):
             t.draw_amount_cents, t.tenor, t.quick_cycles, t.drawn_total_cents, t.drawn_m_cents,
             t.draws_m, t.max_draw_m_cents, t.cycles_m, f.sums,
             lc.daily_rate * credit_line.DAYS_PER_MONTH, CYCLE_SHARE, lc.daily_rate * CYCLE_DAYS,
-            interest_of, due_of, other_due if ch else need, ch is not None, need, disc, g_need,
-            g_disc,
+            interest_of, due_of, other_due if ch else rest_need, ch is not None, rest_need,
+            rest_disc,
         )
 
         def pay(rows_: np.ndarray, collect: bool, early: bool) -> np.ndarray:
@@ -351,7 +351,7 @@ class CreditMarketModel(mesa.Model):
             )
 
         if ch:
-            self._fund_elsewhere(need, disc, g_need, g_disc)
+            self._fund_elsewhere(rest_need, rest_disc)
             wanting = pay(rows, True, False)
             ch.pay()
             pay(wanting, False, True)
@@ -359,15 +359,17 @@ class CreditMarketModel(mesa.Model):
             pay(rows, True, True)
         return self.lender.book(rows)
 
-    def _fund_elsewhere(self, need, disc, g_need, g_disc) -> None:
-        """What the credit line did not serve goes to the borrower's other channels, and a
-        multi-lender's new borrowing to the other online lenders (model/channels.py)."""
+    def _fund_elsewhere(self, rest_need: np.ndarray, rest_disc: np.ndarray) -> None:
+        """What the credit line did not serve (per row) goes to the borrower's other
+        channels, and a multi-lender's new borrowing to the other online lenders
+        (model/channels.py)."""
         t, d = self.table, self.draws
-        external = np.zeros(t.n, dtype=np.int64)
+        members = self.channels.members
+        external = np.zeros(members.size, dtype=np.int64)
         if self.channels.online is not None:
-            kernels.external_borrowing(d.key, t.status, t.ext_borrow_prob, t.draw_amount_cents,
-                                       external)
-        self.channels.fund(need - g_need, disc - g_disc, external)
+            kernels.external_borrowing(d.key, members, t.status, t.ext_borrow_prob,
+                                       t.draw_amount_cents, external)
+        self.channels.fund(rest_need, rest_disc, external)
 
     def borrowers_earn_and_spend(self) -> None:
         t, d, e = self.table, self.draws, self.economy
@@ -398,17 +400,17 @@ class CreditMarketModel(mesa.Model):
         other channels (model/channels.py)."""
         t, d, f = self.table, self.draws, self.flows
         n = t.n
-        need, disc, g_need, g_disc = (np.empty(n, dtype=np.int64) for _ in range(4))
+        rest_need, rest_disc = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         kernels.draw_month(
             self.month, t.status, t.savings_cents, t.limit_cents, t.balance_cents, t.target_util,
             t.draw_prob, t.draw_amount_cents, t.tenor, t.instalment_cents, t.ring_end, t.ring_rem,
             t.drawn_total_cents, due if other_due is None else due + other_due, d.key,
             t.quick_cycles, CYCLE_SHARE, self.config.lender.daily_rate * CYCLE_DAYS, f.disbursed,
             f.principal_repaid, f.interest_paid, f.demand, f.unmet, t.drawn_m_cents, t.draws_m,
-            t.max_draw_m_cents, t.cycles_m, need, disc, g_need, g_disc,
+            t.max_draw_m_cents, t.cycles_m, rest_need, rest_disc,
         )
         if self.channels:
-            self._fund_elsewhere(need, disc, g_need, g_disc)
+            self._fund_elsewhere(rest_need, rest_disc)
 
     def borrowers_pay(self, interest: np.ndarray, due: np.ndarray) -> None:
         t, d = self.table, self.draws
