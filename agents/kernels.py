@@ -1157,6 +1157,62 @@ def set_limits(rows, new, month, limit, last_limit_change, peak_limit):
 
 
 @jit
+def flag_rows(rows, rule, codes, cycles_m, draws_m, early_recent, max_draw_m, limit,
+              times_flagged, strikes, strikes_to_close, early_code, large_code):
+    """Monitoring's flags (agents.lender.Lender.monitor) over the rows a rule fired on:
+    each row's reason (``codes[rule]``) and the number behind it, its flag counted and its
+    strikes raised (half a strike for a large draw); then who is closed (strikes reached
+    ``strikes_to_close``, float32 as the column), whose limit is cut (early repayment) and
+    who is frozen (quick cycles, frequency). Returns (reasons, values, limits, and the rows,
+    reasons and values of the closures, of the freezes, then the rows cut)."""
+    n = rows.size
+    reason = np.empty(n, dtype=np.int8)
+    value = np.empty(n, dtype=np.float64)
+    lim = np.empty(n, dtype=np.int64)
+    close = np.empty(n, dtype=np.int64)
+    close_reason = np.empty(n, dtype=np.int8)
+    close_value = np.empty(n, dtype=np.float64)
+    freeze = np.empty(n, dtype=np.int64)
+    freeze_reason = np.empty(n, dtype=np.int8)
+    freeze_value = np.empty(n, dtype=np.float64)
+    cut = np.empty(n, dtype=np.int64)
+    a = b = c = 0
+    for j in range(n):
+        i = np.uint64(rows[j])
+        r = rule[j]
+        why = codes[r]
+        lm = limit[i]
+        if r == 1:
+            v = np.float64(cycles_m[i])
+        elif r == 2:
+            v = np.float64(draws_m[i])
+        elif r == 3:
+            v = np.float64(early_recent[i])
+        else:
+            v = max_draw_m[i] / max(lm, 1)
+        reason[j] = why
+        value[j] = v
+        lim[j] = lm
+        times_flagged[i] += 1
+        sk = strikes[i] + (np.float32(0.5) if why == large_code else np.float32(1.0))
+        strikes[i] = sk
+        closing = sk >= strikes_to_close
+        soft = (why == early_code) | (why == large_code)
+        close[a] = i
+        close_reason[a] = why
+        close_value[a] = v
+        a += closing
+        freeze[b] = i
+        freeze_reason[b] = why
+        freeze_value[b] = v
+        b += (not closing) & (not soft)
+        cut[c] = i
+        c += (not closing) & (why == early_code)
+    return (reason, value, lim, close[:a], close_reason[:a], close_value[:a], freeze[:b],
+            freeze_reason[:b], freeze_value[:b], cut[:c])
+
+
+@jit
 def appeals_filed(rows, status, restricted_month, appealed_episode, key, appeal_prob,
                   restricted_reason, review_reason, review_multiplier, month):
     """Of ``rows``, those restricted this month, live, not yet appealing this restriction,

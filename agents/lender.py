@@ -135,6 +135,11 @@ def score_from_pd(pd: np.ndarray) -> np.ndarray:
     return (SCORE_CENTRE + POINTS_TO_DOUBLE_ODDS / np.log(2.0) * log_odds).astype(np.float32)
 
 
+# the reason of each monitoring rule (Candidates.monitor_rule 1..4)
+FLAG_REASONS = np.array([0, Reason.QUICK_CYCLES, Reason.HIGH_FREQUENCY, Reason.EARLY_REPAYMENT,
+                         Reason.LARGE_DRAW], dtype=np.int8)
+
+
 class Candidates(NamedTuple):
     """Rows each monthly rule may act on (``Lender.find_candidates``)."""
 
@@ -388,32 +393,22 @@ class Lender(mesa.Agent):
         rows, rule = self.cands.monitor, self.cands.monitor_rule
         if rows.size == 0:
             return
-        reason = np.array([0, Reason.QUICK_CYCLES, Reason.HIGH_FREQUENCY, Reason.EARLY_REPAYMENT,
-                           Reason.LARGE_DRAW], dtype=np.int8)[rule]
-        value = np.select(
-            [rule == 1, rule == 2, rule == 3],
-            [t.cycles_m[rows], t.draws_m[rows], t.early_recent[rows]],
-            t.max_draw_m_cents[rows] / np.maximum(t.limit_cents[rows], 1),
-        ).astype(np.float64)
-        t.times_flagged[rows] += 1
-        lim = t.limit_cents[rows]
+        # the flag, its reason and number, a strike (half for a large draw); strikes enough
+        # close the line, quick cycles and frequency freeze it, early repayment cuts it
+        (reason, value, lim, close, close_reason, close_value, fr, fr_reason, fr_value,
+         cut) = kernels.flag_rows(
+            rows, rule, FLAG_REASONS, t.cycles_m, t.draws_m, t.early_recent, t.max_draw_m_cents,
+            t.limit_cents, t.times_flagged, t.strikes, np.float32(mc.strikes_to_close - 1e-6),
+            Reason.EARLY_REPAYMENT, Reason.LARGE_DRAW)
         self.events.add(m, rows, Action.FLAG, reason, lim, lim, value)
-        weight = np.where(reason == Reason.LARGE_DRAW, 0.5, 1.0).astype(np.float32)
-        t.strikes[rows] += weight
-        strikes = t.strikes[rows]
-        close = strikes >= mc.strikes_to_close - 1e-6
-        soft = ~close & ((reason == Reason.EARLY_REPAYMENT) | (reason == Reason.LARGE_DRAW))
-        freeze = ~close & ~soft
-        self._close(rows[close], reason[close], value[close])
-        fr = rows[freeze]
+        self._close(close, close_reason, close_value)
         if fr.size:
-            self._restrict(fr, reason[freeze])
+            self._restrict(fr, fr_reason)
             t.status[fr] = Status.FROZEN
             t.freeze_until[fr] = m + mc.freeze_months
             t.times_frozen[fr] += 1
-            self.events.add(m, fr, Action.FREEZE, reason[freeze], t.limit_cents[fr], t.limit_cents[fr], value[freeze])
+            self.events.add(m, fr, Action.FREEZE, fr_reason, t.limit_cents[fr], t.limit_cents[fr], fr_value)
         # early repayment costs the lender interest: the answer is a smaller line
-        cut = rows[soft & (reason == Reason.EARLY_REPAYMENT)]
         if cut.size:
             self._restrict(cut, Reason.EARLY_REPAYMENT)
             new = np.maximum(np.round(t.limit_cents[cut] * (1 - self.cfg.limit_cut)).astype(np.int64),

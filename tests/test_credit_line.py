@@ -21,6 +21,8 @@ def _table(n: int, tenor: int) -> BorrowerTable:
     return t
 
 
+# no deadline: the first example may compile the kernels it calls (numba, on first use)
+@settings(deadline=None)
 @given(
     amount=st.integers(1, 10**9),
     tenor=st.sampled_from([3, 6, 12]),
