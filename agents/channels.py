@@ -28,7 +28,7 @@ from scipy.special import expit
 
 from agents import credit_line, kernels
 from agents.codes import Kind, Status
-from agents.table import RING
+from agents.table import RING, touched_zeros
 
 CENTS = 100
 STRATEGIES = ("single_channel", "diversified", "opportunistic")
@@ -89,7 +89,7 @@ class Positions:
                 new[:old_cap] = self._data[name]
             self._data[name] = new
         for name in ("_plan_end", "_plan_rem"):
-            new = np.zeros((RING, cap), dtype=np.int64)
+            new = touched_zeros((RING, cap))
             if old_cap:
                 new[:, :old_cap] = getattr(self, name)
             setattr(self, name, new)
