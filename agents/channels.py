@@ -195,8 +195,8 @@ class ChannelLender(mesa.Agent):
         """File new applications (fee paid now) and decide those whose time has come."""
         p, c = self.pos, self.cfg
         p.savings_cents = table.savings_cents
-        new = np.flatnonzero(applying & (p.status == NO_ACCOUNT) & (p.decision_month < 0)
-                             & (p.reapply_month <= month) & (table.status <= Status.CLOSED))
+        new = kernels.new_applications(applying, p.status, p.decision_month, p.reapply_month,
+                                       table.status, month, NO_ACCOUNT)
         if new.size:
             p.decision_month[new] = month + c.decision_months
             table.savings_cents[new] -= int(round(c.application_fee * CENTS))

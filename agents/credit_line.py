@@ -40,9 +40,10 @@ class MonthFlows:
         self.dpd_start = np.zeros(n, dtype=np.int8)
         self.sums = np.zeros((kernels.N_GROUPS, kernels.N_SUMS), dtype=np.int64)
         self._summed = not per_row
-        if per_row:
-            for name in self.PER_ROW:
-                setattr(self, name, np.zeros(n, dtype=np.int64))
+        if per_row:  # one block, a row per flow
+            block = np.zeros((len(self.PER_ROW), n), dtype=np.int64)
+            for name, row in zip(self.PER_ROW, block):
+                setattr(self, name, row)
 
     def segment_sums(self, kind: np.ndarray, habit: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """The per-segment sums (per-row flows are summed over ``rows``, default all)."""

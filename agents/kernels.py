@@ -780,6 +780,51 @@ def lend(month, amount, term_loan, tenor, balance, instalment, plan_end, plan_re
 
 
 @jit
+def new_applications(applying, status, decision_month, reapply_month, borrower_status, month,
+                     no_account):
+    """Positions whose borrower applies this month: applying, live, no account here, no
+    application pending, free to apply again."""
+    out = np.empty(status.size, dtype=np.int64)
+    k = 0
+    for i in range(status.size):
+        out[k] = i
+        k += (applying[i] & (status[i] == no_account) & (decision_month[i] < 0)
+              & (reapply_month[i] <= month) & (borrower_status[i] <= CLOSED))
+    return out[:k]
+
+
+@jit
+def business_health(b, month, status, failed, shortfall_m, base_income, savings,
+                    shortfall_total, revenue_penalty, cash_short_months, distress_months_total,
+                    failed_month, loss, distress_months, failure_months):
+    """Small businesses ``b`` at the month's end (model.channels.Channels.end_month): a live
+    business not yet failed carries its unfunded need, which costs ``loss`` x need / revenue
+    of next month's revenue (at most 90%); months ending short of cash make it distressed
+    (``distress_months``), then failed (``failure_months``). Returns, by position in ``b``,
+    the need carried and whether the business is distressed."""
+    need_b = np.zeros(b.size, dtype=np.int64)
+    distressed = np.zeros(b.size, dtype=np.bool_)
+    for j in range(b.size):
+        i = b[j]
+        if status[i] <= CLOSED and not failed[i]:
+            need = shortfall_m[i]
+            need_b[j] = need
+            shortfall_total[i] += need
+            revenue_penalty[i] = np.float32(min(0.9, loss * need / max(base_income[i], 1)))
+            short = np.int16(cash_short_months[i] + 1) if savings[i] < 0 else np.int16(0)
+            cash_short_months[i] = short
+            distressed[j] = short >= distress_months
+            distress_months_total[i] += distressed[j]
+            if short >= failure_months:
+                failed[i] = True
+                failed_month[i] = month
+        else:
+            revenue_penalty[i] = 0.0
+            cash_short_months[i] = 0
+    return need_b, distressed
+
+
+@jit
 def allocate(ranks, avail, need, disc, lent):
     """Draw what the credit line left (``need`` first, then ``disc``, both reduced in
     place) from the channels in each borrower's order of preference (``ranks``: channels x

@@ -242,25 +242,12 @@ class Channels:
         # small businesses: unfunded working capital costs revenue; months short of cash
         # make a business distressed, then failed (a failed business earns nothing more).
         # Only small-business rows change: the rule runs over them (``self.businesses``).
-        b = self.businesses
-        sb = (t.status[b] <= Status.CLOSED) & ~t.failed[b]
-        need_b = np.where(sb, self.shortfall_m[b], 0)
-        t.shortfall_total_cents[b] += need_b
-        t.revenue_penalty[b] = np.where(
-            sb, np.minimum(0.9, cfg.unfunded_revenue_loss * need_b / np.maximum(t.base_income_cents[b], 1)), 0.0
-        ).astype(np.float32)
-        short_cash = sb & (t.savings_cents[b] < 0)
-        t.cash_short_months[b] = np.where(short_cash, t.cash_short_months[b] + 1, 0)
-        distressed_b = sb & (t.cash_short_months[b] >= cfg.distress_months)
-        t.distress_months_total[b] += distressed_b
-        fail = b[sb & (t.cash_short_months[b] >= cfg.failure_months)]
-        t.failed[fail] = True
-        t.failed_month[fail] = m.month
-        short_need = np.zeros(t.n, dtype=np.int64)
-        short_need[b] = need_b
-        distressed = np.zeros(t.n, dtype=bool)
-        distressed[b] = distressed_b
-        self._collect(short_need, distressed, fail)
+        need_b, distressed_b = kernels.business_health(
+            self.businesses, m.month, t.status, t.failed, self.shortfall_m, t.base_income_cents,
+            t.savings_cents, t.shortfall_total_cents, t.revenue_penalty, t.cash_short_months,
+            t.distress_months_total, t.failed_month, cfg.unfunded_revenue_loss,
+            cfg.distress_months, cfg.failure_months)
+        self._collect(need_b, distressed_b)
 
     def full(self, member_values: np.ndarray, fill=0) -> np.ndarray:
         """Scatter a member-space array to one value per borrower row."""
@@ -270,7 +257,9 @@ class Channels:
         return out
 
     # ------------------------------------------------------------ data
-    def _collect(self, short_need: np.ndarray, distressed: np.ndarray, failed_now: np.ndarray) -> None:
+    def _collect(self, need_b: np.ndarray, distressed_b: np.ndarray) -> None:
+        """The month's figures per lender and per strategy (``need_b``, ``distressed_b``:
+        the small businesses' unfunded need and distress, by position in ``businesses``)."""
         m = self.model
         t = m.table
         month = m.month
@@ -299,14 +288,15 @@ class Channels:
                 "funding_cost": funding / CENTS,
             })
         b = self.businesses
-        idx = b[t.opened_month[b] >= 0]  # small businesses that became customers
+        customer = t.opened_month[b] >= 0  # small businesses that became customers
+        idx = b[customer]
         code = t.strategy[idx].astype(np.int64)
         k = len(STRATEGIES)
         failed_sb = t.failed[idx]
-        short_sb = short_need[idx]
+        short_sb = need_b[customer]
         # one bincount per flag over the small businesses only
-        flags = (~failed_sb).astype(np.int64) + 2 * (short_sb > 0) + 4 * distressed[idx] \
-            + 8 * np.isin(idx, failed_now, assume_unique=True) + 16 * failed_sb
+        flags = (~failed_sb).astype(np.int64) + 2 * (short_sb > 0) + 4 * distressed_b[customer] \
+            + 8 * (t.failed_month[idx] == month) + 16 * failed_sb  # failed this month
         table = np.bincount(code * 32 + flags, minlength=k * 32).reshape(k, 32)
         bit = np.arange(32)
 
