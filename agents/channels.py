@@ -108,9 +108,6 @@ class Positions:
             self._views()
         self.savings_cents = table.savings_cents
 
-    def available(self) -> np.ndarray:
-        return np.where(self.status == Status.ACTIVE, np.maximum(self.limit_cents - self.balance_cents, 0), 0)
-
 
 class ChannelLender(mesa.Agent):
     """A non-credit-line lender: same loan machinery, its own product and policy.
