@@ -153,10 +153,7 @@ class ChannelLender(mesa.Agent):
         months of estimated income, growing with the relationship's tenure by
         ``tenure_limit_bonus`` over its first 3 years — what a long, stable relationship is
         worth (and what churning throws away)."""
-        p = self.pos
-        idx = np.arange(p.n) if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
-        if isinstance(rows, slice):
-            idx = idx[rows]
+        idx = np.arange(self.pos.n)[rows] if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
         out = np.empty(idx.size, dtype=np.int64)
         kernels.line_sizes(idx, -1 if month is None else month, *self._size_terms(table, economy, month),
                            out)
@@ -217,10 +214,9 @@ class ChannelLender(mesa.Agent):
         p = self.pos
         # the line follows its base, but is never set below what is already owed: a smaller
         # base stops new draws rather than calling in the balance
-        months, bonus, status, opened, est, sector, factors, threshold, sc = self._size_terms(
-            table, economy, month)
-        kernels.refresh_limits(month, months, bonus, self.cfg.product == "term_loan", status, opened,
-                               est, sector, factors, threshold, sc, p.balance_cents, p.limit_cents)
+        kernels.refresh_limits(month, self.cfg.product == "term_loan",
+                               *self._size_terms(table, economy, month), p.balance_cents,
+                               p.limit_cents)
 
     def lend(self, month: int, amount: np.ndarray) -> None:
         """Disburse ``amount`` (within availability, checked by the caller)."""

@@ -86,8 +86,8 @@ _LANE = np.uint64(0xD1B54A32D192ED03)
 
 # Row rules below are pure functions of one row's values (scalars in, scalars out),
 # inlined into the loops that load and store the columns: the stage kernels run one rule
-# over every row (the path with several lenders, whose hooks sit between the rules, and the
-# validation sampler); the fused kernels run a row's whole month in one pass. (Passing the
+# over every row (the rule-by-rule path, the validation sampler, other lenders'
+# positions); the month's passes run a few rules at a time over the live rows. (Passing the
 # arrays themselves into inlined functions made numba's loops ~5x slower.)
 
 
@@ -736,7 +736,7 @@ def line_sizes(idx, month, months, bonus, status, opened_month, est_income, sect
 
 
 @jit
-def refresh_limits(month, months, bonus, term_loan, status, opened_month, est_income, sector,
+def refresh_limits(month, term_loan, months, bonus, status, opened_month, est_income, sector,
                    factors_ext, threshold, supply_chain, balance, limit):
     """Active revolving lines follow their base (never below what is owed); a term loan's
     next loan is resized once the last is repaid."""

@@ -115,6 +115,7 @@ COLUMNS: dict[str, np.dtype] = {
     "drawn_total_cents": np.int64,  # funding drawn from the credit line over the run
 }
 
+
 def touched_zeros(shape) -> np.ndarray:
     """int64 zeros written now rather than on first use: ``np.zeros`` hands out untouched
     pages that fault one 4 KiB page at a time when the month first writes them (the plan
