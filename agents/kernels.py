@@ -1282,21 +1282,6 @@ def leaves(key, i, balance, rate):
     return (balance == 0) & (u_lo(word(key, i, W_LATER)) < rate)
 
 
-@jit
-def can_default_sample(rows, status, balance, max_rows):
-    """Of ``rows``, accounts that can still default (open, or closed and owing), thinned to
-    at most ``max_rows`` by a fixed stride (model.score_quality)."""
-    out = np.empty(rows.size, dtype=np.int64)
-    k = 0
-    for j in range(rows.size):
-        i = np.uint64(rows[j])
-        st = status[i]
-        out[k] = i
-        k += (st <= FROZEN) | ((st == CLOSED) & (balance[i] > 0))
-    stride = max(1, -(-k // max_rows))
-    return out[:k:stride].copy()
-
-
 # ---------------------------------------------------------------------- recording
 @jit
 def group_by_code(codes, ids):
@@ -1375,7 +1360,11 @@ def segment_sums(rows, kind, habit, status, limit, balance, balance_start, dpd_s
     """The month-end stocks per segment (``out``: account counts by status, total limit,
     outstanding) and the days-past-due roll matrix of accounts that owed something at the
     start of the month (``roll``, 3 x 6), over the month's live ``rows`` (the others hold
-    nothing). Branch-free: every row adds, most add zeros."""
+    nothing). Branch-free: every row adds, most add zeros. Returns, in the same pass, the
+    rows that can still default (open, or closed and owing: agents.learning.can_default),
+    which the score's quality judges (model.score_quality)."""
+    can = np.empty(rows.size, dtype=np.int64)
+    k = 0
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
         g = kind[i] * N_HABITS + habit[i]
@@ -1392,3 +1381,6 @@ def segment_sums(rows, kind, habit, status, limit, balance, balance_start, dpd_s
         to = 5 if (bal == 0) & (d1 == 0) else to
         to = 4 if st == DEFAULTED else to
         roll[min(d0, 2), to] += (balance_start[i] > 0) | (d0 > 0)
+        can[k] = i
+        k += (st <= FROZEN) | ((st == CLOSED) & (bal > 0))
+    return can[:k]

@@ -399,7 +399,7 @@ class Lender(mesa.Agent):
          cut) = kernels.flag_rows(
             rows, rule, FLAG_REASONS, t.cycles_m, t.draws_m, t.early_recent, t.max_draw_m_cents,
             t.limit_cents, t.times_flagged, t.strikes, np.float32(mc.strikes_to_close - 1e-6),
-            Reason.EARLY_REPAYMENT, Reason.LARGE_DRAW)
+            int(Reason.EARLY_REPAYMENT), int(Reason.LARGE_DRAW))
         self.events.add(m, rows, Action.FLAG, reason, lim, lim, value)
         self._close(close, close_reason, close_value)
         if fr.size:
@@ -508,7 +508,7 @@ class Lender(mesa.Agent):
         # an unexplained cut ("system review") is the one borrowers most often contest
         rows = kernels.appeals_filed(
             restricted, t.status, t.restricted_month, t.appealed_episode, self.model.draws.key,
-            t.appeal_prob, t.restricted_reason, Reason.SYSTEM_REVIEW if adapt.enabled else -1,
+            t.appeal_prob, t.restricted_reason, int(Reason.SYSTEM_REVIEW) if adapt.enabled else -1,
             adapt.system_review_appeal_multiplier, m,
         )
         if rows.size:

@@ -94,9 +94,9 @@ class Recorder:
         # the month's flows per segment, then the month-end stocks and roll rates of the
         # month's live rows (the others hold nothing)
         out = flows.segment_sums(t.kind, t.habit, model.live).copy()
-        kernels.segment_sums(model.live, t.kind, t.habit, t.status, t.limit_cents,
-                             t.balance_cents, flows.balance_start, flows.dpd_start, t.dpd_months,
-                             out, self.roll)
+        can_default = kernels.segment_sums(
+            model.live, t.kind, t.habit, t.status, t.limit_cents, t.balance_cents,
+            flows.balance_start, flows.dpd_start, t.dpd_months, out, self.roll)
         month = model.month
         for action, reason, actor, ids in model.events.month_batches:
             name = EVENT_FIELDS.get(Action(action))
@@ -119,7 +119,7 @@ class Recorder:
         })
         new_def = int(out[:, idx["new_defaults"]].sum())
         model.lender.record_month(new_def, int(out[:, idx["accounts_with_balance"]].sum()))
-        self.quality.collect(model)
+        self.quality.collect(model, can_default)
 
     # ----------------------------------------------------------------- tables
     def segments(self) -> pd.DataFrame:
