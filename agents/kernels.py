@@ -275,9 +275,11 @@ def earn(status, ext_debt, savings, cap, income, spending, u_ext, ext_prob, draw
     """Cash in and out of a live row (debts elsewhere amortise over a year at ~1.5% a
     month; multi-lenders top them up), then cash capped. Returns (debt elsewhere, cash)."""
     live = np.int64(status <= CLOSED)
-    amort = ext_debt // 12
-    ext_pay = amort + (ext_debt * 15) // 1000
-    amount = draw_amount * np.int64(external and u_ext < ext_prob)
+    amort = ext_pay = amount = 0
+    if ext_debt != 0 or ext_prob > 0:  # multi-lenders mostly (a branch: divisions skipped)
+        amort = ext_debt // 12
+        ext_pay = amort + (ext_debt * 15) // 1000
+        amount = draw_amount * np.int64(external and u_ext < ext_prob)
     new_debt = ext_debt + live * (amount - amort)
     return new_debt, min(savings + live * (income - spending - ext_pay + amount), cap)
 
@@ -310,29 +312,57 @@ def request(status, due, savings, limit, balance, target_util, draw_prob, draw_a
 
 
 @row
-def book(month, granted, tenor):
-    """A draw of ``granted`` on a ``tenor``-instalment plan: (instalment, remainder billed
-    with the last one, ring slot of the month the plan ends)."""
+def book(ring, granted, tenor):
+    """A draw of ``granted`` on a ``tenor``-instalment plan (1 to 12) in the month of ring
+    slot ``ring``: (instalment, remainder billed with the last one, ring slot of the month
+    the plan ends)."""
     ten = np.int64(tenor)
     # granted // ten through a float division: exact for 0 <= granted < 2**48 cents (the
     # quotient's error is far below the 1/ten gap to the next integer) and several times
     # cheaper than a 64-bit integer division on every row
     per = np.int64(np.float64(granted) / np.float64(ten))
-    return per, granted - per * ten, (month + ten) % RING
+    slot = np.uint64(ring) + np.uint64(ten)  # (month + ten) % RING without a division
+    return per, granted - per * ten, slot - np.uint64(RING) if slot >= RING else slot
 
 
 @row
-def quick(u, rate, status, limit, avail, share, cost):
-    """Quick cycles: an active line's borrower with a cycle rate does Poisson(``rate``)
-    cycles this month (the quantile of ``u``); each draws ``share`` of the limit (within
-    what is available) and repays it days later with interest. Returns (cycles done, size,
-    total, interest)."""
-    if rate > 0 and status == ACTIVE:  # testers only: one branch
-        cycles = poisson(u, rate)
-        size = min(np.int64(np.rint(limit * share)), avail)
-        if cycles > 0 and size > 0:
-            total = cycles * size
-            return cycles, size, total, np.int64(np.rint(total * cost))
+def poisson_table(lam, cdf):
+    """The CDF of :func:`poisson`'s walk for ``lam`` > 0 into ``cdf``, entry k for k = 0 ..
+    its cap, summed in the same order (so a quantile read from it is :func:`poisson`'s, bit
+    for bit). Returns the cap, or -1 when ``cdf`` is too short for it."""
+    lm = np.float64(lam)
+    top = int(lm + 12.0 * math.sqrt(lm) + 12.0)
+    if top >= cdf.size:
+        return -1
+    p = math.exp(-lm)
+    c = p
+    cdf[0] = c
+    for k in range(1, top + 1):
+        p *= lm / k
+        c += p
+        cdf[k] = c
+    return top
+
+
+@row
+def quantile_in(u, cdf, top):
+    """:func:`poisson`'s quantile of ``u`` from its CDF table."""
+    x = np.float64(u)
+    k = 0
+    while x > cdf[k] and k < top:
+        k += 1
+    return k
+
+
+@row
+def quick(cycles, limit, avail, share, cost):
+    """Quick cycles: an active line's borrower with a cycle rate does Poisson(rate)
+    ``cycles`` this month; each draws ``share`` of the limit (within what is available) and
+    repays it days later with interest. Returns (cycles done, size, total, interest)."""
+    size = min(np.int64(np.rint(limit * share)), avail)
+    if cycles > 0 and size > 0:
+        total = cycles * size
+        return cycles, size, total, np.int64(np.rint(total * cost))
     return 0, 0, 0, 0
 
 
@@ -372,7 +402,7 @@ def disburse(month, amount, tenor, balance, instalment, plan_end, plan_rem):
     for i in range(amount.size):
         a = amount[i]
         if a != 0:
-            per, rem, slot = book(month, a, tenor[i])
+            per, rem, slot = book(month % RING, a, tenor[i])
             balance[i] += a
             instalment[i] += per
             plan_end[slot, i] += per
@@ -480,13 +510,16 @@ def draw_month(month, status, savings, limit, balance, target_util, draw_prob, d
             st, due[i], savings[i], lim, balance[i], target_util[i], draw_prob[i],
             draw_amount[i], u_hi(x))
         granted = g_need + g_disc
-        per, rem, slot = book(month, granted, tenor[i])
+        per, rem, slot = book(month % RING, granted, tenor[i])
         plan_end[slot, i] += per
         plan_rem[slot, i] += rem
         instalment[i] += per
         balance[i] += granted
-        k, size, total, it = quick(u_lo(x), quick_cycles[i], st, lim, avail,
-                                   cycle_share, cycle_cost)
+        k = size = total = it = 0
+        rate = quick_cycles[i]
+        if rate > 0 and st == ACTIVE:
+            k, size, total, it = quick(poisson(u_lo(x), rate), lim, avail, cycle_share,
+                                       cycle_cost)
         savings[i] += granted - it
         drawn_total[i] += granted
         disbursed[i] += granted + total
@@ -576,7 +609,11 @@ def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, ar
     its channels (``other_due``, per row) and what the line did not grant of its need and
     discretionary request is kept per row (``rest_need``, ``rest_disc``) for the channels
     to fund."""
-    ring = month % RING
+    ring = np.uint64(month % RING)
+    # quick cycles: the Poisson CDF of the last rate seen (rates up to 30 a month fit)
+    cdf = np.empty(128, dtype=np.float64)
+    cdf_rate = np.float32(-1.0)
+    top = 0
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
         st = status[i]
@@ -595,11 +632,21 @@ def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, ar
         granted = g_need + g_disc
         per = 0
         if granted > 0:  # a branch: writing zeros to the plan ring costs more
-            per, rem, slot = book(month, granted, tenor[i])
+            per, rem, slot = book(ring, granted, tenor[i])
             plan_end[slot, i] += per
             plan_rem[slot, i] += rem
-        kq, size, total, it = quick(u_lo(x), quick_cycles[i], st, lim, avail,
-                                    cycle_share, cycle_cost)
+        kq = size = total = it = 0
+        rate = quick_cycles[i]
+        if rate > 0 and st == ACTIVE:  # testers only: one branch
+            if rate != cdf_rate:  # rates are few (one per habit): the table is rebuilt rarely
+                top = poisson_table(rate, cdf)
+                cdf_rate = rate
+            u = u_lo(x)
+            kq = quantile_in(u, cdf, top) if top >= 0 else poisson(u, rate)
+            kq, size, total, it = quick(kq, lim, avail, cycle_share, cycle_cost)
+            sums[g, S_DISBURSED] += total
+            sums[g, S_REPAID] += total
+            sums[g, S_INTEREST] += it
         balance[i] = bal + granted
         savings[i] = cash + granted - it
         arrears_p[i] = ap
@@ -615,9 +662,7 @@ def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, ar
             rest_need[i] = need - g_need
             rest_disc[i] = disc - g_disc
         asked = need + disc
-        sums[g, S_DISBURSED] += granted + total
-        sums[g, S_REPAID] += total
-        sums[g, S_INTEREST] += it
+        sums[g, S_DISBURSED] += granted
         sums[g, S_DEMAND] += asked
         sums[g, S_UNMET] += asked - granted
         sums[g, S_UNMET_EVENTS] += asked > granted
@@ -768,7 +813,7 @@ def lend(month, amount, term_loan, tenor, balance, instalment, plan_end, plan_re
         if term_loan and balance[i] != 0:
             a = 0
         if a != 0:
-            per, rem, slot = book(month, a, tenor[i])
+            per, rem, slot = book(month % RING, a, tenor[i])
             balance[i] += a
             instalment[i] += per
             plan_end[slot, i] += per

@@ -91,6 +91,23 @@ def test_poisson_from_uniform_is_the_poisson_quantile():
         assert np.array_equal(out, expected.astype(np.int64)), lam
 
 
+def test_poisson_table_quantiles_are_the_walks_bit_for_bit():
+    """The line's pass reads quick cycles from a CDF table per rate (kernels.poisson_table,
+    quantile_in); it must give the walk's quantile for every uniform, including those that
+    land exactly on a CDF value, and decline a rate whose cap does not fit."""
+    cdf = np.empty(128)
+    rng = np.random.default_rng(5)
+    for lam in (np.float32(0.3), np.float32(5.0), np.float32(7.5), np.float32(30.0)):
+        top = kernels.poisson_table(lam, cdf)
+        assert 0 < top < cdf.size
+        u = np.concatenate([rng.random(5000, dtype=np.float32),
+                            cdf[:top].astype(np.float32), np.float32([0.0, 1.0])])
+        got = [kernels.quantile_in(x, cdf, top) for x in u]
+        want = [kernels.poisson(x, lam) for x in u]
+        assert got == want, lam
+    assert kernels.poisson_table(np.float32(60.0), cdf) == -1  # cap beyond the table
+
+
 def _splitmix_words(key: int, rows: np.ndarray, lane: int) -> np.ndarray:
     """The counter-based words in plain numpy: splitmix64's finaliser of
     key + row x golden + lane x the lane constant (mod 2**64)."""
