@@ -64,6 +64,7 @@ def init_rows(
     t = table
     t.kind[rows] = kind
     t.habit[rows] = habit
+    t.segment[rows] = kind * kernels.N_HABITS + habit
     k = kind.size
     sb = kind == Kind.SMALL_BUSINESS
     median = np.where(sb, pop.small_business.median_monthly_income, pop.individual.median_monthly_income)

@@ -45,11 +45,12 @@ class MonthFlows:
             for name, row in zip(self.PER_ROW, block):
                 setattr(self, name, row)
 
-    def segment_sums(self, kind: np.ndarray, habit: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """The per-segment sums (per-row flows are summed over ``rows``, default all)."""
+    def segment_sums(self, segment: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The per-segment sums (per-row flows are summed over ``rows``, default all;
+        ``segment``: the table's column)."""
         if not self._summed:
             rows = np.arange(self.n) if rows is None else rows
-            kernels.flow_sums(rows, kind, habit, self.balance_start, *(getattr(self, f) for f in self.PER_ROW), self.sums)
+            kernels.flow_sums(rows, segment, self.balance_start, *(getattr(self, f) for f in self.PER_ROW), self.sums)
             self._summed = True
         return self.sums
 

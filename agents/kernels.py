@@ -541,7 +541,7 @@ S_ACTIVE, S_FROZEN, S_CLOSED, S_WITH_BALANCE = 0, 1, 2, 3
 (S_TOTAL_LIMIT, S_OUTSTANDING, S_DISBURSED, S_REPAID, S_WRITTEN_OFF, S_RECOVERED, S_INTEREST,
  S_FUNDING, S_DEMAND, S_UNMET, S_UNMET_EVENTS) = range(15, 26)
 N_SUMS = 26
-N_HABITS = 6  # segment of a row: kind * N_HABITS + habit
+N_HABITS = 6  # segment of a row (the table's ``segment`` column): kind * N_HABITS + habit
 N_GROUPS = 2 * N_HABITS
 
 
@@ -559,7 +559,7 @@ def live_rows(status):
 
 
 @jit
-def month_cash(rows, key, eps, status, kind, habit, balance, dpd, idio, load_idio, load_sector,
+def month_cash(rows, key, eps, status, segment, balance, dpd, idio, load_idio, load_sector,
                sector, world, income_sigma, base_income, spend_ratio, spend_sigma, savings,
                savings_cap, ext_debt, ext_borrow_prob, draw_amount, balance_start, dpd_start,
                sums, z_world, sector_ext, season_ext, persistence, funding_rate, external,
@@ -578,7 +578,7 @@ def month_cash(rows, key, eps, status, kind, habit, balance, dpd, idio, load_idi
         bs, fc = opening(st, balance[i], funding_rate)
         balance_start[i] = bs
         dpd_start[i] = dpd[i]
-        g = kind[i] * N_HABITS + habit[i]
+        g = np.uint64(segment[i])
         sums[g, S_WITH_BALANCE] += bs > 0
         sums[g, S_FUNDING] += fc
         sec = sector[i]
@@ -596,7 +596,7 @@ def month_cash(rows, key, eps, status, kind, habit, balance, dpd, idio, load_idi
 
 
 @jit
-def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, arrears_p,
+def line_draw(month, rows, key, status, segment, savings, limit, balance, arrears_p,
               arrears_i, instalment, plan_end, plan_rem, target_util, draw_prob, draw_amount,
               tenor, quick_cycles, drawn_total, drawn_m, draws_m, max_draw_m, cycles_m, sums,
               bill_rate, cycle_share, cycle_cost, interest_of, due_of, other_due, requests,
@@ -617,7 +617,7 @@ def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, ar
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
         st = status[i]
-        g = kind[i] * N_HABITS + habit[i]
+        g = np.uint64(segment[i])
         bal = balance[i]
         cash = savings[i]
         interest, ap, inst, due = bill_of(bal, arrears_p[i], arrears_i[i], instalment[i],
@@ -669,7 +669,7 @@ def line_draw(month, rows, key, status, kind, habit, savings, limit, balance, ar
 
 
 @jit
-def line_pay(rows, key, status, kind, habit, savings, balance, arrears_p, arrears_i,
+def line_pay(rows, key, status, segment, savings, balance, arrears_p, arrears_i,
              instalment, plan_end, plan_rem, dpd, late_prob, early_repay_prob, early_m, sums,
              interest_of, due_of, grace, collect, early):
     """The month over the live ``rows``, part 3: borrowers pay what is due on the line
@@ -683,7 +683,7 @@ def line_pay(rows, key, status, kind, habit, savings, balance, arrears_p, arrear
     for j in range(rows.size):
         i = np.uint64(rows[j])
         st = status[i]
-        g = kind[i] * N_HABITS + habit[i]
+        g = np.uint64(segment[i])
         bal = balance[i]
         cash = savings[i]
         ap = arrears_p[i]
@@ -727,13 +727,13 @@ def line_pay(rows, key, status, kind, habit, savings, balance, arrears_p, arrear
 
 
 @jit
-def flow_sums(rows, kind, habit, balance_start, disbursed, principal_repaid, interest_paid,
+def flow_sums(rows, segment, balance_start, disbursed, principal_repaid, interest_paid,
               written_off, recovered, demand, unmet, funding_cost, sums):
     """The per-segment flow sums of :func:`credit_line_month` from per-row flow arrays (the
     stage path, with several lenders)."""
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
-        g = kind[i] * N_HABITS + habit[i]
+        g = np.uint64(segment[i])
         sums[g, S_WITH_BALANCE] += balance_start[i] > 0
         sums[g, S_FUNDING] += funding_cost[i]
         sums[g, S_DISBURSED] += disbursed[i]
@@ -1047,7 +1047,7 @@ def score_rows(rows, all_rows, live_only, month, weights, intercept, log1p_table
 
 @jit
 def lender_month(month, rows, after_months, recovery_rate, weights, intercept, log1p_table,
-                 status, kind, habit, dpd, balance, arrears_p, arrears_i, instalment, plan_end,
+                 status, segment, dpd, balance, arrears_p, arrears_i, instalment, plan_end,
                  plan_rem, default_month, per_row, written_off, recovered, sums, missed_recent,
                  cycles_recent, cycles_m, draws_recent, draws_m, early_recent, early_m,
                  strikes, on_time_streak, drawn_m, limit, ext_debt, bureau_debt, est_income,
@@ -1081,7 +1081,7 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
                 written_off[i] += wo
                 recovered[i] += rec
             else:
-                g = kind[i] * N_HABITS + habit[i]
+                g = np.uint64(segment[i])
                 sums[g, S_WRITTEN_OFF] += wo
                 sums[g, S_RECOVERED] += rec
             bal = 0
@@ -1364,11 +1364,10 @@ def group_by_code(codes, ids):
 
 
 @jit
-def segment_counts(ids, kind, habit, out, field):
+def segment_counts(ids, segment, out, field):
     """``out[g, field]`` += how many of ``ids`` are in segment g (kind x habit)."""
     for j in range(ids.size):
-        i = np.uint64(ids[j])
-        out[kind[i] * N_HABITS + habit[i], field] += 1
+        out[np.uint64(segment[np.uint64(ids[j])]), field] += 1
 
 
 @jit
@@ -1400,7 +1399,7 @@ def bin_counts(values, edges, out):
 
 
 @jit
-def segment_sums(rows, kind, habit, status, limit, balance, balance_start, dpd_start, dpd, out,
+def segment_sums(rows, segment, status, limit, balance, balance_start, dpd_start, dpd, out,
                  roll):
     """The month-end stocks per segment (``out``: account counts by status, total limit,
     outstanding) and the days-past-due roll matrix of accounts that owed something at the
@@ -1412,7 +1411,7 @@ def segment_sums(rows, kind, habit, status, limit, balance, balance_start, dpd_s
     k = 0
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
-        g = kind[i] * N_HABITS + habit[i]
+        g = np.uint64(segment[i])
         st = status[i]
         bal = balance[i]
         out[g, S_ACTIVE] += st == ACTIVE

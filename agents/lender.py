@@ -287,7 +287,7 @@ class Lender(mesa.Agent):
         off, self.idle = kernels.lender_month(
             self.model.month, rows, self.cfg.default_after_months, self.cfg.recovery_rate,
             np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE, t.status,
-            t.kind, t.habit, t.dpd_months, t.balance_cents, t.arrears_principal_cents,
+            t.segment, t.dpd_months, t.balance_cents, t.arrears_principal_cents,
             t.arrears_interest_cents, t.instalment_cents, t.ring_end, t.ring_rem,
             t.default_month, f.per_row, f.written_off if f.per_row else none,
             f.recovered if f.per_row else none, f.sums, t.missed_recent, t.cycles_recent,

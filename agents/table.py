@@ -19,6 +19,7 @@ COLUMNS: dict[str, np.dtype] = {
     # who the borrower is (hidden from the lender unless stated)
     "kind": np.int8,
     "habit": np.int8,
+    "segment": np.int8,  # kind x 6 + habit: the group the month's sums are kept by
     "sector": np.int8,
     "world": np.int32,  # independent economy (validation runs many at once); 0 otherwise
     "base_income_cents": np.int64,  # hidden: median monthly income / revenue

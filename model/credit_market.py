@@ -318,7 +318,7 @@ class CreditMarketModel(mesa.Model):
         eps = np.empty(rows.size, dtype=np.float32)
         kernels.normals_at(d.key, rows, eps)
         kernels.month_cash(
-            rows, d.key, eps, t.status, t.kind, t.habit, t.balance_cents, t.dpd_months,
+            rows, d.key, eps, t.status, t.segment, t.balance_cents, t.dpd_months,
             t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
             t.base_income_cents, t.spend_ratio, t.spend_sigma, t.savings_cents,
             t.savings_cap_cents, t.ext_debt_cents, t.ext_borrow_prob, t.draw_amount_cents,
@@ -331,7 +331,7 @@ class CreditMarketModel(mesa.Model):
         size = t.n if ch else 0  # per row, what the line did not grant, for the other channels
         rest_need, rest_disc = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         kernels.line_draw(
-            self.month, rows, d.key, t.status, t.kind, t.habit, t.savings_cents, t.limit_cents,
+            self.month, rows, d.key, t.status, t.segment, t.savings_cents, t.limit_cents,
             t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
             t.instalment_cents, t.ring_end, t.ring_rem, t.target_util, t.draw_prob,
             t.draw_amount_cents, t.tenor, t.quick_cycles, t.drawn_total_cents, t.drawn_m_cents,
@@ -343,7 +343,7 @@ class CreditMarketModel(mesa.Model):
 
         def pay(rows_: np.ndarray, collect: bool, early: bool) -> np.ndarray:
             return kernels.line_pay(
-                rows_, d.key, t.status, t.kind, t.habit, t.savings_cents, t.balance_cents,
+                rows_, d.key, t.status, t.segment, t.savings_cents, t.balance_cents,
                 t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents,
                 t.ring_end, t.ring_rem, t.dpd_months, t.late_prob, t.early_repay_prob,
                 t.early_m, f.sums, interest_of, due_of, int(round(lc.grace_amount * 100)),

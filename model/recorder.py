@@ -93,15 +93,15 @@ class Recorder:
         idx = self._idx
         # the month's flows per segment, then the month-end stocks and roll rates of the
         # month's live rows (the others hold nothing)
-        out = flows.segment_sums(t.kind, t.habit, model.live).copy()
+        out = flows.segment_sums(t.segment, model.live).copy()
         can_default = kernels.segment_sums(
-            model.live, t.kind, t.habit, t.status, t.limit_cents, t.balance_cents,
+            model.live, t.segment, t.status, t.limit_cents, t.balance_cents,
             flows.balance_start, flows.dpd_start, t.dpd_months, out, self.roll)
         month = model.month
         for action, reason, actor, ids in model.events.month_batches:
             name = EVENT_FIELDS.get(Action(action))
             if name is not None:
-                kernels.segment_counts(ids, t.kind, t.habit, out, idx[name])
+                kernels.segment_counts(ids, t.segment, out, idx[name])
             self.reason_rows.append((month, actor, action, reason, int(ids.size)))
             if actor == Actor.LENDER and action in _RESTRICTIVE:
                 self.restrictions.append((month, action, reason, ids.copy()))
