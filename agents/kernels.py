@@ -1117,10 +1117,9 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
 
 @jit
 def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recent, limit,
-                    max_draw_m, last_limit_change, on_time_streak, strikes, kind, est_income,
+                    max_draw_m, last_limit_change, on_time_streak, strikes, cap,
                     freeze_until, closed_until, qc_threshold, freq_threshold, early_threshold,
-                    large_share, close_pd, cut_pd, reopen_pd, streak_months, income_cap,
-                    max_limit, sb_multiplier, growth):
+                    large_share, close_pd, cut_pd, reopen_pd, streak_months, growth):
     """Of ``rows``, the candidates of each of the lender's monthly rules, in one pass over
     the book as it stands after scoring (agents.lender.Lender.step):
 
@@ -1129,9 +1128,8 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
     - risk closures: open lines (active or frozen) with a PD above ``close_pd``;
     - risk cuts: active lines above ``cut_pd`` whose limit has not moved for 3 months;
     - step increases: active, current lines with an on-time streak, a quiet limit, a PD at
-      most ``cut_pd / 2`` and no strikes, whose limit grows by ``growth`` up to the cap
-      ``min(income_cap x estimated income, max_limit)`` (x ``sb_multiplier`` for small
-      businesses) — with the new limits;
+      most ``cut_pd / 2`` and no strikes, whose limit grows by ``growth`` up to the
+      row's income cap ``cap`` (agents.lender.Lender.caps) — with the new limits;
     - thaws: frozen lines whose freeze ran out, PD at most ``close_pd``;
     - reopenings: closed lines whose cool-off ran out, current, PD at most ``reopen_pd``.
 
@@ -1172,9 +1170,7 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
         cut[c] = i
         c += active & (p > cut_pd) & (quiet >= 3)
         # growth
-        km = sb_multiplier if kind[i] == 1 else 1.0
-        cap = np.int64(np.rint(min(income_cap * est_income[i] * km, max_limit * km)))
-        up = min(np.int64(np.rint(lim * (1.0 + growth))), cap)
+        up = min(np.int64(np.rint(lim * (1.0 + growth))), cap[i])
         grow[d] = i
         grown[d] = up
         d += (active & current & (on_time_streak[i] >= streak_months) & (quiet >= streak_months)

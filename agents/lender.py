@@ -183,6 +183,8 @@ class Lender(mesa.Agent):
         self.idle = np.empty(0, dtype=np.int64)  # rows that may leave this month (book)
         self._appeals_due: dict[int, list[np.ndarray]] = {}  # decision month -> rows
         self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
+        self._caps_key: tuple | None = None  # the cap settings the table's cap column holds
+        self._caps_upto = 0  # ... for the rows before this one
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -207,6 +209,21 @@ class Lender(mesa.Agent):
             cfg.max_limit * CENTS * km,
         )
         return np.round(cap).astype(np.int64)
+
+    def caps(self) -> np.ndarray:
+        """Every row's income cap (:meth:`limit_cap`) under the current policy, kept in the
+        table's ``limit_cap_cents``: recomputed for the whole book when the policy's limit
+        multiplier (or a cap setting) moved, else only for the rows that arrived since
+        (estimated incomes are set once, at application)."""
+        t = self.table
+        cfg = self.cfg
+        key = (cfg.income_multiple, self.policy.limit_multiplier, cfg.max_limit,
+               cfg.small_business_limit_multiplier)
+        start = self._caps_upto if key == self._caps_key else 0
+        if start < t.n:
+            t.limit_cap_cents[start:] = self.limit_cap(slice(start, t.n))
+        self._caps_key, self._caps_upto = key, t.n
+        return t.limit_cap_cents
 
     def initial_limit(self, rows: np.ndarray | slice) -> np.ndarray:
         base = np.round(self.cfg.initial_limit * CENTS * self._kind_mult(rows)).astype(np.int64)
@@ -321,12 +338,11 @@ class Lender(mesa.Agent):
         self.cands = Candidates(*kernels.rule_candidates(
             self.model.live, self.model.month, t.status, t.pd_estimate, t.dpd_months, t.cycles_m,
             t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents, t.last_limit_change,
-            t.on_time_streak, t.strikes, t.kind, t.est_income_cents, t.freeze_until,
+            t.on_time_streak, t.strikes, self.caps(), t.freeze_until,
             t.closed_until, mc.quick_cycles_threshold / s, mc.draw_frequency_threshold / s,
             mc.early_repayments_threshold / s, min(mc.large_draw_share / s, 1.0),
             cfg.close_pd * scale, cfg.cut_pd * scale, cfg.reopen_pd * scale,
-            cfg.on_time_streak_months, cfg.income_multiple * self.policy.limit_multiplier,
-            cfg.max_limit * CENTS, cfg.small_business_limit_multiplier, cfg.limit_growth,
+            cfg.on_time_streak_months, cfg.limit_growth,
         ))
 
     # a. applications ------------------------------------------------------

@@ -55,6 +55,7 @@ COLUMNS: dict[str, np.dtype] = {
     "default_month": np.int32,
     "est_income_cents": np.int64,  # lender's estimate of monthly income
     "limit_cents": np.int64,
+    "limit_cap_cents": np.int64,  # income cap under the lender's current policy (Lender.caps)
     "peak_limit_cents": np.int64,
     "last_limit_change": np.int32,
     "freeze_until": np.int32,
