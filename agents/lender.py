@@ -227,7 +227,7 @@ class Lender(mesa.Agent):
 
     def initial_limit(self, rows: np.ndarray | slice) -> np.ndarray:
         base = np.round(self.cfg.initial_limit * CENTS * self._kind_mult(rows)).astype(np.int64)
-        return np.minimum(base, np.maximum(self.limit_cap(rows), CENTS))
+        return np.minimum(base, np.maximum(self.caps()[rows], CENTS))
 
     def score_limit(self, rows: np.ndarray) -> np.ndarray:
         """A limit recalculated from the current score (used when an account reopens)."""
@@ -235,7 +235,7 @@ class Lender(mesa.Agent):
         base = self.cfg.initial_limit * CENTS * self._kind_mult(rows)
         lim = base * np.exp((t.score[rows].astype(np.float64) - SCORE_CENTRE) / 100.0)
         floor = self.cfg.min_limit * CENTS * self._kind_mult(rows)
-        lim = np.clip(lim, floor, np.maximum(self.limit_cap(rows), floor))
+        lim = np.clip(lim, floor, np.maximum(self.caps()[rows], floor))
         return np.round(lim).astype(np.int64)
 
     def _set_limit(self, rows: np.ndarray, new: np.ndarray, action: Action,
