@@ -69,6 +69,31 @@ def exp_array(x, out):
         out[i] = exp(x[i])
 
 
+@jit
+def exp_vector(x, out, scratch):
+    """``out[j] = exp(x[j])``, bit for bit as :func:`exp`, in three short loops the compiler
+    vectorises (4 lanes): 2**n is built from its bits (n + 2**52 + 2**51 as a double holds n
+    in its low bits; ``(n + 1023) << 52`` are the bits of 2**n) instead of looked up.
+    ``scratch``: float64, at least ``x.size``. A pass whose row body is long takes its
+    exponentials from here: inline, they lengthen each row's chain of dependent steps."""
+    n_x = x.size
+    bits = scratch.view(np.int64)
+    for j in range(n_x):
+        v = min(max(x[j], -87.0), 87.0)
+        n = np.rint(v * 1.4426950408889634)
+        r = (v - n * 0.6931471803691238) - n * 1.9082149292705877e-10
+        r2 = r * r
+        r4 = r2 * r2
+        out[j] = ((1.0 + r) + r2 * (0.5 + r * 0.16666666666666666)) + r4 * (
+            (0.041666666666666664 + r * 0.008333333333333333)
+            + r2 * (0.001388888888888889 + r * 0.0001984126984126984) + r4 * 2.48015873015873e-05)
+        scratch[j] = n + 6755399441055744.0
+    for j in range(n_x):
+        bits[j] = (bits[j] - 0x4338000000000000 + 1023) << 52
+    for j in range(n_x):
+        out[j] = out[j] * scratch[j]
+
+
 # ---------------------------------------------------------------------- random numbers
 # The borrowers' random numbers of a month are counter-based: a 64-bit word per (row, lane)
 # is a hash of the month's key (one raw draw from the borrowers' stream a month), the row and
@@ -256,11 +281,23 @@ def income_of(idio, eps, a, b, load_idio, z, load_sector, sector_factor, season,
     ``base · season · exp(sigma·X - sigma²/2)`` with ``X = load_idio·idio + z +
     load_sector·sector_factor`` (``z`` is sqrt(rho) x the world's factor). Returns (new
     state, income)."""
+    st, arg = income_exponent(idio, eps, a, b, load_idio, z, load_sector, sector_factor, sigma)
+    return st, income_level(exp(arg), season, base)
+
+
+@row
+def income_exponent(idio, eps, a, b, load_idio, z, load_sector, sector_factor, sigma):
+    """:func:`income_of`'s first part: (new state, ``sigma·X - sigma²/2``)."""
     st = np.float32(a * idio + b * eps)
     x = np.float64(load_idio) * st + z + np.float64(load_sector) * sector_factor
     sg = np.float64(sigma)
-    level = exp(sg * x - 0.5 * sg * sg) * season
-    return st, np.int64(np.rint(base * level))
+    return st, sg * x - 0.5 * sg * sg
+
+
+@row
+def income_level(e, season, base):
+    """:func:`income_of`'s last part: cents from ``e = exp(exponent)``."""
+    return np.int64(np.rint(base * (e * season)))
 
 
 @row
@@ -572,6 +609,19 @@ def month_cash(rows, key, eps, status, segment, balance, dpd, idio, load_idio, l
     a = persistence
     b = math.sqrt(1.0 - persistence * persistence)
     one = z_world.size == 1
+    # income (the rule income_of) in three steps: the income states move and each row's
+    # exponent is kept; the exponentials in vectorised loops; the level in the main loop
+    # (inline, the exponential made each row one long chain of dependent steps: 23 -> 17
+    # ns a row at month 61)
+    arg = np.empty(rows.size, dtype=np.float64)
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        st_, arg[j] = income_exponent(
+            idio[i], eps[j], a, b, load_idio[i], z_world[0] if one else z_world[world[i]],
+            load_sector[i], sector_ext[sector[i]], income_sigma[i])
+        idio[i] = st_
+    level = np.empty(rows.size, dtype=np.float64)
+    exp_vector(arg, level, np.empty(rows.size, dtype=np.float64))
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
         st = status[i]
@@ -581,11 +631,7 @@ def month_cash(rows, key, eps, status, segment, balance, dpd, idio, load_idio, l
         g = np.uint64(segment[i])
         sums[g, S_WITH_BALANCE] += bs > 0
         sums[g, S_FUNDING] += fc
-        sec = sector[i]
-        idio[i], inc = income_of(
-            idio[i], eps[j], a, b, load_idio[i],
-            z_world[0] if one else z_world[world[i]], load_sector[i], sector_ext[sec],
-            season_ext[sec], income_sigma[i], base_income[i])
+        inc = income_level(level[j], season_ext[sector[i]], base_income[i])
         if channels:
             inc = 0 if failed[i] else np.int64(np.rint(inc * (np.float32(1.0) - revenue_penalty[i])))
         x = word(key, i, W_CASH)
