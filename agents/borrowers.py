@@ -83,8 +83,11 @@ def init_rows(
     t.idio[rows] = u[3]
 
     hp = [getattr(cfg.habits, h) for h in HABITS]
-    for column in HABIT_COLUMNS:
-        getattr(t, column)[rows] = habit_values(cfg, column)[habit]
+    # every habit column's configured value per habit (as habit_values), then per new row
+    values = np.array([[getattr(p, field) for p in hp] for field in HABIT_COLUMNS.values()],
+                      dtype=np.float32)[:, habit]
+    for column, v in zip(HABIT_COLUMNS, values):
+        getattr(t, column)[rows] = v
     t.tenor[rows] = np.array([p.tenor_months for p in hp], dtype=np.int8)[habit]
     t.normalise_delay[rows] = np.array([p.normalise_delay_months for p in hp], dtype=np.int8)[habit]
     t.draw_amount_cents[rows] = np.round(t.draw_size[rows] * t.base_income_cents[rows]).astype(np.int64)
