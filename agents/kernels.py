@@ -1098,7 +1098,7 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
                  cycles_recent, cycles_m, draws_recent, draws_m, early_recent, early_m,
                  strikes, on_time_streak, drawn_m, limit, ext_debt, bureau_debt, est_income,
                  bureau_lenders, prior_missed, relationship_start, times_closed, pd_table,
-                 score_table, key, leave_rate, closed_until, reopen_pd, pd_reopened):
+                 score_table, key, leave_rate):
     """The lender's bookkeeping of the month over the live ``rows``: charge-offs, the
     behaviour memory and the monthly score of every live account (the row rules of
     :func:`charge_off`, :func:`memory` and :func:`score_rows`). Write-offs and recoveries
@@ -1106,18 +1106,11 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
     per-segment ``sums``. Returns the rows written off and, as this is the month's last
     pass over the balances, the rows that owe nothing whose leave uniform fell below
     ``leave_rate`` (:func:`leaves`; whether they leave depends on their status at the end of
-    the month, model.credit_market.CreditMarketModel.customers_leave).
-
-    A closed line whose cool-off is over, current and scored at most about ``reopen_pd``
-    (the reopening rule's candidates, and a few more) also gets the PD it would have if
-    reopened — tenure and on-time streak restarted — in ``pd_reopened``: a reopening then
-    needs no second pass over its scattered columns (agents.lender.Lender.end_restrictions)."""
+    the month, model.credit_market.CreditMarketModel.customers_leave)."""
     w = weights
     top = log1p_table.size - 1
     off = np.empty(rows.size, dtype=np.int64)
     zs = np.empty(rows.size, dtype=np.float64)
-    # log-odds of reopen_pd, with room for pd_of's float32 rounding: a superset test
-    z_reopen = math.log(reopen_pd / (1.0 - reopen_pd)) + 1e-4
     k = 0
     for j in range(rows.size):
         i = np.uint64(rows[j])
@@ -1154,11 +1147,6 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
                      ext_debt[i] + bureau_debt[i], est_income[i], bureau_lenders[i],
                      prior_missed[i], tenure, streak, sk, times_closed[i])
         zs[j] = z
-        if (st == CLOSED) & (d == 0) & (closed_until[i] <= month) & (z <= z_reopen):  # rare
-            z0 = log_odds(w, intercept, log1p_table[0], mr, d, limit[i], bal, cr, dr, er,
-                          ext_debt[i] + bureau_debt[i], est_income[i], bureau_lenders[i],
-                          prior_missed[i], 0, 0, sk, times_closed[i])
-            pd_reopened[i] = pd_of(z0)
     # PD and points in a loop of their own: short enough for the CPU to overlap rows
     idle = np.empty(rows.size, dtype=np.int64)
     q = 0

@@ -184,7 +184,6 @@ class Lender(mesa.Agent):
         self._appeals_due: dict[int, list[np.ndarray]] = {}  # decision month -> rows
         self.default_history: list[tuple[int, int]] = []  # (new defaults, accounts with balance)
         self._caps_key: tuple | None = None  # the cap settings the table's cap column holds
-        self._reopen_scored = False  # pd_if_reopened holds this month's reopening PDs
         self._caps_upto = 0  # ... for the rows before this one
 
     # ------------------------------------------------------------------ helpers
@@ -313,12 +312,8 @@ class Lender(mesa.Agent):
             t.on_time_streak, t.drawn_m_cents, t.limit_cents, t.ext_debt_cents,
             t.bureau_other_debt_cents, t.est_income_cents, t.bureau_lenders, t.prior_missed,
             t.relationship_start, t.times_closed, t.pd_estimate, t.score, self.model.draws.key,
-            self.model.config.population.leave_rate, t.closed_until,
-            self.cfg.reopen_pd * self.policy.pd_scale, t.pd_if_reopened,
+            self.model.config.population.leave_rate,
         )
-        # the fixed scorecard's PDs of reopening lines hold until the reopening (nothing
-        # in between touches a closed line); a learning lender may refit in between
-        self._reopen_scored = type(self.scorecard) is Scorecard
         return off
 
     def after_booking(self, written_off: np.ndarray) -> None:
@@ -505,12 +500,7 @@ class Lender(mesa.Agent):
             # recalculated from the score as for a new customer (not restored)
             t.relationship_start[reopen] = m
             t.on_time_streak[reopen] = 0
-            if self._reopen_scored:  # scored as reopened in this month's books (book)
-                pd = t.pd_if_reopened[reopen]
-                t.pd_estimate[reopen] = pd
-                t.score[reopen] = score_from_pd(pd)
-            else:
-                self.score_rows(reopen)
+            self.score_rows(reopen)
             new = self.score_limit(reopen)
             t.status[reopen] = Status.ACTIVE
             t.times_reopened[reopen] += 1

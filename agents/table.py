@@ -62,7 +62,6 @@ COLUMNS: dict[str, np.dtype] = {
     "closed_until": np.int32,
     "score": np.float32,
     "pd_estimate": np.float32,
-    "pd_if_reopened": np.float32,  # PD as a reopened line (the lender's books, for reopenings)
     # the loan (written by repayment rules)
     "balance_cents": np.int64,
     "instalment_cents": np.int64,  # principal billed each month by the running plans
