@@ -168,8 +168,8 @@ class BorrowerTable:
 
     # -- storage
     def _refresh_views(self) -> None:
-        for name, arr in self._data.items():
-            setattr(self, name, arr[: self.n])
+        n = self.n
+        self.__dict__.update({name: arr[:n] for name, arr in self._data.items()})
         self.plan_end = self._plan_end[:, : self.n]
         self.plan_rem = self._plan_rem[:, : self.n]
         # the whole ring, C-contiguous, for compiled kernels (rows >= n are zeros): a
