@@ -645,11 +645,12 @@ def month_cash(rows, key, eps, status, segment, balance, dpd, idio, load_idio, l
 def line_draw(month, rows, key, status, segment, savings, limit, balance, arrears_p,
               arrears_i, instalment, plan_end, plan_rem, target_util, draw_prob, draw_amount,
               tenor, quick_cycles, drawn_total, drawn_m, draws_m, max_draw_m, cycles_m, sums,
-              bill_rate, cycle_share, cycle_cost, interest_of, due_of, other_due, requests,
+              bill_rate, cycle_share, cycle_cost, other_due, requests,
               rest_need, rest_disc):
     """The month over the live ``rows``, part 2: the line bills, borrowers draw (the lender
-    authorising) and quick cycles run. Keeps each row's interest and amount due
-    (``interest_of``/``due_of``, by position in ``rows``) for :func:`line_pay`.
+    authorising) and quick cycles run. (The payment pass works the month's interest and
+    amount due out again from the opening balance and the billed arrears: cheaper than
+    keeping them.)
 
     With other channels (``requests``), a borrower asks the line for what falls due on all
     its channels (``other_due``, per row) and what the line did not grant of its need and
@@ -702,8 +703,6 @@ def line_draw(month, rows, key, status, segment, savings, limit, balance, arrear
         cycles_m[i] = kq
         draws_m[i] = np.int64(g_need > 0) + np.int64(g_disc > 0) + kq
         max_draw_m[i] = max(g_need, g_disc, size)
-        interest_of[j] = interest
-        due_of[j] = due
         if requests:
             rest_need[i] = need - g_need
             rest_disc[i] = disc - g_disc
@@ -717,10 +716,11 @@ def line_draw(month, rows, key, status, segment, savings, limit, balance, arrear
 @jit
 def line_pay(rows, key, status, segment, savings, balance, arrears_p, arrears_i,
              instalment, plan_end, plan_rem, dpd, late_prob, early_repay_prob, early_m, sums,
-             interest_of, due_of, grace, collect, early):
+             balance_start, bill_rate, grace, collect, early):
     """The month over the live ``rows``, part 3: borrowers pay what is due on the line
-    (``collect``; some late) and may repay everything early (``early``). Both in one pass on
-    the credit line alone. With other channels borrowers pay those in between: the collect
+    (``collect``; some late: the interest billed on the opening balance ``balance_start`` at
+    ``bill_rate`` and the billed arrears) and may repay everything early (``early``). Both
+    in one pass on the credit line alone. With other channels borrowers pay those in between: the collect
     pass then returns the rows that want to repay early (their uniform ``U_EARLY`` below
     their probability; every other row's early flag is cleared) for an early pass over
     those alone."""
@@ -740,7 +740,8 @@ def line_pay(rows, key, status, segment, savings, balance, arrears_p, arrears_i,
         x = word(key, i, W_PAY)
         wants = u_hi(x) < early_repay_prob[i]
         if collect:
-            paid, to_i, to_p, ap, ai, d1 = pay(due_of[j], cash, ap, ai, interest_of[j],
+            interest = np.int64(np.rint(balance_start[i] * bill_rate))  # as bill_of billed
+            paid, to_i, to_p, ap, ai, d1 = pay(ap + ai + interest, cash, ap, ai, interest,
                                                u_lo(x) < late_prob[i], grace, d1)
             bal -= to_p
             cash -= paid

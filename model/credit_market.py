@@ -326,8 +326,6 @@ class CreditMarketModel(mesa.Model):
             float(self.config.economy.idio_persistence), lc.funding_rate / 12.0, not online,
             ch is not None, t.failed, t.revenue_penalty,
         )
-        interest_of = np.empty(rows.size, dtype=np.int64)
-        due_of = np.empty(rows.size, dtype=np.int64)
         size = t.n if ch else 0  # per row, what the line did not grant, for the other channels
         rest_need, rest_disc = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         kernels.line_draw(
@@ -337,7 +335,7 @@ class CreditMarketModel(mesa.Model):
             t.draw_amount_cents, t.tenor, t.quick_cycles, t.drawn_total_cents, t.drawn_m_cents,
             t.draws_m, t.max_draw_m_cents, t.cycles_m, f.sums,
             lc.daily_rate * credit_line.DAYS_PER_MONTH, CYCLE_SHARE, lc.daily_rate * CYCLE_DAYS,
-            interest_of, due_of, other_due if ch else rest_need, ch is not None, rest_need,
+            other_due if ch else rest_need, ch is not None, rest_need,
             rest_disc,
         )
 
@@ -346,7 +344,8 @@ class CreditMarketModel(mesa.Model):
                 rows_, d.key, t.status, t.segment, t.savings_cents, t.balance_cents,
                 t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents,
                 t.ring_end, t.ring_rem, t.dpd_months, t.late_prob, t.early_repay_prob,
-                t.early_m, f.sums, interest_of, due_of, int(round(lc.grace_amount * 100)),
+                t.early_m, f.sums, f.balance_start, lc.daily_rate * credit_line.DAYS_PER_MONTH,
+                int(round(lc.grace_amount * 100)),
                 collect, early,
             )
 
