@@ -632,8 +632,11 @@ def month_cash(rows, key, eps, status, segment, balance, dpd, idio, load_idio, l
         sums[g, S_WITH_BALANCE] += bs > 0
         sums[g, S_FUNDING] += fc
         inc = income_level(level[j], season_ext[sector[i]], base_income[i])
-        if channels:
-            inc = 0 if failed[i] else np.int64(np.rint(inc * (np.float32(1.0) - revenue_penalty[i])))
+        if channels:  # rare penalties: branches (x 1.0 leaves an income as it is)
+            if failed[i]:
+                inc = 0
+            elif revenue_penalty[i] != 0:
+                inc = np.int64(np.rint(inc * (np.float32(1.0) - revenue_penalty[i])))
         x = word(key, i, W_CASH)
         out = spend_of(spend_ratio[i], spend_sigma[i], base_income[i], u_hi(x))
         ext_debt[i], savings[i] = earn(st, ext_debt[i], savings[i], savings_cap[i], inc, out,
@@ -914,6 +917,30 @@ def business_health(b, month, status, failed, shortfall_m, base_income, savings,
             revenue_penalty[i] = 0.0
             cash_short_months[i] = 0
     return need_b, distressed
+
+
+@jit
+def strategy_counts(b, month, opened_month, strategy, failed, failed_month, need_b,
+                    distressed, k):
+    """Per funding strategy (``strategy`` codes 0 .. k-1) over the small businesses ``b``
+    that became customers: (businesses not failed, short of funds this month, distressed,
+    failed this month, failed) as counts, shape (5, k), and their unfunded need (cents,
+    float64, summed in row order). ``need_b``/``distressed``: by position in ``b``
+    (:func:`business_health`)."""
+    counts = np.zeros((5, k), dtype=np.int64)
+    short = np.zeros(k, dtype=np.float64)
+    for j in range(b.size):
+        i = b[j]
+        if opened_month[i] >= 0:
+            c = np.int64(strategy[i])
+            f = failed[i]
+            counts[0, c] += not f
+            counts[1, c] += need_b[j] > 0
+            counts[2, c] += distressed[j]
+            counts[3, c] += failed_month[i] == month
+            counts[4, c] += f
+            short[c] += need_b[j]
+    return counts, short
 
 
 @jit

@@ -177,6 +177,7 @@ class Channels:
         view.load_cash(t)
         view.status = t.status[rows]
         r_need, r_disc, r_ext = need[rows], disc[rows], external
+        asked = int(r_need.sum() + r_disc.sum())  # by members, before other channels lend
         short = (r_need > 0) | (r_disc > 0)
         strategy = t.strategy[rows]
         applying_base = {
@@ -217,7 +218,7 @@ class Channels:
         shortfall = need.copy()  # borrowers without other channels: what the credit line left
         shortfall[rows] = r_need
         self.shortfall_m = shortfall
-        unmet = int(need.sum() + disc.sum()) - int((need[rows] - r_need).sum() + (disc[rows] - r_disc).sum())
+        unmet = int(need.sum() + disc.sum()) - (asked - int(r_need.sum() + r_disc.sum()))
         self.system_unmet.append((month, unmet / CENTS))
 
     def pay(self) -> None:
@@ -287,24 +288,11 @@ class Channels:
                 "interest_income": interest / CENTS,
                 "funding_cost": funding / CENTS,
             })
-        b = self.businesses
-        customer = t.opened_month[b] >= 0  # small businesses that became customers
-        idx = b[customer]
-        code = t.strategy[idx].astype(np.int64)
-        k = len(STRATEGIES)
-        failed_sb = t.failed[idx]
-        short_sb = need_b[customer]
-        # one bincount per flag over the small businesses only
-        flags = (~failed_sb).astype(np.int64) + 2 * (short_sb > 0) + 4 * distressed_b[customer] \
-            + 8 * (t.failed_month[idx] == month) + 16 * failed_sb  # failed this month
-        table = np.bincount(code * 32 + flags, minlength=k * 32).reshape(k, 32)
-        bit = np.arange(32)
-
-        def count(mask_bit: int) -> np.ndarray:
-            return table[:, (bit & mask_bit) > 0].sum(axis=1)
-
-        businesses, events, dist, new_f, failed = count(1), count(2), count(4), count(8), count(16)
-        shortfall = np.bincount(code, weights=short_sb, minlength=k)
+        # per strategy, over the small businesses that became customers (one pass)
+        counts, shortfall = kernels.strategy_counts(
+            self.businesses, month, t.opened_month, t.strategy, t.failed, t.failed_month,
+            need_b, distressed_b, len(STRATEGIES))
+        businesses, events, dist, new_f, failed = counts
         for i, name in enumerate(STRATEGIES):
             self.strategy_rows.append({
                 "month": month, "strategy": name, "businesses": int(businesses[i]),
