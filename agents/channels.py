@@ -241,22 +241,17 @@ class ChannelLender(mesa.Agent):
         p = self.pos
         rows = credit_line.charge_off(p, month, self.cfg.default_after_months, self.cfg.recovery_rate, self.flows)
         p.limit_cents[rows] = 0
-        late = np.flatnonzero((p.status == Status.ACTIVE) & (p.dpd_months >= 2))
-        p.status[late] = Status.CLOSED
-        p.limit_cents[late] = 0
-        p.last_used_month[p.balance_cents > 0] = month
+        kernels.close_in_arrears(month, p.status, p.dpd_months, p.balance_cents, p.limit_cents,
+                                 p.last_used_month)
         return rows
 
     def lapse(self, month: int, churners: np.ndarray, after_months: int) -> np.ndarray:
         """Unused lines of ``churners`` lapse: the relationship ends, and a new application
         starts its tenure from zero. Returns the rows that lapsed."""
         p = self.pos
-        rows = np.flatnonzero(churners & (p.status == Status.ACTIVE) & (p.balance_cents == 0)
-                              & (month - np.maximum(p.last_used_month, p.opened_month) >= after_months))
-        p.status[rows] = NO_ACCOUNT
-        p.limit_cents[rows] = 0
-        p.times_lapsed[rows] += 1
-        return rows
+        return kernels.lapse_unused(month, churners, after_months, NO_ACCOUNT, p.status,
+                                    p.balance_cents, p.last_used_month, p.opened_month,
+                                    p.limit_cents, p.times_lapsed)
 
     def close_month(self, month: int) -> dict:
         f = self.flows

@@ -944,6 +944,37 @@ def strategy_counts(b, month, opened_month, strategy, failed, failed_month, need
 
 
 @jit
+def close_in_arrears(month, status, dpd, balance, limit, last_used_month):
+    """A channel lender's positions after its charge-offs (agents.channels.ChannelLender
+    .risk_step): active lines two or more months in arrears close (limit 0); a position
+    that owes something was used this month."""
+    for i in range(status.size):
+        if status[i] == ACTIVE and dpd[i] >= 2:
+            status[i] = CLOSED
+            limit[i] = 0
+        if balance[i] > 0:
+            last_used_month[i] = month
+
+
+@jit
+def lapse_unused(month, churners, after_months, no_account, status, balance, last_used_month,
+                 opened_month, limit, times_lapsed):
+    """Churners' active lines that owe nothing and went unused ``after_months`` lapse
+    (agents.channels.ChannelLender.lapse). Returns the positions that lapsed."""
+    out = np.empty(status.size, dtype=np.int64)
+    k = 0
+    for i in range(status.size):
+        if (churners[i] and status[i] == ACTIVE and balance[i] == 0
+                and month - max(last_used_month[i], opened_month[i]) >= after_months):
+            status[i] = no_account
+            limit[i] = 0
+            times_lapsed[i] += 1
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@jit
 def allocate(ranks, avail, need, disc, lent):
     """Draw what the credit line left (``need`` first, then ``disc``, both reduced in
     place) from the channels in each borrower's order of preference (``ranks``: channels x
