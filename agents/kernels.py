@@ -975,6 +975,18 @@ def lapse_unused(month, churners, after_months, no_account, status, balance, las
 
 
 @jit
+def bureau_add(status, balance, dpd, other, count, late):
+    """One channel lender's positions added to the bureau's month (model.channels.Bureau
+    .snapshot): the debt owed it, whether it is one of the borrower's lenders (an active
+    line or a balance), and any arrears."""
+    for i in range(status.size):
+        bal = balance[i]
+        other[i] += bal
+        count[i] += (status[i] == ACTIVE) | (bal > 0)
+        late[i] |= dpd[i] > 0
+
+
+@jit
 def allocate(ranks, avail, need, disc, lent):
     """Draw what the credit line left (``need`` first, then ``disc``, both reduced in
     place) from the channels in each borrower's order of preference (``ranks``: channels x

@@ -66,9 +66,7 @@ class Bureau:
         late = table.dpd_months[rows] > 0
         for ln in lenders:
             p = ln.pos
-            other += p.balance_cents
-            count += (p.status == Status.ACTIVE) | (p.balance_cents > 0)
-            late |= p.dpd_months > 0
+            kernels.bureau_add(p.status, p.balance_cents, p.dpd_months, other, count, late)
         self.history.append((cl_balance, other, count, late))
         if len(self.history) > self.lag + 1:
             self.history.pop(0)
