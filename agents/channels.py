@@ -180,7 +180,7 @@ class ChannelLender(mesa.Agent):
         """Sync rows, bill, and return (interest, due) for the month."""
         self.pos.sync(table)
         n = table.n
-        self.flows = f = credit_line.MonthFlows(n)
+        self.flows = f = credit_line.MonthFlows.for_positions(n)
         kernels.open_positions(self.pos.balance_cents, self.cfg.funding_rate / 12.0, f.balance_start,
                                f.funding_cost)
         return credit_line.bill(self.pos, month, self.cfg.daily_rate)

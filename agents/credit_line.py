@@ -45,6 +45,21 @@ class MonthFlows:
             for name, row in zip(self.PER_ROW, block):
                 setattr(self, name, row)
 
+    @classmethod
+    def for_positions(cls, n: int) -> MonthFlows:
+        """A channel lender's month (agents.channels.ChannelLender.begin_month): opening
+        balances and funding cost are written whole by ``kernels.open_positions`` (not
+        zeroed first); only the flows its rules add to are zeroed; it takes no draw
+        requests, so ``demand``, ``unmet`` and ``dpd_start`` are empty."""
+        f = cls(0)
+        f.n = n
+        f.balance_start = np.empty(n, dtype=np.int64)
+        f.funding_cost = np.empty(n, dtype=np.int64)
+        added = ("disbursed", "principal_repaid", "interest_paid", "written_off", "recovered")
+        for name, row in zip(added, np.zeros((len(added), n), dtype=np.int64)):
+            setattr(f, name, row)
+        return f
+
     def segment_sums(self, segment: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """The per-segment sums (per-row flows are summed over ``rows``, default all;
         ``segment``: the table's column)."""
