@@ -47,10 +47,10 @@ _POW2 = np.ldexp(1.0, np.arange(-127, 128))  # 2**k, k = -127 .. 127
 
 
 @row
-def exp(x):
-    """e**x for |x| <= 87 (clipped beyond), relative error < 3e-10 (tests/test_kernels.py):
-    Cody-Waite reduction to r in [-ln2/2, ln2/2], a degree-8 Taylor polynomial, times 2**n
-    from a table. Inlined arithmetic: a libm call in a row loop costs ~3x as much."""
+def exp_parts(x):
+    """e**x = p · 2**n for |x| <= 87 (clipped beyond): Cody-Waite reduction to r in
+    [-ln2/2, ln2/2] and a degree-8 Taylor polynomial ``p`` of r. Returns (p, n), n a whole
+    float."""
     x = min(max(x, -87.0), 87.0)
     n = np.rint(x * 1.4426950408889634)
     r = (x - n * 0.6931471803691238) - n * 1.9082149292705877e-10
@@ -60,6 +60,15 @@ def exp(x):
     p = ((1.0 + r) + r2 * (0.5 + r * 0.16666666666666666)) + r4 * (
         (0.041666666666666664 + r * 0.008333333333333333)
         + r2 * (0.001388888888888889 + r * 0.0001984126984126984) + r4 * 2.48015873015873e-05)
+    return p, n
+
+
+@row
+def exp(x):
+    """e**x for |x| <= 87 (clipped beyond), relative error < 3e-10 (tests/test_kernels.py):
+    :func:`exp_parts` times 2**n from a table. Inlined arithmetic: a libm call in a row loop
+    costs ~3x as much."""
+    p, n = exp_parts(x)
     return p * _POW2[np.int64(n) + 127]
 
 
@@ -79,14 +88,8 @@ def exp_vector(x, out, scratch):
     n_x = x.size
     bits = scratch.view(np.int64)
     for j in range(n_x):
-        v = min(max(x[j], -87.0), 87.0)
-        n = np.rint(v * 1.4426950408889634)
-        r = (v - n * 0.6931471803691238) - n * 1.9082149292705877e-10
-        r2 = r * r
-        r4 = r2 * r2
-        out[j] = ((1.0 + r) + r2 * (0.5 + r * 0.16666666666666666)) + r4 * (
-            (0.041666666666666664 + r * 0.008333333333333333)
-            + r2 * (0.001388888888888889 + r * 0.0001984126984126984) + r4 * 2.48015873015873e-05)
+        p, n = exp_parts(x[j])
+        out[j] = p
         scratch[j] = n + 6755399441055744.0
     for j in range(n_x):
         bits[j] = (bits[j] - 0x4338000000000000 + 1023) << 52
