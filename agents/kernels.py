@@ -1239,7 +1239,10 @@ def lender_month(month, rows, after_months, recovery_rate, weights, intercept, l
 def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recent, limit,
                     max_draw_m, last_limit_change, on_time_streak, strikes, cap,
                     freeze_until, closed_until, qc_threshold, freq_threshold, early_threshold,
-                    large_share, close_pd, cut_pd, reopen_pd, streak_months, growth):
+                    large_share, close_pd, cut_pd, reopen_pd, streak_months, growth,
+                    weights, intercept, log1p_table, missed_recent, balance, cycles_recent,
+                    draws_recent, ext_debt, bureau_debt, est_income, bureau_lenders,
+                    prior_missed, times_closed):
     """Of ``rows``, the candidates of each of the lender's monthly rules, in one pass over
     the book as it stands after scoring (agents.lender.Lender.step):
 
@@ -1257,7 +1260,12 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
     a row out of a later rule's conditions (the rule rechecks what they change: status, the
     month of the last limit change, strikes). Branch-free compaction: write the row, advance
     when it qualifies. Returns the eight arrays in that order (monitoring's rows and rules,
-    growth's rows and limits)."""
+    growth's rows and limits), then the PD each reopening scores with (a reopened line is a
+    new relationship: :func:`score_rows` with tenure and on-time streak back to 0, as
+    agents.lender.Lender.end_restrictions sets them; the earlier rules of the month act on
+    open lines only, so a closed line's features are final here). In a branch: reopenings
+    are ~1% of rows, and scoring them here reads columns the pass streams through anyway,
+    where scoring them afterwards takes a cache miss per row and column."""
     m = rows.size
     mon = np.empty(m, dtype=np.int64)
     rule = np.empty(m, dtype=np.int8)
@@ -1267,6 +1275,8 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
     grown = np.empty(m, dtype=np.int64)
     thaw = np.empty(m, dtype=np.int64)
     reopen = np.empty(m, dtype=np.int64)
+    reopen_at = np.empty(m, dtype=np.float32)
+    tenure_term = log1p_table[0]
     a = b = c = d = e = f = 0
     for j in range(m):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
@@ -1299,8 +1309,15 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
         thaw[e] = i
         e += (st == FROZEN) & (freeze_until[i] <= month) & (p <= close_pd)
         reopen[f] = i
-        f += (st == CLOSED) & (closed_until[i] <= month) & current & (p <= reopen_pd)
-    return mon[:a], rule[:a], close[:b], cut[:c], grow[:d], grown[:d], thaw[:e], reopen[:f]
+        if (st == CLOSED) & (closed_until[i] <= month) & current & (p <= reopen_pd):
+            reopen_at[f] = pd_of(log_odds(
+                weights, intercept, tenure_term, missed_recent[i], dpd[i], lim, balance[i],
+                cycles_recent[i], draws_recent[i], early_recent[i], ext_debt[i] + bureau_debt[i],
+                est_income[i], bureau_lenders[i], prior_missed[i], 0, 0, strikes[i],
+                times_closed[i]))
+            f += 1
+    return (mon[:a], rule[:a], close[:b], cut[:c], grow[:d], grown[:d], thaw[:e], reopen[:f],
+            reopen_at[:f])
 
 
 @row

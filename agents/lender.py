@@ -151,6 +151,7 @@ class Candidates(NamedTuple):
     grown: np.ndarray  # the new limits of ``grow``
     thaw: np.ndarray
     reopen: np.ndarray
+    reopen_pd: np.ndarray  # the PD each of ``reopen`` scores with once reopened (tenure 0)
 
 
 @dataclass
@@ -196,8 +197,10 @@ class Lender(mesa.Agent):
         return self.model.events
 
     def _kind_mult(self, rows: np.ndarray | slice) -> np.ndarray:
-        t = self.table
-        return np.where(t.kind[rows] == Kind.SMALL_BUSINESS, self.cfg.small_business_limit_multiplier, 1.0)
+        """The limit multiplier of each row's kind (1 for individuals)."""
+        mult = np.ones(len(Kind))
+        mult[Kind.SMALL_BUSINESS] = self.cfg.small_business_limit_multiplier
+        return mult[self.table.kind[rows]]
 
     def limit_cap(self, rows: np.ndarray | slice) -> np.ndarray:
         """Cap: months of estimated income × policy multiplier, within the product maximum."""
@@ -335,6 +338,7 @@ class Lender(mesa.Agent):
         mc = cfg.monitoring
         s = mc.sensitivity
         scale = self.policy.pd_scale
+        intercept, weights = self.scorecard.weight_vector()
         self.cands = Candidates(*kernels.rule_candidates(
             self.model.live, self.model.month, t.status, t.pd_estimate, t.dpd_months, t.cycles_m,
             t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents, t.last_limit_change,
@@ -343,6 +347,10 @@ class Lender(mesa.Agent):
             mc.early_repayments_threshold / s, min(mc.large_draw_share / s, 1.0),
             cfg.close_pd * scale, cfg.cut_pd * scale, cfg.reopen_pd * scale,
             cfg.on_time_streak_months, cfg.limit_growth,
+            np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE,
+            t.missed_recent, t.balance_cents, t.cycles_recent, t.draws_recent, t.ext_debt_cents,
+            t.bureau_other_debt_cents, t.est_income_cents, t.bureau_lenders, t.prior_missed,
+            t.times_closed,
         ))
 
     # a. applications ------------------------------------------------------
@@ -390,12 +398,6 @@ class Lender(mesa.Agent):
                             30.0 * self.cfg.default_after_months)
 
     # c. behaviour memory and score -----------------------------------------
-    def score_rows(self, rows: np.ndarray) -> None:
-        t = self.table
-        pd = self.scorecard.pd(t, self.model.month, rows)
-        t.pd_estimate[rows] = pd
-        t.score[rows] = score_from_pd(pd)
-
     def score(self) -> None:
         """Score every live account (status up to ``closed``); the others keep their last."""
         scorecard_pd(self.table, self.model.month, *self.scorecard.weight_vector(), live_only=True)
@@ -500,7 +502,9 @@ class Lender(mesa.Agent):
             # recalculated from the score as for a new customer (not restored)
             t.relationship_start[reopen] = m
             t.on_time_streak[reopen] = 0
-            self.score_rows(reopen)
+            # scored as score_rows would now (tenure and streak 0), in the candidates' pass
+            t.pd_estimate[reopen] = self.cands.reopen_pd
+            t.score[reopen] = score_from_pd(self.cands.reopen_pd)
             new = self.score_limit(reopen)
             t.status[reopen] = Status.ACTIVE
             t.times_reopened[reopen] += 1

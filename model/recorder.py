@@ -99,7 +99,7 @@ class Recorder:
             flows.balance_start, flows.dpd_start, t.dpd_months, out, self.roll)
         month = model.month
         for action, reason, actor, ids in model.events.month_batches:
-            name = EVENT_FIELDS.get(Action(action))
+            name = EVENT_FIELDS.get(action)  # IntEnum keys hash as their ints
             if name is not None:
                 kernels.segment_counts(ids, t.segment, out, idx[name])
             self.reason_rows.append((month, actor, action, reason, int(ids.size)))

@@ -82,6 +82,35 @@ def test_compiled_scorecard_matches_its_features():
     assert np.allclose(t.score[rows], score_from_pd(t.pd_estimate[rows]), atol=0.05)
 
 
+@pytest.mark.parametrize("overrides", [{}, {
+    "lender.learning.refit_months": 6, "lender.learning.first_refit_month": 14,
+    "lender.learning.min_defaults": 5}], ids=["fixed", "learning"])
+def test_reopen_pd_from_the_candidates_pass_is_the_rescored_pd(overrides):
+    """The candidates' pass scores each reopening as a new relationship: bit for bit the
+    scorecard's PD once tenure and the on-time streak are reset (agents.lender)."""
+    cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 4000, "months": 40,
+                                             **overrides})
+    m = CreditMarketModel(cfg, create_agents=False)
+    seen = 0
+    while m.month < 40:
+        m.step()
+        c = m.lender.cands
+        if c.reopen.size == 0:
+            continue
+        t = m.table
+        assert np.all(t.relationship_start[c.reopen] == m.month)  # as end_restrictions set
+        assert np.all(t.on_time_streak[c.reopen] == 0)
+        # scored while still closed: the new limit is set after the score
+        new_limit = t.limit_cents[c.reopen].copy()
+        t.limit_cents[c.reopen] = 0
+        expected = m.lender.scorecard.pd(t, m.month, c.reopen)
+        t.limit_cents[c.reopen] = new_limit
+        assert np.array_equal(c.reopen_pd, expected)
+        assert np.array_equal(t.pd_estimate[c.reopen], expected)
+        seen += c.reopen.size
+    assert seen > 50
+
+
 def test_poisson_from_uniform_is_the_poisson_quantile():
     u = np.linspace(0.0005, 0.9995, 2000).astype(np.float32)
     for lam in (0.0, 0.3, 2.0, 7.5, 20.0):
