@@ -83,9 +83,8 @@ def init_rows(
     t.idio[rows] = u[3]
 
     hp = [getattr(cfg.habits, h) for h in HABITS]
-    # every habit column's configured value per habit (as habit_values), then per new row
-    values = np.array([[getattr(p, field) for p in hp] for field in HABIT_COLUMNS.values()],
-                      dtype=np.float32)[:, habit]
+    # every habit column's configured value per habit, then per new row (one gather)
+    values = np.array([habit_values(cfg, column) for column in HABIT_COLUMNS])[:, habit]
     for column, v in zip(HABIT_COLUMNS, values):
         getattr(t, column)[rows] = v
     t.tenor[rows] = np.array([p.tenor_months for p in hp], dtype=np.int8)[habit]

@@ -272,10 +272,16 @@ def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray) -> Non
 
 # ---------------------------------------------------------------------- row rules
 @row
+def interest_on(balance, rate):
+    """A month's interest, or funding cost, in cents on ``balance`` at the monthly ``rate``."""
+    return np.int64(np.rint(balance * rate))
+
+
+@row
 def opening(status, balance, funding_rate):
     """Opening balance (lines still on the books) and the month's funding cost."""
     b = balance * np.int64(status <= CLOSED)
-    return b, np.int64(np.rint(b * funding_rate))
+    return b, interest_on(b, funding_rate)
 
 
 @row
@@ -328,7 +334,7 @@ def earn(status, ext_debt, savings, cap, income, spending, u_ext, ext_prob, draw
 def bill_of(balance, arrears_p, arrears_i, instalment, ending, remainder, rate):
     """This month's instalment (and a plan's last remainder) moves to the bill. Returns
     (interest, billed principal, instalment level after, total due)."""
-    it = np.int64(np.rint(balance * rate))
+    it = interest_on(balance, rate)
     ap = arrears_p + instalment + remainder
     return it, ap, instalment - ending, ap + arrears_i + it
 
@@ -726,8 +732,8 @@ def line_pay(rows, key, status, segment, savings, balance, arrears_p, arrears_i,
     """The month over the live ``rows``, part 3: borrowers pay what is due on the line
     (``collect``; some late: the interest billed on the opening balance ``balance_start`` at
     ``bill_rate`` and the billed arrears) and may repay everything early (``early``). Both
-    in one pass on the credit line alone. With other channels borrowers pay those in between: the collect
-    pass then returns the rows that want to repay early (their uniform ``U_EARLY`` below
+    in one pass on the credit line alone. With other channels borrowers pay those in
+    between: the collect pass then returns the rows that want to repay early (their uniform ``U_EARLY`` below
     their probability; every other row's early flag is cleared) for an early pass over
     those alone."""
     wanting = np.empty(rows.size if (collect and not early) else 0, dtype=np.int64)
@@ -746,7 +752,7 @@ def line_pay(rows, key, status, segment, savings, balance, arrears_p, arrears_i,
         x = word(key, i, W_PAY)
         wants = u_hi(x) < early_repay_prob[i]
         if collect:
-            interest = np.int64(np.rint(balance_start[i] * bill_rate))  # as bill_of billed
+            interest = interest_on(balance_start[i], bill_rate)  # as bill_of billed it
             paid, to_i, to_p, ap, ai, d1 = pay(ap + ai + interest, cash, ap, ai, interest,
                                                u_lo(x) < late_prob[i], grace, d1)
             bal -= to_p
@@ -1043,7 +1049,7 @@ def open_positions(balance, rate, balance_start, funding_cost):
     """Opening balances and the month's funding cost of a channel lender's positions."""
     for i in range(balance.size):
         balance_start[i] = balance[i]
-        funding_cost[i] = np.int64(np.rint(balance[i] * rate))
+        funding_cost[i] = interest_on(balance[i], rate)
 
 
 # ---------------------------------------------------------------------- the lender
@@ -1273,8 +1279,6 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
     grown = np.empty(m, dtype=np.int64)
     thaw = np.empty(m, dtype=np.int64)
     reopen = np.empty(m, dtype=np.int64)
-    reopen_at = np.empty(m, dtype=np.float32)
-    tenure_term = log1p_table[0]
     a = b = c = d = e = f = 0
     for j in range(m):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
@@ -1308,15 +1312,17 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
         e += (st == FROZEN) & (freeze_until[i] <= month) & (p <= close_pd)
         reopen[f] = i
         f += (st == CLOSED) & (closed_until[i] <= month) & current & (p <= reopen_pd)
-    for j in range(f):  # a loop of its own: in the branch-free pass above it costs ~8 ns a row
+    # a loop of its own: in the branch-free pass above it costs ~8 ns a row
+    reopen_at = np.empty(f, dtype=np.float32)
+    for j in range(f):
         i = np.uint64(reopen[j])
         reopen_at[j] = pd_of(log_odds(
-            weights, intercept, tenure_term, missed_recent[i], dpd[i], limit[i], balance[i],
+            weights, intercept, log1p_table[0], missed_recent[i], dpd[i], limit[i], balance[i],
             cycles_recent[i], draws_recent[i], early_recent[i], ext_debt[i] + bureau_debt[i],
             est_income[i], bureau_lenders[i], prior_missed[i], 0, 0, strikes[i],
             times_closed[i]))
     return (mon[:a], rule[:a], close[:b], cut[:c], grow[:d], grown[:d], thaw[:e], reopen[:f],
-            reopen_at[:f])
+            reopen_at)
 
 
 @row
@@ -1514,20 +1520,6 @@ def band_sums(values, flags, edges, count, value_sum, flag_sum):
         count[b] += 1
         value_sum[b] += v
         flag_sum[b] += flags[i]
-
-
-@jit
-def bin_counts(values, edges, out):
-    """``out[b]`` += how many ``values`` fall in bin b of the sorted inner ``edges`` (bin b
-    holds values with exactly b edges <= them: ``np.searchsorted(edges, v, 'right')``).
-    A branch-free count per value, for a handful of edges."""
-    for i in range(values.size):
-        v = values[i]
-        b = 0
-        for e in range(edges.size):
-            b += edges[e] <= v
-        out[b] += 1
-
 
 
 @jit

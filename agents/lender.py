@@ -502,7 +502,7 @@ class Lender(mesa.Agent):
             # recalculated from the score as for a new customer (not restored)
             t.relationship_start[reopen] = m
             t.on_time_streak[reopen] = 0
-            # scored as score_rows would now (tenure and streak 0), in the candidates' pass
+            # scored as kernels.score_rows would now (tenure and streak 0), by the candidates' pass
             t.pd_estimate[reopen] = self.cands.reopen_pd
             t.score[reopen] = score_from_pd(self.cands.reopen_pd)
             new = self.score_limit(reopen)

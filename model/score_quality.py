@@ -57,13 +57,12 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
     return float((below.sum() + 0.5 * (upto - below).sum()) / (pos.size * neg.size))
 
 
-def psi_bins(reference: np.ndarray, presorted: bool = False) -> np.ndarray:
-    """Inner bin edges at the reference distribution's deciles (duplicates dropped):
-    ``np.quantile``'s linear interpolation over one sort (a quarter of its cost; none if
-    ``reference`` is ``presorted``)."""
+def psi_bins(reference: np.ndarray) -> np.ndarray:
+    """Inner bin edges at the deciles of ``reference`` (sorted ascending; duplicates
+    dropped): ``np.quantile``'s linear interpolation, read off the sorted values."""
     if reference.size == 0:
         return np.empty(0)
-    x = reference if presorted else np.sort(reference)
+    x = reference
     h = (x.size - 1) * np.linspace(0, 1, PSI_BINS + 1)[1:-1]
     lo = np.floor(h).astype(np.int64)
     hi = np.minimum(lo + 1, x.size - 1)
@@ -72,26 +71,21 @@ def psi_bins(reference: np.ndarray, presorted: bool = False) -> np.ndarray:
     return edges[np.concatenate(([True], edges[1:] != edges[:-1]))]
 
 
-def shares(values: np.ndarray, edges: np.ndarray, presorted: bool = False) -> np.ndarray:
-    """Share of ``values`` in each bin of the inner ``edges`` (empty bins get PSI_FLOOR);
-    bin b holds the values with exactly b edges <= them. Sorted values (``presorted``) are
-    counted by a binary search per edge rather than a pass over the values."""
-    e = edges.astype(values.dtype)
-    if presorted:
-        below = np.searchsorted(values, e, side="left")  # values < each edge
-        counts = np.diff(np.concatenate(([0], below, [values.size])))
-    else:
-        counts = np.zeros(edges.size + 1, dtype=np.int64)
-        kernels.bin_counts(values, e, counts)
+def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Share of ``values`` (sorted ascending) in each bin of the inner ``edges`` (empty bins
+    get PSI_FLOOR); bin b holds the values with exactly b edges <= them, counted by a binary
+    search per edge."""
+    below = np.searchsorted(values, edges.astype(values.dtype), side="left")  # values < edge
+    counts = np.diff(np.concatenate(([0], below, [values.size])))
     return np.maximum(counts / max(values.size, 1), PSI_FLOOR)
 
 
-def psi(reference_shares: np.ndarray, edges: np.ndarray, values: np.ndarray,
-        presorted: bool = False) -> float:
-    """Population stability index of ``values`` against a reference binned at ``edges``."""
+def psi(reference_shares: np.ndarray, edges: np.ndarray, values: np.ndarray) -> float:
+    """Population stability index of ``values`` (sorted ascending) against a reference
+    binned at ``edges``."""
     if values.size == 0:
         return float("nan")
-    q = shares(values, edges, presorted)
+    q = shares(values, edges)
     p = reference_shares
     return float(np.sum((q - p) * np.log(q / p)))
 
@@ -125,10 +119,10 @@ class ScoreQuality:
         row = self.metrics.setdefault(m, {})
         row["score_version"] = version
         x = np.sort(pd_now)  # one sort: the deciles and every bin count read it
-        row["score_psi"] = psi(self._ref[1], self._ref[0], x, True) if self._ref else float("nan")
-        row["score_psi_month"] = psi(self._prev[1], self._prev[0], x, True) if self._prev else float("nan")
-        edges = psi_bins(x, presorted=True)
-        now = (edges, shares(x, edges, presorted=True))
+        row["score_psi"] = psi(self._ref[1], self._ref[0], x) if self._ref else float("nan")
+        row["score_psi_month"] = psi(self._prev[1], self._prev[0], x) if self._prev else float("nan")
+        edges = psi_bins(x)
+        now = (edges, shares(x, edges))
         if (self._ref is None and m >= HORIZON_MONTHS) or version != self._version:
             self._ref, self._version = now, version
         self._prev = now
