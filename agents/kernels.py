@@ -1348,51 +1348,100 @@ def restrict(rows, reasons, month, restricted_reason, restricted_month,
                      appealed_episode, limit)
 
 
+@row
+def close_row(i, reason, month, until, restricted_reason, restricted_month,
+              limit_before_restriction, appealed_episode, limit, limit_before_last_closure,
+              limit_after_last_reopen, status, closed_month, closed_until, times_closed):
+    """Row ``i``'s line closes for ``reason`` until ``until``: a restriction, its limit kept
+    as the limit before the closure. Returns the old limit."""
+    restrict_row(i, reason, month, restricted_reason, restricted_month,
+                 limit_before_restriction, appealed_episode, limit)
+    old = limit[i]
+    limit_before_last_closure[i] = old
+    limit_after_last_reopen[i] = -1  # pairs with this closure once it reopens
+    limit[i] = 0
+    status[i] = CLOSED
+    closed_month[i] = month
+    closed_until[i] = until
+    times_closed[i] += 1
+    return old
+
+
 @jit
 def close(rows, reasons, month, until, restricted_reason, restricted_month,
           limit_before_restriction, appealed_episode, limit, limit_before_last_closure,
           limit_after_last_reopen, status, closed_month, closed_until, times_closed):
-    """agents.lender.Lender._close over ``rows``: a restriction, the line closed until
-    ``until`` with its limit kept as the limit before the closure. Returns the old limits."""
+    """agents.lender.Lender._close over ``rows`` (:func:`close_row`). Returns the old
+    limits."""
     one = reasons.size == 1
     old = np.empty(rows.size, dtype=np.int64)
     for j in range(rows.size):
-        i = np.uint64(rows[j])
-        restrict_row(i, reasons[0] if one else reasons[j], month, restricted_reason,
-                     restricted_month, limit_before_restriction, appealed_episode, limit)
-        old[j] = limit[i]
-        limit_before_last_closure[i] = limit[i]
-        limit_after_last_reopen[i] = -1  # pairs with this closure once it reopens
-        limit[i] = 0
-        status[i] = CLOSED
-        closed_month[i] = month
-        closed_until[i] = until
-        times_closed[i] += 1
+        old[j] = close_row(np.uint64(rows[j]), reasons[0] if one else reasons[j], month, until,
+                           restricted_reason, restricted_month, limit_before_restriction,
+                           appealed_episode, limit, limit_before_last_closure,
+                           limit_after_last_reopen, status, closed_month, closed_until,
+                           times_closed)
     return old
+
+
+@row
+def set_limit_row(i, new, month, limit, last_limit_change, peak_limit):
+    """Row ``i``'s limit becomes ``new`` (its month of change and peak follow). Returns the
+    old."""
+    old = limit[i]
+    limit[i] = new
+    last_limit_change[i] = month
+    peak_limit[i] = max(peak_limit[i], new)
+    return old
+
+
+@row
+def cut_limit(limit, factor, base, mult, cap):
+    """A limit cut to ``factor`` of itself, never below half a first limit (the rounded
+    ``base`` x the kind's ``mult``, within the income ``cap`` and at least a yuan:
+    agents.lender.Lender.initial_limit)."""
+    first = min(np.int64(np.rint(base * mult)), max(cap, 100))
+    return max(np.int64(np.rint(limit * factor)), first // 2)
+
+
+@row
+def driver_reason(dpd, missed_recent, ext_debt, est_income, late, multi, score):
+    """Which observable drove a risk decision (agents.lender.Lender._driver_reason): a
+    late payment, multi-lending or the score."""
+    if (dpd > 0) | (missed_recent >= np.float32(0.9)):
+        return late
+    return multi if ext_debt / max(est_income, 1) >= 1.5 else score
 
 
 @jit
 def set_limits(rows, new, month, limit, last_limit_change, peak_limit):
-    """New limits for ``rows`` (their month of change and peak follow). Returns the old."""
+    """New limits for ``rows`` (:func:`set_limit_row`). Returns the old."""
     old = np.empty(rows.size, dtype=np.int64)
     for j in range(rows.size):
-        i = np.uint64(rows[j])
-        old[j] = limit[i]
-        limit[i] = new[j]
-        last_limit_change[i] = month
-        peak_limit[i] = max(peak_limit[i], new[j])
+        old[j] = set_limit_row(np.uint64(rows[j]), new[j], month, limit, last_limit_change,
+                               peak_limit)
     return old
 
 
 @jit
-def flag_rows(rows, rule, codes, cycles_m, draws_m, early_recent, max_draw_m, limit,
-              times_flagged, strikes, strikes_to_close, early_code, large_code):
-    """Monitoring's flags (agents.lender.Lender.monitor) over the rows a rule fired on:
-    each row's reason (``codes[rule]``) and the number behind it, its flag counted and its
-    strikes raised (half a strike for a large draw); then who is closed (strikes reached
-    ``strikes_to_close``, float32 as the column), whose limit is cut (early repayment) and
-    who is frozen (quick cycles, frequency). Returns (reasons, values, limits, and the rows,
-    reasons and values of the closures, of the freezes, then the rows cut)."""
+def monitor_actions(month, rows, rule, codes, cycles_m, draws_m, early_recent, max_draw_m,
+                    limit, times_flagged, strikes, strikes_to_close, early_code, large_code,
+                    until, freeze_end, cut_factor, base, kind_mult, kind, cap,
+                    restricted_reason, restricted_month, limit_before_restriction,
+                    appealed_episode, limit_before_last_closure, limit_after_last_reopen,
+                    status, closed_month, closed_until, times_closed, freeze_until,
+                    times_frozen, last_limit_change, peak_limit):
+    """Monitoring's month (agents.lender.Lender.monitor) over the rows a rule fired on, in
+    one pass: each row is flagged with its reason (``codes[rule]``) and the number behind
+    it, and gets a strike (half for a large draw); then, a row at a time, strikes enough
+    (``strikes_to_close``, float32 as the column) close the line until ``until``, quick
+    cycles and frequency freeze it until ``freeze_end``, early repayment cuts its limit
+    (:func:`cut_limit`); each is a restriction (:func:`restrict_row`). The rows are
+    distinct, so acting as each row is flagged is acting after every flag.
+
+    Returns the flags (reasons, values, limits), the closures (rows, reasons, values, old
+    limits), the freezes (rows, reasons, values, limits) and the cuts (rows, old limits,
+    new limits, values)."""
     n = rows.size
     reason = np.empty(n, dtype=np.int8)
     value = np.empty(n, dtype=np.float64)
@@ -1400,10 +1449,15 @@ def flag_rows(rows, rule, codes, cycles_m, draws_m, early_recent, max_draw_m, li
     close = np.empty(n, dtype=np.int64)
     close_reason = np.empty(n, dtype=np.int8)
     close_value = np.empty(n, dtype=np.float64)
+    close_old = np.empty(n, dtype=np.int64)
     freeze = np.empty(n, dtype=np.int64)
     freeze_reason = np.empty(n, dtype=np.int8)
     freeze_value = np.empty(n, dtype=np.float64)
+    freeze_lim = np.empty(n, dtype=np.int64)
     cut = np.empty(n, dtype=np.int64)
+    cut_old = np.empty(n, dtype=np.int64)
+    cut_new = np.empty(n, dtype=np.int64)
+    cut_value = np.empty(n, dtype=np.float64)
     a = b = c = 0
     for j in range(n):
         i = np.uint64(rows[j])
@@ -1424,20 +1478,124 @@ def flag_rows(rows, rule, codes, cycles_m, draws_m, early_recent, max_draw_m, li
         times_flagged[i] += 1
         sk = strikes[i] + (np.float32(0.5) if why == large_code else np.float32(1.0))
         strikes[i] = sk
-        closing = sk >= strikes_to_close
-        soft = (why == early_code) | (why == large_code)
-        close[a] = i
-        close_reason[a] = why
-        close_value[a] = v
-        a += closing
-        freeze[b] = i
-        freeze_reason[b] = why
-        freeze_value[b] = v
-        b += (not closing) & (not soft)
-        cut[c] = i
-        c += (not closing) & (why == early_code)
-    return (reason, value, lim, close[:a], close_reason[:a], close_value[:a], freeze[:b],
-            freeze_reason[:b], freeze_value[:b], cut[:c])
+        if sk >= strikes_to_close:
+            close[a] = i
+            close_reason[a] = why
+            close_value[a] = v
+            close_old[a] = close_row(i, why, month, until, restricted_reason,
+                                     restricted_month, limit_before_restriction,
+                                     appealed_episode, limit, limit_before_last_closure,
+                                     limit_after_last_reopen, status, closed_month,
+                                     closed_until, times_closed)
+            a += 1
+        elif why == early_code:
+            restrict_row(i, why, month, restricted_reason, restricted_month,
+                         limit_before_restriction, appealed_episode, limit)
+            new = cut_limit(limit[i], cut_factor, base, kind_mult[kind[i]], cap[i])
+            cut[c] = i
+            cut_old[c] = set_limit_row(i, new, month, limit, last_limit_change, peak_limit)
+            cut_new[c] = new
+            cut_value[c] = early_recent[i]
+            c += 1
+        elif why != large_code:
+            restrict_row(i, why, month, restricted_reason, restricted_month,
+                         limit_before_restriction, appealed_episode, limit)
+            status[i] = FROZEN
+            freeze_until[i] = freeze_end
+            times_frozen[i] += 1
+            freeze[b] = i
+            freeze_reason[b] = why
+            freeze_value[b] = v
+            freeze_lim[b] = lm
+            b += 1
+    return (reason, value, lim, close[:a], close_reason[:a], close_value[:a], close_old[:a],
+            freeze[:b], freeze_reason[:b], freeze_value[:b], freeze_lim[:b], cut[:c],
+            cut_old[:c], cut_new[:c], cut_value[:c])
+
+
+@jit
+def risk_actions(month, close_rows, cut_rows, dpd, missed_recent, ext_debt, est_income, pd,
+                 late_code, multi_code, score_code, until, cut_factor, base, kind_mult, kind,
+                 cap, restricted_reason, restricted_month, limit_before_restriction,
+                 appealed_episode, limit, limit_before_last_closure, limit_after_last_reopen,
+                 status, closed_month, closed_until, times_closed, last_limit_change,
+                 peak_limit):
+    """Risk management's month (agents.lender.Lender.manage_risk): the candidates still
+    open (monitoring may have closed some) close until ``until``; then the candidates still
+    active whose limit has not moved for 3 months are cut (:func:`cut_limit`) where that
+    lowers the limit. Each gives the observable that drove it (:func:`driver_reason`) and
+    is a restriction. Returns the closures (rows, reasons, values: the PD, old limits) and
+    the cuts (rows, reasons, values, old limits, new limits)."""
+    n = close_rows.size
+    close = np.empty(n, dtype=np.int64)
+    close_reason = np.empty(n, dtype=np.int8)
+    close_value = np.empty(n, dtype=np.float64)
+    close_old = np.empty(n, dtype=np.int64)
+    a = 0
+    for j in range(n):
+        i = np.uint64(close_rows[j])
+        if status[i] <= FROZEN:
+            why = driver_reason(dpd[i], missed_recent[i], ext_debt[i], est_income[i],
+                                late_code, multi_code, score_code)
+            close[a] = i
+            close_reason[a] = why
+            close_value[a] = pd[i]
+            close_old[a] = close_row(i, why, month, until, restricted_reason,
+                                     restricted_month, limit_before_restriction,
+                                     appealed_episode, limit, limit_before_last_closure,
+                                     limit_after_last_reopen, status, closed_month,
+                                     closed_until, times_closed)
+            a += 1
+    n = cut_rows.size
+    cut = np.empty(n, dtype=np.int64)
+    cut_reason = np.empty(n, dtype=np.int8)
+    cut_value = np.empty(n, dtype=np.float64)
+    cut_old = np.empty(n, dtype=np.int64)
+    cut_new = np.empty(n, dtype=np.int64)
+    b = 0
+    for j in range(n):
+        i = np.uint64(cut_rows[j])
+        if (status[i] != ACTIVE) | (month - last_limit_change[i] < 3):
+            continue
+        new = cut_limit(limit[i], cut_factor, base, kind_mult[kind[i]], cap[i])
+        if new < limit[i]:
+            why = driver_reason(dpd[i], missed_recent[i], ext_debt[i], est_income[i],
+                                late_code, multi_code, score_code)
+            restrict_row(i, why, month, restricted_reason, restricted_month,
+                         limit_before_restriction, appealed_episode, limit)
+            cut[b] = i
+            cut_reason[b] = why
+            cut_value[b] = pd[i]
+            cut_old[b] = set_limit_row(i, new, month, limit, last_limit_change, peak_limit)
+            cut_new[b] = new
+            b += 1
+    return (close[:a], close_reason[:a], close_value[:a], close_old[:a], cut[:b],
+            cut_reason[:b], cut_value[:b], cut_old[:b], cut_new[:b])
+
+
+@jit
+def grow_actions(month, rows, grown, streak_months, status, strikes, on_time_streak, limit,
+                 last_limit_change, peak_limit):
+    """Step increases (agents.lender.Lender.grow_limits): the candidates still active,
+    with a quiet limit and no strikes (monitoring and risk cuts this month may have taken
+    some out), get their new limit. Returns (rows, old limits, new limits, on-time
+    streaks)."""
+    n = rows.size
+    up = np.empty(n, dtype=np.int64)
+    old = np.empty(n, dtype=np.int64)
+    new = np.empty(n, dtype=np.int64)
+    streak = np.empty(n, dtype=np.float64)
+    k = 0
+    for j in range(n):
+        i = np.uint64(rows[j])
+        if ((status[i] == ACTIVE) & (month - last_limit_change[i] >= streak_months)
+                & (strikes[i] < np.float32(0.5))):
+            up[k] = i
+            new[k] = grown[j]
+            old[k] = set_limit_row(i, grown[j], month, limit, last_limit_change, peak_limit)
+            streak[k] = on_time_streak[i]
+            k += 1
+    return up[:k], old[:k], new[:k], streak[:k]
 
 
 @jit

@@ -196,11 +196,15 @@ class Lender(mesa.Agent):
     def events(self) -> EventLog:
         return self.model.events
 
-    def _kind_mult(self, rows: np.ndarray | slice) -> np.ndarray:
-        """The limit multiplier of each row's kind (1 for individuals)."""
+    def _mult_by_kind(self) -> np.ndarray:
+        """The limit multiplier of each kind (1 for individuals)."""
         mult = np.ones(len(Kind))
         mult[Kind.SMALL_BUSINESS] = self.cfg.small_business_limit_multiplier
-        return mult[self.table.kind[rows]]
+        return mult
+
+    def _kind_mult(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The limit multiplier of each row's kind."""
+        return self._mult_by_kind()[self.table.kind[rows]]
 
     def limit_cap(self, rows: np.ndarray | slice) -> np.ndarray:
         """Cap: months of estimated income × policy multiplier, within the product maximum."""
@@ -258,14 +262,6 @@ class Lender(mesa.Agent):
                          t.restricted_reason, t.restricted_month,
                          t.limit_before_restriction_cents, t.appealed_episode, t.limit_cents)
         self._restricted_now.append(rows)
-
-    def _driver_reason(self, rows: np.ndarray) -> np.ndarray:
-        """Which observable drove a risk decision: late payment, multi-lending or the score."""
-        t = self.table
-        late = (t.dpd_months[rows] > 0) | (t.missed_recent[rows] >= 0.9)
-        ext = t.ext_debt_cents[rows] / np.maximum(t.est_income_cents[rows], 1) >= 1.5
-        return np.where(late, Reason.LATE_PAYMENT,
-                        np.where(ext, Reason.MULTI_LENDING, Reason.SCORE_DROP)).astype(np.int8)
 
     # ------------------------------------------------------------- the month
     def step(self, booked: np.ndarray | None = None) -> None:
@@ -412,26 +408,37 @@ class Lender(mesa.Agent):
         if rows.size == 0:
             return
         # the flag, its reason and number, a strike (half for a large draw); strikes enough
-        # close the line, quick cycles and frequency freeze it, early repayment cuts it
-        (reason, value, lim, close, close_reason, close_value, fr, fr_reason, fr_value,
-         cut) = kernels.flag_rows(
-            rows, rule, FLAG_REASONS, t.cycles_m, t.draws_m, t.early_recent, t.max_draw_m_cents,
-            t.limit_cents, t.times_flagged, t.strikes, np.float32(mc.strikes_to_close - 1e-6),
-            int(Reason.EARLY_REPAYMENT), int(Reason.LARGE_DRAW))
+        # close the line, quick cycles and frequency freeze it, early repayment (which costs
+        # the lender interest) cuts it: one compiled pass (agents.kernels.monitor_actions)
+        (reason, value, lim, close, close_reason, close_value, close_old, fr, fr_reason,
+         fr_value, fr_lim, cut, cut_old, cut_new, cut_value) = kernels.monitor_actions(
+            m, rows, rule, FLAG_REASONS, t.cycles_m, t.draws_m, t.early_recent,
+            t.max_draw_m_cents, t.limit_cents, t.times_flagged, t.strikes,
+            np.float32(mc.strikes_to_close - 1e-6), int(Reason.EARLY_REPAYMENT),
+            int(Reason.LARGE_DRAW), m + mc.cool_off_months, m + mc.freeze_months,
+            *self._cut_args(), t.restricted_reason, t.restricted_month,
+            t.limit_before_restriction_cents, t.appealed_episode,
+            t.limit_before_last_closure_cents, t.limit_after_last_reopen_cents, t.status,
+            t.closed_month, t.closed_until, t.times_closed, t.freeze_until, t.times_frozen,
+            t.last_limit_change, t.peak_limit_cents)
         self.events.add(m, rows, Action.FLAG, reason, lim, lim, value)
-        self._close(close, close_reason, close_value)
+        if close.size:
+            self._restricted_now.append(close)
+            self.events.add(m, close, Action.CLOSE, close_reason, close_old, 0, close_value)
         if fr.size:
-            self._restrict(fr, fr_reason)
-            t.status[fr] = Status.FROZEN
-            t.freeze_until[fr] = m + mc.freeze_months
-            t.times_frozen[fr] += 1
-            self.events.add(m, fr, Action.FREEZE, fr_reason, t.limit_cents[fr], t.limit_cents[fr], fr_value)
-        # early repayment costs the lender interest: the answer is a smaller line
+            self._restricted_now.append(fr)
+            self.events.add(m, fr, Action.FREEZE, fr_reason, fr_lim, fr_lim, fr_value)
         if cut.size:
-            self._restrict(cut, Reason.EARLY_REPAYMENT)
-            new = np.maximum(np.round(t.limit_cents[cut] * (1 - self.cfg.limit_cut)).astype(np.int64),
-                             self.initial_limit(cut) // 2)
-            self._set_limit(cut, new, Action.LIMIT_DOWN, Reason.EARLY_REPAYMENT, t.early_recent[cut])
+            self._restricted_now.append(cut)
+            self.events.add(m, cut, Action.LIMIT_DOWN, Reason.EARLY_REPAYMENT, cut_old, cut_new,
+                            cut_value)
+
+    def _cut_args(self) -> tuple:
+        """What a risk cut needs (agents.kernels.cut_limit): the factor a limit is cut to,
+        and the first limit's parts (:meth:`initial_limit`) — base, multiplier by kind,
+        each row's kind and income cap."""
+        return (1 - self.cfg.limit_cut, self.cfg.initial_limit * CENTS, self._mult_by_kind(),
+                self.table.kind, self.caps())
 
     def _close(self, rows: np.ndarray, reason, value) -> None:
         t = self.table
@@ -450,38 +457,36 @@ class Lender(mesa.Agent):
 
     # e. risk-based limit management --------------------------------------------
     def manage_risk(self) -> None:
-        """Close lines whose estimated PD is above ``close_pd``; cut those above ``cut_pd``."""
+        """Close lines whose estimated PD is above ``close_pd``; cut those above ``cut_pd``
+        (one compiled pass: agents.kernels.risk_actions)."""
         t = self.table
-        cfg = self.cfg
         m = self.model.month
-        close = self.cands.close
-        close = close[t.status[close] <= Status.FROZEN]  # monitoring may have closed some
-        self._close(close, self._driver_reason(close), t.pd_estimate[close].astype(np.float64))
-        cut = self.cands.cut
-        cut = cut[(t.status[cut] == Status.ACTIVE) & (m - t.last_limit_change[cut] >= 3)]
+        (close, close_reason, close_value, close_old, cut, cut_reason, cut_value, cut_old,
+         cut_new) = kernels.risk_actions(
+            m, self.cands.close, self.cands.cut, t.dpd_months, t.missed_recent,
+            t.ext_debt_cents, t.est_income_cents, t.pd_estimate, int(Reason.LATE_PAYMENT),
+            int(Reason.MULTI_LENDING), int(Reason.SCORE_DROP),
+            m + self.cfg.monitoring.cool_off_months, *self._cut_args(), t.restricted_reason,
+            t.restricted_month, t.limit_before_restriction_cents, t.appealed_episode,
+            t.limit_cents, t.limit_before_last_closure_cents, t.limit_after_last_reopen_cents,
+            t.status, t.closed_month, t.closed_until, t.times_closed, t.last_limit_change,
+            t.peak_limit_cents)
+        if close.size:
+            self._restricted_now.append(close)
+            self.events.add(m, close, Action.CLOSE, close_reason, close_old, 0, close_value)
         if cut.size:
-            floor = self.initial_limit(cut) // 2
-            new = np.maximum(np.round(t.limit_cents[cut] * (1 - cfg.limit_cut)).astype(np.int64), floor)
-            sel = new < t.limit_cents[cut]
-            cut, new = cut[sel], new[sel]
-            why = self._driver_reason(cut)
-            self._restrict(cut, why)
-            self._set_limit(cut, new, Action.LIMIT_DOWN, why,
-                            t.pd_estimate[cut].astype(np.float64))
+            self._restricted_now.append(cut)
+            self.events.add(m, cut, Action.LIMIT_DOWN, cut_reason, cut_old, cut_new, cut_value)
 
     def grow_limits(self) -> None:
-        """Step increases after on-time streaks, up to the income-based cap."""
+        """Step increases after on-time streaks, up to the income-based cap (the candidates'
+        new limits; agents.kernels.grow_actions rechecks what this month's rules changed)."""
         t = self.table
-        cfg = self.cfg
         m = self.model.month
-        n = cfg.on_time_streak_months
-        up, new = self.cands.grow, self.cands.grown
-        # monitoring and risk cuts this month may have taken some out
-        keep = ((t.status[up] == Status.ACTIVE) & (m - t.last_limit_change[up] >= n)
-                & (t.strikes[up] < 0.5))
-        up, new = up[keep], new[keep]
-        self._set_limit(up, new, Action.LIMIT_UP, Reason.ON_TIME_STREAK,
-                        t.on_time_streak[up].astype(np.float64))
+        up, old, new, streak = kernels.grow_actions(
+            m, self.cands.grow, self.cands.grown, self.cfg.on_time_streak_months, t.status,
+            t.strikes, t.on_time_streak, t.limit_cents, t.last_limit_change, t.peak_limit_cents)
+        self.events.add(m, up, Action.LIMIT_UP, Reason.ON_TIME_STREAK, old, new, streak)
 
     # f. freezes and closures end -----------------------------------------------
     def end_restrictions(self) -> None:
