@@ -296,11 +296,16 @@ class Lender(mesa.Agent):
         ``memory`` and ``log_odds``, as :meth:`score` scores). Returns the rows written
         off; keeps in ``idle`` the rows owing nothing that may leave this month (the pass
         is the month's last over the balances)."""
+        return self.booked(*kernels.lender_month(*self.book_args(rows)))
+
+    def book_args(self, rows: np.ndarray) -> tuple:
+        """``agents.kernels.lender_month``'s arguments for the live ``rows`` (the fused
+        month runs it in the same compiled call as the borrowers' passes)."""
         t = self.table
         f = self.model.flows
         intercept, weights = self.scorecard.weight_vector()
         none = np.zeros(0, dtype=np.int64)
-        off, self.idle = kernels.lender_month(
+        return (
             self.model.month, rows, self.cfg.default_after_months, self.cfg.recovery_rate,
             np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE, t.status,
             t.segment, t.dpd_months, t.balance_cents, t.arrears_principal_cents,
@@ -313,7 +318,12 @@ class Lender(mesa.Agent):
             t.relationship_start, t.times_closed, t.pd_estimate, t.score, self.model.draws.key,
             self.model.config.population.leave_rate,
         )
-        return off
+
+    def booked(self, written_off: np.ndarray, idle: np.ndarray) -> np.ndarray:
+        """What :meth:`book`'s pass found: keeps the rows that may leave; returns the rows
+        written off."""
+        self.idle = idle
+        return written_off
 
     def after_booking(self, written_off: np.ndarray) -> None:
         """Lines just written off lose their limit (``default`` events); a learning lender

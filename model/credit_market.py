@@ -315,10 +315,8 @@ class CreditMarketModel(mesa.Model):
         z, sector_ext, season_ext = income_factors(e.z, e.sector_factors, e.season, ec.rho,
                                                    ec.sectors)
         rows = self.live
-        eps = np.empty(rows.size, dtype=np.float32)
-        kernels.normals_at(d.key, rows, eps)
-        kernels.month_cash(
-            rows, d.key, eps, t.status, t.segment, t.balance_cents, t.dpd_months,
+        cash = (
+            t.status, t.segment, t.balance_cents, t.dpd_months,
             t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
             t.base_income_cents, t.spend_ratio, t.spend_sigma, t.savings_cents,
             t.savings_cap_cents, t.ext_debt_cents, t.ext_borrow_prob, t.draw_amount_cents,
@@ -328,7 +326,7 @@ class CreditMarketModel(mesa.Model):
         )
         size = t.n if ch else 0  # per row, what the line did not grant, for the other channels
         rest_need, rest_disc = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
-        kernels.line_draw(
+        draw = (
             self.month, rows, d.key, t.status, t.segment, t.savings_cents, t.limit_cents,
             t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
             t.instalment_cents, t.ring_end, t.ring_rem, t.target_util, t.draw_prob,
@@ -339,8 +337,8 @@ class CreditMarketModel(mesa.Model):
             rest_disc,
         )
 
-        def pay(rows_: np.ndarray, collect: bool, early: bool) -> np.ndarray:
-            return kernels.line_pay(
+        def pay_args(rows_: np.ndarray, collect: bool, early: bool) -> tuple:
+            return (
                 rows_, d.key, t.status, t.segment, t.savings_cents, t.balance_cents,
                 t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents,
                 t.ring_end, t.ring_rem, t.dpd_months, t.late_prob, t.early_repay_prob,
@@ -349,13 +347,18 @@ class CreditMarketModel(mesa.Model):
                 collect, early,
             )
 
-        if ch:
-            self._fund_elsewhere(rest_need, rest_disc)
-            wanting = pay(rows, True, False)
-            ch.pay()
-            pay(wanting, False, True)
-        else:
-            pay(rows, True, True)
+        if not ch:  # the credit line alone: the passes and the books in one compiled call
+            return self.lender.booked(*kernels.line_month(
+                d.key, rows, cash, draw, pay_args(rows, True, True),
+                self.lender.book_args(rows)))
+        eps = np.empty(rows.size, dtype=np.float32)
+        kernels.normals_at(d.key, rows, eps)
+        kernels.month_cash(rows, d.key, eps, *cash)
+        kernels.line_draw(*draw)
+        self._fund_elsewhere(rest_need, rest_disc)
+        wanting = kernels.line_pay(*pay_args(rows, True, False))
+        ch.pay()
+        kernels.line_pay(*pay_args(wanting, False, True))
         return self.lender.book(rows)
 
     def _fund_elsewhere(self, rest_need: np.ndarray, rest_disc: np.ndarray) -> None:
