@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.binding as llvm
 import numba as nb
 import numpy as np
+from numba.core import types
+from numba.extending import get_cython_function_address
 
 # statuses (agents.codes.Status), as plain ints for the compiled code
 ACTIVE, FROZEN, CLOSED, DEFAULTED = 0, 1, 2, 3
@@ -40,6 +43,40 @@ SCORE_FEATURES = (
     "early_recent", "external_debt_months", "other_lenders", "prior_missed", "log_tenure",
     "on_time_streak", "strikes", "past_closures",
 )
+
+
+# ---------------------------------------------------------------------- scipy.special
+def _cython_special(name: str, symbol: str) -> types.ExternalFunction:
+    """A scalar ``double f(double)`` of ``scipy.special.cython_special`` for compiled code:
+    the same C function as the numpy ufunc, bit for bit (tests/test_kernels.py), linked by
+    symbol name so that the kernels calling it stay cacheable."""
+    import ctypes
+
+    import scipy.special.cython_special as cs
+
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    signature = get_name(cs.__pyx_capi__[name]).decode()
+    if signature != "double (double, int __pyx_skip_dispatch)":  # pragma: no cover
+        raise RuntimeError(f"scipy.special.cython_special.{name} is {signature!r}")
+    llvm.add_symbol(symbol, get_cython_function_address("scipy.special.cython_special", name))
+    return types.ExternalFunction(symbol, types.float64(types.float64, types.intc))
+
+
+_ndtr = _cython_special("__pyx_fuse_1ndtr", "limitlab_ndtr")  # the double overload
+_ndtri = _cython_special("ndtri", "limitlab_ndtri")
+
+
+@row
+def ndtr(x):
+    """scipy.special.ndtr: the standard normal CDF."""
+    return _ndtr(x, 0)
+
+
+@row
+def ndtri(p):
+    """scipy.special.ndtri: the standard normal quantile."""
+    return _ndtri(p, 0)
 
 
 # ---------------------------------------------------------------------- exp
@@ -232,6 +269,24 @@ def normals_at(key, rows, out):
 def words_of(key, rows, lane, out):
     for j in range(rows.size):
         out[j] = word(key, rows[j], lane)
+
+
+@row
+def hash_uniform_row(i, offset):
+    """agents.learning.hash_uniform of row ``i``: splitmix64 of the row times the golden
+    gamma plus the (month, key) ``offset``, read as a 53-bit uniform in [0, 1)."""
+    z = np.uint64(i) * np.uint64(0x9E3779B97F4A7C15) + offset
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) / 9007199254740992.0  # 2**53
+
+
+@jit
+def hash_uniforms(rows, offset, out):
+    """:func:`hash_uniform_row` of each of ``rows`` into ``out``."""
+    for j in range(rows.size):
+        out[j] = hash_uniform_row(rows[j], offset)
 
 
 @row
@@ -1616,20 +1671,89 @@ def grow_actions(month, rows, grown, streak_months, status, strikes, on_time_str
 
 @jit
 def appeals_filed(rows, status, restricted_month, appealed_episode, key, appeal_prob,
-                  restricted_reason, review_reason, review_multiplier, month):
-    """Of ``rows``, those restricted this month, live, not yet appealing this restriction,
-    whose uniform ``U_APPEAL`` falls below the appeal probability (times
-    ``review_multiplier`` for ``review_reason``, capped at 1)."""
+                  restricted_reason, review_reason, review_multiplier, month, decision_month,
+                  appeals_filed, appeal_decision_month, limit):
+    """Of the sorted ``rows`` (repeats skipped), those restricted this month, live, not yet
+    appealing this restriction, whose uniform ``U_APPEAL`` falls below the appeal
+    probability (times ``review_multiplier`` for ``review_reason``, capped at 1) appeal:
+    the episode is marked appealed, the appeal counted and decided in ``decision_month``.
+    Returns (the rows that appealed, their limits)."""
     out = np.empty(rows.size, dtype=np.int64)
+    lim = np.empty(rows.size, dtype=np.int64)
     k = 0
     for j in range(rows.size):
+        if j > 0 and rows[j] == rows[j - 1]:
+            continue
         i = np.uint64(rows[j])
         p = np.float64(appeal_prob[i])
         p = min(p * review_multiplier, 1.0) if restricted_reason[i] == review_reason else p
-        out[k] = i
-        k += ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
-              & (u_hi(word(key, i, W_LATER)) < p))
-    return out[:k]
+        if ((restricted_month[i] == month) & (not appealed_episode[i]) & (status[i] <= CLOSED)
+                & (u_hi(word(key, i, W_LATER)) < p)):
+            appealed_episode[i] = True
+            appeals_filed[i] += 1
+            appeal_decision_month[i] = decision_month
+            out[k] = i
+            lim[k] = limit[i]
+            k += 1
+    return out[:k], lim[:k]
+
+
+@jit
+def appeal_decisions(rows, month, offset, evidence_noise, spread, threshold,
+                     appeal_decision_month, status, savings, base_income, idio,
+                     limit_before_restriction, limit, strikes, appeals_granted,
+                     restricted_month, peak_limit):
+    """The appeals due this month among the sorted ``rows`` (repeats skipped; an appeal
+    whose decision month moved is not due) are decided (agents.lender.Lender.hear_appeals)
+    for the lines still live: the evidence is the borrower's soundness — its cash buffer in
+    months of income, centred on two and clipped to ±3, halved, plus its income state —
+    plus ``evidence_noise`` x a normal keyed by (row, month, the appeal stream:
+    ``offset``, :func:`hash_uniform_row`); granted when the normal CDF of evidence /
+    ``spread`` exceeds ``threshold``. A grant restores the line: active, a strike off, the
+    limit before the restriction back (if higher). Returns the grants (rows, old limits,
+    restored limits, evidence) and the denials (rows, limits, evidence)."""
+    n = rows.size
+    g_rows = np.empty(n, dtype=np.int64)
+    g_old = np.empty(n, dtype=np.int64)
+    g_new = np.empty(n, dtype=np.int64)
+    g_ev = np.empty(n, dtype=np.float64)
+    d_rows = np.empty(n, dtype=np.int64)
+    d_lim = np.empty(n, dtype=np.int64)
+    d_ev = np.empty(n, dtype=np.float64)
+    a = b = 0
+    for j in range(n):
+        if j > 0 and rows[j] == rows[j - 1]:
+            continue
+        i = np.uint64(rows[j])
+        if appeal_decision_month[i] != month:
+            continue
+        appeal_decision_month[i] = -1
+        if status[i] > CLOSED:  # defaulted or gone meanwhile: moot
+            continue
+        buffer_months = savings[i] / max(base_income[i], 1)
+        soundness = 0.5 * (min(max(buffer_months, -3.0), 3.0) - 2.0) + np.float64(idio[i])
+        noise = ndtri(hash_uniform_row(i, offset) + 2.0**-54)
+        evidence = soundness + evidence_noise * noise
+        old = limit[i]
+        if ndtr(evidence / spread) > threshold:
+            restore = max(limit_before_restriction[i], old)
+            status[i] = ACTIVE
+            strikes[i] = max(strikes[i] - np.float32(1.0), np.float32(0.0))
+            appeals_granted[i] += 1
+            restricted_month[i] = -1
+            limit[i] = restore
+            peak_limit[i] = max(peak_limit[i], restore)
+            g_rows[a] = i
+            g_old[a] = old
+            g_new[a] = restore
+            g_ev[a] = evidence
+            a += 1
+        else:
+            d_rows[b] = i
+            d_lim[b] = old
+            d_ev[b] = evidence
+            b += 1
+    return (g_rows[:a], g_old[:a], g_new[:a], g_ev[:a]), (d_rows[:b], d_lim[:b], d_ev[:b])
 
 
 @row

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit
 
+from agents import kernels
 from agents.codes import Status
 from agents.kernels import SCORE_FEATURES
 from agents.table import BorrowerTable
@@ -36,15 +37,18 @@ def can_default(t: BorrowerTable) -> np.ndarray:
     return (t.status <= Status.FROZEN) | ((t.status == Status.CLOSED) & (t.balance_cents > 0))
 
 
+def hash_offset(month: int, key: int = 0) -> np.uint64:
+    """:func:`hash_uniform`'s offset for (month, key)."""
+    return np.uint64((month * 0x632BE59BD9B4E019 + 1 + key) % 2**64)
+
+
 def hash_uniform(rows: np.ndarray, month: int, key: int = 0) -> np.ndarray:
-    """A fixed pseudo-uniform in [0, 1) per (row, month, key) (splitmix64), drawing no
-    random stream."""
-    offset = np.uint64((month * 0x632BE59BD9B4E019 + 1 + key) % 2**64)
-    z = rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + offset
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    """A fixed pseudo-uniform in [0, 1) per (row, month, key) (splitmix64:
+    agents.kernels.hash_uniform_row), drawing no random stream."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.empty(rows.size, dtype=np.float64)
+    kernels.hash_uniforms(rows, hash_offset(month, key), out)
+    return out
 
 
 def default_labels(default_month: np.ndarray, snapshot_month: int, known_by: int) -> np.ndarray:

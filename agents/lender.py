@@ -23,13 +23,12 @@ from typing import NamedTuple
 
 import mesa
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from agents import kernels
 from agents.codes import Action, Actor, Kind, Reason, Status
 from agents.events import EventLog
 from agents.kernels import SCORE_FEATURES
-from agents.learning import LearningScorecard, hash_uniform
+from agents.learning import LearningScorecard, hash_offset
 from agents.table import BorrowerTable
 
 CENTS = 100
@@ -119,13 +118,9 @@ def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.nda
     return out
 
 
-def sorted_union(parts: list[np.ndarray]) -> np.ndarray:
-    """The distinct rows of ``parts``, sorted (``np.unique`` without its hashing, which is
-    slow for a few thousand rows)."""
-    if not parts:
-        return np.empty(0, dtype=np.int64)
-    r = np.sort(np.concatenate(parts))
-    return r[np.concatenate(([True], r[1:] != r[:-1]))] if r.size else r
+def _sorted(parts: list[np.ndarray]) -> np.ndarray:
+    """The rows of ``parts``, sorted (repeats kept: the kernels skip them)."""
+    return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
 
 def score_from_pd(pd: np.ndarray) -> np.ndarray:
@@ -532,60 +527,44 @@ class Lender(mesa.Agent):
     def hear_appeals(self) -> None:
         """Borrowers restricted this month may appeal; the lender decides after
         ``appeals.decision_months`` from evidence — a noisy view of the borrower's real
-        situation (cash buffer and income state), never its habit."""
+        situation (cash buffer and income state), never its habit
+        (``agents.kernels.appeals_filed`` and ``appeal_decisions``)."""
         t = self.table
         m = self.model.month
         ac = self.cfg.appeals
         adapt = self.model.config.adaptation
         # candidates: the rows restricted this month (a restriction lifted since is
-        # checked in the kernel); decisions: the appeals filed decision_months ago
-        restricted = sorted_union(self._restricted_now)
-        # an unexplained cut ("system review") is the one borrowers most often contest
-        rows = kernels.appeals_filed(
+        # checked in the kernel); an unexplained cut ("system review") is the one
+        # borrowers most often contest
+        restricted = _sorted(self._restricted_now)
+        rows, lim = kernels.appeals_filed(
             restricted, t.status, t.restricted_month, t.appealed_episode, self.model.draws.key,
             t.appeal_prob, t.restricted_reason, int(Reason.SYSTEM_REVIEW) if adapt.enabled else -1,
-            adapt.system_review_appeal_multiplier, m,
+            adapt.system_review_appeal_multiplier, m, m + ac.decision_months, t.appeals_filed,
+            t.appeal_decision_month, t.limit_cents,
         )
         if rows.size:
-            t.appealed_episode[rows] = True
-            t.appeals_filed[rows] += 1
-            t.appeal_decision_month[rows] = m + ac.decision_months
             self._appeals_due.setdefault(m + ac.decision_months, []).append(rows)
-            self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, t.limit_cents[rows],
-                            t.limit_cents[rows], 0.0, actor=Actor.BORROWER)
+            self.events.add(m, rows, Action.APPEAL_FILED, Reason.RESTRICTED, lim, lim, 0.0,
+                            actor=Actor.BORROWER)
         due = self._appeals_due.pop(m, [])
-        due = sorted_union(due)
-        due = due[t.appeal_decision_month[due] == m]
-        rows = due
-        if rows.size == 0:
+        if not due:
             return
-        t.appeal_decision_month[rows] = -1
-        rows = rows[t.status[rows] <= Status.CLOSED]  # defaulted or gone meanwhile: moot
-        if rows.size == 0:
-            return
-        buffer_months = t.savings_cents[rows] / np.maximum(t.base_income_cents[rows], 1)
-        # centred on a two-month buffer: a thin buffer or a bad income spell shows
-        soundness = 0.5 * (np.clip(buffer_months, -3, 3) - 2.0) + t.idio[rows]
-        # the noise on what the lender sees: a fixed draw per (borrower, month) keyed by the
-        # appeal stream (see __init__), so no stream depends on how many appeal
-        noise = ndtri(hash_uniform(rows, m, self.appeal_key) + 2.0**-54)
-        evidence = soundness + ac.evidence_noise * noise
-        spread = np.sqrt(1.5 + ac.evidence_noise**2)
-        grant = ndtr(evidence / spread) > 1.0 - ac.acceptance
-        g, d = rows[grant], rows[~grant]
-        if g.size:
-            old = t.limit_cents[g].copy()
-            restore = np.maximum(t.limit_before_restriction_cents[g], old)
-            t.status[g] = Status.ACTIVE
-            t.strikes[g] = np.maximum(t.strikes[g] - 1.0, 0.0)
-            t.appeals_granted[g] += 1
-            t.restricted_month[g] = -1
-            t.limit_cents[g] = restore
-            t.peak_limit_cents[g] = np.maximum(t.peak_limit_cents[g], restore)
-            self.events.add(m, g, Action.APPEAL_GRANTED, Reason.APPEAL, old, restore, evidence[grant])
-        if d.size:
-            self.events.add(m, d, Action.APPEAL_DENIED, Reason.APPEAL, t.limit_cents[d],
-                            t.limit_cents[d], evidence[~grant])
+        # the evidence's noise: a fixed normal per (borrower, month) keyed by the appeal
+        # stream (see __init__), so no stream depends on how many appeal
+        granted, denied = kernels.appeal_decisions(
+            _sorted(due), m, hash_offset(m, self.appeal_key), ac.evidence_noise,
+            float(np.sqrt(1.5 + ac.evidence_noise**2)), 1.0 - ac.acceptance,
+            t.appeal_decision_month, t.status, t.savings_cents, t.base_income_cents, t.idio,
+            t.limit_before_restriction_cents, t.limit_cents, t.strikes, t.appeals_granted,
+            t.restricted_month, t.peak_limit_cents,
+        )
+        rows, old, restore, evidence = granted
+        if rows.size:
+            self.events.add(m, rows, Action.APPEAL_GRANTED, Reason.APPEAL, old, restore, evidence)
+        rows, lim, evidence = denied
+        if rows.size:
+            self.events.add(m, rows, Action.APPEAL_DENIED, Reason.APPEAL, lim, lim, evidence)
 
     # h. system review -----------------------------------------------------------
     def record_month(self, new_defaults: int, with_balance: int) -> None:

@@ -227,3 +227,36 @@ def test_vectorised_exp_is_the_inlined_exp_bit_for_bit():
     got = np.empty_like(x)
     kernels.exp_vector(x, got, np.empty_like(x))
     assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+def test_compiled_ndtr_and_ndtri_are_scipys_bit_for_bit():
+    """The appeals' kernel calls scipy.special's own C functions (kernels.ndtr, ndtri)."""
+    from numba import njit
+    from scipy import special
+
+    @njit
+    def both(x, p, a, b):
+        for i in range(x.size):
+            a[i] = kernels.ndtr(x[i])
+            b[i] = kernels.ndtri(p[i])
+
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.normal(0, 3, 50_000), [-40.0, -8.0, 0.0, 8.0, 40.0]])
+    p = np.concatenate([rng.random(50_002) + 2.0**-54, [2.0**-54, 0.5, 1 - 2.0**-53]])
+    a, b = np.empty_like(x), np.empty_like(p)
+    both(x, p, a, b)
+    assert np.array_equal(a, special.ndtr(x))
+    assert np.array_equal(b, special.ndtri(p))
+
+
+def test_hash_uniform_is_splitmix64_of_row_and_month():
+    from agents.learning import hash_uniform
+
+    rows = np.array([0, 1, 2, 12_345, 2**40], dtype=np.int64)
+    for month, key in ((0, 0), (7, 0), (61, 2**62 + 5)):
+        z = (rows.astype(object) * 0x9E3779B97F4A7C15 + (month * 0x632BE59BD9B4E019 + 1 + key)) % 2**64
+        for shift, mult in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+            z = ((z ^ (z >> shift)) * mult) % 2**64
+        z = z ^ (z >> 31)
+        expected = np.array([float(v >> 11) / 2**53 for v in z])
+        assert np.array_equal(hash_uniform(rows, month, key), expected)
