@@ -1670,6 +1670,53 @@ def grow_actions(month, rows, grown, streak_months, status, strikes, on_time_str
 
 
 @jit
+def restrictions_end(month, thaw, reopen, reopen_pd, reopen_score, growth, base, floor,
+                     kind_mult, kind, cap, status, restricted_month, relationship_start,
+                     on_time_streak, pd_table, score_table, times_reopened,
+                     limit_after_last_reopen, limit, last_limit_change, peak_limit,
+                     closed_month):
+    """Freezes and closures that end (agents.lender.Lender.end_restrictions). The thaw
+    candidates still frozen (risk closures this month may have closed some) are active
+    again. The reopenings are new relationships: tenure and on-time streak restart, the
+    PD and score are those given (``reopen_pd``, ``reopen_score``), and the limit is
+    recalculated from the score as for a new customer (not restored): ``base`` x the
+    kind's multiplier x ``growth`` (exp((score - 650) / 100), worked out by numpy), within
+    [``floor`` x multiplier, the income cap]. Returns the thaws (rows, limits) and the
+    reopenings (old limits, new limits, months closed)."""
+    t_rows = np.empty(thaw.size, dtype=np.int64)
+    t_lim = np.empty(thaw.size, dtype=np.int64)
+    k = 0
+    for j in range(thaw.size):
+        i = np.uint64(thaw[j])
+        if status[i] == FROZEN:
+            status[i] = ACTIVE
+            restricted_month[i] = -1
+            t_rows[k] = i
+            t_lim[k] = limit[i]
+            k += 1
+    old = np.empty(reopen.size, dtype=np.int64)
+    new = np.empty(reopen.size, dtype=np.int64)
+    closed_for = np.empty(reopen.size, dtype=np.float64)
+    for j in range(reopen.size):
+        i = np.uint64(reopen[j])
+        relationship_start[i] = month
+        on_time_streak[i] = 0
+        pd_table[i] = reopen_pd[j]
+        score_table[i] = reopen_score[j]
+        mult = kind_mult[kind[i]]
+        lo = floor * mult
+        lim = np.int64(np.rint(min(max(base * mult * growth[j], lo), max(cap[i], lo))))
+        status[i] = ACTIVE
+        times_reopened[i] += 1
+        limit_after_last_reopen[i] = lim
+        restricted_month[i] = -1
+        new[j] = lim
+        old[j] = set_limit_row(i, lim, month, limit, last_limit_change, peak_limit)
+        closed_for[j] = month - closed_month[i]
+    return (t_rows[:k], t_lim[:k]), (old, new, closed_for)
+
+
+@jit
 def appeals_filed(rows, status, restricted_month, appealed_episode, key, appeal_prob,
                   restricted_reason, review_reason, review_multiplier, month, decision_month,
                   appeals_filed, appeal_decision_month, limit):

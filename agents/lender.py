@@ -231,15 +231,6 @@ class Lender(mesa.Agent):
         base = np.round(self.cfg.initial_limit * CENTS * self._kind_mult(rows)).astype(np.int64)
         return np.minimum(base, np.maximum(self.caps()[rows], CENTS))
 
-    def score_limit(self, rows: np.ndarray) -> np.ndarray:
-        """A limit recalculated from the current score (used when an account reopens)."""
-        t = self.table
-        base = self.cfg.initial_limit * CENTS * self._kind_mult(rows)
-        lim = base * np.exp((t.score[rows].astype(np.float64) - SCORE_CENTRE) / 100.0)
-        floor = self.cfg.min_limit * CENTS * self._kind_mult(rows)
-        lim = np.clip(lim, floor, np.maximum(self.caps()[rows], floor))
-        return np.round(lim).astype(np.int64)
-
     def _set_limit(self, rows: np.ndarray, new: np.ndarray, action: Action,
                    reason: Reason | np.ndarray, value) -> None:
         t = self.table
@@ -495,33 +486,31 @@ class Lender(mesa.Agent):
 
     # f. freezes and closures end -----------------------------------------------
     def end_restrictions(self) -> None:
+        """Freezes that ran out thaw; closures whose cool-off ran out reopen as new
+        relationships, their limit recalculated from the current score
+        (``agents.kernels.restrictions_end``)."""
         t = self.table
         cfg = self.cfg
         m = self.model.month
-        # risk closures this month may have closed frozen lines (those closed this month
-        # cannot reopen yet: the cool-off is at least a month)
-        thaw = self.cands.thaw[t.status[self.cands.thaw] == Status.FROZEN]
-        reopen = self.cands.reopen
+        c = self.cands
+        if c.thaw.size == 0 and c.reopen.size == 0:
+            return
+        # scored as kernels.score_rows would now (tenure and streak 0), by the candidates'
+        # pass; the points and the limit's growth with them by numpy's log and exp
+        score = score_from_pd(c.reopen_pd)
+        growth = np.exp((score.astype(np.float64) - SCORE_CENTRE) / 100.0)
+        (thaw, lim), (old, new, closed_for) = kernels.restrictions_end(
+            m, c.thaw, c.reopen, c.reopen_pd, score, growth, cfg.initial_limit * CENTS,
+            cfg.min_limit * CENTS, self._mult_by_kind(), t.kind, self.caps(), t.status,
+            t.restricted_month, t.relationship_start, t.on_time_streak, t.pd_estimate, t.score,
+            t.times_reopened, t.limit_after_last_reopen_cents, t.limit_cents,
+            t.last_limit_change, t.peak_limit_cents, t.closed_month)
         if thaw.size:
-            t.status[thaw] = Status.ACTIVE
-            t.restricted_month[thaw] = -1
-            self.events.add(m, thaw, Action.UNFREEZE, Reason.COOL_OFF_ENDED, t.limit_cents[thaw],
-                            t.limit_cents[thaw], float(cfg.monitoring.freeze_months))
-        if reopen.size:
-            # a reopened line is a new relationship: tenure restarts, the limit is
-            # recalculated from the score as for a new customer (not restored)
-            t.relationship_start[reopen] = m
-            t.on_time_streak[reopen] = 0
-            # scored as kernels.score_rows would now (tenure and streak 0), by the candidates' pass
-            t.pd_estimate[reopen] = self.cands.reopen_pd
-            t.score[reopen] = score_from_pd(self.cands.reopen_pd)
-            new = self.score_limit(reopen)
-            t.status[reopen] = Status.ACTIVE
-            t.times_reopened[reopen] += 1
-            t.limit_after_last_reopen_cents[reopen] = new
-            t.restricted_month[reopen] = -1
-            self._set_limit(reopen, new, Action.REOPEN, Reason.COOL_OFF_ENDED,
-                            (m - t.closed_month[reopen]).astype(np.float64))
+            self.events.add(m, thaw, Action.UNFREEZE, Reason.COOL_OFF_ENDED, lim, lim,
+                            float(cfg.monitoring.freeze_months))
+        if c.reopen.size:
+            self.events.add(m, c.reopen, Action.REOPEN, Reason.COOL_OFF_ENDED, old, new,
+                            closed_for)
 
     # g. appeals ---------------------------------------------------------------
     def hear_appeals(self) -> None:
