@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from agents import kernels
-from agents.codes import HABITS, KINDS, STATUS_NAMES, Kind, Status
+from agents.codes import HABITS, KINDS, STATUS_NAMES, Kind
 from agents.table import BorrowerTable
 
 CENTS = 100
@@ -42,6 +42,29 @@ def habit_values(cfg, column: str) -> np.ndarray:
     return np.array([getattr(getattr(cfg.habits, h), field) for h in HABITS], dtype=np.float32)
 
 
+# per-kind parameters of new rows, in the order of :func:`agents.kernels.fill_rows`'s table
+KIND_FIELDS = ("median_monthly_income", "income_dispersion", "income_volatility",
+               "spend_volatility", "spend_ratio", "initial_savings_months",
+               "savings_cap_months")
+
+
+class RowSetup:
+    """A scenario's parameters for new rows as the tables :func:`agents.kernels.fill_rows`
+    reads: per kind (:data:`KIND_FIELDS`), per habit column (:data:`HABIT_COLUMNS`) and
+    per habit (instalment tenor, delay before normalising, spending multiplier)."""
+
+    def __init__(self, cfg) -> None:
+        pop = cfg.population
+        self.kinds = np.array([[getattr(getattr(pop, k), f) for f in KIND_FIELDS] for k in KINDS],
+                              dtype=np.float64)
+        self.habits = np.array([habit_values(cfg, column) for column in HABIT_COLUMNS])
+        hp = [getattr(cfg.habits, h) for h in HABITS]
+        self.tenor = np.array([p.tenor_months for p in hp], dtype=np.int8)
+        self.normalise_delay = np.array([p.normalise_delay_months for p in hp], dtype=np.int8)
+        self.spend_mult = np.array([p.spend_multiplier for p in hp], dtype=np.float32)
+        self.sectors = cfg.economy.sectors
+
+
 def init_rows(
     table: BorrowerTable,
     rows: slice,
@@ -49,8 +72,10 @@ def init_rows(
     habit: np.ndarray,
     cfg,
     u: np.ndarray,
+    setup: RowSetup | None = None,
 ) -> None:
-    """Fill hidden attributes and habit parameters of new applicants.
+    """Fill hidden attributes and habit parameters of new applicants
+    (:func:`agents.kernels.fill_rows`).
 
     Args:
         table: the borrower columns.
@@ -59,54 +84,21 @@ def init_rows(
         cfg: the scenario configuration.
         u: standard normals, shape (4, k): income level, bureau record, external debt,
             starting income state.
+        setup: ``cfg``'s :class:`RowSetup` (made here if not given).
     """
-    pop = cfg.population
     t = table
-    t.kind[rows] = kind
-    t.habit[rows] = habit
-    t.segment[rows] = kind * kernels.N_HABITS + habit
-    k = kind.size
-    sb = kind == Kind.SMALL_BUSINESS
-    median = np.where(sb, pop.small_business.median_monthly_income, pop.individual.median_monthly_income)
-    disp = np.where(sb, pop.small_business.income_dispersion, pop.individual.income_dispersion)
-    base = median * np.exp(disp * u[0]) * CENTS
-    t.base_income_cents[rows] = np.maximum(np.round(base), CENTS).astype(np.int64)
-    # individuals have no sector (-1: the last entry of the per-sector arrays is neutral)
-    t.sector[rows] = np.where(sb, (np.abs(u[1] * 1e4).astype(np.int64) % cfg.economy.sectors), -1)
-    t.income_sigma[rows] = np.where(sb, pop.small_business.income_volatility, pop.individual.income_volatility)
-    t.spend_sigma[rows] = np.where(sb, pop.small_business.spend_volatility, pop.individual.spend_volatility)
-    ratio = np.where(sb, pop.small_business.spend_ratio, pop.individual.spend_ratio)
-    sav_months = np.where(
-        sb, pop.small_business.initial_savings_months, pop.individual.initial_savings_months
+    setup = setup or RowSetup(cfg)
+    # the income level's lognormal factor by numpy's exp (the rest is compiled)
+    spread = np.exp(setup.kinds[kind, KIND_FIELDS.index("income_dispersion")] * u[0])
+    kernels.fill_rows(
+        rows.start, kind, habit, u, spread, setup.kinds, setup.habits, setup.tenor,
+        setup.normalise_delay, setup.spend_mult, setup.sectors, HABITS.index("late_payer"),
+        HABITS.index("multi_lender"), list(HABIT_COLUMNS).index("draw_size"), t.kind, t.habit, t.segment, t.base_income_cents,
+        t.sector, t.income_sigma, t.spend_sigma, t.savings_cents, t.idio,
+        tuple(getattr(t, column) for column in HABIT_COLUMNS), t.tenor, t.normalise_delay,
+        t.draw_amount_cents, t.savings_cap_cents, t.spend_ratio, t.prior_missed,
+        t.ext_debt_cents, t.status,
     )
-    t.savings_cents[rows] = np.round(sav_months * t.base_income_cents[rows]).astype(np.int64)
-    t.idio[rows] = u[3]
-
-    hp = [getattr(cfg.habits, h) for h in HABITS]
-    # every habit column's configured value per habit, then per new row (one gather)
-    values = np.array([habit_values(cfg, column) for column in HABIT_COLUMNS])[:, habit]
-    for column, v in zip(HABIT_COLUMNS, values):
-        getattr(t, column)[rows] = v
-    t.tenor[rows] = np.array([p.tenor_months for p in hp], dtype=np.int8)[habit]
-    t.normalise_delay[rows] = np.array([p.normalise_delay_months for p in hp], dtype=np.int8)[habit]
-    t.draw_amount_cents[rows] = np.round(t.draw_size[rows] * t.base_income_cents[rows]).astype(np.int64)
-    cap_months = np.where(sb, pop.small_business.savings_cap_months, pop.individual.savings_cap_months)
-    t.savings_cap_cents[rows] = np.round(cap_months * t.base_income_cents[rows]).astype(np.int64)
-    spend_mult = np.array([p.spend_multiplier for p in hp], dtype=np.float32)[habit]
-    t.spend_ratio[rows] = (ratio * spend_mult).astype(np.float32)
-
-    # What a credit bureau would show at application: late payers carry a record of past
-    # misses more often; multi-lenders already owe other lenders.
-    late = habit == HABITS.index("late_payer")
-    multi = habit == HABITS.index("multi_lender")
-    p_record = np.where(late, 0.5, 0.05)
-    from scipy.special import ndtr
-
-    t.prior_missed[rows] = (ndtr(u[1]) < p_record).astype(np.int8) * (1 + (np.abs(u[2]) > 1.0))
-    ext_months = np.where(multi, 1.0 + 0.5 * np.abs(u[2]), 0.0)
-    t.ext_debt_cents[rows] = np.round(ext_months * t.base_income_cents[rows]).astype(np.int64)
-    t.status[rows] = Status.APPLICANT
-    del k
 
 
 # ---------------------------------------------------------------------- monthly rules

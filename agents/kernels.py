@@ -30,7 +30,7 @@ from numba.core import types
 from numba.extending import get_cython_function_address
 
 # statuses (agents.codes.Status), as plain ints for the compiled code
-ACTIVE, FROZEN, CLOSED, DEFAULTED = 0, 1, 2, 3
+ACTIVE, FROZEN, CLOSED, DEFAULTED, APPLICANT = 0, 1, 2, 3, 6
 RING = 13  # agents.table.RING
 
 jit = nb.njit(cache=True, nogil=True)
@@ -509,6 +509,51 @@ def disburse(month, amount, tenor, balance, instalment, plan_end, plan_rem):
             plan_end[slot, i] += per
             plan_rem[slot, i] += rem
 
+
+
+@jit
+def fill_rows(start, kind, habit, u, spread, kinds, habits, tenors, delays, spend_mult,
+              sectors, late_payer, multi_lender, draw_size, kind_col, habit_col, segment, base_income,
+              sector, income_sigma, spend_sigma, savings, idio, habit_cols, tenor,
+              normalise_delay, draw_amount, savings_cap, spend_ratio, prior_missed, ext_debt,
+              status):
+    """New applicants' rows from ``start`` on (agents.borrowers.init_rows): hidden
+    attributes from their kind's parameters (``kinds``, agents.borrowers.KIND_FIELDS) and
+    the standard normals ``u`` (income level — ``spread`` is its lognormal factor, by
+    numpy's exp — bureau record, external debt, starting income state), habit parameters
+    from ``habits`` (one row per column of ``habit_cols``; the draw amount is the one at
+    ``draw_size`` x income) and the per-habit tables. What a
+    credit bureau would show at application: late payers carry a record of past misses
+    more often; multi-lenders already owe other lenders."""
+    for j in range(kind.size):
+        i = start + j
+        k = kind[j]
+        h = habit[j]
+        sb = k == 1  # Kind.SMALL_BUSINESS
+        kind_col[i] = k
+        habit_col[i] = h
+        segment[i] = k * N_HABITS + h
+        base = max(np.rint(kinds[k, 0] * spread[j] * 100), 100.0)
+        inc = np.int64(base)
+        base_income[i] = inc
+        # individuals have no sector (-1: the last entry of the per-sector arrays is neutral)
+        sector[i] = np.int64(abs(u[1, j] * 1e4)) % sectors if sb else -1
+        income_sigma[i] = kinds[k, 2]
+        spend_sigma[i] = kinds[k, 3]
+        savings[i] = np.int64(np.rint(kinds[k, 5] * inc))
+        idio[i] = u[3, j]
+        for c in range(len(habit_cols)):
+            habit_cols[c][i] = habits[c, h]
+        tenor[i] = tenors[h]
+        normalise_delay[i] = delays[h]
+        draw_amount[i] = np.int64(np.rint(habit_cols[draw_size][i] * inc))
+        savings_cap[i] = np.int64(np.rint(kinds[k, 6] * inc))
+        spend_ratio[i] = kinds[k, 4] * spend_mult[h]
+        record = ndtr(u[1, j]) < (0.5 if h == late_payer else 0.05)
+        prior_missed[i] = np.int64(record) * (1 + np.int64(abs(u[2, j]) > 1.0))
+        ext_months = 1.0 + 0.5 * abs(u[2, j]) if h == multi_lender else 0.0
+        ext_debt[i] = np.int64(np.rint(ext_months * inc))
+        status[i] = APPLICANT
 
 
 @jit

@@ -28,6 +28,7 @@ from agents import credit_line, kernels
 from agents.adaptation import respond
 from agents.borrowers import (
     Individual,
+    RowSetup,
     SmallBusiness,
     earn_and_spend,
     income_factors,
@@ -166,6 +167,7 @@ class CreditMarketModel(mesa.Model):
         self.n_worlds = n_worlds
         expected = cfg.population.borrowers * (1 + 1.1 * cfg.population.arrivals_per_month * cfg.months)
         self.table = BorrowerTable(capacity=int(expected) + 64)
+        self._row_setup = RowSetup(cfg)  # new rows' parameter tables (agents.borrowers.init_rows)
         self.events = EventLog(keep=cfg.output.events if keep_events is None else keep_events)
         self.economy = Economy(cfg.economy, self.streams.economy, n_worlds=n_worlds)
         self.lender = Lender(self, cfg.lender, self.streams.lender)
@@ -235,7 +237,7 @@ class CreditMarketModel(mesa.Model):
         habit = np.minimum(habit, len(HABITS) - 1).astype(np.int8)
         normals = rng.standard_normal((4, count))
         rows = self.table.add_rows(count)
-        init_rows(self.table, rows, kind, habit, self.config, normals)
+        init_rows(self.table, rows, kind, habit, self.config, normals, self._row_setup)
         if self.channels is not None:
             self.channels.arrive(rows)
         ec = self.config.economy

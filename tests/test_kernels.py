@@ -260,3 +260,48 @@ def test_hash_uniform_is_splitmix64_of_row_and_month():
         z = z ^ (z >> 31)
         expected = np.array([float(v >> 11) / 2**53 for v in z])
         assert np.array_equal(hash_uniform(rows, month, key), expected)
+
+
+def test_compiled_row_setup_is_the_plain_reading():
+    """kernels.fill_rows (agents.borrowers.init_rows) against the set-up written in numpy."""
+    from scipy.special import ndtr
+
+    from agents.borrowers import HABIT_COLUMNS, habit_values, init_rows
+    from agents.codes import HABITS
+    from agents.table import BorrowerTable
+
+    cfg = ScenarioConfig()
+    pop = cfg.population
+    rng = np.random.default_rng(3)
+    k = 5000
+    kind = (rng.random(k) < 0.3).astype(np.int8)
+    habit = rng.integers(0, len(HABITS), k).astype(np.int8)
+    u = rng.standard_normal((4, k))
+    t = BorrowerTable(capacity=16)
+    t.add_rows(7)  # the new rows start further down
+    rows = t.add_rows(k)
+    init_rows(t, rows, kind, habit, cfg, u)
+
+    sb = kind == 1
+    def per_kind(field):
+        return np.where(sb, getattr(pop.small_business, field), getattr(pop.individual, field))
+    base = np.maximum(np.round(per_kind("median_monthly_income") * np.exp(
+        per_kind("income_dispersion") * u[0]) * 100), 100).astype(np.int64)
+    assert np.array_equal(t.base_income_cents[rows], base)
+    assert np.array_equal(t.segment[rows], kind * 6 + habit)
+    assert np.array_equal(t.sector[rows], np.where(
+        sb, np.abs(u[1] * 1e4).astype(np.int64) % cfg.economy.sectors, -1))
+    assert np.array_equal(t.savings_cents[rows],
+                          np.round(per_kind("initial_savings_months") * base).astype(np.int64))
+    for column in HABIT_COLUMNS:
+        assert np.array_equal(getattr(t, column)[rows], habit_values(cfg, column)[habit]), column
+    assert np.array_equal(t.draw_amount_cents[rows],
+                          np.round(t.draw_size[rows] * base).astype(np.int64))
+    mult = np.array([getattr(cfg.habits, h).spend_multiplier for h in HABITS], dtype=np.float32)
+    assert np.array_equal(t.spend_ratio[rows], (per_kind("spend_ratio") * mult[habit]).astype(np.float32))
+    p = np.where(habit == HABITS.index("late_payer"), 0.5, 0.05)
+    assert np.array_equal(t.prior_missed[rows], (ndtr(u[1]) < p) * (1 + (np.abs(u[2]) > 1.0)))
+    ext = np.where(habit == HABITS.index("multi_lender"), 1.0 + 0.5 * np.abs(u[2]), 0.0)
+    assert np.array_equal(t.ext_debt_cents[rows], np.round(ext * base).astype(np.int64))
+    assert np.all(t.status[rows] == Status.APPLICANT)
+    assert np.all(t.base_income_cents[:7] == 0)  # rows before are untouched
