@@ -30,7 +30,7 @@ from numba.core import types
 from numba.extending import get_cython_function_address
 
 # statuses (agents.codes.Status), as plain ints for the compiled code
-ACTIVE, FROZEN, CLOSED, DEFAULTED, APPLICANT = 0, 1, 2, 3, 6
+ACTIVE, FROZEN, CLOSED, DEFAULTED, REJECTED, APPLICANT = 0, 1, 2, 3, 5, 6
 RING = 13  # agents.table.RING
 
 jit = nb.njit(cache=True, nogil=True)
@@ -1512,12 +1512,55 @@ def set_limit_row(i, new, month, limit, last_limit_change, peak_limit):
 
 
 @row
+def first_limit(base, mult, cap):
+    """A first limit (agents.lender.Lender.initial_limit): the rounded ``base`` x the
+    kind's ``mult``, within the income ``cap`` and at least a yuan."""
+    return min(np.int64(np.rint(base * mult)), max(cap, 100))
+
+
+@row
 def cut_limit(limit, factor, base, mult, cap):
-    """A limit cut to ``factor`` of itself, never below half a first limit (the rounded
-    ``base`` x the kind's ``mult``, within the income ``cap`` and at least a yuan:
-    agents.lender.Lender.initial_limit)."""
-    first = min(np.int64(np.rint(base * mult)), max(cap, 100))
-    return max(np.int64(np.rint(limit * factor)), first // 2)
+    """A limit cut to ``factor`` of itself, never below half a first limit
+    (:func:`first_limit`)."""
+    return max(np.int64(np.rint(limit * factor)), first_limit(base, mult, cap) // 2)
+
+
+@jit
+def applications(rows, month, pd, score, approval_pd, base, kind_mult, kind, cap, status,
+                 limit, peak_limit, last_limit_change, opened_month, pd_table, score_table):
+    """The lender's answer to the applicant ``rows`` (agents.lender.Lender.
+    decide_applications), scored ``pd`` (float32, as ``approval_pd``) and ``score``: at
+    most ``approval_pd`` opens with a first limit (:func:`first_limit`), else a rejection.
+    Returns the openings (rows, limits, PDs) and the rejections (rows, PDs)."""
+    n = rows.size
+    acc = np.empty(n, dtype=np.int64)
+    lim = np.empty(n, dtype=np.int64)
+    acc_pd = np.empty(n, dtype=np.float32)
+    rej = np.empty(n, dtype=np.int64)
+    rej_pd = np.empty(n, dtype=np.float32)
+    a = b = 0
+    for j in range(n):
+        i = np.uint64(rows[j])
+        p = pd[j]
+        pd_table[i] = p
+        score_table[i] = score[j]
+        if p <= approval_pd:
+            first = first_limit(base, kind_mult[kind[i]], cap[i])
+            status[i] = ACTIVE
+            limit[i] = first
+            peak_limit[i] = first
+            last_limit_change[i] = month
+            acc[a] = i
+            lim[a] = first
+            acc_pd[a] = p
+            a += 1
+        else:
+            status[i] = REJECTED
+            opened_month[i] = -1
+            rej[b] = i
+            rej_pd[b] = p
+            b += 1
+    return (acc[:a], lim[:a], acc_pd[:a]), (rej[:b], rej_pd[:b])
 
 
 @row

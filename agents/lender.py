@@ -364,19 +364,13 @@ class Lender(mesa.Agent):
         t.opened_month[rows] = m
         t.relationship_start[rows] = m  # tenure 0 for the application score
         pd_app = self.scorecard.pd(t, m, rows)
-        t.pd_estimate[rows] = pd_app
-        t.score[rows] = score_from_pd(pd_app)
-        ok = pd_app <= self.cfg.approval_pd * self.policy.pd_scale
-        acc, rej = rows[ok], rows[~ok]
-        t.status[acc] = Status.ACTIVE
-        lim = self.initial_limit(acc)
-        t.limit_cents[acc] = lim
-        t.peak_limit_cents[acc] = lim
-        t.last_limit_change[acc] = m
-        self.events.add(m, acc, Action.OPEN, Reason.APPLICATION, 0, lim, pd_app[ok])
-        t.status[rej] = Status.REJECTED
-        t.opened_month[rej] = -1
-        self.events.add(m, rej, Action.REJECT, Reason.APPLICATION, 0, 0, pd_app[~ok])
+        (acc, lim, acc_pd), (rej, rej_pd) = kernels.applications(
+            rows, m, pd_app, score_from_pd(pd_app),
+            np.float32(self.cfg.approval_pd * self.policy.pd_scale), self.cfg.initial_limit * CENTS,
+            self._mult_by_kind(), t.kind, self.caps(), t.status, t.limit_cents, t.peak_limit_cents,
+            t.last_limit_change, t.opened_month, t.pd_estimate, t.score)
+        self.events.add(m, acc, Action.OPEN, Reason.APPLICATION, 0, lim, acc_pd)
+        self.events.add(m, rej, Action.REJECT, Reason.APPLICATION, 0, 0, rej_pd)
 
     # b. charge-offs (the row rule: agents.kernels.charged_off / write_off_row) ---
     def _defaulted(self, rows: np.ndarray) -> None:
