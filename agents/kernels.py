@@ -1441,6 +1441,25 @@ def rule_candidates(rows, month, status, pd, dpd, cycles_m, draws_m, early_recen
             reopen_at)
 
 
+@jit
+def lender_rules(monitoring, risk, candidates, monitor, cut, grow):
+    """The lender's monthly rules in one compiled call (agents.lender.Lender.apply_rules):
+    :func:`rule_candidates` over the scored book, then over their candidates
+    :func:`monitor_actions` (with ``monitoring``), :func:`risk_actions` (with ``risk``)
+    and :func:`grow_actions`, each with its arguments but the candidates (the month
+    first). Returns the candidates of the restrictions that end (thaws, reopenings, the
+    reopenings' PDs) and what each rule did."""
+    c = rule_candidates(*candidates)
+    mon = c[0] if monitoring else c[0][:0]
+    flagged = monitor_actions(monitor[0], mon, c[1], *monitor[1:])
+    close = c[2] if risk else c[2][:0]
+    cuts = c[3] if risk else c[3][:0]
+    risked = risk_actions(cut[0], close, cuts, *cut[1:])
+    grown = grow_actions(grow[0], c[4], c[5], *grow[1:])
+    return ((c[6], c[7], c[8]), ((mon,) + flagged[:3], flagged[3:7], flagged[7:11], flagged[11:]),
+            (risked[:4], risked[4:]), grown)
+
+
 @row
 def restrict_row(i, reason, month, restricted_reason, restricted_month,
                  limit_before_restriction, appealed_episode, limit):

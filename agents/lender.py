@@ -136,14 +136,8 @@ FLAG_REASONS = np.array([0, Reason.QUICK_CYCLES, Reason.HIGH_FREQUENCY, Reason.E
 
 
 class Candidates(NamedTuple):
-    """Rows each monthly rule may act on (``Lender.find_candidates``)."""
+    """The restrictions that may end this month (``Lender.apply_rules``)."""
 
-    monitor: np.ndarray
-    monitor_rule: np.ndarray  # 1 quick cycles, 2 frequency, 3 early repayment, 4 large draw
-    close: np.ndarray
-    cut: np.ndarray
-    grow: np.ndarray
-    grown: np.ndarray  # the new limits of ``grow``
     thaw: np.ndarray
     reopen: np.ndarray
     reopen_pd: np.ndarray  # the PD each of ``reopen`` scores with once reopened (tenure 0)
@@ -260,12 +254,7 @@ class Lender(mesa.Agent):
             self.book_and_score()
         else:
             self.after_booking(booked)
-        self.find_candidates()
-        if self.cfg.restrictive_actions:
-            if self.cfg.monitoring.enabled:
-                self.monitor()
-            self.manage_risk()
-        self.grow_limits()
+        self.apply_rules()
         self.end_restrictions()
         if self.cfg.appeals.enabled:
             self.hear_appeals()
@@ -322,16 +311,32 @@ class Lender(mesa.Agent):
             if self.scorecard.version != version:
                 self.score()
 
-    def find_candidates(self) -> None:
-        """The candidates of this month's rules in one pass over the scored book
-        (``agents.kernels.rule_candidates``)."""
+    def apply_rules(self) -> None:
+        """The candidates of this month's rules in one pass over the scored book, then
+        monitoring, risk management and step increases over theirs, in that order — one
+        compiled call (``agents.kernels.lender_rules``; with ``restrictive_actions`` off
+        only the step increases act) — and their events; keeps the candidates of the
+        restrictions that end (``self.cands``)."""
+        restrictive = self.cfg.restrictive_actions
+        cands, monitored, risky, grown = kernels.lender_rules(
+            restrictive and self.cfg.monitoring.enabled, restrictive, self._candidates_args(),
+            self._monitor_args(), self._risk_args(), self._grow_args())
+        self.cands = Candidates(*cands)
+        self._monitored(*monitored)
+        self._risk_managed(*risky)
+        rows, old, new, streak = grown
+        self.events.add(self.model.month, rows, Action.LIMIT_UP, Reason.ON_TIME_STREAK, old,
+                        new, streak)
+
+    def _candidates_args(self) -> tuple:
+        """``agents.kernels.rule_candidates``' arguments."""
         t = self.table
         cfg = self.cfg
         mc = cfg.monitoring
         s = mc.sensitivity
         scale = self.policy.pd_scale
         intercept, weights = self.scorecard.weight_vector()
-        self.cands = Candidates(*kernels.rule_candidates(
+        return (
             self.model.live, self.model.month, t.status, t.pd_estimate, t.dpd_months, t.cycles_m,
             t.draws_m, t.early_recent, t.limit_cents, t.max_draw_m_cents, t.last_limit_change,
             t.on_time_streak, t.strikes, self.caps(), t.freeze_until,
@@ -343,7 +348,7 @@ class Lender(mesa.Agent):
             t.missed_recent, t.balance_cents, t.cycles_recent, t.draws_recent, t.ext_debt_cents,
             t.bureau_other_debt_cents, t.est_income_cents, t.bureau_lenders, t.prior_missed,
             t.times_closed,
-        ))
+        )
 
     # a. applications ------------------------------------------------------
     def decide_applications(self, rows: np.ndarray) -> None:
@@ -389,20 +394,16 @@ class Lender(mesa.Agent):
         scorecard_pd(self.table, self.model.month, *self.scorecard.weight_vector(), live_only=True)
 
     # d. monitoring ----------------------------------------------------------
-    def monitor(self) -> None:
-        """Unusual patterns → flag; repeated → freeze, early repayment → cut; strikes → close."""
+    def _monitor_args(self) -> tuple:
+        """``agents.kernels.monitor_actions``' arguments but the rows and rules: unusual
+        patterns → a flag with its reason and number and a strike (half for a large draw);
+        strikes enough close the line, quick cycles and frequency freeze it, early
+        repayment (which costs the lender interest) cuts it."""
         t = self.table
         mc = self.cfg.monitoring
         m = self.model.month
-        rows, rule = self.cands.monitor, self.cands.monitor_rule
-        if rows.size == 0:
-            return
-        # the flag, its reason and number, a strike (half for a large draw); strikes enough
-        # close the line, quick cycles and frequency freeze it, early repayment (which costs
-        # the lender interest) cuts it: one compiled pass (agents.kernels.monitor_actions)
-        (reason, value, lim, close, close_reason, close_value, close_old, fr, fr_reason,
-         fr_value, fr_lim, cut, cut_old, cut_new, cut_value) = kernels.monitor_actions(
-            m, rows, rule, FLAG_REASONS, t.cycles_m, t.draws_m, t.early_recent,
+        return (
+            m, FLAG_REASONS, t.cycles_m, t.draws_m, t.early_recent,
             t.max_draw_m_cents, t.limit_cents, t.times_flagged, t.strikes,
             np.float32(mc.strikes_to_close - 1e-6), int(Reason.EARLY_REPAYMENT),
             int(Reason.LARGE_DRAW), m + mc.cool_off_months, m + mc.freeze_months,
@@ -410,18 +411,26 @@ class Lender(mesa.Agent):
             t.limit_before_restriction_cents, t.appealed_episode,
             t.limit_before_last_closure_cents, t.limit_after_last_reopen_cents, t.status,
             t.closed_month, t.closed_until, t.times_closed, t.freeze_until, t.times_frozen,
-            t.last_limit_change, t.peak_limit_cents)
+            t.last_limit_change, t.peak_limit_cents,
+        )
+
+    def _monitored(self, flags: tuple, closed: tuple, frozen: tuple, cut: tuple) -> None:
+        """Monitoring's events: flags, then closures, freezes and cuts (restrictions)."""
+        m = self.model.month
+        rows, reason, value, lim = flags
         self.events.add(m, rows, Action.FLAG, reason, lim, lim, value)
-        if close.size:
-            self._restricted_now.append(close)
-            self.events.add(m, close, Action.CLOSE, close_reason, close_old, 0, close_value)
-        if fr.size:
-            self._restricted_now.append(fr)
-            self.events.add(m, fr, Action.FREEZE, fr_reason, fr_lim, fr_lim, fr_value)
-        if cut.size:
-            self._restricted_now.append(cut)
-            self.events.add(m, cut, Action.LIMIT_DOWN, Reason.EARLY_REPAYMENT, cut_old, cut_new,
-                            cut_value)
+        rows, reason, value, old = closed
+        if rows.size:
+            self._restricted_now.append(rows)
+            self.events.add(m, rows, Action.CLOSE, reason, old, 0, value)
+        rows, reason, value, lim = frozen
+        if rows.size:
+            self._restricted_now.append(rows)
+            self.events.add(m, rows, Action.FREEZE, reason, lim, lim, value)
+        rows, old, new, value = cut
+        if rows.size:
+            self._restricted_now.append(rows)
+            self.events.add(m, rows, Action.LIMIT_DOWN, Reason.EARLY_REPAYMENT, old, new, value)
 
     def _cut_args(self) -> tuple:
         """What a risk cut needs (agents.kernels.cut_limit): the factor a limit is cut to,
@@ -446,37 +455,40 @@ class Lender(mesa.Agent):
         self.events.add(m, rows, Action.CLOSE, reason, old, 0, value)
 
     # e. risk-based limit management --------------------------------------------
-    def manage_risk(self) -> None:
-        """Close lines whose estimated PD is above ``close_pd``; cut those above ``cut_pd``
-        (one compiled pass: agents.kernels.risk_actions)."""
+    def _risk_args(self) -> tuple:
+        """``agents.kernels.risk_actions``' arguments but the candidates: lines whose
+        estimated PD is above ``close_pd`` close, those above ``cut_pd`` are cut."""
         t = self.table
         m = self.model.month
-        (close, close_reason, close_value, close_old, cut, cut_reason, cut_value, cut_old,
-         cut_new) = kernels.risk_actions(
-            m, self.cands.close, self.cands.cut, t.dpd_months, t.missed_recent,
+        return (
+            m, t.dpd_months, t.missed_recent,
             t.ext_debt_cents, t.est_income_cents, t.pd_estimate, int(Reason.LATE_PAYMENT),
             int(Reason.MULTI_LENDING), int(Reason.SCORE_DROP),
             m + self.cfg.monitoring.cool_off_months, *self._cut_args(), t.restricted_reason,
             t.restricted_month, t.limit_before_restriction_cents, t.appealed_episode,
             t.limit_cents, t.limit_before_last_closure_cents, t.limit_after_last_reopen_cents,
             t.status, t.closed_month, t.closed_until, t.times_closed, t.last_limit_change,
-            t.peak_limit_cents)
-        if close.size:
-            self._restricted_now.append(close)
-            self.events.add(m, close, Action.CLOSE, close_reason, close_old, 0, close_value)
-        if cut.size:
-            self._restricted_now.append(cut)
-            self.events.add(m, cut, Action.LIMIT_DOWN, cut_reason, cut_old, cut_new, cut_value)
+            t.peak_limit_cents,
+        )
 
-    def grow_limits(self) -> None:
-        """Step increases after on-time streaks, up to the income-based cap (the candidates'
-        new limits; agents.kernels.grow_actions rechecks what this month's rules changed)."""
-        t = self.table
+    def _risk_managed(self, closed: tuple, cut: tuple) -> None:
+        """Risk management's events: closures, then cuts (restrictions)."""
         m = self.model.month
-        up, old, new, streak = kernels.grow_actions(
-            m, self.cands.grow, self.cands.grown, self.cfg.on_time_streak_months, t.status,
-            t.strikes, t.on_time_streak, t.limit_cents, t.last_limit_change, t.peak_limit_cents)
-        self.events.add(m, up, Action.LIMIT_UP, Reason.ON_TIME_STREAK, old, new, streak)
+        rows, reason, value, old = closed
+        if rows.size:
+            self._restricted_now.append(rows)
+            self.events.add(m, rows, Action.CLOSE, reason, old, 0, value)
+        rows, reason, value, old, new = cut
+        if rows.size:
+            self._restricted_now.append(rows)
+            self.events.add(m, rows, Action.LIMIT_DOWN, reason, old, new, value)
+
+    def _grow_args(self) -> tuple:
+        """``agents.kernels.grow_actions``' arguments but the candidates: step increases
+        after on-time streaks, up to the income-based cap."""
+        t = self.table
+        return (self.model.month, self.cfg.on_time_streak_months, t.status, t.strikes,
+                t.on_time_streak, t.limit_cents, t.last_limit_change, t.peak_limit_cents)
 
     # f. freezes and closures end -----------------------------------------------
     def end_restrictions(self) -> None:
