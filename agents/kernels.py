@@ -26,8 +26,9 @@ import math
 import llvmlite.binding as llvm
 import numba as nb
 import numpy as np
-from numba.core import types
-from numba.extending import get_cython_function_address
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import get_cython_function_address, intrinsic
 
 # statuses (agents.codes.Status), as plain ints for the compiled code
 ACTIVE, FROZEN, CLOSED, DEFAULTED, REJECTED, APPLICANT = 0, 1, 2, 3, 5, 6
@@ -43,6 +44,37 @@ SCORE_FEATURES = (
     "early_recent", "external_debt_months", "other_lenders", "prior_missed", "log_tenure",
     "on_time_streak", "strikes", "past_closures",
 )
+
+
+# ---------------------------------------------------------------------- prefetch
+AHEAD = 8  # rows a sparse kernel prefetches ahead
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """A hint to fetch ``arr[idx]``'s cache line (x86 ``prefetcht0``; no effect on
+    results). The lender's rules that visit thousands of scattered rows (monitoring, risk,
+    step increases) prefetch the columns of the row :data:`AHEAD` positions on: the
+    month's passes have swept the caches, so each visit would wait on memory (measured:
+    the lender's rules ~0.1 ms faster a month at 100k; for the few hundred rows of the
+    appeals it was slower, so they do without)."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        i32 = ir.IntType(32)
+        i8p = ir.IntType(8).as_pointer()
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        # read, high temporal locality, data cache
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 # ---------------------------------------------------------------------- scipy.special
@@ -1638,6 +1670,15 @@ def monitor_actions(month, rows, rule, codes, cycles_m, draws_m, early_recent, m
     cut_value = np.empty(n, dtype=np.float64)
     a = b = c = 0
     for j in range(n):
+        if j + AHEAD < n:
+            k = np.uint64(rows[j + AHEAD])
+            prefetch(limit, k)
+            prefetch(times_flagged, k)
+            prefetch(strikes, k)
+            prefetch(cycles_m, k)
+            prefetch(draws_m, k)
+            prefetch(early_recent, k)
+            prefetch(max_draw_m, k)
         i = np.uint64(rows[j])
         r = rule[j]
         why = codes[r]
@@ -1711,6 +1752,16 @@ def risk_actions(month, close_rows, cut_rows, dpd, missed_recent, ext_debt, est_
     close_old = np.empty(n, dtype=np.int64)
     a = 0
     for j in range(n):
+        if j + AHEAD < n:
+            k = np.uint64(close_rows[j + AHEAD])
+            prefetch(status, k)
+            prefetch(dpd, k)
+            prefetch(missed_recent, k)
+            prefetch(ext_debt, k)
+            prefetch(est_income, k)
+            prefetch(pd, k)
+            prefetch(limit, k)
+            prefetch(restricted_month, k)
         i = np.uint64(close_rows[j])
         if status[i] <= FROZEN:
             why = driver_reason(dpd[i], missed_recent[i], ext_debt[i], est_income[i],
@@ -1732,6 +1783,13 @@ def risk_actions(month, close_rows, cut_rows, dpd, missed_recent, ext_debt, est_
     cut_new = np.empty(n, dtype=np.int64)
     b = 0
     for j in range(n):
+        if j + AHEAD < n:
+            k = np.uint64(cut_rows[j + AHEAD])
+            prefetch(status, k)
+            prefetch(last_limit_change, k)
+            prefetch(limit, k)
+            prefetch(kind, k)
+            prefetch(cap, k)
         i = np.uint64(cut_rows[j])
         if (status[i] != ACTIVE) | (month - last_limit_change[i] < 3):
             continue
@@ -1765,6 +1823,14 @@ def grow_actions(month, rows, grown, streak_months, status, strikes, on_time_str
     streak = np.empty(n, dtype=np.float64)
     k = 0
     for j in range(n):
+        if j + AHEAD < n:
+            h = np.uint64(rows[j + AHEAD])
+            prefetch(status, h)
+            prefetch(last_limit_change, h)
+            prefetch(strikes, h)
+            prefetch(limit, h)
+            prefetch(peak_limit, h)
+            prefetch(on_time_streak, h)
         i = np.uint64(rows[j])
         if ((status[i] == ACTIVE) & (month - last_limit_change[i] >= streak_months)
                 & (strikes[i] < np.float32(0.5))):
