@@ -38,23 +38,34 @@ MONTHLY_COLUMNS = ("score_auc", "score_gini", "score_predicted_pd", "score_reali
                    "score_judged_accounts", "score_psi", "score_psi_month", "score_version")
 
 
-def auc(score: np.ndarray, positive: np.ndarray) -> float:
+def auc(score: np.ndarray, positive: np.ndarray, ordered: np.ndarray | None = None) -> float:
     """Mann–Whitney AUC: the chance a positive outscores a negative (ties count half).
 
     Args:
         score: Higher = more likely positive (here: the estimated PD).
         positive: Boolean outcomes.
+        ordered: ``score`` sorted ascending, if at hand: the negatives below (or tied with)
+            each positive are then counted as all of them less the positives, with no sort
+            of the negatives (the counts, and so the AUC, are the same).
 
     Returns:
         The AUC, or NaN without both classes.
     """
     pos = score[positive]
-    neg = np.sort(score[~positive])
-    if pos.size == 0 or neg.size == 0:
+    n_neg = score.size - pos.size
+    if pos.size == 0 or n_neg == 0:
         return float("nan")
-    below = np.searchsorted(neg, pos, side="left")
-    upto = np.searchsorted(neg, pos, side="right")
-    return float((below.sum() + 0.5 * (upto - below).sum()) / (pos.size * neg.size))
+    if ordered is None:
+        neg = np.sort(score[~positive])
+        below = np.searchsorted(neg, pos, side="left")
+        upto = np.searchsorted(neg, pos, side="right")
+    else:
+        ranked = np.sort(pos)
+        below = (np.searchsorted(ordered, pos, side="left")
+                 - np.searchsorted(ranked, pos, side="left"))
+        upto = (np.searchsorted(ordered, pos, side="right")
+                - np.searchsorted(ranked, pos, side="right"))
+    return float((below.sum() + 0.5 * (upto - below).sum()) / (pos.size * n_neg))
 
 
 def psi_bins(reference: np.ndarray) -> np.ndarray:
@@ -94,7 +105,7 @@ class ScoreQuality:
     """Collects the book's PDs monthly and judges each snapshot once its outcome is known."""
 
     def __init__(self) -> None:
-        self.pending: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.pending: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows, PDs, sorted
         self.metrics: dict[int, dict[str, float]] = {}
         self.calibration_rows: list[dict] = []
         self._ref: tuple[np.ndarray, np.ndarray] | None = None  # edges, shares
@@ -114,11 +125,11 @@ class ScoreQuality:
         stride = max(1, -(-can_default.size // SAMPLE_ROWS))
         rows = can_default[::stride].copy()
         pd_now = t.pd_estimate[rows].astype(np.float32)
-        self.pending[m] = (rows, pd_now)
+        x = np.sort(pd_now)  # one sort: the deciles, every bin count and the AUC read it
+        self.pending[m] = (rows, pd_now, x)
         version = int(getattr(model.lender.scorecard, "version", 0))
         row = self.metrics.setdefault(m, {})
         row["score_version"] = version
-        x = np.sort(pd_now)  # one sort: the deciles and every bin count read it
         row["score_psi"] = psi(self._ref[1], self._ref[0], x) if self._ref else float("nan")
         row["score_psi_month"] = psi(self._prev[1], self._prev[0], x) if self._prev else float("nan")
         edges = psi_bins(x)
@@ -132,10 +143,10 @@ class ScoreQuality:
         snap = self.pending.pop(s, None)
         if snap is None:
             return
-        rows, p = snap
+        rows, p, ordered = snap
         d = default_month[rows]
         y = (d > s) & (d <= known_by)
-        a = auc(p, y)
+        a = auc(p, y, ordered)
         row = self.metrics.setdefault(s, {})
         row.update({
             "score_auc": a,
