@@ -119,8 +119,9 @@ def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.nda
 
 
 def _sorted(parts: list[np.ndarray]) -> np.ndarray:
-    """The rows of ``parts``, sorted (repeats kept: the kernels skip them)."""
-    return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+    """The rows of ``parts``, sorted (repeats kept: the kernels skip them). Each part is
+    sorted already: a stable sort (timsort) merges the runs, ~2x faster than a quicksort."""
+    return np.sort(np.concatenate(parts), kind="stable") if parts else np.empty(0, dtype=np.int64)
 
 
 def score_from_pd(pd: np.ndarray) -> np.ndarray:
