@@ -5,9 +5,11 @@ in, scalars out, inlined), and the loops load and store the columns around it: t
 kernels run one rule over every row (the rule-by-rule path, ``CreditMarketModel.fused =
 False``; the validation sampler; other lenders' positions), the month's passes
 (``month_cash``, ``line_draw``, ``line_pay``, ``lender_month``, ``rule_candidates``) run a
-few rules at a time over the lines still on the book. The arithmetic is the rules' own
-(integer cents, round-half-even like ``np.rint``); both paths give identical books
-(tests/test_kernels.py).
+few rules at a time over the lines still on the book, in two compiled calls a month
+(:func:`line_month`, :func:`lender_rules`: a call from Python after a pass pays for the
+caches the pass swept); the lender's actions are loops over the rows they act on. The
+arithmetic is the rules' own (integer cents, round-half-even like ``np.rint``); both paths
+give identical books (tests/test_kernels.py).
 
 Kernels that select rows compact them branch-free into a buffer of the candidates' size
 and return the filled part, a view: whatever keeps rows for long copies them (the event log
@@ -1624,7 +1626,7 @@ def applications(rows, month, pd, score, approval_pd, base, kind_mult, kind, cap
 
 @row
 def driver_reason(dpd, missed_recent, ext_debt, est_income, late, multi, score):
-    """Which observable drove a risk decision (agents.lender.Lender._driver_reason): a
+    """Which observable drove a risk decision (agents.lender.Lender's risk rules): a
     late payment, multi-lending or the score."""
     if (dpd > 0) | (missed_recent >= np.float32(0.9)):
         return late
@@ -1649,7 +1651,7 @@ def monitor_actions(month, rows, rule, codes, cycles_m, draws_m, early_recent, m
                     appealed_episode, limit_before_last_closure, limit_after_last_reopen,
                     status, closed_month, closed_until, times_closed, freeze_until,
                     times_frozen, last_limit_change, peak_limit):
-    """Monitoring's month (agents.lender.Lender.monitor) over the rows a rule fired on, in
+    """Monitoring's month (agents.lender.Lender.apply_rules) over the rows a rule fired on, in
     one pass: each row is flagged with its reason (``codes[rule]``) and the number behind
     it, and gets a strike (half for a large draw); then, a row at a time, strikes enough
     (``strikes_to_close``, float32 as the column) close the line until ``until``, quick
@@ -1747,7 +1749,7 @@ def risk_actions(month, close_rows, cut_rows, dpd, missed_recent, ext_debt, est_
                  appealed_episode, limit, limit_before_last_closure, limit_after_last_reopen,
                  status, closed_month, closed_until, times_closed, last_limit_change,
                  peak_limit):
-    """Risk management's month (agents.lender.Lender.manage_risk): the candidates still
+    """Risk management's month (agents.lender.Lender.apply_rules): the candidates still
     open (monitoring may have closed some) close until ``until``; then the candidates still
     active whose limit has not moved for 3 months are cut (:func:`cut_limit`) where that
     lowers the limit. Each gives the observable that drove it (:func:`driver_reason`) and
@@ -1820,7 +1822,7 @@ def risk_actions(month, close_rows, cut_rows, dpd, missed_recent, ext_debt, est_
 @jit
 def grow_actions(month, rows, grown, streak_months, status, strikes, on_time_streak, limit,
                  last_limit_change, peak_limit):
-    """Step increases (agents.lender.Lender.grow_limits): the candidates still active,
+    """Step increases (agents.lender.Lender.apply_rules): the candidates still active,
     with a quiet limit and no strikes (monitoring and risk cuts this month may have taken
     some out), get their new limit. Returns (rows, old limits, new limits, on-time
     streaks)."""

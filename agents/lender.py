@@ -8,8 +8,8 @@ shocks. Every change it makes is an event with a :class:`~agents.codes.Reason`.
 Each month (``Lender.step``)::
 
     decide_applications -> charge_off -> remember -> learn (if the lender learns) -> score
-    -> monitor -> manage_risk -> grow_limits -> end_restrictions -> hear_appeals
-    -> review (every K months)
+    -> apply_rules (candidates -> monitoring -> risk management -> step increases)
+    -> end_restrictions -> hear_appeals -> review (every K months)
 
 With ``restrictive_actions`` off (a *twin* run) the lender never freezes, closes or cuts a
 line: no monitoring actions, no risk cuts or closures, and system reviews re-tune the policy
