@@ -353,10 +353,7 @@ class CreditMarketModel(mesa.Model):
             return self.lender.booked(*kernels.line_month(
                 d.key, rows, cash, draw, pay_args(rows, True, True),
                 self.lender.book_args(rows)))
-        eps = np.empty(rows.size, dtype=np.float32)
-        kernels.normals_at(d.key, rows, eps)
-        kernels.month_cash(rows, d.key, eps, *cash)
-        kernels.line_draw(*draw)
+        kernels.line_open(d.key, rows, cash, draw)
         self._fund_elsewhere(rest_need, rest_disc)
         wanting = kernels.line_pay(*pay_args(rows, True, False))
         ch.pay()
