@@ -1599,6 +1599,16 @@ def first_limit(base, mult, cap):
     return min(np.int64(np.rint(base * mult)), max(cap, 100))
 
 
+@jit
+def first_limits(rows, base, kind_mult, kind, cap):
+    """:func:`first_limit` of each of ``rows``."""
+    out = np.empty(rows.size, dtype=np.int64)
+    for j in range(rows.size):
+        i = np.uint64(rows[j])
+        out[j] = first_limit(base, kind_mult[kind[i]], cap[i])
+    return out
+
+
 @row
 def cut_limit(limit, factor, base, mult, cap):
     """A limit cut to ``factor`` of itself, never below half a first limit

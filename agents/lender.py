@@ -222,9 +222,10 @@ class Lender(mesa.Agent):
         self._caps_key, self._caps_upto = key, t.n
         return t.limit_cap_cents
 
-    def initial_limit(self, rows: np.ndarray | slice) -> np.ndarray:
-        base = np.round(self.cfg.initial_limit * CENTS * self._kind_mult(rows)).astype(np.int64)
-        return np.minimum(base, np.maximum(self.caps()[rows], CENTS))
+    def initial_limit(self, rows: np.ndarray) -> np.ndarray:
+        """The first limit of each of ``rows`` (agents.kernels.first_limit)."""
+        return kernels.first_limits(np.asarray(rows, dtype=np.int64), self.cfg.initial_limit * CENTS,
+                                    self._mult_by_kind(), self.table.kind, self.caps())
 
     def _set_limit(self, rows: np.ndarray, new: np.ndarray, action: Action,
                    reason: Reason | np.ndarray, value) -> None:
