@@ -93,8 +93,8 @@ def init_rows(
     kernels.fill_rows(
         rows.start, kind, habit, u, spread, setup.kinds, setup.habits, setup.tenor,
         setup.normalise_delay, setup.spend_mult, setup.sectors, HABITS.index("late_payer"),
-        HABITS.index("multi_lender"), list(HABIT_COLUMNS).index("draw_size"), t.kind, t.habit, t.segment, t.base_income_cents,
-        t.sector, t.income_sigma, t.spend_sigma, t.savings_cents, t.idio,
+        HABITS.index("multi_lender"), list(HABIT_COLUMNS).index("draw_size"), t.kind, t.habit,
+        t.segment, t.base_income_cents, t.sector, t.income_sigma, t.spend_sigma, t.savings_cents, t.idio,
         tuple(getattr(t, column) for column in HABIT_COLUMNS), t.tenor, t.normalise_delay,
         t.draw_amount_cents, t.savings_cap_cents, t.spend_ratio, t.prior_missed,
         t.ext_debt_cents, t.status,
