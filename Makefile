@@ -33,7 +33,7 @@ setup: $(STAMP)
 ASSETS_STAMP := .assets/solara-cdn/.limitlab-stamp
 
 $(ASSETS_STAMP): $(STAMP) experiments/demo/fetch_assets.py
-	$(BIN)/python -m experiments.demo.fetch_assets
+	$(BIN)/python -m limitlab.experiments.demo.fetch_assets
 	@touch $(ASSETS_STAMP)
 
 assets: $(ASSETS_STAMP)

@@ -25,11 +25,10 @@ is the lender's stated reason and whose value is the parameter's old value.
 from __future__ import annotations
 
 import numpy as np
-
-from agents.borrowers import habit_values
-from agents.codes import Action, Actor, Reason, Status
-from agents.events import EventLog
-from agents.table import BorrowerTable
+from limitlab.agents.borrowers import habit_values
+from limitlab.agents.codes import Action, Actor, Reason, Status
+from limitlab.agents.events import EventLog
+from limitlab.agents.table import BorrowerTable
 
 RESTRICTIVE = (int(Action.FREEZE), int(Action.CLOSE), int(Action.LIMIT_DOWN))
 # reason -> (column changed, how)

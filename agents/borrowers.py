@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-
-from agents import kernels
-from agents.codes import HABITS, KINDS, STATUS_NAMES, Kind
-from agents.table import BorrowerTable
+from limitlab.agents import kernels
+from limitlab.agents.codes import HABITS, KINDS, STATUS_NAMES, Kind
+from limitlab.agents.table import BorrowerTable
 
 CENTS = 100
 
@@ -42,14 +41,14 @@ def habit_values(cfg, column: str) -> np.ndarray:
     return np.array([getattr(getattr(cfg.habits, h), field) for h in HABITS], dtype=np.float32)
 
 
-# per-kind parameters of new rows, in the order of :func:`agents.kernels.fill_rows`'s table
+# per-kind parameters of new rows, in the order of :func:`limitlab.agents.kernels.fill_rows`'s table
 KIND_FIELDS = ("median_monthly_income", "income_dispersion", "income_volatility",
                "spend_volatility", "spend_ratio", "initial_savings_months",
                "savings_cap_months")
 
 
 class RowSetup:
-    """A scenario's parameters for new rows as the tables :func:`agents.kernels.fill_rows`
+    """A scenario's parameters for new rows as the tables :func:`limitlab.agents.kernels.fill_rows`
     reads: per kind (:data:`KIND_FIELDS`), per habit column (:data:`HABIT_COLUMNS`) and
     per habit (instalment tenor, delay before normalising, spending multiplier)."""
 
@@ -75,7 +74,7 @@ def init_rows(
     setup: RowSetup | None = None,
 ) -> None:
     """Fill hidden attributes and habit parameters of new applicants
-    (:func:`agents.kernels.fill_rows`).
+    (:func:`limitlab.agents.kernels.fill_rows`).
 
     Args:
         table: the borrower columns.
@@ -126,7 +125,7 @@ def monthly_income(
     ``income = base · season · exp(sigma·X - sigma²/2)`` (mean ``base``); individuals have no
     sector term (their own-shock weight is ``sqrt(1-rho)``). Default happens when this cannot
     pay what is due, so with one month and no buffers the default fraction follows the
-    Vasicek mixed binomial exactly. One compiled pass (``agents.kernels.income``).
+    Vasicek mixed binomial exactly. One compiled pass (``limitlab.agents.kernels.income``).
     """
     t = table
     out = np.empty(t.n, dtype=np.int64)
@@ -191,7 +190,7 @@ def earn_and_spend(
 
 # ------------------------------------------------------------------ Mesa agent views
 class _Column:
-    """Descriptor: ``agent.limit`` reads/writes ``model.table.limit_cents[agent.row]``."""
+    """Descriptor: ``agent.limit`` reads/writes ``limitlab.model.table.limit_cents[agent.row]``."""
 
     def __init__(self, column: str, scale: float = 1.0, labels: list[str] | None = None):
         self.column = column
@@ -219,7 +218,7 @@ class Borrower(mesa.Agent):
 
     Reading ``agent.limit`` or ``agent.score`` reads the column; the monthly rules never
     touch agent objects, so a model with 100,000 borrowers runs at numpy speed, and
-    ``model.agents_by_type[Individual]`` still works for inspection and visualisation.
+    ``limitlab.model.agents_by_type[Individual]`` still works for inspection and visualisation.
     """
 
     kind_name: str = ""

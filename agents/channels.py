@@ -1,7 +1,7 @@
 """More lenders, one machinery: a bank, a supply-chain financier and other online lenders.
 
 Each channel lender keeps its own positions (one row per borrower, the same row index as
-the borrower table) with the credit line's own loan machinery (``agents.credit_line``:
+the borrower table) with the credit line's own loan machinery (``limitlab.agents.credit_line``:
 billing, instalment plans, collection, charge-off) and its own exact ledger. What differs
 is the product and the policy:
 
@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+from limitlab.agents import credit_line, kernels
+from limitlab.agents.codes import Kind, Status
+from limitlab.agents.table import RING, touched_zeros
 from scipy.special import expit
-
-from agents import credit_line, kernels
-from agents.codes import Kind, Status
-from agents.table import RING, touched_zeros
 
 CENTS = 100
 STRATEGIES = ("single_channel", "diversified", "opportunistic")
@@ -113,7 +112,7 @@ class ChannelLender(mesa.Agent):
     """A non-credit-line lender: same loan machinery, its own product and policy.
 
     Its methods take ``view``: the borrower columns it may see, for the borrowers who use
-    other channels at all (``model.channels.MemberView``); position row ``j`` is the
+    other channels at all (``limitlab.model.channels.MemberView``); position row ``j`` is the
     borrower ``view.rows[j]``.
     """
 
@@ -160,7 +159,7 @@ class ChannelLender(mesa.Agent):
         return out
 
     def _size_terms(self, table, economy, month: int | None) -> tuple:
-        """The arguments of ``agents.kernels.line_size_of`` and ``stressed_of`` after the
+        """The arguments of ``limitlab.agents.kernels.line_size_of`` and ``stressed_of`` after the
         month: months of income, tenure bonus, positions' status and opening month, the
         borrowers' estimated income and sector, the sector factors (with the neutral 0 that
         sector -1 picks), the stress threshold, whether the channel is supply-chain finance
@@ -259,7 +258,7 @@ class ChannelLender(mesa.Agent):
         actual = int(self.pos.balance_cents.sum())
         expected = self.outstanding + d - r - w
         if expected != actual:
-            from model.ledger import LedgerError
+            from limitlab.model.ledger import LedgerError
 
             raise LedgerError(f"{self.name}, month {month}: books do not balance: {expected} != {actual} cents")
         self.outstanding = actual

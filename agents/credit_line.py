@@ -11,9 +11,8 @@ tenor.
 from __future__ import annotations
 
 import numpy as np
-
-from agents import kernels
-from agents.table import RING, BorrowerTable
+from limitlab.agents import kernels
+from limitlab.agents.table import RING, BorrowerTable
 
 DAYS_PER_MONTH = 30
 
@@ -23,7 +22,7 @@ class MonthFlows:
 
     ``balance_start`` and ``dpd_start`` (per row) hold where each line started the month.
     The flows themselves are summed per segment (kind x habit) in ``sums``, laid out as the
-    recorder's table (``model.recorder.SUM_FIELDS``): the fused month kernel adds to them as
+    recorder's table (``limitlab.model.recorder.SUM_FIELDS``): the fused month kernel adds to them as
     it goes. With ``per_row`` (the stage rules, with several lenders; validation; tests)
     they are per-row arrays instead — ``disbursed``, ``principal_repaid``,
     ``interest_paid``, ``written_off``, ``recovered``, ``demand``, ``unmet``,

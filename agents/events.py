@@ -8,9 +8,8 @@ that summary tables exist even when the full log is switched off for big batches
 from __future__ import annotations
 
 import numpy as np
-
-from agents import kernels
-from agents.codes import ACTION_NAMES, Action, Actor, Reason
+from limitlab.agents import kernels
+from limitlab.agents.codes import ACTION_NAMES, Action, Actor, Reason
 
 
 class EventLog:

@@ -320,7 +320,7 @@ def words_of(key, rows, lane, out):
 
 @row
 def hash_uniform_row(i, offset):
-    """agents.learning.hash_uniform of row ``i``: splitmix64 of the row times the golden
+    """limitlab.agents.learning.hash_uniform of row ``i``: splitmix64 of the row times the golden
     gamma plus the (month, key) ``offset``, read as a 53-bit uniform in [0, 1)."""
     z = np.uint64(i) * np.uint64(0x9E3779B97F4A7C15) + offset
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -1256,7 +1256,7 @@ def write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arre
 @jit
 def charge_off(month, status, dpd, after_months, recovery_rate, balance, arrears_p, arrears_i,
                instalment, plan_end, plan_rem, default_month, written_off, recovered):
-    """agents.credit_line.charge_off over every row; returns the rows written off."""
+    """limitlab.agents.credit_line.charge_off over every row; returns the rows written off."""
     n = status.size
     rows = np.empty(n, dtype=np.int64)
     k = 0
@@ -1537,7 +1537,7 @@ def restrict_row(i, reason, month, restricted_reason, restricted_month,
 @jit
 def restrict(rows, reasons, month, restricted_reason, restricted_month,
              limit_before_restriction, appealed_episode, limit):
-    """agents.lender.Lender._restrict over ``rows`` (``reasons``: one per row, or one)."""
+    """limitlab.agents.lender.Lender._restrict over ``rows`` (``reasons``: one per row, or one)."""
     one = reasons.size == 1
     for j in range(rows.size):
         restrict_row(np.uint64(rows[j]), reasons[0] if one else reasons[j], month,
@@ -1568,7 +1568,7 @@ def close_row(i, reason, month, until, restricted_reason, restricted_month,
 def close(rows, reasons, month, until, restricted_reason, restricted_month,
           limit_before_restriction, appealed_episode, limit, limit_before_last_closure,
           limit_after_last_reopen, status, closed_month, closed_until, times_closed):
-    """agents.lender.Lender._close over ``rows`` (:func:`close_row`). Returns the old
+    """limitlab.agents.lender.Lender._close over ``rows`` (:func:`close_row`). Returns the old
     limits."""
     one = reasons.size == 1
     old = np.empty(rows.size, dtype=np.int64)

@@ -22,12 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from limitlab.agents import kernels
+from limitlab.agents.codes import Status
+from limitlab.agents.kernels import SCORE_FEATURES
+from limitlab.agents.table import BorrowerTable
 from scipy.special import expit
-
-from agents import kernels
-from agents.codes import Status
-from agents.kernels import SCORE_FEATURES
-from agents.table import BorrowerTable
 
 HORIZON_MONTHS = 12  # the score predicts a default within this many months
 
@@ -133,7 +132,7 @@ class LearningScorecard:
 
     Args:
         fixed: The fixed scorecard (its features are the candidates, its weights the start).
-        config: ``lender.learning`` (a :class:`model.config.LearningConfig`).
+        config: ``lender.learning`` (a :class:`limitlab.model.config.LearningConfig`).
     """
 
     fixed: object
@@ -147,7 +146,7 @@ class LearningScorecard:
         return self.fixed.features(t, month, rows)
 
     def weight_vector(self) -> tuple[float, np.ndarray]:
-        """(intercept, weights in ``agents.kernels.SCORE_FEATURES`` order) of the model in
+        """(intercept, weights in ``limitlab.agents.kernels.SCORE_FEATURES`` order) of the model in
         force: the latest fit (features it left out weigh 0), else the fixed scorecard."""
         if self.fitted is None:
             return self.fixed.weight_vector()
@@ -158,7 +157,7 @@ class LearningScorecard:
 
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """12-month PD from the latest fit (the fixed scorecard before the first one)."""
-        from agents.lender import scorecard_pd
+        from limitlab.agents.lender import scorecard_pd
 
         return scorecard_pd(t, month, *self.weight_vector(), rows)
 

@@ -23,13 +23,12 @@ from typing import NamedTuple
 
 import mesa
 import numpy as np
-
-from agents import kernels
-from agents.codes import Action, Actor, Kind, Reason, Status
-from agents.events import EventLog
-from agents.kernels import SCORE_FEATURES
-from agents.learning import LearningScorecard, hash_offset
-from agents.table import BorrowerTable
+from limitlab.agents import kernels
+from limitlab.agents.codes import Action, Actor, Kind, Reason, Status
+from limitlab.agents.events import EventLog
+from limitlab.agents.kernels import SCORE_FEATURES
+from limitlab.agents.learning import LearningScorecard, hash_offset
+from limitlab.agents.table import BorrowerTable
 
 CENTS = 100
 SCORE_CENTRE = 650.0  # score of a borrower at the reference PD
@@ -92,7 +91,7 @@ class Scorecard:
         }
 
     def weight_vector(self) -> tuple[float, np.ndarray]:
-        """(intercept, weights in ``agents.kernels.SCORE_FEATURES`` order)."""
+        """(intercept, weights in ``limitlab.agents.kernels.SCORE_FEATURES`` order)."""
         return self.intercept, np.array([getattr(self, f) for f in SCORE_FEATURES])
 
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
@@ -269,14 +268,14 @@ class Lender(mesa.Agent):
 
     def book(self, rows: np.ndarray) -> np.ndarray:
         """Charge-offs, the behaviour memory and the monthly score of the live ``rows`` in
-        one compiled pass (``agents.kernels.lender_month``: the row rules ``charged_off``,
+        one compiled pass (``limitlab.agents.kernels.lender_month``: the row rules ``charged_off``,
         ``memory`` and ``log_odds``, as :meth:`score` scores). Returns the rows written
         off; keeps in ``idle`` the rows owing nothing that may leave this month (the pass
         is the month's last over the balances)."""
         return self.booked(*kernels.lender_month(*self.book_args(rows)))
 
     def book_args(self, rows: np.ndarray) -> tuple:
-        """``agents.kernels.lender_month``'s arguments for the live ``rows`` (the fused
+        """``limitlab.agents.kernels.lender_month``'s arguments for the live ``rows`` (the fused
         month runs it in the same compiled call as the borrowers' passes)."""
         t = self.table
         f = self.model.flows
@@ -316,7 +315,7 @@ class Lender(mesa.Agent):
     def apply_rules(self) -> None:
         """The candidates of this month's rules in one pass over the scored book, then
         monitoring, risk management and step increases over theirs, in that order — one
-        compiled call (``agents.kernels.lender_rules``; with ``restrictive_actions`` off
+        compiled call (``limitlab.agents.kernels.lender_rules``; with ``restrictive_actions`` off
         only the step increases act) — and their events; keeps the candidates of the
         restrictions that end (``self.cands``)."""
         restrictive = self.cfg.restrictive_actions
@@ -331,7 +330,7 @@ class Lender(mesa.Agent):
                         new, streak)
 
     def _candidates_args(self) -> tuple:
-        """``agents.kernels.rule_candidates``' arguments."""
+        """``limitlab.agents.kernels.rule_candidates``' arguments."""
         t = self.table
         cfg = self.cfg
         mc = cfg.monitoring
@@ -397,7 +396,7 @@ class Lender(mesa.Agent):
 
     # d. monitoring ----------------------------------------------------------
     def _monitor_args(self) -> tuple:
-        """``agents.kernels.monitor_actions``' arguments but the rows and rules: unusual
+        """``limitlab.agents.kernels.monitor_actions``' arguments but the rows and rules: unusual
         patterns → a flag with its reason and number and a strike (half for a large draw);
         strikes enough close the line, quick cycles and frequency freeze it, early
         repayment (which costs the lender interest) cuts it."""
@@ -458,7 +457,7 @@ class Lender(mesa.Agent):
 
     # e. risk-based limit management --------------------------------------------
     def _risk_args(self) -> tuple:
-        """``agents.kernels.risk_actions``' arguments but the candidates: lines whose
+        """``limitlab.agents.kernels.risk_actions``' arguments but the candidates: lines whose
         estimated PD is above ``close_pd`` close, those above ``cut_pd`` are cut."""
         t = self.table
         m = self.model.month
@@ -486,7 +485,7 @@ class Lender(mesa.Agent):
             self.events.add(m, rows, Action.LIMIT_DOWN, reason, old, new, value)
 
     def _grow_args(self) -> tuple:
-        """``agents.kernels.grow_actions``' arguments but the candidates: step increases
+        """``limitlab.agents.kernels.grow_actions``' arguments but the candidates: step increases
         after on-time streaks, up to the income-based cap."""
         t = self.table
         return (self.model.month, self.cfg.on_time_streak_months, t.status, t.strikes,
@@ -496,7 +495,7 @@ class Lender(mesa.Agent):
     def end_restrictions(self) -> None:
         """Freezes that ran out thaw; closures whose cool-off ran out reopen as new
         relationships, their limit recalculated from the current score
-        (``agents.kernels.restrictions_end``)."""
+        (``limitlab.agents.kernels.restrictions_end``)."""
         t = self.table
         cfg = self.cfg
         m = self.model.month
@@ -525,7 +524,7 @@ class Lender(mesa.Agent):
         """Borrowers restricted this month may appeal; the lender decides after
         ``appeals.decision_months`` from evidence — a noisy view of the borrower's real
         situation (cash buffer and income state), never its habit
-        (``agents.kernels.appeals_filed`` and ``appeal_decisions``)."""
+        (``limitlab.agents.kernels.appeals_filed`` and ``appeal_decisions``)."""
         t = self.table
         m = self.model.month
         ac = self.cfg.appeals

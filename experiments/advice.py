@@ -25,9 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from model.config import ConfigError, load_scenario
-from model.stats import mean_ci
+from limitlab.model.config import ConfigError, load_scenario
+from limitlab.model.stats import mean_ci
 
 ARMS = {
     "no_crackdown": ("baseline", {"adaptation.enabled": True}),
@@ -98,7 +97,7 @@ def rmst(months: np.ndarray, done: np.ndarray, horizon: int = HORIZON) -> float:
 
 # ----------------------------------------------------------------------- runs
 def _run_one(arm: str, replicate: int, root_seed: int, overrides: dict) -> dict:
-    from model.run import simulate
+    from limitlab.model.run import simulate
 
     scenario, arm_overrides = ARMS[arm]
     cfg = load_scenario(scenario, {**overrides, **arm_overrides})
@@ -188,7 +187,7 @@ def recovery_comparison(episodes: pd.DataFrame, horizon: int = HORIZON) -> pd.Da
 
 def plot_decomposition(decomp: dict, ax=None):
     """Bar chart of the crackdown's loss reduction: exclusion vs behaviour change (yuan)."""
-    from experiments.plots import _fig_ax
+    from limitlab.experiments.plots import _fig_ax
 
     fig, ax = _fig_ax(ax)
     names = ["total_reduction", "exclusion_effect", "behaviour_effect"]
@@ -204,7 +203,7 @@ def plot_decomposition(decomp: dict, ax=None):
 
 def plot_recovery(comparison: pd.DataFrame, kind: str = "closure", ax=None):
     """Restricted mean months back to the previous line: followers vs others, by habit."""
-    from experiments.plots import _fig_ax, paired_ci_bars
+    from limitlab.experiments.plots import _fig_ax, paired_ci_bars
 
     fig, ax = _fig_ax(ax)
     c = comparison[comparison["kind"] == kind].reset_index(drop=True)
@@ -219,7 +218,7 @@ def plot_recovery(comparison: pd.DataFrame, kind: str = "closure", ax=None):
 
 
 def write_advice(out: Path, runs: pd.DataFrame, episodes: pd.DataFrame) -> dict:
-    from experiments.outputs import write_parquet
+    from limitlab.experiments.outputs import write_parquet
 
     out.mkdir(parents=True, exist_ok=True)
     decomp = decompose(runs)

@@ -13,19 +13,19 @@ import sys
 import time
 from pathlib import Path
 
-from model.config import ConfigError
+from limitlab.model.config import ConfigError
 
 # modules that add subcommands (each has ``register(subparsers)``)
 SUBCOMMAND_MODULES = [
-    "experiments.cmd_run",
-    "experiments.cmd_sweep",
-    "experiments.cmd_demo",
-    "experiments.report",
-    "experiments.risk",
-    "experiments.validate",
-    "experiments.advice",
-    "experiments.diversification",
-    "experiments.frontier",
+    "limitlab.experiments.cmd_run",
+    "limitlab.experiments.cmd_sweep",
+    "limitlab.experiments.cmd_demo",
+    "limitlab.experiments.report",
+    "limitlab.experiments.risk",
+    "limitlab.experiments.validate",
+    "limitlab.experiments.advice",
+    "limitlab.experiments.diversification",
+    "limitlab.experiments.frontier",
 ]
 
 
@@ -43,7 +43,7 @@ def add_run_options(p: argparse.ArgumentParser, *, out_help: str = "output direc
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
     """Dotted-key overrides from ``--set`` plus the --seed/--months/--borrowers shortcuts."""
-    from model.config import parse_set_options
+    from limitlab.model.config import parse_set_options
 
     ov = parse_set_options(args.overrides)
     if getattr(args, "seed", None) is not None:

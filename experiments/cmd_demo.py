@@ -53,7 +53,7 @@ def server_command(port: int, host: str = DEFAULT_HOST) -> list[str]:
 
 def ensure_assets() -> Path:
     """The asset cache, filled first if a package is missing (needs npm and the registry)."""
-    from experiments.demo import fetch_assets
+    from limitlab.experiments.demo import fetch_assets
 
     if fetch_assets.missing():
         print("limitlab demo: fetching the page's assets once (npm) ...", file=sys.stderr)

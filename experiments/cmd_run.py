@@ -7,7 +7,7 @@ import statistics
 import time
 from pathlib import Path
 
-from model.config import ConfigError, load_scenario
+from limitlab.model.config import ConfigError, load_scenario
 
 SUMMARY_ROWS = (
     ("annualised_default_rate", "annualised default rate", "{:.2%}"),
@@ -23,7 +23,7 @@ SUMMARY_ROWS = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from experiments.cli import add_run_options
+    from limitlab.experiments.cli import add_run_options
 
     p = sub.add_parser("run", help="run one scenario", description="Run one scenario once.")
     p.add_argument("scenario", help="scenario TOML file, or a name from experiments/scenarios/")
@@ -55,9 +55,9 @@ def print_summary(summary: dict, title: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from experiments.cli import overrides_from_args
-    from experiments.outputs import write_run
-    from model.run import simulate
+    from limitlab.experiments.cli import overrides_from_args
+    from limitlab.experiments.outputs import write_run
+    from limitlab.model.run import simulate
 
     config = load_scenario(args.scenario, overrides_from_args(args))
     if args.no_events:
@@ -96,8 +96,8 @@ def bench_once(borrowers: int, months: int, events: bool = False) -> tuple[float
     row-months simulated (every applicant's row, live or not, every month) and the
     account-months (lines on the book — active, frozen or closed — at each month's start:
     the borrowers the month's rules ran for; the population grows with arrivals)."""
-    from model.config import ScenarioConfig
-    from model.credit_market import CreditMarketModel
+    from limitlab.model.config import ScenarioConfig
+    from limitlab.model.credit_market import CreditMarketModel
 
     cfg = ScenarioConfig(months=months)
     cfg = cfg.model_copy(update={"population": cfg.population.model_copy(update={"borrowers": borrowers})})

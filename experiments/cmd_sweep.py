@@ -1,6 +1,6 @@
 """``limitlab batch`` (replicates of one scenario) and ``limitlab sweep`` (a design over axes).
 
-Both write the layout described in :mod:`experiments.sweep` and accept the options of
+Both write the layout described in :mod:`limitlab.experiments.sweep` and accept the options of
 ``limitlab run`` plus ``--workers``, ``--dask``, ``--resume``, ``--retry-failed`` and ``--keep``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from model.config import ConfigError
+from limitlab.model.config import ConfigError
 
 
 def _add_scale_options(p: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def _add_scale_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from experiments.cli import add_run_options
+    from limitlab.experiments.cli import add_run_options
 
     b = sub.add_parser(
         "batch", help="replicates of one scenario",
@@ -61,8 +61,8 @@ def _keep(text: str) -> tuple[str, ...]:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from experiments.cli import overrides_from_args
-    from experiments.sweep import Design
+    from limitlab.experiments.cli import overrides_from_args
+    from limitlab.experiments.sweep import Design
 
     replicates = 10 if args.replicates is None else args.replicates
     design = Design.batch(args.scenario, replicates, overrides_from_args(args))
@@ -70,15 +70,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from experiments.cli import overrides_from_args
-    from experiments.sweep import Design
+    from limitlab.experiments.cli import overrides_from_args
+    from limitlab.experiments.sweep import Design
 
     design = Design.from_toml(args.sweep, overrides_from_args(args), replicates=args.replicates)
     return _run(design, args)
 
 
 def _run(design, args: argparse.Namespace) -> int:
-    from experiments.sweep import check_design, run_design
+    from limitlab.experiments.sweep import check_design, run_design
 
     out = Path(args.out) if args.out else Path("results") / design.name
     if out.exists() and not out.is_dir():

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from experiments.advice import add_study_options, run_jobs
-from model.config import ConfigError, load_scenario
-from model.stats import mean_ci
+from limitlab.experiments.advice import add_study_options, run_jobs
+from limitlab.model.config import ConfigError, load_scenario
+from limitlab.model.stats import mean_ci
 
 CONDITIONS = {
     "calm": {},
@@ -32,7 +31,7 @@ METRICS = ("sb_shortfall_rate", "sb_shortfall_yuan", "sb_distress_rate", "sb_fai
 
 
 def _run(condition: str, replicate: int, root: int, overrides: dict) -> dict:
-    from model.run import simulate
+    from limitlab.model.run import simulate
 
     cfg = load_scenario("diversification", {**overrides, **CONDITIONS[condition],
                                             "output.events": False, "output.borrowers": False})
@@ -69,7 +68,7 @@ def compare(runs: pd.DataFrame) -> pd.DataFrame:
 
 def plot_comparison(table: pd.DataFrame, metric: str = "sb_failure_rate", ax=None):
     """Strategy means with 95% CIs per condition for one metric."""
-    from experiments.plots import _fig_ax, paired_ci_bars
+    from limitlab.experiments.plots import _fig_ax, paired_ci_bars
 
     fig, ax = _fig_ax(ax)
     t = table[table["metric"] == metric].reset_index(drop=True)
@@ -86,7 +85,7 @@ def plot_comparison(table: pd.DataFrame, metric: str = "sb_failure_rate", ax=Non
 
 
 def write(out: Path, runs: pd.DataFrame) -> pd.DataFrame:
-    from experiments.outputs import write_parquet
+    from limitlab.experiments.outputs import write_parquet
 
     out.mkdir(parents=True, exist_ok=True)
     table = compare(runs)

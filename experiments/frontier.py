@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from limitlab.model.config import ConfigError
+from limitlab.model.stats import mean_ci
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-
-from model.config import ConfigError
-from model.stats import mean_ci
 
 LEARNING_AXIS = "lender.learning.refit_months"
 FRONTIER_OUTCOMES = ("loss_rate", "false_alarms_per_1k_account_years", "false_alarm_share",
@@ -145,8 +144,8 @@ def plot_frontiers(points: pd.DataFrame) -> Figure:
 
 
 def _one(args: tuple) -> dict:
-    from model.config import apply_overrides
-    from model.run import simulate
+    from limitlab.model.config import apply_overrides
+    from limitlab.model.run import simulate
 
     base, overrides, entropy, spawn_key = args
     cfg = apply_overrides(base, overrides)
@@ -166,7 +165,7 @@ def run_grid(sweep_file: str | Path, out: str | Path, *, replicates: int | None 
         overrides: Extra dotted-key overrides (e.g. ``population.borrowers``).
         workers: Processes.
     """
-    from model.config import load_scenario, read_toml
+    from limitlab.model.config import load_scenario, read_toml
 
     spec = read_toml(sweep_file, "sweep")
     axes = spec.get("axes") or {}

@@ -20,8 +20,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from model.run import RunResult
+from limitlab.model.run import RunResult
 
 PACKAGES = ("limitlab", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "SALib")
 
@@ -86,7 +85,7 @@ def write_run(result: RunResult, out_dir: str | Path, *, figures: bool = True,
         for name, df in result.tables.items():
             write_parquet(df, tmp / f"{name}.parquet")
         if figures:
-            from experiments import run_figures
+            from limitlab.experiments import run_figures
 
             run_figures.write_run_figures(result.tables, tmp / "figures")
         (tmp / "manifest.json").write_text(json.dumps(manifest(result, extra), indent=2, default=str))

@@ -19,11 +19,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from limitlab.agents.codes import HABITS, KINDS
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
-
-from agents.codes import HABITS, KINDS
 
 RUN = "run_id"
 

@@ -31,10 +31,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from experiments import plots
-from model.config import ConfigError
-from model.stats import mean_ci
+from limitlab.experiments import plots
+from limitlab.model.config import ConfigError
+from limitlab.model.stats import mean_ci
 
 PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "reviews")
 
@@ -759,7 +758,7 @@ ul.summary li{margin:.2rem 0}
 def _frontier_section(res: Results) -> Section:
     """The experience-versus-risk frontier of a sweep whose runs judged their restrictive
     actions against a twin (issue: the learning lender)."""
-    from experiments import frontier
+    from limitlab.experiments import frontier
 
     pts = frontier.frontier_points(res.runs, res.axes or None)
     s = Section("Experience vs risk: the frontier")
@@ -795,7 +794,7 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
     (funding strategies) and validation (closed forms)."""
     p = res.path
     if res.kind == "advice":
-        from experiments import advice
+        from limitlab.experiments import advice
 
         data = json.loads((p / "advice.json").read_text())
         d = data["decomposition"]
@@ -838,7 +837,7 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
                                advice.plot_recovery(comp, kind)))
         return [s1, s2], summary
     if res.kind == "diversification":
-        from experiments import diversification
+        from limitlab.experiments import diversification
 
         table = pd.DataFrame(json.loads((p / "diversification.json").read_text()))
         n = int(table["replicates"].max()) if len(table) else 0

@@ -35,8 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from model.config import ConfigError
+from limitlab.model.config import ConfigError
 
 DEFAULT_LEVELS = (0.95, 0.99, 0.999)
 MIN_TAIL_OBSERVATIONS = 10
@@ -373,7 +372,7 @@ class RiskReport:
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write risk.json and the Parquet tables into ``out_dir``; returns the paths."""
-        from experiments.outputs import write_parquet
+        from limitlab.experiments.outputs import write_parquet
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ def write_run_figures(tables: dict[str, pd.DataFrame], out_dir: Path, *, dpi: in
     Returns:
         The paths written.
     """
-    from experiments import plots
+    from limitlab.experiments import plots
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ points are chosen over them (``batch``, ``grid``, ``lhs``, ``sobol``, ``morris``
 number of replicates per point. :func:`run_design` runs every (point, replicate) on an
 executor — in-process, a process pool or Dask — and streams each finished run to disk::
 
-    from experiments.sweep import Design, run_design
+    from limitlab.experiments.sweep import Design, run_design
 
     design = Design.from_toml("experiments/sweeps/policy_grid.toml",
                               overrides={"population.borrowers": 500, "months": 24})
@@ -54,9 +54,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-from experiments.outputs import git_commit, versions, write_parquet
-from model.config import (
+from limitlab.experiments.outputs import git_commit, versions, write_parquet
+from limitlab.model.config import (
     ConfigError,
     ScenarioConfig,
     apply_overrides,
@@ -79,8 +78,8 @@ DEFAULT_OUTCOMES = (
 )
 #: short names for the model functions that ship with limitlab
 MODELS = {
-    "credit": "experiments.sweep:credit_model",
-    "ishigami": "experiments.sweep:ishigami",
+    "credit": "limitlab.experiments.sweep:credit_model",
+    "ishigami": "limitlab.experiments.sweep:ishigami",
 }
 SWEEP_DIR = Path(__file__).resolve().parent / "sweeps"
 RECORDS = ".runs"  # per-run completion records (hidden: never read as data)
@@ -249,7 +248,7 @@ class Design:
         if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes) or not outcomes:
             raise ConfigError(f"outcomes = {outcomes!r}: give a list of outcome names, e.g. [\"loss_rate\"]")
         if credit:
-            from model.run import OUTCOMES
+            from limitlab.model.run import OUTCOMES
 
             bad = [o for o in outcomes if o not in OUTCOMES]
             if bad:
@@ -490,7 +489,7 @@ def credit_model(task: RunTask) -> tuple[dict[str, float], dict[str, Any]]:
     Returns the run's summary outcomes and its tables (``borrowers``/``events`` only when
     they are in ``task.keep``).
     """
-    from model.run import simulate
+    from limitlab.model.run import simulate
 
     result = simulate(task.config(), seed=task.seed, borrowers="borrowers" in task.keep,
                       events="events" in task.keep)
@@ -516,7 +515,7 @@ def resolve_model(path: str) -> ModelFunction:
 
 
 def parquet_bytes(table: pd.DataFrame | pa.Table) -> bytes:
-    """A table as the exact bytes :func:`experiments.outputs.write_parquet` would write."""
+    """A table as the exact bytes :func:`limitlab.experiments.outputs.write_parquet` would write."""
     sink = pa.BufferOutputStream()
     write_parquet(table, sink)
     return sink.getvalue().to_pybytes()
@@ -579,7 +578,7 @@ def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["experiments.sweep", "model.run"])
+    ctx.set_forkserver_preload(["limitlab.experiments.sweep", "limitlab.model.run"])
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 

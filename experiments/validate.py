@@ -1,6 +1,6 @@
 """``limitlab validate``: the model against closed-form credit-risk results.
 
-1. **Vasicek one-factor limit, through the model** (``model.validation``): at several
+1. **Vasicek one-factor limit, through the model** (``limitlab.model.validation``): at several
    (pd, rho) pairs the default fractions of ``--scenarios`` one-month scenarios of
    ``--borrowers`` borrowers are compared with the finite-N mixed binomial — quantiles at
    50/90/99/99.9% with order-statistic confidence intervals, a KS test, mean and variance —
@@ -28,9 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from model.config import ConfigError
-from model.validation import (
+from limitlab.model.config import ConfigError
+from limitlab.model.validation import (
     QRRE_CORRELATION,
     MixedBinomial,
     compare_with_closed_form,
@@ -211,8 +210,8 @@ def write_validation(result: ValidationResult, out_dir: str | Path,
                      baseline_monthly: pd.DataFrame | None = None,
                      recovery_rate: float = 0.2) -> list[Path]:
     """validation.json, Parquet tables and figures into ``out_dir``; returns the paths."""
-    from experiments import validation_plots as vp
-    from experiments.outputs import write_parquet
+    from limitlab.experiments import validation_plots as vp
+    from limitlab.experiments.outputs import write_parquet
 
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -237,7 +236,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path,
         fig.savefig(out / "figures" / name, dpi=110)
         paths.append(out / "figures" / name)
     path = out / "validation.json"
-    from experiments.risk import _jsonable
+    from limitlab.experiments.risk import _jsonable
 
     path.write_text(json.dumps(_jsonable(summary), indent=2))
     return [path, *paths]
@@ -313,7 +312,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seed {args.seed} must be >= 0")
     baseline = recovery = None
     if args.baseline is not None:
-        from experiments.risk import load_results
+        from limitlab.experiments.risk import load_results
 
         res = load_results(args.baseline)
         baseline = res.table("monthly")
@@ -332,6 +331,6 @@ def _recovery_rate(res) -> float:
     """The batch's lender.recovery_rate (an axis column, or the schema default)."""
     if "lender.recovery_rate" in res.runs.columns:
         return float(res.runs["lender.recovery_rate"].iloc[0])
-    from model.config import ScenarioConfig
+    from limitlab.model.config import ScenarioConfig
 
     return ScenarioConfig().lender.recovery_rate

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from limitlab.model.validation import MixedBinomial, irb_risk_weight, vasicek_cdf
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
-
-from model.validation import MixedBinomial, irb_risk_weight, vasicek_cdf
 
 MODEL_COLOUR = "#1b9e77"
 MIXED_COLOUR = "#d95f02"
@@ -122,7 +121,7 @@ def plot_irb(irb: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """
     fig, ax = _fig_ax(ax, (6.5, 4.5))
     grid = np.geomspace(float(irb["pd"].min()) / 2, float(irb["pd"].max()) * 2, 200)
-    from model.validation import QRRE_CORRELATION, other_retail_correlation
+    from limitlab.model.validation import QRRE_CORRELATION, other_retail_correlation
 
     curves = {"qrre": (QRRE_CORRELATION, "#377eb8"), "other_retail": (None, "#e41a1c")}
     for portfolio, (r, colour) in curves.items():

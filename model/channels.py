@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from agents import kernels
-from agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
-from agents.codes import HABITS, KINDS, Kind, Status
+from limitlab.agents import kernels
+from limitlab.agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
+from limitlab.agents.codes import HABITS, KINDS, Kind, Status
 
 CENTS = 100
 
@@ -362,7 +361,7 @@ class Channels:
         """One row per borrower and lender where an account ever existed."""
         m = self.model
         t = m.table
-        from agents.codes import STATUS_NAMES
+        from limitlab.agents.codes import STATUS_NAMES
 
         names = [*STATUS_NAMES, "no_account"]
         frames = []

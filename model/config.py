@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from limitlab.agents.codes import HABITS, KINDS  # noqa: F401  (the one list of codes, re-exported)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from agents.codes import HABITS, KINDS  # noqa: F401  (the one list of codes, re-exported)
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
 

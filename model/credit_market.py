@@ -2,7 +2,7 @@
 
 Borrower state lives in :class:`~agents.table.BorrowerTable` columns; the month is a recipe
 of rules over all borrowers, run as a few compiled passes over the lines still on the book
-(``agents.kernels``; ``fused = False`` runs them one at a time over every row)::
+(``limitlab.agents.kernels``; ``fused = False`` runs them one at a time over every row)::
 
     economy moves -> applicants arrive, lender decides -> borrowers earn and spend
     -> the line bills -> borrowers request draws, lender authorises -> quick cycles
@@ -23,10 +23,9 @@ from typing import Any
 
 import mesa
 import numpy as np
-
-from agents import credit_line, kernels
-from agents.adaptation import respond
-from agents.borrowers import (
+from limitlab.agents import credit_line, kernels
+from limitlab.agents.adaptation import respond
+from limitlab.agents.borrowers import (
     Individual,
     RowSetup,
     SmallBusiness,
@@ -37,16 +36,16 @@ from agents.borrowers import (
     monthly_spend,
     set_income_loadings,
 )
-from agents.codes import Action, Actor, Kind, Reason, Status
-from agents.events import EventLog
-from agents.lender import Lender
-from agents.table import BorrowerTable
-from model._memory import tune_malloc
-from model.channels import Channels
-from model.config import HABITS, ScenarioConfig, apply_overrides
-from model.economy import Economy
-from model.ledger import Ledger
-from model.recorder import Recorder
+from limitlab.agents.codes import Action, Actor, Kind, Reason, Status
+from limitlab.agents.events import EventLog
+from limitlab.agents.lender import Lender
+from limitlab.agents.table import BorrowerTable
+from limitlab.model._memory import tune_malloc
+from limitlab.model.channels import Channels
+from limitlab.model.config import HABITS, ScenarioConfig, apply_overrides
+from limitlab.model.economy import Economy
+from limitlab.model.ledger import Ledger
+from limitlab.model.recorder import Recorder
 
 # Appending a stream never changes the others (child i depends only on the root and i).
 STREAMS = ("economy", "population", "borrowers", "lender", "mesa", "adaptation", "channels")
@@ -75,8 +74,8 @@ class Streams:
 class BorrowerDraws:
     """This month's random numbers for every borrower row, counter-based: the month's key
     (one raw 64-bit draw from the borrowers' stream) hashed with the row and a lane gives a
-    64-bit word (``agents.kernels.word``), read as one standard normal (income) or as two
-    24-bit uniforms (``agents.kernels.U_*``: spending, external borrowing, purchase, quick
+    64-bit word (``limitlab.agents.kernels.word``), read as one standard normal (income) or as two
+    24-bit uniforms (``limitlab.agents.kernels.U_*``: spending, external borrowing, purchase, quick
     cycles, early repayment, late payment, appeal, leaving). The kernels compute the words
     of the rows they visit; the arrays below are made on demand (the rule-by-rule path,
     tests). A row's numbers depend only on (seed, month, row): the same whatever the lender
@@ -270,7 +269,7 @@ class CreditMarketModel(mesa.Model):
     def customers_leave(self) -> None:
         """Customers with nothing owed (active or closed lines) leave at the configured
         monthly rate: of the rows the lender's books found owing nothing with their leave
-        uniform below the rate (``agents.kernels.leaves``; nothing in the month changes a
+        uniform below the rate (``limitlab.agents.kernels.leaves``; nothing in the month changes a
         balance after that pass), those whose line is active or closed now."""
         t = self.table
         rows = self.lender.idle
@@ -298,7 +297,7 @@ class CreditMarketModel(mesa.Model):
 
     def credit_line_month(self) -> np.ndarray:
         """The borrowers' month and the lender's books over the live lines, in compiled
-        passes (``agents.kernels.month_cash``, ``line_draw``, ``line_pay``, then
+        passes (``limitlab.agents.kernels.month_cash``, ``line_draw``, ``line_pay``, then
         ``Lender.book``): the month opens, borrowers earn and spend, the line bills,
         borrowers draw (the lender authorising), pay and may repay early — the rules of
         :meth:`borrowers_earn_and_spend`, :meth:`borrowers_draw` and :meth:`borrowers_pay`,
@@ -395,7 +394,7 @@ class CreditMarketModel(mesa.Model):
         the rest is unmet demand ("limit insufficient"). Drawn money is cash: it pays for
         the month's spending. Then testers borrow-and-repay within days (quick cycles: 30%
         of the limit, repaid 3 days later with interest; the balance is unchanged but the
-        lender sees every draw). One compiled pass: ``agents.kernels.draw_month``.
+        lender sees every draw). One compiled pass: ``limitlab.agents.kernels.draw_month``.
 
         With several lenders, what the credit line does not serve goes to the borrower's
         other channels (model/channels.py)."""

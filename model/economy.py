@@ -9,8 +9,7 @@ can run side by side: validation runs thousands of one-month scenarios as a vect
 from __future__ import annotations
 
 import numpy as np
-
-from model.config import EconomyConfig
+from limitlab.model.config import EconomyConfig
 
 
 class Economy:

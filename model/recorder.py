@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from agents import kernels
-from agents.codes import (
+from limitlab.agents import kernels
+from limitlab.agents.codes import (
     ACTION_NAMES,
     ACTOR_NAMES,
     HABITS,
@@ -20,7 +19,7 @@ from agents.codes import (
     Action,
     Actor,
 )
-from model.score_quality import ScoreQuality
+from limitlab.model.score_quality import ScoreQuality
 
 N_GROUPS = len(KINDS) * len(HABITS)
 ROLL_FROM = ("current", "dpd_30", "dpd_60")

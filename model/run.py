@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-from agents.codes import (
+from limitlab.agents.codes import (
     ACTION_NAMES,
     ACTOR_NAMES,
     HABITS,
@@ -25,11 +24,11 @@ from agents.codes import (
     STATUS_NAMES,
     detail_text,
 )
-from model import tradeoff
-from model._memory import release_free_memory
-from model.config import ScenarioConfig
-from model.credit_market import CreditMarketModel
-from model.recorder import vintages
+from limitlab.model import tradeoff
+from limitlab.model._memory import release_free_memory
+from limitlab.model.config import ScenarioConfig
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.recorder import vintages
 
 # outcomes every run reports (sweeps and batches aggregate these)
 OUTCOMES = (
@@ -207,7 +206,7 @@ def events_table(model: CreditMarketModel) -> pd.DataFrame:
 def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: bool = True,
                    twin_default_month: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """Every output table of a finished run; ``twin_default_month`` (from
-    :func:`model.tradeoff.run_twin`) lets restrictive actions be judged as false alarms."""
+    :func:`limitlab.model.tradeoff.run_twin`) lets restrictive actions be judged as false alarms."""
     rec = model.recorder
     monthly = rec.monthly()
     tables = {

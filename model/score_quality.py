@@ -1,7 +1,7 @@
 """How good the lender's score is, month by month: discrimination, calibration, stability.
 
 Every month the recorder hands the book to :class:`ScoreQuality`, which keeps the 12-month PD
-the lender holds for each account that can default (``agents.learning.can_default``). Twelve
+the lender holds for each account that can default (``limitlab.agents.learning.can_default``). Twelve
 months later the outcome of that snapshot is complete, and it is judged with data the
 lender itself has by then:
 
@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from agents import kernels
-from agents.learning import HORIZON_MONTHS, can_default
-from model.stats import mean_ci
+from limitlab.agents import kernels
+from limitlab.agents.learning import HORIZON_MONTHS, can_default
+from limitlab.model.stats import mean_ci
 
 PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
 BAND_LABELS = ("0-1%", "1-2%", "2-5%", "5-10%", "10-20%", "20-30%", "30%+")
@@ -192,7 +191,7 @@ def heldout_auc(config, seed=None, eval_month: int | None = None) -> dict[str, f
     Returns:
         ``learned_auc``, ``fixed_auc``, ``accounts``, ``defaults``, ``fit_month``.
     """
-    from model.credit_market import CreditMarketModel
+    from limitlab.model.credit_market import CreditMarketModel
 
     if config.lender.learning.refit_months <= 0:
         raise ValueError(

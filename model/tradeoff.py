@@ -26,9 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from agents.codes import ACTION_NAMES, HABITS, KINDS, REASON_NAMES, Action
-from agents.learning import HORIZON_MONTHS
+from limitlab.agents.codes import ACTION_NAMES, HABITS, KINDS, REASON_NAMES, Action
+from limitlab.agents.learning import HORIZON_MONTHS
 
 RESTRICTIVE_ACTIONS = (Action.FREEZE, Action.CLOSE, Action.LIMIT_DOWN)
 MISS_LEAD_MONTHS = 3  # a restriction must come at least this long before the default
@@ -38,7 +37,7 @@ COUNT_COLUMNS = ("restrictive_actions", "judged_actions", "false_alarms", "misse
 
 def twin_config(config):
     """The twin of ``config``: no restrictive actions, nothing written but what judging needs."""
-    from model.config import apply_overrides
+    from limitlab.model.config import apply_overrides
 
     return apply_overrides(config, {
         "lender.restrictive_actions": False, "output.twin": False, "output.events": False,
@@ -57,7 +56,7 @@ def fresh_seed(seed):
 
 def run_twin(config, seed=None) -> np.ndarray:
     """Run the twin of ``config`` from ``seed``; returns its ``default_month`` per borrower row."""
-    from model.credit_market import CreditMarketModel
+    from limitlab.model.credit_market import CreditMarketModel
 
     model = CreditMarketModel(twin_config(config), rng=seed, create_agents=False, keep_events=False)
     model.run()

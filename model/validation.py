@@ -11,8 +11,8 @@ mixed binomial, and as ``N → ∞`` the default fraction follows Vasicek's dist
 model behind the Basel IRB risk weights.
 
 :func:`sample_default_fractions` produces that distribution by running the model's own
-rules (``agents.borrowers.monthly_income`` and ``earn_and_spend``, the economy,
-``agents.credit_line.disburse/bill/collect/charge_off``) on a
+rules (``limitlab.agents.borrowers.monthly_income`` and ``earn_and_spend``, the economy,
+``limitlab.agents.credit_line.disburse/bill/collect/charge_off``) on a
 :class:`~agents.table.BorrowerTable` whose ``world`` column puts many independent one-month
 scenarios side by side. It takes the rules' numbers (grace amount, months to charge-off,
 interest rate, income volatility…) from a :class:`~model.config.ScenarioConfig`, so a change
@@ -35,15 +35,14 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from limitlab.agents import credit_line
+from limitlab.agents.borrowers import earn_and_spend, init_rows, monthly_income, set_income_loadings
+from limitlab.agents.codes import HABITS, Kind, Status
+from limitlab.agents.table import RING, BorrowerTable
+from limitlab.model._memory import tune_malloc
+from limitlab.model.config import ScenarioConfig, apply_overrides
+from limitlab.model.economy import Economy
 from scipy import special, stats
-
-from agents import credit_line
-from agents.borrowers import earn_and_spend, init_rows, monthly_income, set_income_loadings
-from agents.codes import HABITS, Kind, Status
-from agents.table import RING, BorrowerTable
-from model._memory import tune_malloc
-from model.config import ScenarioConfig, apply_overrides
-from model.economy import Economy
 
 CENTS = 100
 # Rows (borrowers × scenarios) simulated at once: ~0.3 GB of borrower columns.
@@ -124,7 +123,7 @@ def amount_due_cents(pd: float, base_income_cents: int, income_sigma: float) -> 
 
 def _principal_for_due(due_cents: int, daily_rate: float) -> int:
     """The principal whose one-month bill (principal + the line's interest) is closest to
-    ``due_cents``, computed with the same rounding as :func:`agents.credit_line.bill`."""
+    ``due_cents``, computed with the same rounding as :func:`limitlab.agents.credit_line.bill`."""
     r = daily_rate * credit_line.DAYS_PER_MONTH
     guess = int(due_cents / (1.0 + r))
     candidates = np.arange(max(guess - 3, 1), guess + 4, dtype=np.int64)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 
 import pytest
-
-from model.config import ScenarioConfig, apply_overrides, load_scenario
-from model.run import simulate
+from limitlab.model.config import ScenarioConfig, apply_overrides, load_scenario
+from limitlab.model.run import simulate
 
 
 def small_config(name: str = "baseline", borrowers: int = 600, months: int = 24, **overrides) -> ScenarioConfig:

@@ -1,6 +1,6 @@
 """Results directories for report tests, written from real (short) runs.
 
-A single run uses ``experiments.outputs.write_run``; batches and sweeps are written in the
+A single run uses ``limitlab.experiments.outputs.write_run``; batches and sweeps are written in the
 layout of ``limitlab batch``/``limitlab sweep`` (issue 3): ``runs.parquet``,
 ``design.parquet``, ``manifest.json`` and hive-partitioned per-run tables
 ``<table>/run_id=<id>/part-0.parquet``. Sweeps also get a Sobol sensitivity table.
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from experiments.outputs import write_parquet, write_run
-from model.config import load_scenario
-from model.run import simulate
+from limitlab.experiments.outputs import write_parquet, write_run
+from limitlab.model.config import load_scenario
+from limitlab.model.run import simulate
 
 PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "reviews")
 

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from experiments.sweep import RunTask, credit_model, ishigami
+from limitlab.experiments.sweep import RunTask, credit_model, ishigami
 
 FAIL_MARKER_ENV = "LIMITLAB_TEST_FAIL_MARKER"
 FAIL_MARKER = Path(os.environ.setdefault(

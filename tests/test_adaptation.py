@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from limitlab.agents.adaptation import BEHAVIOUR
+from limitlab.agents.borrowers import habit_values
+from limitlab.agents.codes import Action, Actor, Reason
+from limitlab.experiments.advice import (
+    closure_episodes,
+    cut_episodes,
+    decompose,
+    followed_advice,
+    rmst,
+)
+from limitlab.model.config import apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.run import simulate
 
-from agents.adaptation import BEHAVIOUR
-from agents.borrowers import habit_values
-from agents.codes import Action, Actor, Reason
-from experiments.advice import closure_episodes, cut_episodes, decompose, followed_advice, rmst
-from model.config import apply_overrides
-from model.credit_market import CreditMarketModel
-from model.run import simulate
 from tests.conftest import small_config
 
 

@@ -8,9 +8,8 @@ import statistics
 import time
 
 import pytest
-
-from model.config import ScenarioConfig, apply_overrides
-from model.credit_market import CreditMarketModel
+from limitlab.model.config import ScenarioConfig, apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
 
 pytestmark = pytest.mark.benchmark
 

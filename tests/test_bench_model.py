@@ -10,8 +10,7 @@ import sys
 import time
 
 import pytest
-
-from experiments.cmd_run import bench_once
+from limitlab.experiments.cmd_run import bench_once
 
 pytestmark = pytest.mark.benchmark
 
@@ -31,7 +30,7 @@ def test_monthly_loop_borrower_months_per_second(borrowers):
 def test_limitlab_run_100k_wall_and_peak_memory(tmp_path):
     start = time.perf_counter()
     res = subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "run", "baseline", "--borrowers", "100000",
+        [sys.executable, "-m", "limitlab.experiments.cli", "run", "baseline", "--borrowers", "100000",
          "--months", "120", "--out", str(tmp_path / "big"), "--quiet"],
         capture_output=True, text=True,
     )

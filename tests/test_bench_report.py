@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from limitlab.experiments.report import build_report
 
-from experiments.report import build_report
 from tests.report_fixtures import write_batch_dir
 
 pytestmark = pytest.mark.benchmark

@@ -26,10 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from experiments.outputs import write_parquet
-from experiments.sweep import Design, run_design
-from model.run import simulate
+from limitlab.experiments.outputs import write_parquet
+from limitlab.experiments.sweep import Design, run_design
+from limitlab.model.run import simulate
 
 pytestmark = pytest.mark.benchmark
 

@@ -8,8 +8,7 @@ import statistics
 import time
 
 import pytest
-
-from model.validation import sample_default_fractions
+from limitlab.model.validation import sample_default_fractions
 
 pytestmark = pytest.mark.benchmark
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from limitlab.agents.channels import funding_order
+from limitlab.agents.codes import Status
+from limitlab.model.config import apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.run import simulate
 
-from agents.channels import funding_order
-from agents.codes import Status
-from model.config import apply_overrides
-from model.credit_market import CreditMarketModel
-from model.run import simulate
 from tests.conftest import small_config
 
 MIX = {"channels.enabled": True, "population.small_business_share": 0.5,

@@ -8,12 +8,11 @@ import sys
 
 import pandas as pd
 import pytest
-
-from experiments.cli import main
+from limitlab.experiments.cli import main
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "limitlab.experiments.cli", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=300)
 
 

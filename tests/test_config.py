@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from model.config import (
+from limitlab.model.config import (
     ConfigError,
     ScenarioConfig,
     apply_overrides,

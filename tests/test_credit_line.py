@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from agents import credit_line
-from agents.codes import Status
-from agents.table import BorrowerTable
-from model.config import ScenarioConfig, apply_overrides
-from model.credit_market import CreditMarketModel
+from limitlab.agents import credit_line
+from limitlab.agents.codes import Status
+from limitlab.agents.table import BorrowerTable
+from limitlab.model.config import ScenarioConfig, apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
 
 
 def _table(n: int, tenor: int) -> BorrowerTable:

@@ -17,21 +17,20 @@ import ipywidgets
 import numpy as np
 import pytest
 import solara
-
-from agents.codes import HABITS, Habit, Status
-from experiments.demo import fetch_assets
-from experiments.demo.app import DemoPage, Page, new_model
-from experiments.demo.components import VIEWS, timeline_html
-from experiments.demo.controls import (
+from limitlab.agents.codes import HABITS, Habit, Status
+from limitlab.experiments.demo import fetch_assets
+from limitlab.experiments.demo.app import DemoPage, Page, new_model
+from limitlab.experiments.demo.components import VIEWS, timeline_html
+from limitlab.experiments.demo.controls import (
     LEVERS,
     default_values,
     model_params,
     scenario_for,
 )
-from experiments.demo.lessons import DEFAULT_LESSON, LESSONS, get_lesson
-from experiments.demo.session import DemoModel, borrower_timeline, pick_borrower
-from model.config import ConfigError, field_bounds, field_info, get_dotted
-from model.run import events_table
+from limitlab.experiments.demo.lessons import DEFAULT_LESSON, LESSONS, get_lesson
+from limitlab.experiments.demo.session import DemoModel, borrower_timeline, pick_borrower
+from limitlab.model.config import ConfigError, field_bounds, field_info, get_dotted
+from limitlab.model.run import events_table
 
 STEP = "Step"
 
@@ -311,12 +310,12 @@ def test_a_step_with_every_view_redrawn_takes_under_half_a_second(page_model):
 
 
 def test_diversified_business_lesson_shows_the_funding_chart():
-    from experiments.demo.lessons import LESSONS
+    from limitlab.experiments.demo.lessons import LESSONS
 
     lesson = LESSONS["diversified_business"]
     cfg = lesson.config()
     assert cfg.channels.enabled and cfg.name == "diversification"
-    from experiments.demo.components import FundingPlot
+    from limitlab.experiments.demo.components import FundingPlot
 
     m = new_model("diversified_business")
     for _ in range(3):

@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from limitlab.experiments.cmd_demo import server_command, server_env
+from limitlab.experiments.demo import fetch_assets
 
-from experiments.cmd_demo import server_command, server_env
-from experiments.demo import fetch_assets
 from tests.browser import LAUNCH_ARGS, browser_required, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from model.config import EconomyConfig, Shock
-from model.economy import Economy
+from limitlab.model.config import EconomyConfig, Shock
+from limitlab.model.economy import Economy
 
 
 def _path(cfg: EconomyConfig, months: int, seed: int = 1, worlds: int = 1) -> np.ndarray:

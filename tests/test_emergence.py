@@ -11,11 +11,11 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.run import simulate
+from limitlab.model.stats import mean_ci
 from scipy import stats
 
-from model.credit_market import CreditMarketModel
-from model.run import simulate
-from model.stats import mean_ci
 from tests.conftest import small_config
 
 SEEDS = (101, 202, 303, 404, 505, 606)

@@ -2,7 +2,7 @@
 
 The month runs in a few compiled passes over the live lines
 (``CreditMarketModel.credit_line_month``; with other channels, their hooks between the
-passes) or rule by rule over every row (``model.fused = False``): both must give the same
+passes) or rule by rule over every row (``limitlab.model.fused = False``): both must give the same
 book, the same outputs and the same events. The scorecard, the Poisson draw and the uniforms are checked
 against numpy/scipy.
 """
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from limitlab.agents import kernels
+from limitlab.agents.codes import Status
+from limitlab.agents.lender import Scorecard, score_from_pd
+from limitlab.agents.table import COLUMNS
+from limitlab.model.config import ScenarioConfig, apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
 from scipy import stats
 from scipy.special import expit
-
-from agents import kernels
-from agents.codes import Status
-from agents.lender import Scorecard, score_from_pd
-from agents.table import COLUMNS
-from model.config import ScenarioConfig, apply_overrides
-from model.credit_market import CreditMarketModel
 
 # hidden cash state of rows that left the book: the fused month skips them, the rule-by-rule
 # path keeps updating it (nobody reads it)
@@ -250,7 +249,7 @@ def test_compiled_ndtr_and_ndtri_are_scipys_bit_for_bit():
 
 
 def test_hash_uniform_is_splitmix64_of_row_and_month():
-    from agents.learning import hash_uniform
+    from limitlab.agents.learning import hash_uniform
 
     rows = np.array([0, 1, 2, 12_345, 2**40], dtype=np.int64)
     for month, key in ((0, 0), (7, 0), (61, 2**62 + 5)):
@@ -264,11 +263,10 @@ def test_hash_uniform_is_splitmix64_of_row_and_month():
 
 def test_compiled_row_setup_is_the_plain_reading():
     """kernels.fill_rows (agents.borrowers.init_rows) against the set-up written in numpy."""
+    from limitlab.agents.borrowers import HABIT_COLUMNS, habit_values, init_rows
+    from limitlab.agents.codes import HABITS
+    from limitlab.agents.table import BorrowerTable
     from scipy.special import ndtr
-
-    from agents.borrowers import HABIT_COLUMNS, habit_values, init_rows
-    from agents.codes import HABITS
-    from agents.table import BorrowerTable
 
     cfg = ScenarioConfig()
     pop = cfg.population

@@ -7,14 +7,14 @@ import hashlib
 
 import numpy as np
 import pytest
+from limitlab.agents.learning import HORIZON_MONTHS, LearningScorecard, default_labels, fit_logistic
+from limitlab.experiments.outputs import write_run
+from limitlab.model.config import ConfigError, apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.run import simulate
+from limitlab.model.score_quality import auc, compare_heldout
 from scipy.special import expit
 
-from agents.learning import HORIZON_MONTHS, LearningScorecard, default_labels, fit_logistic
-from experiments.outputs import write_run
-from model.config import ConfigError, apply_overrides
-from model.credit_market import CreditMarketModel
-from model.run import simulate
-from model.score_quality import auc, compare_heldout
 from tests.conftest import small_config
 
 LEARN = {"lender.learning.refit_months": 6, "lender.learning.first_refit_month": 18,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from model.credit_market import CreditMarketModel
-from model.ledger import LedgerError
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.ledger import LedgerError
 
 
 def test_books_are_checked_every_month_to_the_cent():

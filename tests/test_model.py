@@ -7,14 +7,14 @@ import hashlib
 import mesa
 import numpy as np
 import pandas as pd
+from limitlab.agents.borrowers import Individual, SmallBusiness
+from limitlab.agents.codes import Status
+from limitlab.agents.lender import Lender
+from limitlab.experiments.outputs import write_run
+from limitlab.model.config import ScenarioConfig, apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.run import simulate
 
-from agents.borrowers import Individual, SmallBusiness
-from agents.codes import Status
-from agents.lender import Lender
-from experiments.outputs import write_run
-from model.config import ScenarioConfig, apply_overrides
-from model.credit_market import CreditMarketModel
-from model.run import simulate
 from tests.conftest import small_config
 
 

@@ -8,12 +8,11 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from limitlab.experiments import plots
+from limitlab.model.config import load_scenario
+from limitlab.model.run import simulate
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-
-from experiments import plots
-from model.config import load_scenario
-from model.run import simulate
 
 # ---------------------------------------------------------------- small fixture data
 
@@ -413,7 +412,7 @@ def test_figures_of_a_real_run_draw_its_tables(real_run):
 
 
 def test_run_figures_write_pngs(real_run, tmp_path):
-    from experiments.run_figures import write_run_figures
+    from limitlab.experiments.run_figures import write_run_figures
 
     paths = write_run_figures(real_run.tables, tmp_path / "figures")
     assert [p.name for p in paths] == ["portfolio.png", "limits_by_habit.png", "reasons.png"]

@@ -10,11 +10,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from limitlab.experiments import plots, report
+from limitlab.experiments.cli import main
+from limitlab.model.config import ConfigError
 from scipy import stats
 
-from experiments import plots, report
-from experiments.cli import main
-from model.config import ConfigError
 from tests.report_fixtures import (
     SWEEP_AXES,
     write_batch_dir,
@@ -208,9 +208,9 @@ def test_report_reads_only_the_columns_it_needs(dirs):
 def test_batch_with_borrowers_gets_reopen_distribution(tmp_path):
     d = write_runs_dir(tmp_path / "b", [{}], replicates=2, borrowers=150, months=12)
     # a batch run with --borrowers writes the per-borrower table as a dataset too
-    from experiments.outputs import write_parquet
-    from model.config import load_scenario
-    from model.run import simulate
+    from limitlab.experiments.outputs import write_parquet
+    from limitlab.model.config import load_scenario
+    from limitlab.model.run import simulate
 
     for run_id in (0, 1):
         r = simulate(load_scenario("baseline", {"population.borrowers": 150, "months": 12}), 1000 + run_id)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from limitlab.experiments.report import build_report
 
-from experiments.report import build_report
 from tests.browser import LAUNCH_ARGS, require_chromium
 from tests.report_fixtures import write_batch_dir, write_run_dir
 

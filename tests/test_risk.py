@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from experiments.cli import main
-from experiments.outputs import write_parquet
-from experiments.risk import (
+from limitlab.experiments.cli import main
+from limitlab.experiments.outputs import write_parquet
+from limitlab.experiments.risk import (
     MIN_TAIL_OBSERVATIONS,
     analyse,
     expected_shortfall,
@@ -27,8 +26,9 @@ from experiments.risk import (
     min_replicates,
     value_at_risk,
 )
-from model.config import apply_overrides
-from model.run import simulate
+from limitlab.model.config import apply_overrides
+from limitlab.model.run import simulate
+
 from tests.conftest import small_config
 
 TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates")

@@ -5,8 +5,7 @@ off the sorted sample is the AUC from the sorted negatives, bit for bit."""
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from model.score_quality import PSI_FLOOR, auc, psi, psi_bins, shares
+from limitlab.model.score_quality import PSI_FLOOR, auc, psi, psi_bins, shares
 
 
 def per_value_shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -6,9 +6,8 @@ import json
 
 import numpy as np
 import pandas as pd
-
-from experiments import advice, diversification
-from experiments.report import build_report
+from limitlab.experiments import advice, diversification
+from limitlab.experiments.report import build_report
 
 
 def test_advice_study_end_to_end(tmp_path):
@@ -56,7 +55,7 @@ def test_validation_page_shows_the_checks_and_figures(tmp_path):
 
 
 def test_a_frontier_sweep_report_draws_the_frontier(tmp_path):
-    from experiments.sweep import Design, run_design
+    from limitlab.experiments.sweep import Design, run_design
 
     design = Design.from_dict({
         "name": "frontier_small", "scenario": "learning_lender", "design": "grid", "replicates": 2,
@@ -72,7 +71,7 @@ def test_a_frontier_sweep_report_draws_the_frontier(tmp_path):
 
 
 def test_report_reads_the_markers_limitlab_risk_writes():
-    from experiments.report import _markers_from_risk_json
+    from limitlab.experiments.report import _markers_from_risk_json
 
     data = {"points": [{"point": 0, "cumulative_losses": {"measures": [
         {"measure": "expected_loss", "level": None, "value": 5.0},

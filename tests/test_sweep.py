@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from experiments.cli import main
-from experiments.sweep import (
+from limitlab.experiments.cli import main
+from limitlab.experiments.sweep import (
     PER_RUN_TABLES,
     Design,
     SweepResults,
     run_design,
 )
-from model.config import ConfigError, load_scenario
-from model.run import simulate
+from limitlab.model.config import ConfigError, load_scenario
+from limitlab.model.run import simulate
+
 from tests.sweep_helpers import FAIL_MARKER
 
 SMALL = {"population.borrowers": 150, "months": 10}
@@ -178,7 +178,7 @@ def test_a_runs_seed_is_spawned_from_point_and_replicate(batch_dir):
 
 
 def test_report_reads_a_batch(batch_dir):
-    from experiments.report import load_results
+    from limitlab.experiments.report import load_results
 
     res = load_results(batch_dir)
     assert res.kind == "batch" and len(res.runs) == 3

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from limitlab.experiments.cli import main
+from limitlab.experiments.sweep import Design, run_design
 
-from experiments.cli import main
-from experiments.sweep import Design, run_design
 from tests.test_sweep import same_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
 
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "experiments.cli", "sweep", str(sweep), "--workers", "2",
+        [sys.executable, "-m", "limitlab.experiments.cli", "sweep", str(sweep), "--workers", "2",
          "--out", str(out), "--quiet"],
         cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )

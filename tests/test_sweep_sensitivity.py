@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from limitlab.experiments.sweep import Design, run_design
 
-from experiments.sweep import Design, run_design
 from tests.sweep_helpers import FAIL_MARKER
 
 PI = math.pi

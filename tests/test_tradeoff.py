@@ -6,12 +6,12 @@ import functools
 
 import numpy as np
 import pandas as pd
+from limitlab.agents.learning import HORIZON_MONTHS
+from limitlab.model.config import apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.run import simulate
+from limitlab.model.tradeoff import MISS_LEAD_MONTHS, run_twin, twin_config
 
-from agents.learning import HORIZON_MONTHS
-from model.config import apply_overrides
-from model.credit_market import CreditMarketModel
-from model.run import simulate
-from model.tradeoff import MISS_LEAD_MONTHS, run_twin, twin_config
 from tests.conftest import small_config
 
 RESTRICTIVE = ("freeze", "close", "limit_down")

@@ -11,10 +11,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
-
-from model.config import apply_overrides
-from model.validation import (
+from limitlab.model.config import apply_overrides
+from limitlab.model.validation import (
     QRRE_CORRELATION,
     MixedBinomial,
     _OneMonthBook,
@@ -29,6 +27,7 @@ from model.validation import (
     vasicek_config,
     vasicek_quantile,
 )
+from scipy import stats
 
 SEED = 20261129
 
@@ -233,7 +232,7 @@ def test_model_999_quantile_brackets_the_mixed_binomial_capital():
 
 # ------------------------------------------------------------------ limitlab validate
 def test_limitlab_validate_prints_the_tables_and_writes_figures(tmp_path, capsys):
-    from experiments.cli import main
+    from limitlab.experiments.cli import main
 
     out = tmp_path / "validation"
     code = main(["validate", "--scenarios", "400", "--borrowers", "300", "--out", str(out)])
@@ -258,7 +257,7 @@ def test_limitlab_validate_prints_the_tables_and_writes_figures(tmp_path, capsys
      (["--baseline", "no/such/batch"], "results directory 'no/such/batch' does not exist")],
 )
 def test_limitlab_validate_bad_input_is_one_line_exit_2(args, match, tmp_path, capsys):
-    from experiments.cli import main
+    from limitlab.experiments.cli import main
 
     assert main(["validate", *args, "--out", str(tmp_path / "v")]) == 2
     err = capsys.readouterr().err.strip()
@@ -268,9 +267,8 @@ def test_limitlab_validate_bad_input_is_one_line_exit_2(args, match, tmp_path, c
 
 def test_plot_functions_draw_on_a_given_ax_and_return_its_figure():
     import pandas as pd
+    from limitlab.experiments import validation_plots as vp
     from matplotlib.figure import Figure
-
-    from experiments import validation_plots as vp
 
     f = sample_default_fractions(pd=0.02, rho=0.1, n_borrowers=200, n_scenarios=300, seed=1)
     samples = pd.DataFrame({"pd": 0.02, "rho": 0.1, "n_borrowers": 200, "default_fraction": f})

@@ -11,12 +11,11 @@ model's class (:func:`~experiments.demo.session.model_class`) carries its lesson
 from __future__ import annotations
 
 import solara
+from limitlab.experiments.demo.components import VIEWS, LessonPicker
+from limitlab.experiments.demo.controls import default_values, model_params
+from limitlab.experiments.demo.lessons import DEFAULT_LESSON
+from limitlab.experiments.demo.session import DemoModel, model_class
 from mesa.visualization import SolaraViz
-
-from experiments.demo.components import VIEWS, LessonPicker
-from experiments.demo.controls import default_values, model_params
-from experiments.demo.lessons import DEFAULT_LESSON
-from experiments.demo.session import DemoModel, model_class
 
 TITLE = "limitlab: a credit line in class"
 PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing: a 5-year run in ~10 s

@@ -14,12 +14,11 @@ import weakref
 import numpy as np
 import pandas as pd
 import solara
+from limitlab.agents.codes import HABITS, Status
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, SymmetricalLogLocator
 from mesa.visualization.utils import update_counter
-
-from agents.codes import HABITS, Status
 
 from .lessons import LESSONS, get_lesson
 from .session import DemoModel, borrower_timeline, pick_borrower

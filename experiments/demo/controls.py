@@ -1,6 +1,6 @@
 """The page's levers, generated from the parameter schema, and their translation back to it.
 
-Every slider is a dotted key of :mod:`model.config`: its label is the Field's description,
+Every slider is a dotted key of :mod:`limitlab.model.config`: its label is the Field's description,
 its type (int or float) the Field's annotation, its range the Field's bounds (narrowed to a
 classroom range where the schema allows absurd values, e.g. five million borrowers) and its
 starting value the lesson's scenario. A slider therefore cannot disagree with a TOML file.
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from model.config import (
+from limitlab.model.config import (
     HABITS,
     ConfigError,
     ScenarioConfig,

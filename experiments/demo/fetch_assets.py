@@ -12,7 +12,7 @@ cache); when solara is upgraded, run the demo once with an empty cache and compa
 
 Usage::
 
-    python -m experiments.demo.fetch_assets [--cache DIR] [--check]
+    python -m limitlab.experiments.demo.fetch_assets [--cache DIR] [--check]
 """
 
 from __future__ import annotations

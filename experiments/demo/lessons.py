@@ -2,7 +2,7 @@
 
 A lesson holds no parameters of its own except the demo's size: everything else comes from
 its scenario TOML (``experiments/scenarios/`` or ``experiments/scenarios/lessons/``), read
-with :func:`model.config.load_scenario`, so a lesson and a ``limitlab run`` of the same file
+with :func:`limitlab.model.config.load_scenario`, so a lesson and a ``limitlab run`` of the same file
 simulate the same world. The page's sliders start at the lesson's values.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.config import SCENARIO_DIR, ScenarioConfig, load_scenario
+from limitlab.model.config import SCENARIO_DIR, ScenarioConfig, load_scenario
 
 # A class watches a few hundred borrowers' dots and a month every ~0.1 s: 2,000 borrowers
 # keep the page responsive (see the benchmark in tests/test_demo.py) and the series smooth.

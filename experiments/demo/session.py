@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from agents.codes import ACTOR_NAMES, HABITS, STATUS_NAMES, Actor, Habit, detail_text
-from model.credit_market import CreditMarketModel
+from limitlab.agents.codes import ACTOR_NAMES, HABITS, STATUS_NAMES, Actor, Habit, detail_text
+from limitlab.model.credit_market import CreditMarketModel
 
 from .controls import scenario_for
 from .lessons import DEFAULT_LESSON, get_lesson
