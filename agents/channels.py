@@ -26,6 +26,7 @@ import mesa
 import numpy as np
 from limitlab.agents import credit_line, kernels
 from limitlab.agents.codes import Kind, Status
+from limitlab.agents.errors import LedgerError
 from limitlab.agents.table import RING, touched_zeros
 from scipy.special import expit
 
@@ -258,8 +259,6 @@ class ChannelLender(mesa.Agent):
         actual = int(self.pos.balance_cents.sum())
         expected = self.outstanding + d - r - w
         if expected != actual:
-            from limitlab.model.ledger import LedgerError
-
             raise LedgerError(f"{self.name}, month {month}: books do not balance: {expected} != {actual} cents")
         self.outstanding = actual
         row = {"month": month, "lender": self.name, "disbursed_cents": d, "principal_repaid_cents": r,

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from limitlab.model.config import ConfigError, load_scenario
+from limitlab.experiments.catalog import load_scenario
+from limitlab.model.config import ConfigError
 from limitlab.model.stats import mean_ci
 
 ARMS = {

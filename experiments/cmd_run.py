@@ -7,7 +7,8 @@ import statistics
 import time
 from pathlib import Path
 
-from limitlab.model.config import ConfigError, load_scenario
+from limitlab.experiments.catalog import load_scenario
+from limitlab.model.config import ConfigError
 
 SUMMARY_ROWS = (
     ("annualised_default_rate", "annualised default rate", "{:.2%}"),

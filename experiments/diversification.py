@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from limitlab.experiments.advice import add_study_options, run_jobs
-from limitlab.model.config import ConfigError, load_scenario
+from limitlab.experiments.catalog import load_scenario
+from limitlab.model.config import ConfigError
 from limitlab.model.stats import mean_ci
 
 CONDITIONS = {

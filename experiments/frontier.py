@@ -165,7 +165,8 @@ def run_grid(sweep_file: str | Path, out: str | Path, *, replicates: int | None 
         overrides: Extra dotted-key overrides (e.g. ``population.borrowers``).
         workers: Processes.
     """
-    from limitlab.model.config import load_scenario, read_toml
+    from limitlab.experiments.catalog import load_scenario
+    from limitlab.model.config import read_toml
 
     spec = read_toml(sweep_file, "sweep")
     axes = spec.get("axes") or {}

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from limitlab.experiments.catalog import load_scenario
 from limitlab.experiments.outputs import git_commit, versions, write_parquet
 from limitlab.model.config import (
     ConfigError,
@@ -61,7 +62,6 @@ from limitlab.model.config import (
     apply_overrides,
     field_bounds,
     field_info,
-    load_scenario,
     read_toml,
     validate_config,
 )

@@ -19,8 +19,6 @@ from typing import Any, Literal
 from limitlab.agents.codes import HABITS, KINDS  # noqa: F401  (the one list of codes, re-exported)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
-
 
 class ConfigError(ValueError):
     """A one-line, user-facing configuration error (the CLI exits with code 2)."""
@@ -249,7 +247,7 @@ class MonitoringConfig(_Strict):
         8.0, ge=1, le=100, description="draws in a month that trip the frequency rule"
     )
     early_repayments_threshold: float = Field(
-        3.0, ge=1, le=50, description="early repayments in a rolling 6 months that trip the rule"
+        3.0, ge=1, le=50, description="early repayments that trip the rule, counted with a monthly decay of 15% (a repayment still weighs 0.38 after 6 months)"
     )
     large_draw_share: float = Field(
         0.9, gt=0, le=1, description="single draw / limit that counts as a large draw"
@@ -692,17 +690,6 @@ def parse_set_options(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def resolve_scenario_path(path: str | Path) -> Path:
-    """A path as given, or a bare name looked up in ``experiments/scenarios/``."""
-    p = Path(path)
-    if p.exists():
-        return p
-    cand = SCENARIO_DIR / (p.name if p.suffix == ".toml" else f"{p.name}.toml")
-    if cand.exists() and p.parent == Path("."):
-        return cand
-    return p
-
-
 def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
@@ -720,8 +707,12 @@ def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
 def load_scenario(
     path: str | Path, overrides: Mapping[str, Any] | None = None
 ) -> ScenarioConfig:
-    """Load a scenario TOML (path or bare name), apply dotted overrides and validate."""
-    p = resolve_scenario_path(path)
+    """Load a scenario TOML file, apply dotted overrides and validate.
+
+    Names of shipped scenarios (``"baseline"``) are resolved by
+    :func:`limitlab.experiments.catalog.load_scenario`; this layer reads only the path it is given.
+    """
+    p = Path(path)
     data = read_toml(p)
     data.setdefault("name", p.stem.replace("-", "_").lower())
     for key, value in (overrides or {}).items():

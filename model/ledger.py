@@ -8,10 +8,9 @@ raises :class:`LedgerError` at once, naming the month and the gap.
 from __future__ import annotations
 
 import numpy as np
+from limitlab.agents.errors import LedgerError
 
-
-class LedgerError(AssertionError):
-    """The books do not balance."""
+__all__ = ["Ledger", "LedgerError"]
 
 
 class Ledger:

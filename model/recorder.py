@@ -1,8 +1,8 @@
-"""Monthly data collection, vectorised: segment tables by (kind, habit), summed to the
-portfolio; actions by reason; days-past-due roll rates; vintages at the end.
+"""Monthly data collection: segment tables by (kind, habit), summed to the portfolio;
+actions by reason; days-past-due roll rates; vintages at the end.
 
-Every figure is first computed per segment with ``np.bincount`` (one pass per quantity),
-so the portfolio row is exactly the sum of its segments.
+Every figure is first summed per segment (the month's compiled passes add each row's stocks
+and flows to its segment's slot), so the portfolio row is exactly the sum of its segments.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ EVENT_FIELDS = {
 
 
 _RESTRICTIVE = (int(Action.FREEZE), int(Action.CLOSE), int(Action.LIMIT_DOWN))
-# the fields the kernels fill (agents.kernels.credit_line_month / flow_sums and
-# segment_sums), at the column they fill; the others come from the month's event batches
+# the fields the month's compiled passes fill (the line's month and the month-end segment
+# sums), at the column they fill; the others come from the month's event batches
 KERNEL_FIELDS = {
     "active_accounts": kernels.S_ACTIVE, "frozen_accounts": kernels.S_FROZEN,
     "closed_accounts": kernels.S_CLOSED, "accounts_with_balance": kernels.S_WITH_BALANCE,

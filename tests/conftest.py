@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 
 import pytest
-from limitlab.model.config import ScenarioConfig, apply_overrides, load_scenario
+from limitlab.experiments.catalog import load_scenario
+from limitlab.model.config import ScenarioConfig, apply_overrides
 from limitlab.model.run import simulate
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments.catalog import load_scenario
 from limitlab.experiments.outputs import write_parquet, write_run
-from limitlab.model.config import load_scenario
 from limitlab.model.run import simulate
 
 PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "reviews")

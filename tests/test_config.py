@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from limitlab.experiments.catalog import load_scenario
 from limitlab.model.config import (
     ConfigError,
     ScenarioConfig,
     apply_overrides,
     field_bounds,
-    load_scenario,
     parse_set_options,
     validate_config,
 )

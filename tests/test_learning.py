@@ -11,8 +11,9 @@ from limitlab.agents.learning import HORIZON_MONTHS, LearningScorecard, default_
 from limitlab.experiments.outputs import write_run
 from limitlab.model.config import ConfigError, apply_overrides
 from limitlab.model.credit_market import CreditMarketModel
+from limitlab.model.heldout import compare_heldout
 from limitlab.model.run import simulate
-from limitlab.model.score_quality import auc, compare_heldout
+from limitlab.model.score_quality import auc
 from scipy.special import expit
 
 from tests.conftest import small_config

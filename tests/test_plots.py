@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from limitlab.experiments import plots
-from limitlab.model.config import load_scenario
+from limitlab.experiments.catalog import load_scenario
 from limitlab.model.run import simulate
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure

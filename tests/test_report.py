@@ -208,8 +208,8 @@ def test_report_reads_only_the_columns_it_needs(dirs):
 def test_batch_with_borrowers_gets_reopen_distribution(tmp_path):
     d = write_runs_dir(tmp_path / "b", [{}], replicates=2, borrowers=150, months=12)
     # a batch run with --borrowers writes the per-borrower table as a dataset too
+    from limitlab.experiments.catalog import load_scenario
     from limitlab.experiments.outputs import write_parquet
-    from limitlab.model.config import load_scenario
     from limitlab.model.run import simulate
 
     for run_id in (0, 1):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from limitlab.experiments.catalog import load_scenario
 from limitlab.experiments.cli import main
 from limitlab.experiments.sweep import (
     PER_RUN_TABLES,
@@ -19,7 +20,7 @@ from limitlab.experiments.sweep import (
     SweepResults,
     run_design,
 )
-from limitlab.model.config import ConfigError, load_scenario
+from limitlab.model.config import ConfigError
 from limitlab.model.run import simulate
 
 from tests.sweep_helpers import FAIL_MARKER

@@ -2,7 +2,7 @@
 
 A lesson holds no parameters of its own except the demo's size: everything else comes from
 its scenario TOML (``experiments/scenarios/`` or ``experiments/scenarios/lessons/``), read
-with :func:`limitlab.model.config.load_scenario`, so a lesson and a ``limitlab run`` of the same file
+with :func:`limitlab.experiments.catalog.load_scenario`, so a lesson and a ``limitlab run`` of the same file
 simulate the same world. The page's sliders start at the lesson's values.
 """
 
@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from limitlab.model.config import SCENARIO_DIR, ScenarioConfig, load_scenario
+from limitlab.experiments.catalog import load_scenario, scenario_dir
+from limitlab.model.config import ScenarioConfig
 
 # A class watches a few hundred borrowers' dots and a month every ~0.1 s: 2,000 borrowers
 # keep the page responsive (see the benchmark in tests/test_demo.py) and the series smooth.
@@ -46,7 +47,7 @@ class Lesson:
     @property
     def path(self) -> Path:
         """Absolute path of the lesson's scenario file."""
-        return SCENARIO_DIR / self.scenario
+        return scenario_dir() / self.scenario
 
     def config(self, overrides: Mapping[str, Any] | None = None) -> ScenarioConfig:
         """The lesson's scenario, demo-sized, with dotted-key ``overrides`` on top."""
