@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from limitlab.model import config as _config
-from limitlab.model.config import ConfigError, ScenarioConfig
+from limitlab.model.errors import ConfigError
+
+if TYPE_CHECKING:
+    from limitlab.model.config import ScenarioConfig
 
 
 def _folder(kind: str) -> Path:
@@ -62,4 +64,32 @@ def scenario_path(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path,
                   overrides: Mapping[str, Any] | None = None) -> ScenarioConfig:
     """Load a scenario by name or path, apply dotted overrides and validate it."""
-    return _config.load_scenario(scenario_path(name_or_path), overrides)
+    from limitlab.model import config  # pydantic: imported when a scenario is read
+
+    return config.load_scenario(scenario_path(name_or_path), overrides)
+
+
+def register(sub) -> None:
+    """``limitlab list``: the shipped scenarios (with their descriptions) and sweeps."""
+    p = sub.add_parser("list", help="list the shipped scenarios and sweeps",
+                       description="List the scenarios and sweep designs that ship with limitlab; "
+                                   "give their names to run, batch or sweep.")
+    p.set_defaults(func=_list)
+
+
+def _description(path: Path) -> str:
+    from limitlab.model.config import read_toml
+
+    text = read_toml(path).get("description", "")
+    return " ".join(str(text).split())
+
+
+def _list(args) -> int:
+    print("scenarios (limitlab run NAME, limitlab batch NAME):")
+    for name in scenario_names():
+        desc = _description(scenario_dir() / f"{name}.toml")
+        print(f"  {name:<22} {desc[:100] + ('…' if len(desc) > 100 else '')}".rstrip())
+    print("sweeps (limitlab sweep NAME):")
+    for name in sweep_names():
+        print(f"  {name}")
+    return 0

@@ -1,8 +1,9 @@
 """The ``limitlab`` command line.
 
 Subcommands live in their own modules, each exposing ``register(subparsers)`` that adds a
-parser whose ``func(args) -> int`` does the work. Configuration errors are one line on
-stderr and exit code 2, with nothing written.
+parser whose ``func(args) -> int`` does the work. Only the module of the command being run is
+imported (``limitlab --help`` imports none of them), so the command line starts at once.
+Configuration errors are one line on stderr and exit code 2, with nothing written.
 """
 
 from __future__ import annotations
@@ -13,20 +14,29 @@ import sys
 import time
 from pathlib import Path
 
-from limitlab.model.config import ConfigError
+from limitlab.model.errors import ConfigError
 
-# modules that add subcommands (each has ``register(subparsers)``)
-SUBCOMMAND_MODULES = [
-    "limitlab.experiments.cmd_run",
-    "limitlab.experiments.cmd_sweep",
-    "limitlab.experiments.cmd_demo",
-    "limitlab.experiments.report",
-    "limitlab.experiments.risk",
-    "limitlab.experiments.validate",
-    "limitlab.experiments.advice",
-    "limitlab.experiments.diversification",
-    "limitlab.experiments.frontier",
-]
+# Each subcommand: the module whose ``register(subparsers)`` adds it, and its one-line help for
+# ``limitlab --help`` (tests/test_cli.py checks it against the module's own parser).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("limitlab.experiments.cmd_run", "run one scenario"),
+    "batch": ("limitlab.experiments.cmd_sweep", "replicates of one scenario"),
+    "sweep": ("limitlab.experiments.cmd_sweep",
+              "a grid, Latin hypercube, Sobol or Morris design over parameters"),
+    "report": ("limitlab.experiments.report",
+               "write a self-contained HTML report of a run, batch or sweep"),
+    "risk": ("limitlab.experiments.risk",
+             "loss distribution and credit-risk tables of a batch or sweep"),
+    "validate": ("limitlab.experiments.validate",
+                 "check the model against closed-form credit-risk results"),
+    "advice": ("limitlab.experiments.advice", "test the article's advice to restricted borrowers"),
+    "diversification": ("limitlab.experiments.diversification",
+                        "single-channel vs diversified small businesses under shocks"),
+    "frontier": ("limitlab.experiments.frontier", "experience-vs-risk frontier of a sweep"),
+    "demo": ("limitlab.experiments.cmd_demo", "start the classroom demo in the browser"),
+    "bench": ("limitlab.experiments.cmd_run", "borrower-months per second of the monthly loop"),
+    "list": ("limitlab.experiments.catalog", "list the shipped scenarios and sweeps"),
+}
 
 
 def add_run_options(p: argparse.ArgumentParser, *, out_help: str = "output directory") -> None:
@@ -55,19 +65,38 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
     return ov
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the module of the command named in ``argv`` is imported and registers
+    its full parser (``None``: every module, e.g. to inspect every command's options)."""
     parser = argparse.ArgumentParser(
         prog="limitlab",
         description="Agent-based simulation of a credit line, its borrowers and its lender.",
     )
+    if "--version" in (argv or []):
+        import limitlab
+
+        parser.add_argument("--version", action="version", version=f"limitlab {limitlab.__version__}")
+    else:  # listed in the help; the installed metadata is read only when asked for
+        parser.add_argument("--version", action="store_true", help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    words = [a for a in (argv or []) if not a.startswith("-")]
+    wanted = {COMMANDS[words[0]][0]} if words and words[0] in COMMANDS else set()
+    if argv is None:
+        wanted = {module for module, _ in COMMANDS.values()}
+    for name, (module, help_text) in COMMANDS.items():
+        if name in sub.choices:
+            continue  # registered by its module along with another command
+        if module in wanted:
+            importlib.import_module(module).register(sub)
+            wanted.discard(module)
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from limitlab.experiments.catalog import load_scenario
-from limitlab.model.config import ConfigError
+from limitlab.model.errors import ConfigError
 
 SUMMARY_ROWS = (
     ("annualised_default_rate", "annualised default rate", "{:.2%}"),

@@ -10,9 +10,16 @@ The code lives in three layers, installed under this package:
 Each layer imports only the ones before it (``experiments`` → ``model`` → ``agents``).
 """
 
-from importlib import metadata as _metadata
 
-try:
-    __version__ = _metadata.version("limitlab")
-except _metadata.PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
-    __version__ = "0+unknown"
+
+def __getattr__(name: str):
+    """``limitlab.__version__``, read from the installed metadata when first asked for (reading
+    it at import would slow every command's start)."""
+    if name == "__version__":
+        from importlib import metadata
+
+        try:
+            return metadata.version("limitlab")
+        except metadata.PackageNotFoundError:  # pragma: no cover - an uninstalled tree
+            return "0+unknown"
+    raise AttributeError(f"module 'limitlab' has no attribute {name!r}")

@@ -17,11 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limitlab.agents.codes import HABITS, KINDS  # noqa: F401  (the one list of codes, re-exported)
+from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-
-class ConfigError(ValueError):
-    """A one-line, user-facing configuration error (the CLI exits with code 2)."""
 
 
 class _Strict(BaseModel):

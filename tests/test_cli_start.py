@@ -1,0 +1,51 @@
+"""The command line starts at once: only the command being run is imported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from limitlab.experiments import cli
+
+HEAVY = ("numpy", "pandas", "pydantic", "matplotlib", "mesa", "numba", "pyarrow")
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    code = (
+        "import json, sys\n"
+        "from limitlab.experiments.cli import build_parser\n"
+        f"build_parser({argv!r})\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
+
+
+def test_top_level_help_imports_no_subcommand_and_no_heavy_library():
+    mods = _modules_after(["--help"])
+    assert not {m for m in mods if m.split(".")[0] in HEAVY}, sorted(m for m in mods if m.split(".")[0] in HEAVY)
+    assert not {module for module, _ in cli.COMMANDS.values()} & mods
+
+
+def test_a_command_imports_only_its_own_module():
+    mods = _modules_after(["risk", "--help"])
+    assert "limitlab.experiments.risk" in mods
+    assert "limitlab.experiments.report" not in mods
+    assert "limitlab.experiments.cmd_sweep" not in mods
+
+
+def test_the_lazy_help_lines_are_the_modules_own():
+    """``limitlab --help`` lists each command with the help its module registers."""
+    parser = cli.build_parser(None)  # every module registers its full parser
+    sub = next(a for a in parser._actions if a.dest == "command")
+    registered = {a.dest: a.help for a in sub._choices_actions}
+    assert registered == {name: help_text for name, (_, help_text) in cli.COMMANDS.items()}
+
+
+def test_version_and_list(capsys):
+    for argv, expect in ((["--version"], "limitlab "), (["list"], "baseline")):
+        res = subprocess.run([sys.executable, "-m", "limitlab.experiments.cli", *argv],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        assert expect in res.stdout
