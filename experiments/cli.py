@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("limitlab.experiments.cmd_demo", "start the classroom demo in the browser"),
     "bench": ("limitlab.experiments.cmd_run", "borrower-months per second of the monthly loop"),
     "list": ("limitlab.experiments.catalog", "list the shipped scenarios and sweeps"),
+    "compare": ("limitlab.experiments.compare",
+                "compare batches side by side, with paired differences"),
     "summary": ("limitlab.experiments.summary", "print the key outcomes of a run, batch or sweep"),
     "params": ("limitlab.experiments.params",
                "list every parameter with its default, bounds and help"),

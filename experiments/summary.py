@@ -14,34 +14,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# The key outcomes, in order: key in a run's summary / a column of runs.parquet, label, kind.
-# Kinds: "share" (a fraction, shown as a percentage), "yuan" (money), "number".
-OUTCOMES: tuple[tuple[str, str, str], ...] = (
-    ("annualised_default_rate", "annualised default rate", "share"),
-    ("loss_rate", "losses / average outstanding", "share"),
-    ("mean_utilisation", "mean utilisation", "share"),
-    ("closure_rate", "accounts ever closed", "share"),
-    ("reopened_lower_share", "reopened below previous limit", "share"),
-    ("unmet_demand_share", "unmet demand share", "share"),
-    ("false_alarm_share", "restrictive actions that were false alarms", "share"),
-    ("mean_score_auc", "score AUC (mean)", "number"),
-    ("final_total_limit", "final total limit (yuan)", "yuan"),
-    ("final_outstanding", "final outstanding (yuan)", "yuan"),
-    ("net_income", "net income (yuan)", "yuan"),
+from limitlab.experiments.outcomes import fmt, kind_of, label_of
+
+# the key outcomes, in order (labels and kinds: limitlab.experiments.outcomes)
+KEY_OUTCOMES = (
+    "annualised_default_rate", "loss_rate", "mean_utilisation", "closure_rate",
+    "reopened_lower_share", "unmet_demand_share", "false_alarm_share", "mean_score_auc",
+    "final_total_limit", "final_outstanding", "net_income",
 )
+OUTCOMES = tuple((key, label_of(key), kind_of(key)) for key in KEY_OUTCOMES)
 SWEEP_OUTCOMES = ("annualised_default_rate", "loss_rate", "closure_rate", "unmet_demand_share")
-
-
-def fmt(value: float | None, kind: str) -> str:
-    """One number in the report's style: shares as percentages to three significant figures,
-    money in whole yuan with thousands separators, other numbers to three significant figures."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if kind == "share":
-        return f"{100 * value:.3g}%"
-    if kind == "yuan":
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
 
 
 def _ci(values, kind: str) -> dict[str, Any]:

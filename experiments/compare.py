@@ -1,0 +1,224 @@
+"""``limitlab compare DIR_A DIR_B [...]``: scenarios side by side, with paired differences.
+
+Each directory is a batch (``limitlab batch``). The first is the reference; every other is
+compared with it outcome by outcome. When two batches ran the same seeds (the same root seed
+and replicate numbers: common random numbers), runs are paired by seed and the difference is
+the mean of the per-seed differences with its 95% t-interval, which removes the variation the
+two scenarios share. Batches with different seeds are compared unpaired (Welch's interval), and
+the table says so.
+
+Writes ``compare.html`` (the report's page style) and ``differences.csv`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from limitlab.model.errors import ConfigError
+from limitlab.model.stats import mean_ci
+
+SERIES = (  # monthly panels drawn side by side: column, title, unit
+    ("outstanding", "Outstanding balance", "money"),
+    ("total_limit", "Total limit of open lines", "money"),
+    ("default_rate", "Default rate (per month)", "percent"),
+    ("utilisation", "Utilisation", "percent"),
+)
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+SEED_COLUMNS = ("seed_entropy", "seed_spawn_key")
+
+
+def _welch(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    from scipy.special import stdtrit
+
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    d = float(b.mean() - a.mean()) if a.size and b.size else math.nan
+    if a.size < 2 or b.size < 2:
+        return d, math.nan, math.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, d, d
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = float(stdtrit(dof, 0.5 + level / 2)) * se
+    return d, d - half, d + half
+
+
+def paired_runs(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame | None:
+    """Runs of ``a`` and ``b`` joined on their seed (suffixes ``_a``/``_b``), or None when
+    the two batches share no seed."""
+    if not all(c in a and c in b for c in SEED_COLUMNS):
+        return None
+    key = [*SEED_COLUMNS]
+    left = a.assign(**{c: a[c].astype(str) for c in key})
+    right = b.assign(**{c: b[c].astype(str) for c in key})
+    joined = left.merge(right, on=key, suffixes=("_a", "_b"))
+    return joined if len(joined) else None
+
+
+def differences(a: pd.DataFrame, b: pd.DataFrame, outcomes) -> pd.DataFrame:
+    """One row per outcome: both means, the difference ``b - a`` with its 95% interval
+    (paired by seed where the batches share seeds), the relative difference, and how many
+    runs or pairs it rests on."""
+    from limitlab.experiments.outcomes import kind_of
+
+    pairs = paired_runs(a, b)
+    rows = []
+    for o in outcomes:
+        if o not in a or o not in b:
+            continue
+        xa, xb = a[o].to_numpy(float), b[o].to_numpy(float)
+        ma, mb = float(np.nanmean(xa)), float(np.nanmean(xb))
+        if pairs is not None:
+            d = pairs[f"{o}_b"].to_numpy(float) - pairs[f"{o}_a"].to_numpy(float)
+            diff, lo, hi = mean_ci(d)
+            n, how = int(np.isfinite(d).sum()), "paired"
+        else:
+            diff, lo, hi = _welch(xa, xb)
+            n, how = min(int(np.isfinite(xa).sum()), int(np.isfinite(xb).sum())), "unpaired"
+        rows.append({"outcome": o, "kind": kind_of(o), "mean_a": ma, "mean_b": mb,
+                     "difference": diff, "ci_low": lo, "ci_high": hi,
+                     "relative": diff / abs(ma) if ma else math.nan,
+                     "significant": bool(math.isfinite(lo) and (lo > 0 or hi < 0)),
+                     "comparison": how, "n": n})
+    return pd.DataFrame(rows)
+
+
+def _series_figure(results, names, dpi: int):
+    from limitlab.experiments import plots
+
+    fig, axes = plots.new_figure(figsize=(12.0, 7.0), nrows=2, ncols=2)
+    for ax, (col, title, unit) in zip(axes.ravel(), SERIES):
+        tops = []
+        for res, name, colour in zip(results, names, COLOURS):
+            monthly = res.table("monthly")
+            if monthly is None or col not in monthly:
+                continue
+            stats = plots.across_runs(plots.portfolio_rows(monthly), "month", col)
+            tops.append(stats[["lo", "hi", "median"]].to_numpy())
+            scale = 0.01 if unit == "percent" else 1.0
+            if unit == "money":
+                scale, label = plots.money_unit(np.concatenate(tops))
+            plots._band_line(ax, stats.index.to_numpy(), stats, scale=scale, color=colour,
+                             label=name)
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel("month")
+        ax.set_ylabel("%" if unit == "percent" else label if tops else "")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", loc="best")
+    fig.suptitle("Median across replicates, 5–95% band", fontsize="medium")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
+    """Compare the batches in ``dirs`` (the first is the reference) into ``out``.
+
+    Raises:
+        ConfigError: a directory is not a batch with successful runs.
+    """
+    from limitlab.experiments.outcomes import fmt, label_of
+    from limitlab.experiments.report import (
+        KEY_OUTCOMES,
+        Section,
+        _html_table,
+        load_results,
+        render_html,
+    )
+
+    results = [load_results(d) for d in dirs]
+    for d, res in zip(dirs, results):
+        if res.kind != "batch":
+            raise ConfigError(f"{str(d)!r}: a {res.kind} directory; compare takes batches "
+                              "(limitlab batch SCENARIO --out DIR)")
+    names = [str(r.manifest.get("scenario") or d.name) for r, d in zip(results, dirs)]
+    if len(set(names)) < len(names):
+        names = [f"{n} ({d.name})" for n, d in zip(names, dirs)]
+    warnings = []
+    versions = {str(r.manifest.get("versions", {}).get("limitlab")) for r in results}
+    if len(versions) > 1:
+        warnings.append(f"the batches come from different limitlab versions ({', '.join(sorted(versions))})")
+    frames, sections = [], []
+    for res, name in zip(results[1:], names[1:]):
+        diff = differences(results[0].runs, res.runs, KEY_OUTCOMES)
+        frames.append(diff.assign(scenario_a=names[0], scenario_b=name))
+        rows = []
+        for r in diff.itertuples():
+            ci = (f"{fmt(r.ci_low, r.kind, difference=True)} to {fmt(r.ci_high, r.kind, difference=True)}"
+                  if math.isfinite(r.ci_low) else "n/a")
+            rows.append([label_of(r.outcome), fmt(r.mean_a, r.kind), fmt(r.mean_b, r.kind),
+                         fmt(r.difference, r.kind, difference=True), ci,
+                         "yes" if r.significant else "no", f"{r.comparison}, n={r.n}"])
+        how = diff["comparison"].iloc[0] if len(diff) else "paired"
+        note = ("Runs are paired by seed (common random numbers): the interval is that of the "
+                "mean per-seed difference." if how == "paired" else
+                "The batches ran different seeds: unpaired comparison (Welch's interval). Run "
+                "both with the same --seed and --replicates to pair them.")
+        sections.append(Section(f"{name} against {names[0]}", [
+            f"<p>{note} Difference = {name} − {names[0]}; 95% confidence intervals.</p>",
+            _html_table(["outcome", names[0], name, "difference", "95% CI", "CI excludes 0",
+                         "comparison"], rows)]))
+    table = pd.concat(frames, ignore_index=True)
+    images = {"series": _series_figure(results, names, dpi)}
+    sections.append(Section("Over time", figures=[(
+        "series", "Each scenario's median across replicates by month, with its 5–95% band.",
+        None)]))
+    summary = []
+    for name in names[1:]:
+        sig = table[(table["scenario_b"] == name) & table["significant"]]
+        words = ", ".join(
+            f"{label_of(o)} {fmt(d, k, difference=True)}"
+            for o, d, k in zip(sig["outcome"], sig["difference"], sig["kind"])) or "none"
+        summary.append(f"{name} against {names[0]}: outcomes whose 95% interval excludes zero: "
+                       f"{words}.")
+    summary += [f"Warning: {w}." for w in warnings]
+    meta = " · ".join(f"{n}: {d.resolve()} ({len(r.runs)} runs)"
+                      for n, d, r in zip(names, dirs, results)) + f" · built {time.strftime('%Y-%m-%d %H:%M')}"
+    page = render_html(f"limitlab comparison: {' vs '.join(names)}", meta, summary, sections, images)
+    out.mkdir(parents=True, exist_ok=True)
+    for fname, text in (("differences.csv", table.to_csv(index=False)), ("compare.html", page)):
+        tmp = out / f".{fname}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out / fname)
+    return out / "compare.html"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="compare batches side by side, with paired differences",
+                       description="Compare two or more batches (the first is the reference): "
+                                   "every key outcome's difference with its 95% interval, "
+                                   "paired by seed when the batches share seeds.")
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="batch directories (at least two)")
+    p.add_argument("--out", default=None,
+                   help="output directory (default: results/compare/A-vs-B)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace compare.html and differences.csv if --out holds them")
+    p.add_argument("--dpi", type=int, default=100, help="figure resolution (50-300)")
+    p.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    dirs = [Path(d) for d in args.dirs]
+    if len(dirs) < 2:
+        raise ConfigError("compare: give at least two batch directories (the first is the reference)")
+    if not 50 <= args.dpi <= 300:
+        raise ConfigError(f"--dpi {args.dpi}: must be between 50 and 300")
+    for d in dirs:
+        if not (d / "runs.parquet").is_file():
+            raise ConfigError(f"{str(d)!r}: not a batch directory (no runs.parquet)")
+    out = Path(args.out) if args.out else Path("results") / "compare" / "-vs-".join(d.name for d in dirs)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {str(out)!r}: exists and is not a directory")
+    mine = [out / "compare.html", out / "differences.csv"]
+    if any(f.exists() for f in mine) and not args.overwrite:
+        raise ConfigError(f"--out {str(out)!r}: already holds a comparison; add --overwrite to replace it")
+    path = build_compare(dirs, out, dpi=args.dpi)
+    print(f"comparison: {path}")
+    return 0
