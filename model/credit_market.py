@@ -43,6 +43,7 @@ from limitlab.agents.table import BorrowerTable
 from limitlab.model._memory import tune_malloc
 from limitlab.model.channels import Channels
 from limitlab.model.config import HABITS, ScenarioConfig, apply_overrides
+from limitlab.model.datacollector import RecorderDataCollector
 from limitlab.model.economy import Economy
 from limitlab.model.ledger import Ledger
 from limitlab.model.recorder import Recorder
@@ -172,6 +173,7 @@ class CreditMarketModel(mesa.Model):
         self.lender = Lender(self, cfg.lender, self.streams.lender)
         self.ledger = Ledger()
         self.recorder = Recorder(self.lender.name)
+        self._datacollector: RecorderDataCollector | None = None
         self.flows = credit_line.MonthFlows(0)
         self.draws: BorrowerDraws | None = None
         self.borrower_agents: dict[int, mesa.Agent] = {}
@@ -435,6 +437,14 @@ class CreditMarketModel(mesa.Model):
             if progress is not None:
                 progress(self.month, end)
         return self
+
+    @property
+    def datacollector(self) -> RecorderDataCollector:
+        """Mesa's ``DataCollector`` interface over the recorder (``mesa.batch_run`` and Mesa's
+        plot components read it); see :mod:`limitlab.model.datacollector`."""
+        if self._datacollector is None:
+            self._datacollector = RecorderDataCollector(self)
+        return self._datacollector
 
     def borrower(self, borrower_id: int) -> mesa.Agent:
         """The Mesa agent viewing row ``borrower_id`` (created on demand)."""
