@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 import mesa
 import pytest
 from limitlab.model.credit_market import CreditMarketModel
 
 
-def test_mesa_batch_run_reads_the_models_variables():
+@pytest.fixture
+def keep_start_method():
+    """mesa.batch_run sets the process start method to "spawn" for the whole process."""
+    method = multiprocessing.get_start_method(allow_none=True)
+    yield
+    multiprocessing.set_start_method(method, force=True)
+
+
+def test_mesa_batch_run_reads_the_models_variables(keep_start_method):
     results = mesa.batch_run(
         CreditMarketModel,
         parameters={"population__borrowers": 300, "lender__monitoring__sensitivity": [0.5, 2.0]},
