@@ -11,16 +11,29 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from limitlab.experiments import fileio
 from limitlab.experiments.cli import main
 
 SMALL = ["--borrowers", "120", "--months", "6", "--quiet"]
 ROOT = os.geteuid() == 0
+REPO = Path(__file__).resolve().parent.parent
+GRID = """name = "g"
+scenario = "baseline"
+design = "grid"
+[axes]
+"lender.review.period_months" = [0, 6]
+[set]
+"population.borrowers" = 100
+months = 4
+"""
 
 
 def one_line_error(capsys, *fragments: str) -> str:
@@ -51,15 +64,14 @@ def test_run_refuses_a_non_empty_directory_and_deletes_nothing(tmp_path, capsys)
     assert tree(out) == {"thesis.tex": b"years of work"}
 
 
-def test_run_out_dot_deletes_nothing(tmp_path):
+def test_run_out_dot_deletes_nothing(tmp_path, monkeypatch, capsys):
     (tmp_path / "notes.txt").write_text("keep me")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "data.csv").write_text("1,2")
     before = tree(tmp_path)
-    res = subprocess.run([sys.executable, "-m", "limitlab.experiments.cli", "run", "baseline",
-                          *SMALL, "--no-figures", "--out", "."], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300)
-    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "baseline", *SMALL, "--no-figures", "--out", "."]) == 2
+    one_line_error(capsys, "--out: '.'", "not empty")
     assert tree(tmp_path) == before
 
 
@@ -141,3 +153,156 @@ def test_unwritable_output_directory_is_one_line_before_any_work(tmp_path, capsy
             one_line_error(capsys, "cannot write")
     finally:
         locked.chmod(0o755)
+
+
+def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "limitlab.experiments.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+# -------------------------------------------------- batch/sweep: validate before writing
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (["--workers", "-1"], ["--workers: -1"]),
+        (["--dask", "bogus"], ["--dask: 'bogus'"]),
+        (["--dask", "local:abc"], ["--dask: 'local:abc'"]),
+        (["--replicates", "1000000000000"], ["replicates: 1000000000000", "at most"]),
+    ],
+)
+def test_bad_batch_options_are_refused_before_the_manifest(tmp_path, capsys, extra, fragments):
+    out = tmp_path / "b"
+    base = ["batch", "baseline", *SMALL, "--out", str(out)]
+    assert main([*base, "--workers", "0", *extra] if "--workers" not in extra else [*base, *extra]) == 2
+    one_line_error(capsys, *fragments)
+    assert not out.exists()
+    # the corrected command is not refused as "already holds a batch or sweep"
+    assert main([*base, "--replicates", "1", "--workers", "0"]) == 0
+
+
+def write_sweep(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
+    f = tmp_path / name
+    f.write_text(text)
+    return f
+
+
+@pytest.mark.parametrize(
+    ("body", "fragments"),
+    [
+        ('model = "nosuchmodule:fn"\n', ["model: 'nosuchmodule:fn'", "cannot import"]),
+        ('model = "json:nosuchfunction"\n', ["model: 'json:nosuchfunction'", "has no"]),
+    ],
+)
+def test_a_model_that_cannot_be_imported_is_refused_before_the_manifest(tmp_path, capsys, body, fragments):
+    f = write_sweep(tmp_path, body + 'design = "grid"\n[axes]\nx1 = [0.0, 1.0]\nx2 = [0.0]\nx3 = [0.0]\n')
+    out = tmp_path / "o"
+    assert main(["sweep", str(f), "--workers", "0", "--out", str(out), "--quiet"]) == 2
+    one_line_error(capsys, *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("axes", "fragments"),
+    [
+        ('"lender.limit_growth" = {low = 0.1, high = 0.5, num = -1}', ["axes.lender.limit_growth.num: -1"]),
+        ('"lender.limit_growth" = {low = "a", high = 0.5, num = 3}', ["axes.lender.limit_growth.low: 'a'"]),
+        ('"lender.limit_growth" = {low = 0.1, high = 0.5, num = 2.5}', ["num: 2.5"]),
+    ],
+)
+def test_malformed_grid_ranges_are_one_line(tmp_path, capsys, axes, fragments):
+    f = write_sweep(tmp_path, f'design = "grid"\n[axes]\n{axes}\n')
+    assert main(["sweep", str(f), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    one_line_error(capsys, *fragments)
+    assert not (tmp_path / "o").exists()
+
+
+def test_huge_lhs_designs_and_overflowing_integer_bounds_are_refused(tmp_path, capsys):
+    f = write_sweep(tmp_path, 'design = "lhs"\nsamples = 10000000000\n[axes]\n'
+                              '"lender.limit_growth" = [0.1, 0.5]\n')
+    assert main(["sweep", str(f), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    one_line_error(capsys, "samples: 10000000000", "at most")
+    # an integer axis whose bound overflowed to -2**63 in Design.points ran every run failed
+    f = write_sweep(tmp_path, 'design = "lhs"\nsamples = 2\n[axes]\nseed = [0, 1e300]\n'
+                              '[set]\n"population.borrowers" = 100\nmonths = 3\n', "seed.toml")
+    assert main(["sweep", str(f), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    one_line_error(capsys, "axes.seed.high", "integer axis")
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_axis_given_quoted_and_nested_is_refused(tmp_path, capsys):
+    f = write_sweep(tmp_path, 'design = "grid"\n[axes]\n"lender.limit_growth" = [0.1, 0.2]\n'
+                              '[axes.lender]\nlimit_growth = [0.3]\n')
+    assert main(["sweep", str(f), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    one_line_error(capsys, "lender.limit_growth", "given twice")
+
+
+def test_binary_manifest_with_resume_is_one_line(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "manifest.json").write_bytes(bytes(range(256)))
+    assert main(["sweep", str(write_sweep(tmp_path, GRID)), "--workers", "0", "--out", str(out),
+                 "--quiet", "--resume"]) == 2
+    one_line_error(capsys, "manifest.json", "cannot resume")
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
+# ------------------------------------------------------------ every run failed: not 0
+def test_a_sweep_whose_runs_all_fail_exits_non_zero_even_quiet(tmp_path, capsys):
+    # each value passes alone; every combination breaks min_limit <= initial_limit
+    f = write_sweep(tmp_path, 'design = "grid"\n[axes]\n"lender.min_limit" = [1800.0, 1900.0]\n'
+                              '"lender.initial_limit" = [1000.0, 1500.0]\n'
+                              '[set]\n"population.borrowers" = 100\nmonths = 3\n')
+    assert main(["sweep", str(f), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "all 4 runs failed" in lines[0] and "min_limit" in lines[0], captured.err
+    assert captured.out == ""
+    runs = pd.read_parquet(tmp_path / "o" / "runs.parquet")
+    assert len(runs) == 4 and (runs["status"] == "failed").all()
+
+
+# ------------------------------------------------------------ one writer per directory
+SLOW = """name = "slow"
+scenario = "baseline"
+design = "grid"
+replicates = 3
+[axes]
+"lender.review.period_months" = [0, 6]
+"lender.monitoring.sensitivity" = [0.5, 1.0, 2.0]
+[set]
+"population.borrowers" = 150
+months = 12
+"""
+
+
+def test_a_second_writer_is_refused_and_kill_9_releases_the_lock(tmp_path, capsys):
+    sweep = write_sweep(tmp_path, SLOW)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "limitlab.experiments.cli", "sweep", str(sweep), "--workers", "1",
+         "--out", str(out), "--quiet"],
+        cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "design.parquet").exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        # a --resume while the sweep runs is refused (so is a fresh start), twice
+        for _ in range(2):
+            assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet", "--resume"]) == 2
+            one_line_error(capsys, "another limitlab process")
+        assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet"]) == 2
+        one_line_error(capsys, "already holds a batch or sweep")
+        # a live writer's temporary file survives another process's cleanup
+        live = out / f".x.parquet{fileio.TMP_MARK}{proc.pid}-0000"
+        live.write_bytes(b"in flight")
+        assert fileio.remove_stale_temporaries(out) == 0 and live.exists()
+        live.unlink()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    # the OS released the lock with the process: --resume finishes the sweep
+    assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet", "--resume"]) == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 18 and (runs["status"] == "ok").all()
