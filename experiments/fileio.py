@@ -210,3 +210,34 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{where}: {exc.strerror} — give a writable location"
     return f"{where}: {exc.strerror or exc}"
+
+
+def unreadable_parquet_error(target: str | Path, exc: BaseException, option: str = "RESULTS_DIR") -> ConfigError:
+    """A one-line :class:`ConfigError` for a Parquet file or dataset that failed to read,
+    naming the first file (under ``target``) whose footer cannot be read."""
+    import pyarrow.parquet as pq
+
+    target = Path(target)
+    files = [target] if target.is_file() else sorted(
+        f for f in target.rglob("*.parquet") if not f.name.startswith((".", "_")))
+    for f in files:
+        try:
+            pq.read_metadata(f)
+        except Exception as bad:  # noqa: BLE001 - any reader error names the file
+            reason = str(bad).splitlines()[0] if str(bad) else type(bad).__name__
+            return ConfigError(f"{option}: {str(f)!r} — not a readable Parquet file ({reason}); "
+                               "it is truncated or damaged: rerun what wrote it")
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ConfigError(f"{option}: {str(target)!r} — cannot be read as Parquet ({reason})")
+
+
+def read_parquet(path: str | Path, option: str = "RESULTS_DIR", **kwargs):
+    """``pandas.read_parquet`` with a one-line :class:`ConfigError` for a truncated, empty or
+    damaged file instead of a traceback."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        return pd.read_parquet(path, **kwargs)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise unreadable_parquet_error(path, exc, option) from None

@@ -9,6 +9,7 @@ exits non-zero.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -306,3 +307,180 @@ def test_a_second_writer_is_refused_and_kill_9_releases_the_lock(tmp_path, capsy
     assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet", "--resume"]) == 0
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 18 and (runs["status"] == "ok").all()
+
+
+# ------------------------------------------------------------------- report and risk
+@pytest.fixture(scope="module")
+def batch3(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("batch3") / "b"
+    assert main(["batch", "baseline", "--replicates", "3", "--borrowers", "100", "--months", "6",
+                 "--workers", "0", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def copy_of(src: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.mark.parametrize("dpi", ["0", "-5", "100000"])
+def test_report_bad_dpi_is_one_line_and_writes_nothing(batch3, tmp_path, capsys, dpi):
+    d = copy_of(batch3, tmp_path)
+    before = tree(d)
+    assert main(["report", str(d), f"--dpi={dpi}"]) == 2
+    one_line_error(capsys, f"--dpi: {dpi}")
+    assert tree(d) == before and not (d / "figures").exists()
+
+
+def test_report_into_an_unwritable_place_is_one_line(batch3, tmp_path, capsys):
+    (tmp_path / "f").write_text("a file")
+    assert main(["report", str(batch3), "--out", str(tmp_path / "f" / "report.html")]) == 2
+    one_line_error(capsys, "--out", "not a directory")
+
+
+@pytest.mark.parametrize("damage", ["truncate_runs", "empty_partition", "truncate_partition"])
+def test_report_and_risk_name_a_damaged_parquet_file(batch3, tmp_path, capsys, damage):
+    d = copy_of(batch3, tmp_path)
+    part = d / "monthly" / "run_id=p0000-r0001" / "part-0.parquet"
+    if damage == "truncate_runs":
+        bad = d / "runs.parquet"
+        bad.write_bytes(bad.read_bytes()[:200])
+    elif damage == "empty_partition":
+        bad = part
+        bad.write_bytes(b"")
+    else:
+        bad = part
+        bad.write_bytes(bad.read_bytes()[:-30])
+    assert main(["report", str(d)]) == 2
+    one_line_error(capsys, str(bad), "not a readable Parquet file")
+    assert not (d / "report.html").exists() and not (d / "figures").exists()
+    if damage == "truncate_runs":
+        assert main(["risk", str(d)]) == 2
+        one_line_error(capsys, str(bad), "not a readable Parquet file")
+        assert not (d / "risk.json").exists()
+
+
+def test_report_says_how_many_runs_its_figures_draw(batch3, tmp_path, capsys):
+    d = copy_of(batch3, tmp_path)
+    import shutil
+
+    shutil.rmtree(d / "monthly" / "run_id=p0000-r0002")
+    assert main(["report", str(d), "--dpi", "20"]) == 0
+    page = (d / "report.html").read_text()
+    assert "3 replicates of scenario" in page
+    assert "The figures over time draw 2 of the 3 replicates" in page
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--seed", "-1"], ["--seed: -1"]),
+        (["--resamples", "10000000000"], ["--resamples: 10000000000"]),
+        (["--resamples", "0"], ["--resamples: 0"]),
+    ],
+)
+def test_risk_bad_options_are_one_line(batch3, tmp_path, capsys, args, fragments):
+    d = copy_of(batch3, tmp_path)
+    before = tree(d)
+    assert main(["risk", str(d), *args]) == 2
+    one_line_error(capsys, *fragments)
+    assert tree(d) == before
+
+
+def test_risk_never_replaces_a_file_or_a_previous_analysis_unasked(batch3, tmp_path, capsys):
+    d = copy_of(batch3, tmp_path)
+    target = tmp_path / "existing.txt"
+    target.write_text("mine")
+    assert main(["risk", str(d), "--resamples", "50", "--out", str(target)]) == 2
+    one_line_error(capsys, "--out", "not a directory")
+    assert target.read_text() == "mine"
+    assert main(["risk", str(d), "--resamples", "50", "--overwrite", "--out", str(target)]) == 2
+    one_line_error(capsys, "--out", "not a directory")
+    assert target.read_text() == "mine"
+    assert main(["risk", str(d), "--resamples", "50"]) == 0
+    first = (d / "risk.json").read_bytes()
+    capsys.readouterr()
+    assert main(["risk", str(d), "--resamples", "60"]) == 2
+    one_line_error(capsys, "already holds risk.json", "--overwrite")
+    assert (d / "risk.json").read_bytes() == first
+    assert main(["risk", str(d), "--resamples", "60", "--overwrite"]) == 0
+    assert json.loads((d / "risk.json").read_text())["bootstrap"]["resamples"] == 60
+    assert not list(d.glob(f".*{fileio.TMP_MARK}*"))
+
+
+# ------------------------------------------------------------------------ full disk
+def full_disk_after(monkeypatch, n_writes: int) -> None:
+    """Every atomic write after the first ``n_writes`` fails half-way with ENOSPC."""
+    real = os.fdopen
+    count = {"n": 0}
+
+    class HalfWritten:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[: len(data) // 2])
+            self.fh.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fdopen(fd, *args, **kwargs):
+        fh = real(fd, *args, **kwargs)
+        count["n"] += 1
+        return fh if count["n"] <= n_writes else HalfWritten(fh)
+
+    monkeypatch.setattr(fileio.os, "fdopen", fdopen)
+
+
+def leftovers(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if fileio.TMP_MARK in p.name]
+
+
+@pytest.mark.parametrize("n_writes", [0, 2, 9])
+def test_a_sweep_on_a_full_disk_is_one_line_and_leaves_no_temporaries(tmp_path, capsys, monkeypatch, n_writes):
+    sweep = write_sweep(tmp_path, GRID)
+    out = tmp_path / "o"
+    full_disk_after(monkeypatch, n_writes)
+    assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet"]) == 1
+    one_line_error(capsys, "no space left on device")
+    assert not leftovers(tmp_path)
+    monkeypatch.undo()
+    # space freed: the interrupted sweep finishes (or starts, if not even its manifest was written)
+    resume = ["--resume"] if (out / "manifest.json").exists() else []
+    assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet", *resume]) == 0
+    assert len(pd.read_parquet(out / "runs.parquet")) == 2
+
+
+def test_risk_on_a_full_disk_writes_nothing(batch3, tmp_path, capsys, monkeypatch):
+    d = copy_of(batch3, tmp_path)
+    full_disk_after(monkeypatch, 1)
+    assert main(["risk", str(d), "--resamples", "50"]) == 1
+    one_line_error(capsys, "no space left on device")
+    assert not leftovers(d)
+
+
+def test_a_run_on_a_full_disk_leaves_nothing(tmp_path, capsys, monkeypatch):
+    from limitlab.experiments import outputs
+
+    real = outputs.write_parquet
+    calls = {"n": 0}
+
+    def write_parquet(df, path):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            Path(path).write_bytes(b"PAR1 half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(df, path)
+
+    monkeypatch.setattr(outputs, "write_parquet", write_parquet)
+    assert main(["run", "baseline", *SMALL, "--no-figures", "--out", str(tmp_path / "r")]) == 1
+    one_line_error(capsys, "no space left on device")
+    assert list(tmp_path.iterdir()) == []
