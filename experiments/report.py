@@ -1018,7 +1018,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results_dir", metavar="RESULTS_DIR", help="output directory of run, batch or sweep")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="HTML file to write (default RESULTS_DIR/report.html)")
-    p.add_argument("--dpi", type=int, default=100, help="resolution of the figures (default 100)")
+    p.add_argument("--dpi", type=int, default=100,
+                   help=f"resolution of the figures, {DPI_RANGE[0]} to {DPI_RANGE[1]} (default 100)")
     p.set_defaults(func=cmd_report)
 
 

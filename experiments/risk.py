@@ -523,8 +523,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", help="a batch or sweep directory (with runs.parquet)")
     p.add_argument("--levels", default=",".join(str(v) for v in DEFAULT_LEVELS),
                    help="VaR/ES levels, comma-separated (default 0.95,0.99,0.999)")
-    p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES, help="bootstrap resamples")
-    p.add_argument("--seed", type=int, default=BOOTSTRAP_SEED, help="bootstrap seed")
+    p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
+                   help=f"bootstrap resamples, 1 to {MAX_RESAMPLES:,} (default {BOOTSTRAP_RESAMPLES:,})")
+    p.add_argument("--seed", type=int, default=BOOTSTRAP_SEED, help="bootstrap seed, an integer >= 0")
     p.add_argument("--out", default=None, help="output directory (default: the results directory)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace risk.json and risk_*.parquet already in the output directory")
