@@ -335,10 +335,15 @@ def test_report_bad_dpi_is_one_line_and_writes_nothing(batch3, tmp_path, capsys,
     assert tree(d) == before and not (d / "figures").exists()
 
 
-def test_report_into_an_unwritable_place_is_one_line(batch3, tmp_path, capsys):
+def test_report_risk_and_batch_into_an_unwritable_place_are_one_line(batch3, tmp_path, capsys):
     (tmp_path / "f").write_text("a file")
     assert main(["report", str(batch3), "--out", str(tmp_path / "f" / "report.html")]) == 2
     one_line_error(capsys, "--out", "not a directory")
+    assert main(["risk", str(batch3), "--out", str(tmp_path / "f" / "risk")]) == 2
+    one_line_error(capsys, "--out", "not a directory")
+    assert main(["batch", "baseline", *SMALL, "--workers", "0", "--out", str(tmp_path / "f" / "b")]) == 2
+    one_line_error(capsys, "--out", "not a directory")
+    assert (tmp_path / "f").read_text() == "a file" and not list(batch3.glob("risk*"))
 
 
 @pytest.mark.parametrize("damage", ["truncate_runs", "empty_partition", "truncate_partition"])
