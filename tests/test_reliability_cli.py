@@ -116,7 +116,7 @@ def test_overwrite_refuses_to_replace_files_no_manifest_lists(tmp_path, capsys):
 
 
 def test_run_and_batch_directories_get_the_umask_default_mode(tmp_path):
-    assert main(["run", "baseline", *SMALL, "--out", str(tmp_path / "run")]) == 0
+    assert main(["run", "baseline", *SMALL, "--no-figures", "--out", str(tmp_path / "run")]) == 0
     assert main(["batch", "baseline", *SMALL, "--replicates", "1", "--workers", "0",
                  "--out", str(tmp_path / "batch")]) == 0
     for d in ("run", "batch"):
@@ -266,13 +266,13 @@ def test_a_sweep_whose_runs_all_fail_exits_non_zero_even_quiet(tmp_path, capsys)
 SLOW = """name = "slow"
 scenario = "baseline"
 design = "grid"
-replicates = 3
+replicates = 2
 [axes]
 "lender.review.period_months" = [0, 6]
 "lender.monitoring.sensitivity" = [0.5, 1.0, 2.0]
 [set]
-"population.borrowers" = 150
-months = 12
+"population.borrowers" = 100
+months = 8
 """
 
 
@@ -306,7 +306,7 @@ def test_a_second_writer_is_refused_and_kill_9_releases_the_lock(tmp_path, capsy
     # the OS released the lock with the process: --resume finishes the sweep
     assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet", "--resume"]) == 0
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == 18 and (runs["status"] == "ok").all()
+    assert len(runs) == 12 and (runs["status"] == "ok").all()
 
 
 # ------------------------------------------------------------------- report and risk
