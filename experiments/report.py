@@ -940,7 +940,40 @@ def render_html(title: str, meta: str, summary: list[str], sections: list[Sectio
     return "\n".join(parts)
 
 
-def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi: int = 100) -> Path:
+def _is_limitlab_report(f: Path) -> bool:
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return b"<title>limitlab " in head
+
+
+def check_report_out(out_path: Path, names: list[str] | None = None, overwrite: bool = False) -> None:
+    """Refuse to replace a file ``limitlab report`` did not write, unless ``overwrite``.
+
+    ``out_path`` may be replaced when it is a previous report; figures beside it when that
+    report is there too, or when the directory holds limitlab results (a run, batch or sweep:
+    their figures are limitlab's own).
+    """
+    if overwrite:
+        return
+    if out_path.exists() and not _is_limitlab_report(out_path):
+        raise ConfigError(f"--out: {str(out_path)!r} — exists and is not a limitlab report; pass "
+                          "--overwrite to replace it, or give another file name")
+    d = out_path.parent
+    ours = out_path.exists() or any((d / m).is_file() for m in ("manifest.json", "runs.parquet",
+                                                                "monthly.parquet", *STUDY_MARKERS))
+    if names and not ours:
+        clash = [n for n in names if (d / "figures" / f"{n}.png").exists()]
+        if clash:
+            raise ConfigError(f"--out: {str(d / 'figures' / (clash[0] + '.png'))!r} — exists and no "
+                              "limitlab report or results are beside it; pass --overwrite to "
+                              "replace it, or give another --out")
+
+
+def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi: int = 100,
+                 overwrite: bool = False) -> Path:
     """Write ``report.html`` and ``figures/*.png`` for a run, batch or sweep directory.
 
     Args:
@@ -953,7 +986,9 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
         The path of the HTML file.
 
     Raises:
-        ConfigError: ``results_dir`` is not a results directory, or has no successful run.
+        ConfigError: ``results_dir`` is not a results directory, or has no successful run;
+            ``out`` (or a figure beside it) is a file a report did not write and ``overwrite``
+            is false.
     """
     check_dpi(dpi)
     res = load_results(results_dir)
@@ -963,6 +998,7 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
     from limitlab.experiments.fileio import check_output_dir
 
     check_output_dir(out_path.parent)  # before any figure is drawn
+    check_report_out(out_path, overwrite=overwrite)
     if res.kind in STUDY_MARKERS.values():
         sections, summary = study_sections(res)
     else:
@@ -986,6 +1022,7 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
             + (f" · model commit {commit}" if commit else "")
             + (f" · config hash {res.manifest['config_hash']}" if res.manifest.get("config_hash") else ""))
     page = render_html(title, meta, summary, sections, images)
+    check_report_out(out_path, list(images), overwrite)
     from limitlab.experiments.fileio import atomic_write_bytes, atomic_write_text
 
     fig_dir = out_path.parent / "figures"
@@ -1020,6 +1057,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="HTML file to write (default RESULTS_DIR/report.html)")
     p.add_argument("--dpi", type=int, default=100,
                    help=f"resolution of the figures, {DPI_RANGE[0]} to {DPI_RANGE[1]} (default 100)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out file (or figures beside it) that is not a "
+                        "previous limitlab report")
     p.set_defaults(func=cmd_report)
 
 
@@ -1027,6 +1067,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``limitlab report``: build the report and print where it is."""
     start = time.perf_counter()
     check_dpi(args.dpi)
-    path = build_report(args.results_dir, args.out, dpi=args.dpi)
+    path = build_report(args.results_dir, args.out, dpi=args.dpi, overwrite=args.overwrite)
     print(f"report: {path} ({time.perf_counter() - start:.1f} s)")
     return 0

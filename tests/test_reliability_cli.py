@@ -346,6 +346,25 @@ def test_report_risk_and_batch_into_an_unwritable_place_are_one_line(batch3, tmp
     assert (tmp_path / "f").read_text() == "a file" and not list(batch3.glob("risk*"))
 
 
+def test_report_never_replaces_a_file_it_did_not_write_unasked(batch3, tmp_path, capsys):
+    notes = tmp_path / "notes.html"
+    notes.write_text("<p>my notes</p>")
+    assert main(["report", str(batch3), "--dpi", "20", "--out", str(notes)]) == 2
+    one_line_error(capsys, "--out", "not a limitlab report", "--overwrite")
+    assert notes.read_text() == "<p>my notes</p>" and not (tmp_path / "figures").exists()
+    # a figure of the same name as the user's, beside a new report: refused too
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "portfolio.png").write_bytes(b"my chart")
+    assert main(["report", str(batch3), "--dpi", "20", "--out", str(tmp_path / "r.html")]) == 2
+    one_line_error(capsys, "portfolio.png", "--overwrite")
+    assert (tmp_path / "figures" / "portfolio.png").read_bytes() == b"my chart"
+    assert not (tmp_path / "r.html").exists()
+    # asked: replaced; a previous report is replaced without asking
+    assert main(["report", str(batch3), "--dpi", "20", "--out", str(notes), "--overwrite"]) == 0
+    assert main(["report", str(batch3), "--dpi", "20", "--out", str(notes)]) == 0
+    assert (tmp_path / "figures" / "portfolio.png").read_bytes().startswith(b"\x89PNG")
+
+
 @pytest.mark.parametrize("damage", ["truncate_runs", "empty_partition", "truncate_partition"])
 def test_report_and_risk_name_a_damaged_parquet_file(batch3, tmp_path, capsys, damage):
     d = copy_of(batch3, tmp_path)
