@@ -3,7 +3,9 @@
 Subcommands live in their own modules, each exposing ``register(subparsers)`` that adds a
 parser whose ``func(args) -> int`` does the work. Only the module of the command being run is
 imported (``limitlab --help`` imports none of them), so the command line starts at once.
-Configuration errors are one line on stderr and exit code 2, with nothing written.
+Configuration errors are one line on stderr and exit code 2, with nothing written; an
+operating-system error while writing (a full disk) is one line and exit code 1, with no
+temporary file left behind.
 """
 
 from __future__ import annotations
@@ -108,6 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"limitlab: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # a full disk, a vanished directory...: one line, temporary files already removed
+        from limitlab.experiments.fileio import describe_os_error
+
+        print(f"limitlab: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("limitlab: error: out of memory — make the design, --replicates or --borrowers "
+              "smaller", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("limitlab: interrupted", file=sys.stderr)
         return 130

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from limitlab.experiments.catalog import load_scenario
-from limitlab.model.errors import ConfigError
 
 SUMMARY_ROWS = (
     ("annualised_default_rate", "annualised default rate", "{:.2%}"),
@@ -32,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-events", action="store_true", help="do not write events.parquet")
     p.add_argument("--no-figures", action="store_true", help="do not write figures/")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty --out: replace only the files a previous run's "
+                        "manifest lists, never any other file")
     p.set_defaults(func=cmd_run)
 
     b = sub.add_parser("bench", help="borrower-months per second of the monthly loop")
@@ -57,17 +59,21 @@ def print_summary(summary: dict, title: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from limitlab.experiments.cli import overrides_from_args
-    from limitlab.experiments.outputs import write_run
+    from limitlab.experiments.outputs import check_run_out, write_run
     from limitlab.model.run import simulate
 
     config = load_scenario(args.scenario, overrides_from_args(args))
     if args.no_events:
         config = config.model_copy(update={"output": config.output.model_copy(update={"events": False})})
-    out = Path(args.out) if args.out else (
-        Path("results") / config.name / f"run-{time.strftime('%Y%m%d-%H%M%S')}-s{config.seed}"
-    )
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {str(out)!r}: exists and is not a directory")
+    if args.out:
+        out = Path(args.out)
+    else:
+        stem = Path("results") / config.name / f"run-{time.strftime('%Y%m%d-%H%M%S')}-s{config.seed}"
+        out, n = stem, 1
+        while out.exists():  # two runs in the same second get their own directories
+            out, n = stem.with_name(f"{stem.name}-{n}"), n + 1
+    # refused now (one line, exit 2), not after the whole simulation
+    check_run_out(out, overwrite=args.overwrite)
 
     bar = None
     progress = None
@@ -84,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    write_run(result, out, figures=config.output.figures and not args.no_figures)
+    write_run(result, out, figures=config.output.figures and not args.no_figures, overwrite=args.overwrite)
     if not args.quiet:
         print_summary(result.summary, f"{config.name}: {config.population.borrowers:,} borrowers × "
                       f"{config.months} months, seed {config.seed} ({result.wall_seconds:.1f} s)")

@@ -7,6 +7,7 @@ Both write the layout described in :mod:`limitlab.experiments.sweep` and accept 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from limitlab.model.config import ConfigError
@@ -82,7 +83,7 @@ def _run(design, args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path("results") / design.name
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {str(out)!r}: exists and is not a directory")
+        raise ConfigError(f"--out: {str(out)!r} — exists and is not a directory; give a directory")
     if args.dry_run:
         base = design.base_config()
         check_design(design, base)
@@ -94,7 +95,22 @@ def _run(design, args: argparse.Namespace) -> int:
                      retry_failed=args.retry_failed, keep=_keep(args.keep), progress=not args.quiet)
     if not args.quiet:
         print_summary(res)
+    n_failed, n_runs = len(res.failed), len(res.runs)
+    if n_runs and n_failed == n_runs:
+        # printed even with --quiet: a sweep that produced nothing must not look like success
+        print(f"limitlab: error: all {n_runs:,} runs failed — first error: {_last_line(res)}; "
+              f"tracebacks in {str(res.path / 'runs.parquet')!r} column 'error'", file=sys.stderr)
+        return 1
+    if n_failed and args.quiet:
+        print(f"limitlab: warning: {n_failed:,} of {n_runs:,} runs failed; rerun them with "
+              "--retry-failed", file=sys.stderr)
     return 0
+
+
+def _last_line(res) -> str:
+    """The last line of the first failed run's traceback (the exception and its message)."""
+    errors = [e for e in res.failed["error"].astype(str) if e.strip()]
+    return errors[0].strip().splitlines()[-1] if errors else "unknown"
 
 
 def print_summary(res) -> None:

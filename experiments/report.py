@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from limitlab.experiments import plots
+from limitlab.experiments.fileio import read_parquet, unreadable_parquet_error
 from limitlab.model.config import ConfigError
 from limitlab.model.stats import mean_ci
 
@@ -105,7 +106,11 @@ class Results:
     def table(self, name: str) -> pd.DataFrame | None:
         """A per-run table (with ``run_id`` for batches/sweeps), only the report's columns."""
         if name not in self._cache:
-            self._cache[name] = self._read(name) if self.has(name) else None
+            try:
+                self._cache[name] = self._read(name) if self.has(name) else None
+            except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+                where = self.path / (f"{name}.parquet" if self.kind == "run" else name)
+                raise unreadable_parquet_error(where, exc) from None
         return self._cache[name]
 
     def _read(self, name: str) -> pd.DataFrame:
@@ -189,6 +194,8 @@ def _manifest(p: Path) -> dict:
         return json.loads(f.read_text())
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{f}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{f}: not valid JSON (not UTF-8 text)") from None
 
 
 def load_results(path: str | Path) -> Results:
@@ -203,7 +210,7 @@ def load_results(path: str | Path) -> Results:
     if kind in STUDY_MARKERS.values():
         return res
     if kind != "run":
-        runs = pd.read_parquet(p / "runs.parquet")
+        runs = read_parquet(p / "runs.parquet")
         if "status" in runs.columns:
             ok = runs["status"].astype(str) == "ok"
             res.failed = int((~ok).sum())
@@ -464,11 +471,16 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, markers: dict | No
     else:
         n = len(res.runs)
         reps = "replicates" if res.kind == "batch" else "runs"
+        monthly = res.table("monthly")
+        drawn = int(monthly["run_id"].nunique()) if monthly is not None and "run_id" in monthly else n
         out.append(f"{n} {reps} of scenario {res.manifest.get('scenario', '?')}"
                    + (f", {size} each" if size else "")
                    + (f" ({res.failed} failed runs left out)" if res.failed else "")
                    + ("; ranges are 95% confidence intervals of the mean across replicates."
                       if res.kind == "batch" else "."))
+        if monthly is not None and drawn < n:
+            out.append(f"The figures over time draw {drawn} of the {n} {reps}: the monthly table "
+                       f"of {n - drawn} is missing.")
         t = outcome_table(res.runs)
         vals = {o: (r["mean"], r["ci_low"], r["ci_high"]) for o, r in t.iterrows()}
 
@@ -678,7 +690,7 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
 def _read_sensitivity(res: Results) -> pd.DataFrame | None:
     d = res.path / "sensitivity"
     files = sorted(d.glob("*.parquet")) if d.is_dir() else []
-    frames = [pd.read_parquet(f).assign(method=f.stem) for f in files]
+    frames = [read_parquet(f).assign(method=f.stem) for f in files]
     frames = [f for f in frames if {"outcome", "parameter"} <= set(f.columns)]
     return pd.concat(frames, ignore_index=True) if frames else None
 
@@ -883,7 +895,7 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
         f = p / f"validation_{name}.parquet"
         if not f.is_file():
             continue
-        df = pd.read_parquet(f)
+        df = read_parquet(f)
         s.html.append(f"<h3>{html.escape(heading)}</h3>")
         s.html.append(_html_table(list(df.columns), [[_fmt_any(v) for v in row] for row in df.itertuples(index=False)]))
         if "ok" in df.columns:
@@ -928,7 +940,40 @@ def render_html(title: str, meta: str, summary: list[str], sections: list[Sectio
     return "\n".join(parts)
 
 
-def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi: int = 100) -> Path:
+def _is_limitlab_report(f: Path) -> bool:
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return b"<title>limitlab " in head
+
+
+def check_report_out(out_path: Path, names: list[str] | None = None, overwrite: bool = False) -> None:
+    """Refuse to replace a file ``limitlab report`` did not write, unless ``overwrite``.
+
+    ``out_path`` may be replaced when it is a previous report; figures beside it when that
+    report is there too, or when the directory holds limitlab results (a run, batch or sweep:
+    their figures are limitlab's own).
+    """
+    if overwrite:
+        return
+    if out_path.exists() and not _is_limitlab_report(out_path):
+        raise ConfigError(f"--out: {str(out_path)!r} — exists and is not a limitlab report; pass "
+                          "--overwrite to replace it, or give another file name")
+    d = out_path.parent
+    ours = out_path.exists() or any((d / m).is_file() for m in ("manifest.json", "runs.parquet",
+                                                                "monthly.parquet", *STUDY_MARKERS))
+    if names and not ours:
+        clash = [n for n in names if (d / "figures" / f"{n}.png").exists()]
+        if clash:
+            raise ConfigError(f"--out: {str(d / 'figures' / (clash[0] + '.png'))!r} — exists and no "
+                              "limitlab report or results are beside it; pass --overwrite to "
+                              "replace it, or give another --out")
+
+
+def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi: int = 100,
+                 overwrite: bool = False) -> Path:
     """Write ``report.html`` and ``figures/*.png`` for a run, batch or sweep directory.
 
     Args:
@@ -941,19 +986,25 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
         The path of the HTML file.
 
     Raises:
-        ConfigError: ``results_dir`` is not a results directory, or has no successful run.
+        ConfigError: ``results_dir`` is not a results directory, or has no successful run;
+            ``out`` (or a figure beside it) is a file a report did not write and ``overwrite``
+            is false.
     """
+    check_dpi(dpi)
     res = load_results(results_dir)
     out_path = Path(out) if out is not None else res.path / "report.html"
     if out_path.is_dir():
         raise ConfigError(f"--out {str(out_path)!r} is a directory; give a file name such as report.html")
+    from limitlab.experiments.fileio import check_output_dir
+
+    check_output_dir(out_path.parent)  # before any figure is drawn
+    check_report_out(out_path, overwrite=overwrite)
     if res.kind in STUDY_MARKERS.values():
         sections, summary = study_sections(res)
     else:
         sections, summary = sweep_sections(res) if res.kind == "sweep" else run_sections(res)
 
-    fig_dir = out_path.parent / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
+    # every figure is drawn in memory first: nothing is written when one fails
     images: dict[str, bytes] = {}
     for sec in sections:
         for name, _, fig in sec.figures:
@@ -963,7 +1014,6 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
                 buf = io.BytesIO()
                 fig.savefig(buf, format="png", dpi=dpi)
                 images[name] = buf.getvalue()
-            (fig_dir / f"{name}.png").write_bytes(images[name])
 
     scenario = res.manifest.get("scenario") or res.manifest.get("config", {}).get("name") or res.path.name
     title = f"limitlab {res.kind} report: {scenario}"
@@ -972,10 +1022,25 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
             + (f" · model commit {commit}" if commit else "")
             + (f" · config hash {res.manifest['config_hash']}" if res.manifest.get("config_hash") else ""))
     page = render_html(title, meta, summary, sections, images)
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out_path)
+    check_report_out(out_path, list(images), overwrite)
+    from limitlab.experiments.fileio import atomic_write_bytes, atomic_write_text
+
+    fig_dir = out_path.parent / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    for name, png in images.items():
+        atomic_write_bytes(fig_dir / f"{name}.png", png)
+    atomic_write_text(out_path, page)
     return out_path
+
+
+#: resolutions ``--dpi`` accepts (beyond, matplotlib refuses or the images reach gigabytes)
+DPI_RANGE = (10, 1000)
+
+
+def check_dpi(dpi: int) -> None:
+    lo, hi = DPI_RANGE
+    if not isinstance(dpi, int) or isinstance(dpi, bool) or not lo <= dpi <= hi:
+        raise ConfigError(f"--dpi: {dpi!r} — an integer from {lo} to {hi} (default 100)")
 
 
 # ---------------------------------------------------------------- CLI
@@ -990,13 +1055,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results_dir", metavar="RESULTS_DIR", help="output directory of run, batch or sweep")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="HTML file to write (default RESULTS_DIR/report.html)")
-    p.add_argument("--dpi", type=int, default=100, help="resolution of the figures (default 100)")
+    p.add_argument("--dpi", type=int, default=100,
+                   help=f"resolution of the figures, {DPI_RANGE[0]} to {DPI_RANGE[1]} (default 100)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out file (or figures beside it) that is not a "
+                        "previous limitlab report")
     p.set_defaults(func=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``limitlab report``: build the report and print where it is."""
     start = time.perf_counter()
-    path = build_report(args.results_dir, args.out, dpi=args.dpi)
+    check_dpi(args.dpi)
+    path = build_report(args.results_dir, args.out, dpi=args.dpi, overwrite=args.overwrite)
     print(f"report: {path} ({time.perf_counter() - start:.1f} s)")
     return 0

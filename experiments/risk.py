@@ -35,12 +35,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments.fileio import read_parquet
 from limitlab.model.config import ConfigError
 
 DEFAULT_LEVELS = (0.95, 0.99, 0.999)
 MIN_TAIL_OBSERVATIONS = 10
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20261129
+#: more resamples than this would hold resamples x replicates floats in memory at once
+MAX_RESAMPLES = 100_000
 CONFIDENCE = 0.95
 LOSS_METRICS = {
     "cumulative_losses": "yuan: write-offs net of recoveries over the run",
@@ -158,7 +161,7 @@ class Results:
         where = self.path / name
         if not where.is_dir() or not any(where.glob("run_id=*")):
             return None
-        df = pd.read_parquet(where)
+        df = read_parquet(where, option="results")
         df["run_id"] = df["run_id"].astype(str)
         ok = self.ok[["run_id", "point"]]
         return df.merge(ok, on="run_id", how="inner")
@@ -172,7 +175,7 @@ def load_results(path: str | Path) -> Results:
     runs_file = p / "runs.parquet"
     if not runs_file.is_file():
         raise ConfigError(f"{str(p)!r} has no runs.parquet: is it a batch or sweep directory?")
-    runs = pd.read_parquet(runs_file)
+    runs = read_parquet(runs_file, option="results")
     missing = [c for c in ("run_id", "status") if c not in runs.columns]
     if missing:
         raise ConfigError(f"{runs_file} lacks column(s) {', '.join(missing)}")
@@ -372,20 +375,21 @@ class RiskReport:
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write risk.json and the Parquet tables into ``out_dir``; returns the paths."""
-        from limitlab.experiments.outputs import write_parquet
+        from limitlab.experiments.fileio import atomic_write_bytes
+        from limitlab.experiments.sweep import parquet_bytes
 
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "risk.json"]
-        paths[0].write_text(json.dumps(_jsonable(self.summary), indent=2))
+        # encoded in memory first, then each file written to a temporary name and renamed
+        blobs = {out / "risk.json": json.dumps(_jsonable(self.summary), indent=2).encode()}
         for name in ("measures", "default_rates", "vintages", "roll_rates", "concentration",
                      "exposure_shares"):
             df = getattr(self, name)
             if df is not None:
-                path = out / f"risk_{name}.parquet"
-                write_parquet(df.reset_index(drop=True), path)
-                paths.append(path)
-        return paths
+                blobs[out / f"risk_{name}.parquet"] = parquet_bytes(df.reset_index(drop=True))
+        out.mkdir(parents=True, exist_ok=True)
+        for path, data in blobs.items():
+            atomic_write_bytes(path, data)
+        return list(blobs)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -407,6 +411,14 @@ def check_levels(levels: tuple[float, ...]) -> tuple[float, ...]:
         if not 0.0 < lv < 1.0:
             raise ConfigError(f"risk level {lv!r} must be in (0, 1), e.g. 0.99")
     return tuple(sorted(set(levels)))
+
+
+def check_bootstrap(resamples: int, seed: int) -> None:
+    """:class:`ConfigError` (one line) for a resample count or seed the bootstrap cannot use."""
+    if not 1 <= resamples <= MAX_RESAMPLES:
+        raise ConfigError(f"--resamples: {resamples} — from 1 to {MAX_RESAMPLES:,}")
+    if seed < 0:
+        raise ConfigError(f"--seed: {seed} — a seed is an integer >= 0")
 
 
 def analyse(
@@ -432,8 +444,7 @@ def analyse(
         ConfigError: the directory is not a batch or sweep, or an argument is out of range.
     """
     levels = check_levels(tuple(levels))
-    if resamples < 1:
-        raise ConfigError(f"bootstrap resamples {resamples} must be >= 1")
+    check_bootstrap(resamples, seed)
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"confidence {confidence!r} must be in (0, 1)")
     res = load_results(results_dir)
@@ -512,15 +523,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", help="a batch or sweep directory (with runs.parquet)")
     p.add_argument("--levels", default=",".join(str(v) for v in DEFAULT_LEVELS),
                    help="VaR/ES levels, comma-separated (default 0.95,0.99,0.999)")
-    p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES, help="bootstrap resamples")
-    p.add_argument("--seed", type=int, default=BOOTSTRAP_SEED, help="bootstrap seed")
+    p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
+                   help=f"bootstrap resamples, 1 to {MAX_RESAMPLES:,} (default {BOOTSTRAP_RESAMPLES:,})")
+    p.add_argument("--seed", type=int, default=BOOTSTRAP_SEED, help="bootstrap seed, an integer >= 0")
     p.add_argument("--out", default=None, help="output directory (default: the results directory)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace risk.json and risk_*.parquet already in the output directory")
     p.set_defaults(func=cmd_risk)
 
 
+def check_risk_out(out: Path, overwrite: bool) -> None:
+    """Refuse an output directory before the analysis: not a directory, not writable, or
+    holding a previous analysis (unless ``overwrite``)."""
+    from limitlab.experiments.fileio import check_output_dir
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {str(out)!r} — exists and is not a directory; give a directory "
+                          "(an existing file is never replaced)")
+    existing = [f for f in OUTPUT_FILES if (out / f).exists()]
+    if existing and not overwrite:
+        raise ConfigError(f"--out: {str(out)!r} — already holds {existing[0]}; pass --overwrite to "
+                          "replace the previous analysis, or give another --out")
+    check_output_dir(out)
+
+
 def cmd_risk(args: argparse.Namespace) -> int:
-    report = analyse(args.results, _parse_levels(args.levels), args.resamples, args.seed)
+    levels = check_levels(_parse_levels(args.levels))
+    check_bootstrap(args.resamples, args.seed)
     out = Path(args.out) if args.out else Path(args.results)
+    load_results(args.results)  # a missing or unreadable results directory first
+    check_risk_out(out, args.overwrite)
+    report = analyse(args.results, levels, args.resamples, args.seed)
     report.write(out)
     for entry in report.summary["points"]:
         axes = ", ".join(f"{k}={v}" for k, v in entry["axes"].items()) or "batch"

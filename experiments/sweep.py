@@ -55,6 +55,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from limitlab.experiments.catalog import load_scenario
+from limitlab.experiments.fileio import (
+    TMP_MARK,  # noqa: F401 - temporary files are named with it (re-exported)
+    atomic_write_bytes,
+    check_output_dir,
+    directory_lock,
+    remove_stale_temporaries,
+)
 from limitlab.experiments.outputs import git_commit, versions, write_parquet
 from limitlab.model.config import (
     ConfigError,
@@ -83,7 +90,11 @@ MODELS = {
 }
 SWEEP_DIR = Path(__file__).resolve().parent / "sweeps"
 RECORDS = ".runs"  # per-run completion records (hidden: never read as data)
-TMP_MARK = ".tmp-"  # temporary files start with "." and contain this
+#: at most this many runs (points × replicates) in one design, and points in a sampled one:
+#: beyond, the task list alone would exhaust memory
+MAX_RUNS = 1_000_000
+#: integer axes of sampled designs: bounds must be exact in a float and fit an int64
+MAX_INTEGER_BOUND = 2**53
 
 
 # ---------------------------------------------------------------------------- designs
@@ -178,6 +189,28 @@ class Design:
             )
         if self.model_path == MODELS["credit"] and self.scenario is None:
             raise ConfigError("scenario: the credit model needs a base scenario")
+        if self.kind in SAMPLED_KINDS and self.samples > MAX_RUNS:
+            raise ConfigError(f"samples: {self.samples} — at most {MAX_RUNS:,} design points; "
+                              "split the design into several sweeps")
+        n_runs = self.n_points * self.replicates
+        if n_runs > MAX_RUNS:
+            raise ConfigError(f"replicates: {self.replicates} — {self.n_points:,} points × "
+                              f"{self.replicates:,} replicates = {n_runs:,} runs; at most "
+                              f"{MAX_RUNS:,} runs in one design")
+
+    @property
+    def n_points(self) -> int:
+        """The number of design points (known before sampling them)."""
+        d = len(self.axes)
+        if self.kind == "batch":
+            return 1
+        if self.kind == "grid":
+            return math.prod(len(a.values) for a in self.axes)
+        if self.kind == "lhs":
+            return self.samples
+        if self.kind == "sobol":
+            return self.samples * ((2 * d + 2) if self.second_order else (d + 2))
+        return self.samples * (d + 1)  # morris: trajectories × (D + 1)
 
     # -- construction
     @classmethod
@@ -377,10 +410,12 @@ def _flatten(data: Mapping[str, Any], prefix: str = "", leaf: Callable[[Any], bo
     out: dict[str, Any] = {}
     for k, v in data.items():
         key = f"{prefix}{k}"
-        if leaf(v):
-            out[key] = v
-        else:
-            out.update(_flatten(v, key + ".", leaf))
+        items = {key: v} if leaf(v) else _flatten(v, key + ".", leaf)
+        for kk, vv in items.items():
+            if kk in out:
+                raise ConfigError(f"{kk}: given twice (as a quoted dotted key and as a nested "
+                                  "table); keep one")
+            out[kk] = vv
     return out
 
 
@@ -401,7 +436,15 @@ def _axis(key: str, raw: Any, kind: str, schema: bool) -> Axis:
         elif kind == "grid":
             if "num" not in raw:
                 raise ConfigError(f"axes.{key}: a grid range needs num, e.g. {{low = 0, high = 1, num = 5}}")
-            vals = np.linspace(raw.get("low"), raw.get("high"), int(raw["num"]))
+            num = raw["num"]
+            if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= MAX_RUNS:
+                raise ConfigError(f"axes.{key}.num: {num!r} — an integer from 1 to {MAX_RUNS:,}")
+            for end in ("low", "high"):
+                v = raw.get(end)
+                if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+                    raise ConfigError(f"axes.{key}.{end}: {v!r} — a grid range needs finite numbers "
+                                      "low and high, e.g. {low = 0, high = 1, num = 5}")
+            vals = np.linspace(raw["low"], raw["high"], num)
             raw = [int(round(v)) for v in vals] if integer else [float(v) for v in vals]
         else:
             raw = [raw.get("low"), raw.get("high")]
@@ -416,8 +459,13 @@ def _axis(key: str, raw: Any, kind: str, schema: bool) -> Axis:
         if not low < high:
             raise ConfigError(f"axes.{key} = {raw!r}: low must be < high")
         for v, name in ((low, "low"), (high, "high")):
+            if not math.isfinite(v):
+                raise ConfigError(f"axes.{key}.{name}: {v!r} — must be a finite number")
             if (lo_b is not None and v < lo_b) or (hi_b is not None and v > hi_b):
                 raise ConfigError(f"axes.{key}.{name} = {v:g}: outside the schema's range [{lo_b}, {hi_b}]")
+            if integer and abs(v) > MAX_INTEGER_BOUND:
+                raise ConfigError(f"axes.{key}.{name}: {v:g} — an integer axis needs bounds within "
+                                  f"±2**53 ({MAX_INTEGER_BOUND:,})")
         return Axis(key=key, low=low, high=high, integer=integer)
     if len(set(map(repr, raw))) != len(raw):
         raise ConfigError(f"axes.{key} = {raw!r}: a value is listed twice")
@@ -514,6 +562,27 @@ def resolve_model(path: str) -> ModelFunction:
     return getattr(importlib.import_module(module), attr)
 
 
+def check_model(path: str) -> None:
+    """:class:`ConfigError` unless ``path`` names an importable, callable model function
+    (checked in the submitting process, before anything is written)."""
+    full = MODELS.get(path, path)
+    module, _, attr = full.partition(":")
+    allowed = f"give 'module:function' of an importable module, or one of {', '.join(MODELS)}"
+    if not module or not attr:
+        raise ConfigError(f"model: {path!r} — {allowed}")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except ImportError as exc:
+        raise ConfigError(f"model: {path!r} — cannot import {module!r} ({exc}); {allowed}") from None
+    except AttributeError:
+        raise ConfigError(f"model: {path!r} — module {module!r} has no {attr!r}; {allowed}") from None
+    except Exception as exc:  # the module raised while being imported
+        raise ConfigError(f"model: {path!r} — importing {module!r} failed "
+                          f"({type(exc).__name__}: {exc}); {allowed}") from None
+    if not callable(fn):
+        raise ConfigError(f"model: {path!r} — {attr!r} is not a function; {allowed}")
+
+
 def parquet_bytes(table: pd.DataFrame | pa.Table) -> bytes:
     """A table as the exact bytes :func:`limitlab.experiments.outputs.write_parquet` would write."""
     sink = pa.BufferOutputStream()
@@ -582,6 +651,32 @@ def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
     return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
+MAX_WORKERS = 4096
+
+
+def check_executor_args(workers: int | None, dask: str | None) -> None:
+    """:class:`ConfigError` for a bad ``--workers`` or ``--dask`` (checked before anything is
+    written; reaching a Dask scheduler is checked when it is opened)."""
+    if workers is not None and not 0 <= workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers: {workers} — from 0 (in this process) to {MAX_WORKERS}")
+    if dask is None:
+        return
+    if dask == "local" or dask.startswith("local:"):
+        n_text = dask.partition(":")[2]
+        if dask.startswith("local:") and not (n_text.isdigit() and 1 <= int(n_text) <= MAX_WORKERS):
+            raise ConfigError(f"--dask: {dask!r} — local or local:N with N from 1 to {MAX_WORKERS}, "
+                              "e.g. local:4")
+    else:
+        scheme, sep, rest = dask.partition("://")
+        if not sep or scheme not in ("tcp", "tls", "inproc", "ucx", "ws", "wss") or not rest:
+            raise ConfigError(f"--dask: {dask!r} — give tcp://HOST:PORT of a running scheduler, "
+                              "or local[:N]")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ConfigError("--dask: needs Dask — pip install 'limitlab[dask]'") from None
+
+
 @contextlib.contextmanager
 def open_executor(workers: int | None = None, dask: str | None = None) -> Iterator[ExecutorInfo]:
     """An executor for :func:`run_design`, closed on exit.
@@ -595,29 +690,23 @@ def open_executor(workers: int | None = None, dask: str | None = None) -> Iterat
     Raises:
         ConfigError: Dask is not installed, or the address is malformed or unreachable.
     """
-    if workers is not None and workers < 0:
-        raise ConfigError(f"--workers {workers}: must be >= 0 (0 runs in this process)")
+    check_executor_args(workers, dask)
     if dask:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ConfigError("--dask needs Dask: pip install 'limitlab[dask]'") from None
+        from distributed import Client, LocalCluster
+
         cluster = None
         if dask == "local" or dask.startswith("local:"):
             n_text = dask.partition(":")[2]
-            if n_text and not n_text.isdigit():
-                raise ConfigError(f"--dask {dask!r}: expected local or local:N, e.g. local:4")
             n = int(n_text) if n_text else (workers or os.cpu_count() or 1)
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)
-        elif "://" in dask:
+        else:
             try:
                 client = Client(dask, timeout="20s")
-            except OSError as exc:
-                raise ConfigError(f"--dask {dask!r}: cannot reach the scheduler ({exc})") from None
-        else:
-            raise ConfigError(f"--dask {dask!r}: give tcp://HOST:PORT or local[:N]")
+            except (OSError, ValueError, TypeError) as exc:
+                raise ConfigError(f"--dask: {dask!r} — cannot reach the scheduler ({exc}); give "
+                                  "the address of a running scheduler, e.g. tcp://HOST:8786") from None
         try:
             slots = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or 1
             # pure=False: Dask must never merge two submissions into one task
@@ -645,14 +734,11 @@ def run_id_of(point: int, replicate: int) -> str:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.parent / f".{path.name}{TMP_MARK}{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, data)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write_bytes(path, text.encode())
+    atomic_write_bytes(path, text.encode())
 
 
 def _atomic_parquet(df: pd.DataFrame | pa.Table, path: Path) -> None:
@@ -693,14 +779,9 @@ def _read_records(out: Path) -> dict[str, dict[str, Any]]:
 
 
 def _remove_temporaries(out: Path) -> int:
-    """Delete temporary files left by an interrupted writer; returns how many."""
-    n = 0
-    for f in itertools.chain(out.glob(f".*{TMP_MARK}*"), out.glob(f"*/.*{TMP_MARK}*"),
-                             out.glob(f"*/*/.*{TMP_MARK}*")):
-        with contextlib.suppress(OSError):
-            f.unlink()
-            n += 1
-    return n
+    """Delete temporary files left by interrupted writers (never a live process's); returns
+    how many."""
+    return remove_stale_temporaries(out)
 
 
 def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
@@ -917,16 +998,21 @@ def _manifest(design: Design, base: ScenarioConfig | None, root_seed: int, keep:
 FINGERPRINT = ("design", "config", "root_seed", "replicates", "axes", "keep", "n_points")
 
 
-def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
+def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool, write: bool = True) -> None:
+    """Check that ``out`` may receive this design (a resume must match the manifest there) and,
+    with ``write``, create it and write ``manifest.json``."""
     f = out / "manifest.json"
     if f.is_file():
         if not resume:
             raise ConfigError(f"{str(out)!r} already holds a batch or sweep; pass --resume to "
                               "finish it, or --out to write elsewhere")
         try:
-            old = json.loads(f.read_text())
-        except json.JSONDecodeError:
-            raise ConfigError(f"{str(f)!r}: unreadable manifest; cannot resume") from None
+            old = json.loads(f.read_bytes())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            old = None
+        if not isinstance(old, dict):
+            raise ConfigError(f"--resume: {str(f)!r} — not a readable manifest (JSON object); "
+                              "cannot resume: write to a new --out") from None
         changed = changed_keys({k: old.get(k) for k in FINGERPRINT},
                                {k: manifest.get(k) for k in FINGERPRINT})
         if changed:
@@ -942,8 +1028,9 @@ def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> None:
     if clash:
         raise ConfigError(f"--out {str(out)!r}: holds {clash[0]} but no manifest.json; "
                           "choose another directory")
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(f, json.dumps(manifest, indent=2, default=str))
+    if write:
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic_write_text(f, json.dumps(manifest, indent=2, default=str))
 
 
 def run_design(
@@ -988,45 +1075,57 @@ def run_design(
     bad = [k for k in keep if k not in OPTIONAL_TABLES]
     if bad:
         raise ConfigError(f"--keep {bad[0]!r}: allowed: {', '.join(OPTIONAL_TABLES)}")
+    # everything a user can get wrong is checked before manifest.json exists
+    if executor is None:
+        check_executor_args(workers, dask)
+    check_model(design.model_path)
     base = design.base_config()
     check_design(design, base)
     root_seed = design.root_seed(base)
     design_df = design.points()
     out = Path(out) if out is not None else Path("results") / design.name
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {str(out)!r} — exists and is not a directory; give a directory")
     manifest = _manifest(design, base, root_seed, keep, len(design_df))
     resume = resume or retry_failed
-    _prepare_out(out, manifest, resume)
-    _remove_temporaries(out)
-    (out / RECORDS).mkdir(exist_ok=True)
-    _atomic_parquet(design_df, out / "design.parquet")
-
-    records = _read_records(out)
-    redo = {k for k, r in records.items() if r["status"] == "failed"} if retry_failed else set()
+    _prepare_out(out, manifest, resume, write=False)
+    check_output_dir(out)
     base_dict = base.to_dict() if base is not None else None
     axes = design.axis_keys
     param_rows = design_df[axes].to_dict("records") if axes else [{}] * len(design_df)
-
-    def tasks() -> Iterator[RunTask]:
-        pairs = list(itertools.product(range(len(design_df)), range(design.replicates)))
-        if shuffle is not None:
-            random.Random(shuffle).shuffle(pairs)
-        for p, r in pairs:
-            rid = run_id_of(p, r)
-            if rid in records and rid not in redo:
-                continue
-            params = {k: _plain(v) for k, v in param_rows[p].items()}
-            yield RunTask(rid, p, r, params, base_dict, root_seed, keep, design.model_path)
-
-    todo = sum(1 for _ in tasks())
-    stats = {"runs": len(design_df) * design.replicates, "skipped": len(records) - len(redo),
-             "submitted": todo, "ok": 0, "failed": 0, "wall_seconds": 0.0, "executor": ""}
 
     with contextlib.ExitStack() as stack:
         if executor is None:
             info = stack.enter_context(open_executor(workers, dask))
         else:
             info = ExecutorInfo(executor, workers or os.cpu_count() or 1, type(executor).__name__)
-        stats["executor"] = info.description
+        out.mkdir(parents=True, exist_ok=True)
+        # one writer per directory: a second sweep or --resume is refused while this one runs
+        stack.enter_context(directory_lock(out, "batch or sweep"))
+        _prepare_out(out, manifest, resume)
+        _remove_temporaries(out)
+        (out / RECORDS).mkdir(exist_ok=True)
+        _atomic_parquet(design_df, out / "design.parquet")
+
+        records = _read_records(out)
+        redo = {k for k, r in records.items() if r["status"] == "failed"} if retry_failed else set()
+
+        def tasks() -> Iterator[RunTask]:
+            pairs = itertools.product(range(len(design_df)), range(design.replicates))
+            if shuffle is not None:
+                pairs = list(pairs)
+                random.Random(shuffle).shuffle(pairs)
+            for p, r in pairs:
+                rid = run_id_of(p, r)
+                if rid in records and rid not in redo:
+                    continue
+                params = {k: _plain(v) for k, v in param_rows[p].items()}
+                yield RunTask(rid, p, r, params, base_dict, root_seed, keep, design.model_path)
+
+        todo = len(design_df) * design.replicates - (len(records) - len(redo))
+        stats = {"runs": len(design_df) * design.replicates, "skipped": len(records) - len(redo),
+                 "submitted": todo, "ok": 0, "failed": 0, "wall_seconds": 0.0,
+                 "executor": info.description}
         limit = max_in_flight or 2 * info.slots
         bar = None
         if progress and todo:
@@ -1066,14 +1165,16 @@ def run_design(
                         bar.update(1)
                         if stats["failed"]:
                             bar.set_postfix(failed=stats["failed"], refresh=False)
-        except BaseException:
+        except BaseException as exc:
             for fut in pending:
                 fut.cancel()
             stats["wall_seconds"] = time.perf_counter() - start
-            _finalise(out, design, design_df, root_seed, records, complete=False)
+            # save what finished; on a full disk this can fail too: the first error is reported
+            with contextlib.suppress(OSError) if isinstance(exc, OSError) else contextlib.nullcontext():
+                _finalise(out, design, design_df, root_seed, records, complete=False)
             raise
         stats["wall_seconds"] = time.perf_counter() - start
-    results = _finalise(out, design, design_df, root_seed, records, complete=True)
+        results = _finalise(out, design, design_df, root_seed, records, complete=True)
     results.stats = stats
     return results
 

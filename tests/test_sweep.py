@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -128,7 +129,7 @@ def test_missing_sweep_file_and_bad_options_exit_2(tmp_path, capsys):
     assert main(["sweep", "policy_grid", "--keep", "everything", "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "--keep 'everything'" in capsys.readouterr().err
     assert main(["batch", "baseline", "--dask", "nowhere", "--out", str(tmp_path / "o2"), "--quiet"]) == 2
-    assert "--dask 'nowhere'" in capsys.readouterr().err
+    assert "--dask: 'nowhere'" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------- layout and seeds
@@ -299,15 +300,22 @@ def test_resuming_with_a_changed_configuration_is_refused(tmp_path, capsys):
     assert "configuration changed" in err and "config.months" in err and "replicates" in err
 
 
+def _exited_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
 def test_torn_temporaries_and_records_are_redone(tmp_path, executor_dirs):
     """What a kill can leave: temp files, a record not yet renamed, a run without record."""
     design = tiny_grid()
     out = tmp_path / "t"
     run_design(design, out, workers=0, progress=False)
-    (out / ".runs" / "p0002-r0001.json").rename(out / ".runs" / ".p0002-r0001.json.tmp-1")
+    dead = _exited_pid()  # the process id of the killed writer
+    (out / ".runs" / "p0002-r0001.json").rename(out / ".runs" / f".p0002-r0001.json.tmp-{dead}")
     (out / ".runs" / "p0003-r0000.json").write_text('{"run_id": "p0003-r0000", "stat')
     part = out / "monthly" / "run_id=p0000-r0000" / "part-0.parquet"
-    (part.parent / ".part-0.parquet.tmp-77").write_bytes(part.read_bytes()[:100])
+    (part.parent / f".part-0.parquet.tmp-{dead}-ab12").write_bytes(part.read_bytes()[:100])
     (out / "segments" / "run_id=p0001-r0001" / "part-0.parquet").unlink()
     res = run_design(design, out, workers=0, resume=True, progress=False)
     assert res.stats["submitted"] == 3
