@@ -842,6 +842,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
 th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 table.segments td:nth-child(2){text-align:left}
+table.segments td:nth-child(-n+2){white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.88rem}
 ul.summary li{margin:.2rem 0}
