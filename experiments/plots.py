@@ -524,32 +524,30 @@ LEVEL_WIDTHS = (1.4, 2.0, 2.6)  # higher levels drawn thicker
 
 
 def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
-                           levels: Sequence[float] | None = None, bins: int | None = None) -> Figure:
+                           bins: int | None = None) -> Figure:
     """Histogram of cumulative losses across replicates with EL, VaR and ES marked.
 
-    VaR and ES are drawn only at levels the replicates support (at least
-    ``MIN_TAIL_OBSERVATIONS`` runs beyond the level, see :mod:`limitlab.experiments.risk`),
-    each with its bootstrap interval as a shaded span; an unsupported level gets no line,
-    only a legend entry saying how many replicates it needs.
+    VaR and ES are drawn only at levels the replicates support (rows not flagged
+    ``too_few_replicates``: at least ``MIN_TAIL_OBSERVATIONS`` runs beyond the level, see
+    :mod:`limitlab.experiments.risk`), each with its bootstrap interval as a shaded span; an
+    unsupported level gets no line, only a legend entry saying how many replicates it needs.
 
     Args:
         losses: Cumulative losses per replicate (yuan), e.g. ``runs["cumulative_losses"]``.
         ax: Axes to draw on (default: a new Figure).
         measures: Rows of :func:`limitlab.experiments.risk.loss_measures` of these losses
-            (a list of dicts or a DataFrame); default: computed here at ``levels``.
-        levels: VaR/ES levels when ``measures`` is not given (default: the risk command's).
+            (a list of dicts or a DataFrame); without them only the mean is marked.
         bins: Number of histogram bins (default from the sample size).
 
     Returns:
         The Figure drawn on.
     """
-    from limitlab.experiments import risk
-
     fig, ax = _fig_ax(ax, (10, 4.5))
     x = np.asarray(losses, dtype=float)
     x = x[np.isfinite(x)]
     if measures is None:
-        measures = risk.loss_measures(x, tuple(levels or risk.DEFAULT_LEVELS))
+        measures = [{"measure": "expected_loss", "level": None, "value": x.mean() if x.size else np.nan,
+                     "ci_low": np.nan, "ci_high": np.nan}]
     rows = pd.DataFrame(list(measures) if not isinstance(measures, pd.DataFrame) else measures)
     flagged = (rows["too_few_replicates"].fillna(False).astype(bool) if "too_few_replicates" in rows
                else pd.Series(False, index=rows.index))
@@ -559,7 +557,7 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
     if bins is None:
         bins = int(np.clip(np.sqrt(max(x.size, 1)) * 2, 5, 50))
     ax.hist(x / scale, bins=bins, color="0.75", edgecolor="white", label=f"{x.size:,} replicates")
-    level_list = sorted({float(v) for v in rows["level"].dropna()})
+    level_list = sorted({float(v) for v in rows["level"].dropna()}) if "level" in rows else []
     for i, r in rows.iterrows():
         m = r["measure"]
         if m == "unexpected_loss" or not np.isfinite(r["value"]):
@@ -591,15 +589,6 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
 # ---------------------------------------------------------------- vintages and roll rates
 
 
-def vintage_curves(vintages: pd.DataFrame) -> pd.DataFrame:
-    """Cumulative default rate by months on book per origination cohort (the opening book
-    and each quarter), over runs: see
-    :func:`limitlab.experiments.risk.vintage_curves`."""
-    from limitlab.experiments import risk
-
-    return risk.vintage_curves(vintages)
-
-
 def drawn_cohorts(curves: pd.DataFrame, most: int = 8, min_age: int = 3) -> list[int]:
     """The cohorts a vintage figure draws: the opening book and at most ``most − 1``
     quarters evenly spread over those observed for at least ``min_age`` months."""
@@ -618,13 +607,14 @@ def vintage_colours(n: int) -> list:
     return [cmap(v) for v in np.linspace(0.0, 0.78, max(n, 1))][:n]
 
 
-def plot_vintages(vintages: pd.DataFrame, ax: Axes | None = None, *, cohorts: Sequence[int] | None = None) -> Figure:
+def plot_vintages(curves: pd.DataFrame, ax: Axes | None = None, *, cohorts: Sequence[int] | None = None) -> Figure:
     """Vintage default curves: cumulative default rate by months on book, per origination
     cohort, each over the ages it has reached. For several runs: the mean of the runs' own
     rates with its 95% confidence interval as a band; for one run, its rate.
 
     Args:
-        vintages: ``vintages`` table (with ``run_id`` for a batch).
+        curves: :func:`limitlab.experiments.risk.vintage_curves` of the ``vintages`` tables
+            (one design point).
         ax: Axes to draw on (default: a new Figure).
         cohorts: Cohorts to draw (0 = opening book, ``q`` = quarter ``q``); default
             :func:`drawn_cohorts`.
@@ -633,9 +623,8 @@ def plot_vintages(vintages: pd.DataFrame, ax: Axes | None = None, *, cohorts: Se
         The Figure drawn on.
     """
     fig, ax = _fig_ax(ax, (9, 5))
-    curves = vintage_curves(vintages)
     chosen = list(drawn_cohorts(curves) if cohorts is None else cohorts)
-    runs = n_runs(vintages)
+    runs = int(curves["n_runs"].max()) if len(curves) else 0
     quarters = [c for c in chosen if c > 0]
     colours = dict(zip(quarters, vintage_colours(len(quarters))))
     colours[0] = "0.1"

@@ -749,6 +749,8 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
                   for v in row] for row in reviews.itertuples(index=False)]))
         sections.append(s)
 
+    from limitlab.experiments import risk
+
     s = Section("Credit quality")
     if rates is not None:
         s.html.append("<h3>Default rates by segment</h3>")
@@ -760,7 +762,7 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
                           "accounts opened in the cohort."
                           + (" Lines: mean of the replicates' rates; bands: its 95% confidence interval."
                              if res.kind == "batch" else ""),
-                          plots.plot_vintages(vintages)))
+                          plots.plot_vintages(risk.vintage_curves(vintages))))
     if roll is not None:
         s.figures.append(("roll_rates", "Monthly transitions between days-past-due buckets.",
                           plots.plot_roll_rates(roll)))

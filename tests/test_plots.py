@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from limitlab.experiments import plots
+from limitlab.experiments import plots, risk
 from limitlab.experiments.catalog import load_scenario
 from limitlab.model.run import simulate
 from matplotlib.collections import PolyCollection
@@ -238,15 +238,11 @@ def test_loss_distribution_histogram_and_supported_markers():
     assert "million yuan" in ax.get_xlabel()
 
 
-def test_loss_distribution_computes_the_risk_measures_by_default():
-    from limitlab.experiments.risk import loss_measures
-
-    losses = np.arange(1.0, 201.0)  # 200 replicates: 95% is supported, 99% and 99.9% are not
+def test_loss_distribution_without_measures_marks_only_the_mean():
+    losses = np.arange(1.0, 201.0)
     ax = plots.plot_loss_distribution(losses).axes[0]
     marked = {ln.get_label().split(":")[0]: ln.get_xdata()[0] for ln in ax.get_lines() if len(ln.get_xdata())}
-    rows = {(r["measure"], r["level"]): r["value"] for r in loss_measures(losses)}
-    assert marked == pytest.approx({"EL": rows[("expected_loss", None)], "VaR 95%": rows[("var", 0.95)],
-                                    "ES 95%": rows[("es", 0.95)]})
+    assert marked == pytest.approx({"EL": losses.mean()})
 
 
 # ---------------------------------------------------------------- vintages, roll rates
@@ -261,14 +257,14 @@ def test_vintage_curves_pool_runs_within_cohorts():
         "accounts": [100, 100, 100, 50, 50, 50, 10, 10, 30, 30, 5, 5],
         "cumulative_defaults": [0, 2, 3, 0, 4, 4, 1, 2, 1, 1, 0, 1],
     })
-    curves = plots.vintage_curves(v)
+    curves = risk.vintage_curves(v)
     book = curves[curves["cohort"] == 0]
     np.testing.assert_allclose(book["cumulative_default_rate"], [0.0, 6 / 150, 7 / 150])
     q1 = curves[curves["cohort"] == 1]
     # months 1-2 have both reached age 0 only: one point, denominator all 50 accounts
     assert q1["months_on_book"].tolist() == [0] and q1["cohort_label"].iloc[0] == "Q1 (months 1–2)"
     np.testing.assert_allclose(q1["cumulative_default_rate"], [3 / 50])
-    lines = plots.plot_vintages(v, cohorts=[0]).axes[0].get_lines()
+    lines = plots.plot_vintages(curves, cohorts=[0]).axes[0].get_lines()
     np.testing.assert_allclose(lines[0].get_ydata(), book["rate_mean"] * 100)
 
 
@@ -403,8 +399,8 @@ def test_figures_of_a_real_run_draw_its_tables(real_run):
     rows = image.sum(axis=1)
     np.testing.assert_allclose(rows[rows > 0], 100.0)
 
-    curves = plots.vintage_curves(t["vintages"])
-    lines = plots.plot_vintages(t["vintages"]).axes[0].get_lines()
+    curves = risk.vintage_curves(t["vintages"])
+    lines = plots.plot_vintages(curves).axes[0].get_lines()
     assert len(lines) == len(plots.drawn_cohorts(curves))
     first = curves[curves["cohort"] == 0]
     np.testing.assert_allclose(lines[0].get_ydata(), first["cumulative_default_rate"] * 100)

@@ -112,7 +112,7 @@ def test_vintage_curves_never_fall_and_stay_inside_a_batch(batches):
     curves = risk.vintage_curves(vint)
     assert_vintages_honest(curves, MONTHS)
     assert curves["cohort"].max() == MONTHS // 3  # the last quarter: months 58-60
-    ax = plots.plot_vintages(vint).axes[0]
+    ax = plots.plot_vintages(curves).axes[0]
     for line in ax.get_lines():
         assert (np.diff(line.get_ydata()) >= -1e-9).all(), line.get_label()
 
@@ -125,7 +125,7 @@ def test_a_run_ending_mid_quarter_has_no_cohort_beyond_it():
     assert_vintages_honest(curves, months)
     last = curves[curves["cohort"] == curves["cohort"].max()]
     assert last["cohort_label"].iloc[0] == "Q11 (month 31)"
-    labels = [ln.get_label() for ln in plots.plot_vintages(vint).axes[0].get_lines()]
+    labels = [ln.get_label() for ln in plots.plot_vintages(curves).axes[0].get_lines()]
     assert labels and not any(re.search(r"\b(3[2-9]|[4-9]\d)\b", lb.split(",")[0]) for lb in labels)
 
 
