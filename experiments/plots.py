@@ -22,7 +22,7 @@ import pandas as pd
 from limitlab.agents.codes import HABITS, KINDS
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 RUN = "run_id"
 
@@ -506,72 +506,81 @@ def plot_reasons(reasons: pd.DataFrame, ax: Axes | None = None, *,
 # ---------------------------------------------------------------- losses
 
 
-def loss_measures(losses, levels: Sequence[float] = (0.99, 0.999)) -> dict[str, float]:
-    """Expected loss, VaR and expected shortfall of a sample of losses (empirical).
+def _level_name(level: float) -> str:
+    return f"{level * 100:g}%"
 
-    VaR at level ``a`` is the ``a`` quantile; ES is the mean of the losses at or beyond it.
 
-    Args:
-        losses: Loss per replicate (yuan).
-        levels: Confidence levels.
-
-    Returns:
-        ``{"EL": ..., "VaR 99%": ..., "ES 99%": ..., ...}``.
-    """
-    x = np.sort(np.asarray(losses, dtype=float))
-    x = x[np.isfinite(x)]
-    out = {"EL": float(x.mean()) if x.size else float("nan")}
-    for a in levels:
-        name = f"{a * 100:g}%"
-        if x.size == 0:
-            out[f"VaR {name}"] = out[f"ES {name}"] = float("nan")
-            continue
-        var = float(np.quantile(x, a))
-        out[f"VaR {name}"] = var
-        out[f"ES {name}"] = float(x[x >= var].mean())
-    return out
+def tail_note(row) -> str:
+    """``needs ≥ 1,000 replicates (have 20)`` for a VaR/ES row the replicates cannot support."""
+    return f"needs ≥ {int(row['min_replicates']):,} replicates (have {int(row['n_replicates']):,})"
 
 
 MARKER_STYLES = {
     "EL": ("#1a9850", "-"),
-    "VaR 99%": ("#fdae61", "--"),
-    "ES 99%": ("#f46d43", "-."),
-    "VaR 99.9%": ("#d73027", "--"),
-    "ES 99.9%": ("#a50026", "-."),
+    "var": ("#d95f02", "--"),
+    "es": ("#7b3294", "-."),
 }
+LEVEL_WIDTHS = (1.4, 2.0, 2.6)  # higher levels drawn thicker
 
 
-def plot_loss_distribution(losses, ax: Axes | None = None, *,
-                           markers: dict[str, float] | None = None, bins: int | None = None) -> Figure:
+def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
+                           bins: int | None = None) -> Figure:
     """Histogram of cumulative losses across replicates with EL, VaR and ES marked.
+
+    VaR and ES are drawn only at levels the replicates support (rows not flagged
+    ``too_few_replicates``: at least ``MIN_TAIL_OBSERVATIONS`` runs beyond the level, see
+    :mod:`limitlab.experiments.risk`), each with its bootstrap interval as a shaded span; an
+    unsupported level gets no line, only a legend entry saying how many replicates it needs.
 
     Args:
         losses: Cumulative losses per replicate (yuan), e.g. ``runs["cumulative_losses"]``.
         ax: Axes to draw on (default: a new Figure).
-        markers: Named loss levels to mark (yuan); default :func:`loss_measures` of ``losses``
-            at 99% and 99.9%.
+        measures: Rows of :func:`limitlab.experiments.risk.loss_measures` of these losses
+            (a list of dicts or a DataFrame); without them only the mean is marked.
         bins: Number of histogram bins (default from the sample size).
 
     Returns:
         The Figure drawn on.
     """
-    fig, ax = _fig_ax(ax)
+    fig, ax = _fig_ax(ax, (10, 4.5))
     x = np.asarray(losses, dtype=float)
     x = x[np.isfinite(x)]
-    markers = loss_measures(x) if markers is None else markers
-    scale, unit = money_unit(np.concatenate([x, list(markers.values())]) if x.size else [0.0])
+    if measures is None:
+        measures = [{"measure": "expected_loss", "level": None, "value": x.mean() if x.size else np.nan,
+                     "ci_low": np.nan, "ci_high": np.nan}]
+    rows = pd.DataFrame(list(measures) if not isinstance(measures, pd.DataFrame) else measures)
+    flagged = (rows["too_few_replicates"].fillna(False).astype(bool) if "too_few_replicates" in rows
+               else pd.Series(False, index=rows.index))
+    shown = rows[(rows["measure"] == "expected_loss") | (rows["measure"].isin(["var", "es"]) & ~flagged)]
+    marked = shown[["value", "ci_low", "ci_high"]].to_numpy(dtype=float).ravel()
+    scale, unit = money_unit(np.concatenate([x, marked]) if x.size else [0.0])
     if bins is None:
         bins = int(np.clip(np.sqrt(max(x.size, 1)) * 2, 5, 50))
-    ax.hist(x / scale, bins=bins, color="0.7", edgecolor="white", label=f"{x.size:,} replicates")
-    for name, value in markers.items():
-        if value is None or not np.isfinite(value):
+    ax.hist(x / scale, bins=bins, color="0.75", edgecolor="white", label=f"{x.size:,} replicates")
+    level_list = sorted({float(v) for v in rows["level"].dropna()}) if "level" in rows else []
+    for i, r in rows.iterrows():
+        m = r["measure"]
+        if m == "unexpected_loss" or not np.isfinite(r["value"]):
             continue
-        colour, ls = MARKER_STYLES.get(name, ("0.2", ":"))
-        ax.axvline(value / scale, color=colour, ls=ls, lw=1.6,
-                   label=f"{name}: {value / scale:,.2f} {unit}")
+        name = "EL" if m == "expected_loss" else f"{'VaR' if m == 'var' else 'ES'} {_level_name(r['level'])}"
+        if m != "expected_loss" and flagged[i]:
+            if m == "var":  # one entry per level, no line
+                ax.plot([], [], " ", label=f"VaR, ES {_level_name(r['level'])}: {tail_note(r)}")
+            continue
+        colour, ls = MARKER_STYLES["EL" if m == "expected_loss" else m]
+        lw = 1.8 if m == "expected_loss" else LEVEL_WIDTHS[min(level_list.index(float(r["level"])), 2)]
+        ci = ""
+        if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
+            ax.axvspan(r["ci_low"] / scale, r["ci_high"] / scale, color=colour, alpha=0.08, lw=0)
+            ci = f" [{r['ci_low'] / scale:,.2f}, {r['ci_high'] / scale:,.2f}]"
+        ax.axvline(r["value"] / scale, color=colour, ls=ls, lw=lw,
+                   label=f"{name}: {r['value'] / scale:,.2f}{ci} {unit}")
     ax.set_xlabel(f"cumulative losses over the run ({unit})")
     ax.set_ylabel("replicates (count)")
     ax.set_title("Loss distribution across replicates")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(shown):
+        ax.plot([], [], " ", label="shaded: 95% bootstrap intervals")
     # beside the axes: the markers crowd the right tail, where a legend inside would cover them
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
@@ -580,57 +589,66 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *,
 # ---------------------------------------------------------------- vintages and roll rates
 
 
-def vintage_curves(vintages: pd.DataFrame, cohort_months: int = 1) -> pd.DataFrame:
-    """Cumulative default rate by months on book for cohorts of opening months, pooled over runs.
+def drawn_cohorts(curves: pd.DataFrame, most: int = 8, min_age: int = 3) -> list[int]:
+    """The cohorts a vintage figure draws: the opening book and at most ``most − 1``
+    quarters evenly spread over those observed for at least ``min_age`` months."""
+    reached = curves.groupby("cohort")["months_on_book"].max()
+    quarters = [int(c) for c in reached.index if c > 0 and reached[c] >= min_age]
+    step = max(1, int(np.ceil(len(quarters) / max(most - 1, 1))))
+    return ([0] if 0 in reached.index else []) + quarters[::step]
+
+
+def vintage_colours(n: int) -> list:
+    """``n`` colours for cohorts in time order: a sequential palette (plasma, dark blue to
+    orange) stopped before its pale yellow end, readable on white."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["plasma"]
+    return [cmap(v) for v in np.linspace(0.0, 0.78, max(n, 1))][:n]
+
+
+def plot_vintages(curves: pd.DataFrame, ax: Axes | None = None, *, cohorts: Sequence[int] | None = None) -> Figure:
+    """Vintage default curves: cumulative default rate by months on book, per origination
+    cohort, each over the ages it has reached. For several runs: the mean of the runs' own
+    rates with its 95% confidence interval as a band; for one run, its rate.
 
     Args:
-        vintages: ``vintages`` table (optionally with ``run_id``).
-        cohort_months: Opening months pooled into one cohort (e.g. 12 for yearly cohorts).
-
-    Returns:
-        Columns ``cohort`` (first opening month of the cohort), ``months_on_book``,
-        ``accounts``, ``cumulative_defaults``, ``cumulative_default_rate``.
-    """
-    v = vintages.assign(cohort=(vintages["opened_month"] // cohort_months) * cohort_months)
-    g = v.groupby(["cohort", "months_on_book"], observed=True)[["accounts", "cumulative_defaults"]].sum()
-    g = g[g["accounts"] > 0].reset_index()
-    g["cumulative_default_rate"] = g["cumulative_defaults"] / g["accounts"]
-    return g
-
-
-def plot_vintages(vintages: pd.DataFrame, ax: Axes | None = None, *,
-                  cohort_months: int | None = None) -> Figure:
-    """Vintage default curves: cumulative default rate by months on book, per opening cohort.
-
-    Args:
-        vintages: ``vintages`` table (with ``run_id`` for a batch: pooled over replicates).
+        curves: :func:`limitlab.experiments.risk.vintage_curves` of the ``vintages`` tables
+            (one design point).
         ax: Axes to draw on (default: a new Figure).
-        cohort_months: Opening months per cohort (default: chosen for at most 8 curves).
+        cohorts: Cohorts to draw (0 = opening book, ``q`` = quarter ``q``); default
+            :func:`drawn_cohorts`.
 
     Returns:
         The Figure drawn on.
     """
-    from matplotlib import colormaps
-
-    fig, ax = _fig_ax(ax)
-    if cohort_months is None:
-        span = int(vintages["opened_month"].max()) + 1 if len(vintages) else 1
-        cohort_months = max(1, int(np.ceil(span / 8)))
-    curves = vintage_curves(vintages, cohort_months)
-    cohorts = sorted(curves["cohort"].unique())
-    cmap = colormaps["viridis"]
-    for i, c in enumerate(cohorts):
-        s = curves[curves["cohort"] == c]
-        label = f"opened month {c}" if cohort_months == 1 else f"opened months {c}–{c + cohort_months - 1}"
-        ax.plot(s["months_on_book"].to_numpy(), s["cumulative_default_rate"].to_numpy() * 100,
-                color=cmap(i / max(len(cohorts) - 1, 1)), label=label, lw=1.5)
+    fig, ax = _fig_ax(ax, (9, 5))
+    chosen = list(drawn_cohorts(curves) if cohorts is None else cohorts)
+    runs = int(curves["n_runs"].max()) if len(curves) else 0
+    quarters = [c for c in chosen if c > 0]
+    colours = dict(zip(quarters, vintage_colours(len(quarters))))
+    colours[0] = "0.1"
+    for c in chosen:
+        s = curves[curves["cohort"] == c].sort_values("months_on_book")
+        if s.empty:
+            continue
+        x = s["months_on_book"].to_numpy()
+        per_run = s["accounts"].iloc[0] / max(runs, 1)
+        (line,) = ax.plot(x, s["rate_mean"].to_numpy() * 100, color=colours[c],
+                          lw=2.2 if c == 0 else 1.6,
+                          label=f"{s['cohort_label'].iloc[0]}, {per_run:,.0f} accounts"
+                          + (" per run" if runs > 1 else ""))
+        if runs > 1:
+            ax.fill_between(x, s["rate_ci_low"].to_numpy() * 100, s["rate_ci_high"].to_numpy() * 100,
+                            color=line.get_color(), alpha=0.15, lw=0)
     ax.set_xlabel("months on book")
-    ax.set_ylabel("cumulative default rate (% of accounts)")
-    ax.set_title("Vintage default curves by opening cohort"
-                 + (f" (pooled over {n_runs(vintages)} runs)" if n_runs(vintages) > 1 else ""))
+    ax.set_ylabel("cumulative default rate (% of accounts opened)")
+    ax.yaxis.set_major_formatter(PercentFormatter(100))
+    ax.set_title("Vintage default curves by origination cohort"
+                 + (f"\nmean of {runs} runs, band: 95% CI of the mean" if runs > 1 else ""))
     ax.grid(alpha=0.3)
-    if cohorts:
-        ax.legend(fontsize="small", ncol=2)
+    if ax.get_lines():
+        ax.legend(fontsize="small", ncol=2, loc="upper left")
     return fig
 
 

@@ -7,8 +7,11 @@ results directory, detected from its files:
 - a **run** (``monthly.parquet``): portfolio, limits, closure story, reasons, vintages,
   roll rates and access figures; the run's outcomes; per-segment tables;
 - a **batch** (``runs.parquet``, manifest kind ``batch``): the same figures as medians with
-  bands across replicates, the loss distribution with EL/VaR/ES, outcomes with 95%
+  bands across replicates, the loss distribution with EL and the VaR/ES levels the
+  replicates support (others listed with the replicates they need), outcomes with 95%
   confidence intervals across replicates;
+- for runs and batches, default rates by segment (12-month, lifetime, annualised, exposure
+  and loss shares) and vintage curves by origination quarter;
 - a **sweep** (manifest kind ``sweep``): outcomes against each axis, heatmaps for pairs of
   axes, sensitivity indices, and a table per design point.
 
@@ -319,79 +322,61 @@ def segment_table(segments: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# ---------------------------------------------------------------- risk markers
+# ---------------------------------------------------------------- tail risk
 
 
-def risk_markers(res: Results, losses: np.ndarray) -> tuple[dict[str, float], str]:
-    """EL, VaR and ES at 99% and 99.9% of cumulative losses, and where they came from.
+def tail_measures(res: Results) -> tuple[pd.DataFrame, str]:
+    """EL, UL, VaR and ES of the replicates' cumulative losses, with bootstrap intervals and
+    the ``too_few_replicates`` flag of :func:`limitlab.experiments.risk.loss_measures`.
 
-    Uses ``risk.json`` (written by ``limitlab risk``) when it holds these measures in yuan,
-    otherwise computes them empirically from ``losses``.
+    Taken from ``risk.json`` (written by ``limitlab risk``) when it describes these runs
+    (one design point, the same number of replicates), so the report shows the levels and
+    intervals the analyst asked for; otherwise computed here at the default levels.
     """
-    computed = plots.loss_measures(losses)
-    f = res.path / "risk.json"
-    if not f.is_file():
-        return computed, "computed from the replicates' cumulative losses"
-    try:
-        found = _markers_from_risk_json(json.loads(f.read_text()))
-    except (json.JSONDecodeError, TypeError, ValueError):
-        found = {}
-    if not found:
-        return computed, "computed from the replicates' cumulative losses (risk.json not understood)"
-    return {**computed, **found}, "from risk.json (limitlab risk)" + (
-        "" if set(found) >= set(computed) else "; the rest computed from the replicates")
+    from limitlab.experiments import risk
+
+    losses = res.runs["cumulative_losses"].to_numpy(dtype=float)
+    losses = losses[np.isfinite(losses)]
+    f = res.path / "risk.json" if res.path is not None else None
+    if f is not None and f.is_file():
+        try:
+            data = json.loads(f.read_text())
+            (point,) = data["points"]
+            rows = point["cumulative_losses"]["measures"]
+            if point["n_replicates"] == losses.size and rows:
+                df = pd.DataFrame(rows)
+                for col in ("value", "ci_low", "ci_high"):
+                    df[col] = pd.to_numeric(df[col], errors="coerce")
+                return df, "from risk.json (limitlab risk)"
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            pass
+    return (pd.DataFrame(risk.loss_measures(losses)),
+            "computed from the replicates' cumulative losses (as limitlab risk does)")
 
 
-_LEVELS = {"0.99": "99%", "99": "99%", "0.999": "99.9%", "99.9": "99.9%"}
-# path tokens of numbers that are not the point estimate in yuan
-_NOT_ESTIMATE = {"ci", "conf", "lower", "upper", "low", "high", "lo", "hi", "se", "std", "sd",
-                 "n", "count", "replicates", "rate", "flag", "flagged", "unexpected", "ul",
-                 "level", "levels", "alpha"}
+def _tail_html(tail: pd.DataFrame, source: str) -> str:
+    """The loss-distribution table: each measure with its bootstrap interval, or the number
+    of replicates its level needs."""
+    from limitlab.experiments import risk
 
-
-def _markers_from_risk_json(data) -> dict[str, float]:
-    """EL / VaR / ES at 99% and 99.9% (yuan) from a risk.json, whatever its nesting.
-
-    Every number is classified by the keys on its path: a measure (``expected_loss``/``el``,
-    ``var``, ``es``/``expected_shortfall``), a level (``0.99``, ``99``, ``99.9%``, ...),
-    and nothing marking it as an interval bound, a count or a rate.
-    """
-    import re
-
-    out: dict[str, float] = {}
-    # the layout `limitlab risk` writes: points[*].cumulative_losses.measures[*]
-    points = data.get("points") if isinstance(data, dict) else None
-    if points and isinstance(points, list) and len(points) == 1:
-        names = {"expected_loss": "EL", "var": "VaR", "es": "ES"}
-        for m in (points[0].get("cumulative_losses") or {}).get("measures", []):
-            name = names.get(m.get("measure"))
-            level = {0.99: "99%", 0.999: "99.9%"}.get(m.get("level"))
-            if name == "EL":
-                out["EL"] = float(m["value"])
-            elif name and level:
-                out[f"{name} {level}"] = float(m["value"])
-        if out:
-            return out
-
-    def visit(node, tokens: list[str]):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                visit(v, tokens + re.findall(r"[a-z]+|\d+(?:\.\d+)?", str(k).lower()))
-            return
-        if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node):
-            return
-        if _NOT_ESTIMATE & set(tokens):
-            return
-        level = next((_LEVELS[t] for t in tokens if t in _LEVELS), None)
-        if "el" in tokens or ("expected" in tokens and "loss" in tokens and "shortfall" not in tokens):
-            out.setdefault("EL", float(node))
-        elif level and ("es" in tokens or "shortfall" in tokens or "cvar" in tokens):
-            out.setdefault(f"ES {level}", float(node))
-        elif level and "var" in tokens:
-            out.setdefault(f"VaR {level}", float(node))
-
-    visit(data, [])
-    return out
+    names = {"expected_loss": "expected loss (mean)", "unexpected_loss": "unexpected loss (sd)",
+             "var": "value at risk", "es": "expected shortfall"}
+    rows = []
+    for _, r in tail.iterrows():
+        level = "" if pd.isna(r["level"]) else f"{r['level'] * 100:g}%"
+        if r["measure"] in ("var", "es") and bool(r.get("too_few_replicates")):
+            cells = ["not shown", plots.tail_note(r)]
+        else:
+            ci = (f"{fmt_value(r['ci_low'], 'money')} – {fmt_value(r['ci_high'], 'money')}"
+                  if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]) else "n/a")
+            cells = [fmt_value(r["value"], "money"), ci]
+        rows.append([names.get(r["measure"], r["measure"]), level, *cells])
+    k = risk.MIN_TAIL_OBSERVATIONS
+    return (_html_table(["measure", "level", "yuan", "95% bootstrap interval"], rows)
+            + f"<p>VaR and ES at a level q are shown only when at least {k} replicates lie "
+            f"beyond it (replicates × (1 − q) ≥ {k}, i.e. at least ⌈{k} / (1 − q)⌉ replicates); "
+            "with fewer the estimate is little more than the largest run and the bootstrap "
+            f"cannot see beyond it. Figures {html.escape(source)}.</p>")
 
 
 # ---------------------------------------------------------------- formatting
@@ -459,8 +444,16 @@ def _size_words(res: Results) -> str:
     return " × ".join(parts)
 
 
-def summary_sentences(res: Results, seg: pd.DataFrame | None, markers: dict | None) -> list[str]:
-    """The generated summary: headline numbers computed from the data, as short sentences."""
+def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame | None,
+                      rates: pd.DataFrame | None = None) -> list[str]:
+    """The generated summary: headline numbers computed from the data, as short sentences.
+
+    Args:
+        res: The results.
+        seg: :func:`segment_table` (for the unmet-demand sentence), or None.
+        tail: :func:`tail_measures` rows of a batch, or None.
+        rates: :func:`segment_default_rates` (for the worst-segment sentence), or None.
+    """
     out: list[str] = []
     size = _size_words(res)
     if res.kind == "run":
@@ -508,21 +501,68 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, markers: dict | No
                    + ".")
     if "net_income" in vals:
         out.append(f"Net income over the run was {say('net_income')} yuan.")
-    if seg is not None and len(seg):
-        for metric, words in (("annualised_default_rate", "highest annualised default rate"),
-                              ("unmet_demand_share", "largest unmet demand share")):
-            col = seg[metric].dropna() if metric in seg else pd.Series(dtype=float)
-            if len(col):
-                kind, habit = col.idxmax()
-                plural = {"individual": "individuals", "small_business": "small businesses"}.get(kind, kind)
-                out.append(f"The {words}: {habit.replace('_', ' ')} {plural}, "
-                           f"{col.max() * 100:.2f}%.")
-    if markers:
-        el, var, es = markers.get("EL"), markers.get("VaR 99%"), markers.get("ES 99%")
-        if el is not None and var is not None and math.isfinite(var):
-            out.append(f"Across replicates the expected loss was {el:,.0f} yuan, the 99% VaR "
-                       f"{var:,.0f} yuan and the 99% expected shortfall {es:,.0f} yuan.")
+    if rates is not None and len(rates):
+        s = worst_segment_sentence(rates)
+        if s:
+            out.append(s)
+    if seg is not None and len(seg) and "unmet_demand_share" in seg:
+        col = seg["unmet_demand_share"].dropna()
+        if len(col):
+            kind, habit = col.idxmax()
+            out.append(f"The largest unmet demand share: {_segment_words(kind, habit)}, "
+                       f"{col.max() * 100:.2f}%.")
+    if tail is not None and len(tail):
+        out.append(tail_sentence(tail))
     return out
+
+
+def _segment_words(kind: str, habit: str) -> str:
+    plural = {"individual": "individuals", "small_business": "small businesses"}.get(kind, kind)
+    return f"{habit.replace('_', '-')} {plural}"
+
+
+def worst_segment_sentence(rates: pd.DataFrame) -> str | None:
+    """The segment with the highest lifetime default rate among those with enough accounts
+    (:func:`limitlab.experiments.risk.worst_segment`), with its 12-month rate and its shares
+    of exposure and losses."""
+    from limitlab.experiments import risk
+
+    w = risk.worst_segment(rates)
+    if w is None:
+        return None
+    s = (f"Highest lifetime default rate (defaults ÷ accounts opened, among segments with at "
+         f"least {risk.MIN_SEGMENT_ACCOUNTS} accounts opened): {_segment_words(w['kind'], w['habit'])}, "
+         f"{w['lifetime_default_rate'] * 100:.2f}% of {int(w['accounts_opened']):,} accounts")
+    if math.isfinite(w.get("default_rate_12m", math.nan)):
+        s += f" (12-month default rate of the opening book {w['default_rate_12m'] * 100:.2f}%)"
+    if math.isfinite(w.get("exposure_share", math.nan)) and math.isfinite(w.get("loss_share", math.nan)):
+        s += (f"; they hold {w['exposure_share'] * 100:.1f}% of exposure and "
+              f"{w['loss_share'] * 100:.1f}% of losses")
+    return s + "."
+
+
+def tail_sentence(tail: pd.DataFrame) -> str:
+    """Expected loss, then VaR/ES at the levels the replicates support, or what the others
+    need."""
+    el = tail[tail["measure"] == "expected_loss"].iloc[0]
+    s = (f"Across replicates the expected loss was {fmt_ci(el['value'], el['ci_low'], el['ci_high'], 'money')}"
+         " yuan (ranges in this sentence: 95% bootstrap intervals)")
+    t = tail[tail["measure"].isin(["var", "es"])]
+    flagged = t["too_few_replicates"].fillna(False).astype(bool)
+    shown = []
+    for level, grp in t[~flagged].groupby("level", sort=True):
+        v = grp.set_index("measure")
+        shown.append(f"the {level * 100:g}% VaR {fmt_ci(v.loc['var', 'value'], v.loc['var', 'ci_low'], v.loc['var', 'ci_high'], 'money')}"
+                     f" and ES {fmt_ci(v.loc['es', 'value'], v.loc['es', 'ci_low'], v.loc['es', 'ci_high'], 'money')} yuan")
+    if shown:
+        s += "; " + "; ".join(shown)
+    hidden = t[flagged & (t["measure"] == "var")]
+    if len(hidden):
+        levels = ", ".join(f"{lv * 100:g}%" for lv in hidden["level"])
+        needs = ", ".join(f"{int(n):,}" for n in hidden["min_replicates"])
+        s += (f". VaR and ES at {levels} are not shown: they need at least {needs} replicates "
+              f"(this batch has {int(hidden['n_replicates'].iloc[0]):,})")
+    return s + "."
 
 
 def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
@@ -604,16 +644,58 @@ def _segment_html(seg: pd.DataFrame) -> str:
     return _html_table(["kind", "habit", *(label for _, label, _ in metrics)], rows, "segments")
 
 
+def segment_default_rates(segments: pd.DataFrame) -> pd.DataFrame:
+    """12-month, lifetime and annualised default rates, exposure and loss shares by kind ×
+    habit (and totals), pooled over replicates: :func:`limitlab.experiments.risk.default_rates`."""
+    from limitlab.experiments import risk
+
+    seg = segments.assign(point=0)
+    if "run_id" not in seg.columns:
+        seg["run_id"] = "0"
+    return risk.default_rates(seg)
+
+
+def _default_rates_html(rates: pd.DataFrame, n_runs: int) -> str:
+    from limitlab.experiments import risk
+
+    r = rates.copy()
+    r["total"] = (r["kind"] == "all") & (r["habit"] == "all")
+    seg = r[(r["kind"] != "all") & (r["habit"] != "all")].sort_values("lifetime_default_rate", ascending=False)
+    rows = []
+    for _, x in pd.concat([seg, r[r["total"]]]).iterrows():
+        few = x["accounts_opened"] < risk.MIN_SEGMENT_ACCOUNTS
+        rows.append([
+            "all" if x["total"] else x["kind"].replace("_", " "),
+            "all" if x["total"] else x["habit"].replace("_", " ") + (" (few accounts)" if few else ""),
+            fmt_value(x["accounts_opened"] / max(n_runs, 1), "num"),
+            fmt_value(x["default_rate_12m"], "pct"), fmt_value(x["lifetime_default_rate"], "pct"),
+            fmt_value(x["annualised_default_rate"], "pct"),
+            fmt_value(x.get("exposure_share", math.nan), "pct"), fmt_value(x.get("loss_share", math.nan), "pct"),
+        ])
+    per = " per replicate" if n_runs > 1 else ""
+    return (_html_table(["kind", "habit", f"accounts opened{per}", "12-month default rate",
+                         "lifetime default rate", "annualised default rate", "exposure share",
+                         "loss share"], rows, "segments")
+            + "<p>Pooled over replicates (Σ defaults ÷ Σ accounts), highest lifetime rate first. "
+            "12-month: defaults in months 1–12 ÷ accounts open at month 0 (the opening book). "
+            "Lifetime: all defaults ÷ all accounts opened. Annualised: 12 × defaults ÷ "
+            "account-months with a balance (small for segments that rarely borrow, so not used "
+            "to rank). Exposure share: share of average outstanding; loss share: share of "
+            f"losses. Segments with fewer than {risk.MIN_SEGMENT_ACCOUNTS} accounts opened in "
+            "all are marked and never named the worst.</p>")
+
+
 def run_sections(res: Results) -> tuple[list[Section], list[str]]:
     """Sections and summary sentences of a run or batch report."""
     monthly, segments = res.table("monthly"), res.table("segments")
     reasons, vintages, roll = res.table("reasons"), res.table("vintages"), res.table("roll_rates")
     borrowers = res.table("borrowers")
     seg = segment_table(segments) if segments is not None else None
+    rates = segment_default_rates(segments) if segments is not None else None
 
-    markers, source = None, ""
+    tail, source = None, ""
     if res.kind == "batch" and "cumulative_losses" in res.runs.columns and len(res.runs) > 1:
-        markers, source = risk_markers(res, res.runs["cumulative_losses"].to_numpy(dtype=float))
+        tail, source = tail_measures(res)
 
     sections = []
     s = Section("Key outcomes")
@@ -625,13 +707,16 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
         s.figures.append(("portfolio", "Portfolio over time. Money in yuan; rates in %."
                           + (" Lines: median across replicates; bands: 5–95%." if res.kind == "batch" else ""),
                           plots.plot_portfolio(monthly)))
-    if markers:
-        s.figures.append(("loss_distribution",
-                          f"Cumulative losses of each replicate. Markers {source}; with "
-                          f"{len(res.runs)} replicates the 99.9% figures rest on the extreme tail "
-                          "and are indicative only.",
-                          plots.plot_loss_distribution(res.runs["cumulative_losses"], markers=markers)))
     sections.append(s)
+    if tail is not None:
+        s = Section("Loss distribution across replicates")
+        s.html.append(_tail_html(tail, source))
+        s.figures.append(("loss_distribution",
+                          "Cumulative losses of each replicate, with the expected loss and the "
+                          "VaR/ES the replicates support (shaded: 95% bootstrap intervals); levels "
+                          "with too few replicates are listed, not drawn.",
+                          plots.plot_loss_distribution(res.runs["cumulative_losses"], measures=tail)))
+        sections.append(s)
 
     if segments is not None:
         s = Section("Limits and access by segment")
@@ -676,15 +761,25 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
                   for v in row] for row in reviews.itertuples(index=False)]))
         sections.append(s)
 
+    from limitlab.experiments import risk
+
     s = Section("Credit quality")
+    if rates is not None:
+        s.html.append("<h3>Default rates by segment</h3>")
+        s.html.append(_default_rates_html(rates, len(res.runs) if res.runs is not None else 1))
     if vintages is not None:
-        s.figures.append(("vintages", "Cumulative default rate by months on book, per opening cohort.",
-                          plots.plot_vintages(vintages)))
+        s.figures.append(("vintages", "Cumulative default rate by months on book, per origination "
+                          "cohort (the opening book and quarters of the run; a selection of the "
+                          "quarters is drawn, each over the ages it has reached). Denominator: "
+                          "accounts opened in the cohort."
+                          + (" Lines: mean of the replicates' rates; bands: its 95% confidence interval."
+                             if res.kind == "batch" else ""),
+                          plots.plot_vintages(risk.vintage_curves(vintages))))
     if roll is not None:
         s.figures.append(("roll_rates", "Monthly transitions between days-past-due buckets.",
                           plots.plot_roll_rates(roll)))
     sections.append(s)
-    return sections, summary_sentences(res, seg, markers)
+    return sections, summary_sentences(res, seg, tail, rates)
 
 
 def _read_sensitivity(res: Results) -> pd.DataFrame | None:
@@ -761,6 +856,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
 th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 table.segments td:nth-child(2){text-align:left}
+table.segments td:nth-child(-n+2){white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.88rem}
 ul.summary li{margin:.2rem 0}

@@ -9,8 +9,11 @@ hive-partitioned datasets ``<table>/run_id=<id>/part-0.parquet`` — and writes,
   configured levels, each with a bootstrap confidence interval and the number of replicates
   behind it, and a flag when a level has too few tail observations;
 - ``risk_measures.parquet`` (the same, one row per point × metric × measure × level),
-  ``risk_default_rates.parquet``, ``risk_vintages.parquet``, ``risk_roll_rates.parquet``,
-  ``risk_concentration.parquet`` and ``risk_exposure_shares.parquet``.
+  ``risk_default_rates.parquet`` (12-month, lifetime and annualised default rates with
+  exposure and loss shares by kind × habit), ``risk_vintages.parquet`` (cumulative default
+  rate by origination cohort — the opening book and each quarter — and months on book),
+  ``risk_roll_rates.parquet``, ``risk_concentration.parquet`` and
+  ``risk_exposure_shares.parquet``.
 
 The loss of a run is its cumulative losses (write-offs net of recoveries) over the run's
 horizon, in yuan (``cumulative_losses``) and as a share of average outstanding
@@ -19,9 +22,9 @@ horizon, in yuan (``cumulative_losses``) and as a share of average outstanding
 **Too few replicates.** An empirical α-quantile rests on the ``n·(1−α)`` largest losses.
 With fewer than :data:`MIN_TAIL_OBSERVATIONS` (10) of them the estimate is little more than
 the sample maximum and the bootstrap cannot see beyond it, so its interval is too narrow.
-Such figures are still reported, with ``too_few_replicates = true`` and the number of
+Such figures are still written here, with ``too_few_replicates = true`` and the number of
 replicates the level needs (``ceil(10 / (1 − α))``: 200 at 95%, 1,000 at 99%, 10,000 at
-99.9%).
+99.9%); ``limitlab report`` shows them only as "needs ≥ N replicates" and draws no line.
 """
 
 from __future__ import annotations
@@ -217,6 +220,45 @@ def _pooled(df: pd.DataFrame, keys: list[str], num: str, den: str, name: str) ->
     return out.reset_index()
 
 
+def _shares(s: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Exposure and loss shares of each row group of ``s`` (which holds the ``all`` totals)
+    within its point, pooled over replicates and months 1..T."""
+    cols = [c for c in ("outstanding", "losses") if c in s.columns]
+    later = s[s["month"] >= 1]
+    g = later.groupby(["point", *keys], observed=True)[cols].sum()
+    total = g.xs(("all", "all"), level=tuple(keys), drop_level=True)
+    out = pd.DataFrame(index=g.index)
+    for col, name in (("outstanding", "exposure_share"), ("losses", "loss_share")):
+        if col in cols:
+            den = total[col].reindex(g.index.get_level_values("point")).to_numpy()
+            out[name] = g[col].to_numpy() / np.where(den != 0, den, np.nan)
+    return out.reset_index()
+
+
+MIN_SEGMENT_ACCOUNTS = 100
+
+
+def worst_segment(rates: pd.DataFrame, min_accounts: int = MIN_SEGMENT_ACCOUNTS,
+                  point: int | None = None) -> pd.Series | None:
+    """The kind × habit segment with the highest lifetime default rate (defaults ÷ accounts
+    opened, pooled over replicates) among those with at least ``min_accounts`` accounts
+    opened in total; None when none qualifies.
+
+    The denominator is fixed by the accounts the segment opened, not by how many of its
+    months carried a balance, so a segment that rarely borrows cannot rank first on a
+    handful of defaults; ``min_accounts`` (100: a binomial standard error of at most 5
+    percentage points) keeps small segments out.
+    """
+    r = rates[(rates["kind"] != "all") & (rates["habit"] != "all")
+              & (rates["accounts_opened"] >= min_accounts)
+              & rates["lifetime_default_rate"].notna()]
+    if point is not None:
+        r = r[r["point"] == point]
+    if r.empty:
+        return None
+    return r.loc[r["lifetime_default_rate"].idxmax()]
+
+
 def default_rates(segments: pd.DataFrame) -> pd.DataFrame:
     """12-month, annualised and lifetime default rates by kind × habit (and totals).
 
@@ -228,6 +270,9 @@ def default_rates(segments: pd.DataFrame) -> pd.DataFrame:
 
     Each is pooled over replicates (Σ numerators ÷ Σ denominators), with the mean and sd of
     the replicates' own rates beside it. ``kind``/``habit`` = ``all`` rows are totals.
+    With ``outstanding`` and ``losses`` in the tables, ``exposure_share`` (the segment's
+    outstanding summed over months 1..T ÷ the portfolio's, i.e. its share of average
+    outstanding) and ``loss_share`` (its losses ÷ the portfolio's), pooled over replicates.
     """
     s = segments.copy()
     s["kind"] = s["kind"].astype(str)
@@ -247,30 +292,86 @@ def default_rates(segments: pd.DataFrame) -> pd.DataFrame:
     months = s.groupby("point")["month"].max().rename("months")
     out = first.merge(life.drop(columns="n_runs"), on=["point", *keys])
     out = out.merge(ann.drop(columns="n_runs"), on=["point", *keys]).merge(months, on="point")
+    out = out.merge(_shares(s, keys), on=["point", *keys], how="left")
     # a horizon shorter than a year leaves the 12-month rate undefined
     short = out["months"] < FIRST_YEAR_MONTHS
     out.loc[short, ["default_rate_12m", "default_rate_12m_mean", "default_rate_12m_sd"]] = np.nan
     return out.rename(columns={"new_defaults": "defaults", "new_accounts": "accounts_opened"})
 
 
-def vintage_curves(vintages: pd.DataFrame) -> pd.DataFrame:
-    """Cumulative default rate by opening month and months on book, over replicates.
+VINTAGE_BAND = (0.10, 0.90)
 
-    Pooled rate (Σ defaults ÷ Σ accounts), the replicates' mean and 5–95% range. Rows with
-    ``opened_month = -1`` pool every cohort observed for that many months.
+
+def vintage_cohort(opened_month) -> np.ndarray:
+    """Origination cohort of an opening month: 0 for the opening book (month 0), ``q`` for
+    the ``q``-th quarter of the run (months ``3q − 2`` to ``3q``)."""
+    m = np.asarray(opened_month, dtype=np.int64)
+    return np.where(m <= 0, 0, (m - 1) // 3 + 1)
+
+
+def cohort_label(cohort: int, first: int, last: int) -> str:
+    """``opening book (month 0)`` or ``Q3 (months 7–9)``, with the months the run holds."""
+    if cohort == 0:
+        return "opening book (month 0)"
+    months = f"month {first}" if first == last else f"months {first}–{last}"
+    return f"Q{cohort} ({months})"
+
+
+def vintage_curves(vintages: pd.DataFrame, band: tuple[float, float] = VINTAGE_BAND) -> pd.DataFrame:
+    """Cumulative default rate by origination cohort and months on book, over replicates.
+
+    Cohorts are the opening book (month 0) and each quarter of the run (months 1–3, 4–6, …;
+    a last, incomplete quarter holds only the months the run has). A cohort's denominator is
+    the accounts opened in it, fixed at origination; its curve runs only to the age its
+    youngest month has reached (``T − last month``), so every point counts the same accounts
+    and the curve never falls with age. A run that opened no account in a cohort does not
+    count towards it.
+
+    Args:
+        vintages: per-run ``vintages`` tables (``opened_month``, ``months_on_book``,
+            ``accounts``, ``cumulative_defaults``; ``run_id`` and ``point`` when several).
+        band: quantiles of the replicates' own rates reported beside the mean.
+
+    Returns:
+        ``point, cohort, cohort_label, first_month, last_month, months_on_book, accounts,
+        cumulative_defaults, cumulative_default_rate`` (pooled: Σ defaults ÷ Σ accounts),
+        ``rate_mean`` (the mean of the replicates' own rates) with its 95% t-interval
+        ``rate_ci_low``/``rate_ci_high`` (NaN with one replicate), ``rate_p10``/``rate_p90``
+        (the ``band`` quantiles of the replicates' rates) and ``n_runs``.
     """
-    v = pd.concat([vintages, vintages.assign(opened_month=-1)], ignore_index=True)
-    keys = ["point", "opened_month", "months_on_book"]
+    from scipy.special import stdtrit  # the t quantile, as model/stats.py
+
+    v = vintages.copy()
+    if "point" not in v.columns:
+        v["point"] = 0
+    if "run_id" not in v.columns:
+        v["run_id"] = "0"
+    v["horizon"] = (v["opened_month"] + v["months_on_book"]).groupby(v["run_id"]).transform("max")
+    v["cohort"] = vintage_cohort(v["opened_month"])
+    # the months a cohort holds within the run, and the age all of them have reached
+    v["first_month"] = np.where(v["cohort"] == 0, 0, 3 * v["cohort"] - 2)
+    v["last_month"] = np.minimum(np.where(v["cohort"] == 0, 0, 3 * v["cohort"]), v["horizon"])
+    v = v[v["months_on_book"] <= v["horizon"] - v["last_month"]]
+    keys = ["point", "cohort", "first_month", "last_month", "months_on_book"]
     per_run = v.groupby([*keys, "run_id"])[["accounts", "cumulative_defaults"]].sum()
-    per_run["rate"] = per_run["cumulative_defaults"] / per_run["accounts"].where(per_run["accounts"] > 0)
+    per_run = per_run[per_run["accounts"] > 0]
+    per_run["rate"] = per_run["cumulative_defaults"] / per_run["accounts"]
     g = per_run.groupby(level=keys)
     out = g[["accounts", "cumulative_defaults"]].sum()
     out["cumulative_default_rate"] = out["cumulative_defaults"] / out["accounts"]
     out["rate_mean"] = g["rate"].mean()
-    out["rate_p05"] = g["rate"].quantile(0.05)
-    out["rate_p95"] = g["rate"].quantile(0.95)
-    out["n_runs"] = g.size()
-    return out.reset_index()
+    n = g.size()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stdtrit(np.maximum(n - 1, 1), 0.5 + CONFIDENCE / 2) * g["rate"].std(ddof=1) / np.sqrt(n)
+    out["rate_ci_low"] = (out["rate_mean"] - half).clip(lower=0.0)
+    out["rate_ci_high"] = (out["rate_mean"] + half).clip(upper=1.0)
+    out[f"rate_p{band[0] * 100:02.0f}"] = g["rate"].quantile(band[0])
+    out[f"rate_p{band[1] * 100:02.0f}"] = g["rate"].quantile(band[1])
+    out["n_runs"] = n
+    out = out.reset_index()
+    out.insert(2, "cohort_label", [cohort_label(c, f, la) for c, f, la in
+                                   zip(out["cohort"], out["first_month"], out["last_month"])])
+    return out
 
 
 def roll_rate_matrices(roll: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from limitlab.experiments import plots
+from limitlab.experiments import plots, risk
 from limitlab.experiments.catalog import load_scenario
 from limitlab.model.run import simulate
 from matplotlib.collections import PolyCollection
@@ -218,52 +218,54 @@ def test_reasons_draw_mean_per_run_per_reason():
 # ---------------------------------------------------------------- losses
 
 
-def test_loss_measures_are_empirical_quantile_and_tail_mean():
-    losses = np.arange(1.0, 101.0)
-    m = plots.loss_measures(losses)
-    assert m["EL"] == pytest.approx(50.5)
-    assert m["VaR 99%"] == pytest.approx(np.quantile(losses, 0.99))
-    assert m["ES 99%"] == pytest.approx(100.0)
-    assert m["VaR 99.9%"] == pytest.approx(np.quantile(losses, 0.999))
-
-
-def test_loss_distribution_histogram_and_markers():
+def test_loss_distribution_histogram_and_supported_markers():
     losses = np.linspace(1e6, 3e6, 50)
-    markers = {"EL": 2e6, "VaR 99%": 2.9e6}
-    fig = plots.plot_loss_distribution(losses, markers=markers, bins=10)
+    measures = [
+        {"measure": "expected_loss", "level": None, "value": 2e6, "ci_low": 1.9e6, "ci_high": 2.1e6},
+        {"measure": "var", "level": 0.8, "value": 2.6e6, "ci_low": 2.5e6, "ci_high": 2.7e6,
+         "too_few_replicates": False, "min_replicates": 50, "n_replicates": 50},
+        {"measure": "var", "level": 0.99, "value": 2.9e6, "ci_low": 2.8e6, "ci_high": 3e6,
+         "too_few_replicates": True, "min_replicates": 1000, "n_replicates": 50},
+    ]
+    fig = plots.plot_loss_distribution(losses, measures=measures, bins=10)
     ax = fig.axes[0]
-    heights = [p.get_height() for p in ax.patches]
+    heights = [p.get_height() for p in ax.containers[0]]  # the histogram, not the CI spans
     np.testing.assert_array_equal(heights, np.histogram(losses / 1e6, bins=10)[0])
-    vlines = {ln.get_label().split(":")[0]: ln.get_xdata()[0] for ln in ax.get_lines()}
-    assert vlines == {"EL": pytest.approx(2.0), "VaR 99%": pytest.approx(2.9)}
+    vlines = {ln.get_label().split(":")[0]: ln.get_xdata()[0] for ln in ax.get_lines() if len(ln.get_xdata())}
+    assert vlines == {"EL": pytest.approx(2.0), "VaR 80%": pytest.approx(2.6)}
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "VaR, ES 99%: needs ≥ 1,000 replicates (have 50)" in labels
     assert "million yuan" in ax.get_xlabel()
 
 
-def test_loss_distribution_computes_markers_by_default():
+def test_loss_distribution_without_measures_marks_only_the_mean():
     losses = np.arange(1.0, 201.0)
     ax = plots.plot_loss_distribution(losses).axes[0]
-    marked = {ln.get_label().split(":")[0]: ln.get_xdata()[0] for ln in ax.get_lines()}
-    assert marked == pytest.approx(plots.loss_measures(losses))
+    marked = {ln.get_label().split(":")[0]: ln.get_xdata()[0] for ln in ax.get_lines() if len(ln.get_xdata())}
+    assert marked == pytest.approx({"EL": losses.mean()})
 
 
 # ---------------------------------------------------------------- vintages, roll rates
 
 
 def test_vintage_curves_pool_runs_within_cohorts():
+    # a 2-month run: the opening book (month 0) and quarter 1, which holds months 1-2
     v = pd.DataFrame({
-        "run_id": [0, 0, 1, 1, 0, 1],
-        "opened_month": [0, 0, 0, 0, 1, 1],
-        "months_on_book": [0, 1, 0, 1, 0, 0],
-        "accounts": [100, 100, 50, 50, 10, 30],
-        "cumulative_defaults": [0, 2, 0, 4, 1, 1],
+        "run_id": [0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 1],
+        "opened_month": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2],
+        "months_on_book": [0, 1, 2, 0, 1, 2, 0, 1, 0, 1, 0, 0],
+        "accounts": [100, 100, 100, 50, 50, 50, 10, 10, 30, 30, 5, 5],
+        "cumulative_defaults": [0, 2, 3, 0, 4, 4, 1, 2, 1, 1, 0, 1],
     })
-    fig = plots.plot_vintages(v, cohort_months=1)
-    lines = fig.axes[0].get_lines()
-    assert [ln.get_label() for ln in lines] == ["opened month 0", "opened month 1"]
-    np.testing.assert_allclose(lines[0].get_ydata(), [0.0, 6 / 150 * 100])
-    np.testing.assert_allclose(lines[1].get_ydata(), [2 / 40 * 100])
-    pooled = plots.vintage_curves(v, cohort_months=2)
-    np.testing.assert_allclose(pooled["cumulative_default_rate"], [2 / 190, 6 / 150])
+    curves = risk.vintage_curves(v)
+    book = curves[curves["cohort"] == 0]
+    np.testing.assert_allclose(book["cumulative_default_rate"], [0.0, 6 / 150, 7 / 150])
+    q1 = curves[curves["cohort"] == 1]
+    # months 1-2 have both reached age 0 only: one point, denominator all 50 accounts
+    assert q1["months_on_book"].tolist() == [0] and q1["cohort_label"].iloc[0] == "Q1 (months 1–2)"
+    np.testing.assert_allclose(q1["cumulative_default_rate"], [3 / 50])
+    lines = plots.plot_vintages(curves, cohorts=[0]).axes[0].get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), book["rate_mean"] * 100)
 
 
 def test_roll_rate_heatmap_shows_pooled_row_shares():
@@ -397,9 +399,9 @@ def test_figures_of_a_real_run_draw_its_tables(real_run):
     rows = image.sum(axis=1)
     np.testing.assert_allclose(rows[rows > 0], 100.0)
 
-    curves = plots.vintage_curves(t["vintages"], cohort_months=6)
-    lines = plots.plot_vintages(t["vintages"], cohort_months=6).axes[0].get_lines()
-    assert len(lines) == curves["cohort"].nunique()
+    curves = risk.vintage_curves(t["vintages"])
+    lines = plots.plot_vintages(curves).axes[0].get_lines()
+    assert len(lines) == len(plots.drawn_cohorts(curves))
     first = curves[curves["cohort"] == 0]
     np.testing.assert_allclose(lines[0].get_ydata(), first["cumulative_default_rate"] * 100)
 

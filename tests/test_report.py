@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from limitlab.experiments import plots, report
+from limitlab.experiments import report
 from limitlab.experiments.cli import main
 from limitlab.model.config import ConfigError
 from scipy import stats
@@ -83,7 +83,8 @@ def test_batch_report_has_cis_and_loss_distribution(dirs, built):
     assert f"{x.mean():,.0f} ({x.mean() - half:,.0f} – {x.mean() + half:,.0f})" in page
     assert (dirs["batch"] / "figures" / "loss_distribution.png").is_file()
     el = runs["cumulative_losses"].mean()
-    assert f"expected loss was {el:,.0f} yuan" in page
+    assert f"expected loss was {el:,.0f} (" in page
+    assert "VaR and ES at 95%, 99%, 99.9% are not shown: they need at least 200, 1,000, 10,000 replicates" in page
     assert "4 replicates" in page
 
 
@@ -126,32 +127,29 @@ def test_segment_table_of_one_run_is_computed_from_segments():
     assert row["losses"] == 50.0 and row["net_income"] == 11.0
 
 
-def test_risk_json_markers_are_used_when_present(dirs, tmp_path):
+def test_tail_measures_come_from_risk_json_when_it_describes_these_runs(dirs, tmp_path):
     import shutil
 
+    from limitlab.experiments import risk
+
     d = shutil.copytree(dirs["batch"], tmp_path / "batch")
-    (d / "risk.json").write_text(json.dumps({
-        "cumulative_losses": {
-            "expected_loss": {"value": 111.0, "ci": [100.0, 120.0]},
-            "var": {"0.99": {"value": 222.0, "ci_low": 1.0}, "0.999": {"value": 333.0}},
-            "expected_shortfall": {"0.99": {"value": 444.0}, "0.999": {"value": 555.0}},
-        },
-        "loss_rate": {"expected_loss": {"value": 0.01}},
-        "replicates": 4,
-    }))
+    risk.analyse(d, levels=(0.5, 0.9)).write(d)
     res = report.load_results(d)
-    markers, source = report.risk_markers(res, res.runs["cumulative_losses"].to_numpy())
-    assert markers == {"EL": 111.0, "VaR 99%": 222.0, "VaR 99.9%": 333.0, "ES 99%": 444.0, "ES 99.9%": 555.0}
+    tail, source = report.tail_measures(res)
     assert "risk.json" in source
+    assert sorted(tail["level"].dropna().unique()) == [0.5, 0.9]
     page = report.build_report(d).read_text()
-    assert "expected loss was 111 yuan, the 99% VaR 222 yuan" in page
+    # 4 replicates: 50% has 2 runs beyond it (needs 20), 90% needs 100
+    assert "needs ≥ 20 replicates (have 4)" in page and "needs ≥ 100 replicates (have 4)" in page
 
 
-def test_risk_markers_fall_back_to_the_replicates(dirs):
+def test_tail_measures_fall_back_to_the_replicates(dirs):
+    from limitlab.experiments.risk import loss_measures
+
     res = report.load_results(dirs["batch"])
     losses = res.runs["cumulative_losses"].to_numpy()
-    markers, source = report.risk_markers(res, losses)
-    assert markers == pytest.approx(plots.loss_measures(losses))
+    tail, source = report.tail_measures(res)
+    pd.testing.assert_frame_equal(tail, pd.DataFrame(loss_measures(losses)))
     assert source.startswith("computed")
 
 

@@ -167,11 +167,12 @@ def test_vintages_and_roll_rates_sum_over_replicates(batch):
     assert np.allclose(rows[rows > 0], 1.0)
     vint = report.vintages
     raw_v = pd.read_parquet(batch / "vintages")
-    cohort0 = vint[(vint["opened_month"] == 0) & (vint["months_on_book"] == 12)].iloc[0]
+    cohort0 = vint[(vint["cohort"] == 0) & (vint["months_on_book"] == 12)].iloc[0]
     sel = raw_v[(raw_v["opened_month"] == 0) & (raw_v["months_on_book"] == 12)]
     assert cohort0["cumulative_defaults"] == sel["cumulative_defaults"].sum()
     assert cohort0["n_runs"] == 6
-    assert (vint["rate_p05"] <= vint["rate_p95"] + 1e-12).all()
+    assert (vint["rate_p10"] <= vint["rate_p90"] + 1e-12).all()
+    assert (vint["rate_ci_low"] <= vint["rate_mean"] + 1e-12).all()
 
 
 def test_concentration_across_and_within_segments(batch):

@@ -70,16 +70,21 @@ def test_a_frontier_sweep_report_draws_the_frontier(tmp_path):
     assert (tmp_path / "sweep" / "figures" / "frontier.png").is_file()
 
 
-def test_report_reads_the_markers_limitlab_risk_writes():
-    from limitlab.experiments.report import _markers_from_risk_json
+def test_report_reads_the_tail_measures_limitlab_risk_writes(tmp_path):
+    from limitlab.experiments.report import Results, tail_measures
 
-    data = {"points": [{"point": 0, "cumulative_losses": {"measures": [
-        {"measure": "expected_loss", "level": None, "value": 5.0},
-        {"measure": "var", "level": 0.99, "value": 9.0}, {"measure": "es", "level": 0.99, "value": 9.5},
-        {"measure": "var", "level": 0.999, "value": 11.0}, {"measure": "es", "level": 0.999, "value": 11.5},
-        {"measure": "var", "level": 0.95, "value": 8.0}]}}]}
-    assert _markers_from_risk_json(data) == {"EL": 5.0, "VaR 99%": 9.0, "ES 99%": 9.5,
-                                             "VaR 99.9%": 11.0, "ES 99.9%": 11.5}
+    measures = [
+        {"measure": "expected_loss", "level": None, "value": 5.0, "ci_low": 4.0, "ci_high": 6.0,
+         "n_replicates": 3, "too_few_replicates": False, "min_replicates": 2},
+        {"measure": "var", "level": 0.99, "value": 9.0, "ci_low": 8.0, "ci_high": 9.0,
+         "n_replicates": 3, "too_few_replicates": True, "min_replicates": 1000}]
+    (tmp_path / "risk.json").write_text(json.dumps(
+        {"points": [{"point": 0, "n_replicates": 3, "cumulative_losses": {"measures": measures}}]}))
+    res = Results(path=tmp_path, kind="batch", manifest={},
+                  runs=pd.DataFrame({"cumulative_losses": [4.0, 5.0, 6.0]}))
+    tail, source = tail_measures(res)
+    assert "risk.json" in source
+    assert tail.to_dict("records")[1] == measures[1]
 
 
 def test_study_figures_draw_the_means_they_are_given():
