@@ -15,7 +15,7 @@ PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 $$(ls -d $$HOME/.pyenv
 help:
 	@echo "make run    - set up .venv, run the baseline batch (20 x 5,000 borrowers x 60 months), write results/baseline/ and its report"
 	@echo "make test   - set up .venv, lint, run the test suite"
-	@echo "make bench  - speed benchmarks (recorded in the README)"
+	@echo "make bench  - speed benchmarks (figures in docs/performance.md)"
 	@echo "make demo   - start the classroom demo on localhost"
 
 $(STAMP): pyproject.toml

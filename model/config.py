@@ -192,7 +192,7 @@ class HabitParams(_Strict):
 
 
 def _habit_defaults() -> dict[str, HabitParams]:
-    # Numbers chosen so the baseline lands in the ranges documented in the README.
+    # Numbers chosen so the baseline lands in the ranges of docs/model.md.
     return {
         "prudent": HabitParams(
             draw_prob=0.25, draw_size=0.5, tenor_months=6, appeal_prob=0.3, normalise_prob=0.8,

@@ -1,4 +1,4 @@
-"""Benchmark: several lenders vs the credit line alone at the same borrower count (README).
+"""Benchmark: several lenders vs the credit line alone at the same borrower count (docs/performance.md).
 
 Marked ``benchmark`` (``make bench``): prints CPU-time medians and their ratio."""
 

@@ -1,5 +1,5 @@
-"""Benchmarks of the monthly loop and of ``limitlab run`` (``make bench``; numbers go in the
-README). Marked ``benchmark``: excluded from ``make test``; they print, they do not time out."""
+"""Benchmarks of the monthly loop and of ``limitlab run`` (``make bench``; numbers go in
+docs/performance.md). Marked ``benchmark``: excluded from ``make test``; they print, they do not time out."""
 
 from __future__ import annotations
 

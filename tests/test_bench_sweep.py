@@ -1,4 +1,4 @@
-"""Benchmark of sweeps (issue 3): scaling to 2 workers and the runner's per-run overhead.
+"""Benchmark of sweeps: scaling to 2 workers and the runner's per-run overhead.
 
 A batch of 200 runs of the baseline (2,000 applicants × 60 months, per-run tables written,
 no borrowers/events), done three ways in each repetition, in rotating order:

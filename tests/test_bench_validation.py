@@ -1,5 +1,5 @@
 """Benchmark of the validation sampler: 20,000 one-month scenarios of 5,000 borrowers must
-take under 60 s (issue 4). Marked ``benchmark``: excluded from ``make test``; run with
+take under 60 s. Marked ``benchmark``: excluded from ``make test``; run with
 ``pytest -m benchmark tests/test_bench_validation.py -s``."""
 
 from __future__ import annotations
