@@ -3,8 +3,20 @@ read outside their arrays, and the schema refuses values the integer-cent books 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
+import pytest
+from limitlab.experiments.cli import main
+from limitlab.experiments.sweep import Design, check_design
+from limitlab.model.config import (
+    MAX_MEDIAN_MONTHLY_INCOME,
+    ConfigError,
+    ScenarioConfig,
+    apply_overrides,
+    parse_set_options,
+)
 from limitlab.model.credit_market import CreditMarketModel
 from limitlab.model.run import simulate
 
@@ -50,3 +62,83 @@ def test_channels_on_with_no_member_runs():
         assert len(g) == cfg.months + 1 or len(g) == cfg.months
         assert (g["outstanding"] == 0).all()
     assert np.isfinite(r.summary["loss_rate"])
+
+
+# ------------------------------------------------------------------ the schema's bounds
+@pytest.mark.parametrize("income", [1e16, 1e300, MAX_MEDIAN_MONTHLY_INCOME * 1.01])
+def test_incomes_the_cent_arithmetic_cannot_carry_are_refused(income):
+    key = "population.individual.median_monthly_income"
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)} = .*less than or equal to 1000000$"):
+        apply_overrides(ScenarioConfig(), {key: income})
+
+
+def test_the_largest_incomes_and_tails_allowed_keep_every_amount_exact():
+    """At the bound, with the widest spreads and shocks the schema allows, incomes stay
+    positive and the books (checked to the cent every month) balance."""
+    cfg = small_config("baseline", 300, 12, **{
+        "population.individual.median_monthly_income": MAX_MEDIAN_MONTHLY_INCOME,
+        "population.small_business.median_monthly_income": MAX_MEDIAN_MONTHLY_INCOME,
+        "population.individual.income_dispersion": 2.0,
+        "population.small_business.income_dispersion": 2.0,
+        "population.individual.income_volatility": 2.0,
+        "population.small_business.income_volatility": 2.0,
+        "economy.shocks": [{"start_month": 1, "end_month": 12, "depth": -5.0}],
+        "lender.max_limit": 1e8, "lender.initial_limit": 1e6, "lender.income_multiple": 50.0,
+    })
+    m = CreditMarketModel(cfg, rng=5, create_agents=False)
+    while m.month < cfg.months:
+        m.step()  # the ledger raises LedgerError on a one-cent gap
+        assert (m.table.base_income_cents[: m.table.n] >= 100 * 0.99).all()
+        assert (m.table.savings_cents[: m.table.n] > -(2**62)).all()
+    monthly = simulate(cfg, seed=5).tables["monthly"]
+    assert (monthly["demand"] >= 0).all()
+
+
+def test_overlapping_shocks_beyond_five_sd_are_refused():
+    shocks = [{"start_month": 1, "end_month": 5, "depth": -4.0},
+              {"start_month": 3, "end_month": 4, "depth": -3.0}]
+    with pytest.raises(ConfigError, match=r"month 3 shift the common factor by -7 sd"):
+        apply_overrides(ScenarioConfig(), {"economy.shocks": shocks})
+    apply_overrides(ScenarioConfig(), {"economy.shocks": shocks[:1]})  # one at a time is fine
+
+
+@pytest.mark.parametrize(("key", "value", "pattern"), [
+    ("months", True, r"whole number"),
+    ("months", "12", r"whole number"),
+    ("months", 12.5, r"whole number"),
+    ("lender.initial_limit", True, r"must be a number"),
+    ("lender.initial_limit", "500", r"must be a number"),
+    ("economy.cycle", 1, r"true or false"),
+    ("lender.initial_limit", 1e-9, r"greater than or equal to 0\.01"),
+    ("lender.min_limit", 0.001, r"greater than or equal to 0\.01"),
+    ("seed", 2**64, r"less than or equal to 9223372036854775807"),
+])
+def test_values_of_the_wrong_type_or_below_a_cent_are_refused(key, value, pattern):
+    with pytest.raises(ConfigError, match=rf"^{re.escape(key)} = .*{pattern}") as exc:
+        apply_overrides(ScenarioConfig(), {key: value})
+    assert "\n" not in str(exc.value)
+
+
+def test_numbers_from_set_toml_and_numpy_still_validate():
+    cfg = apply_overrides(ScenarioConfig(), parse_set_options(["months=12", "lender.initial_limit=500"]))
+    assert (cfg.months, cfg.lender.initial_limit) == (12, 500.0)
+    cfg = apply_overrides(ScenarioConfig(), {"months": np.int64(7), "economy.rho": np.float64(0.1),
+                                             "economy.cycle": np.bool_(False)})
+    assert (cfg.months, cfg.economy.rho, cfg.economy.cycle) == (7, 0.1, False)
+    assert type(cfg.months) is int
+
+
+def test_a_sweep_axis_of_booleans_for_a_number_is_refused_before_any_run():
+    design = Design.from_dict({"axes": {"lender.initial_limit": [True, False]}})
+    with pytest.raises(ConfigError, match=r"axes\.lender\.initial_limit = True: .*must be a number"):
+        check_design(design, ScenarioConfig())
+
+
+def test_cli_refuses_a_boolean_month_count_in_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["run", "baseline", "--borrowers", "50", "--quiet", "--no-figures",
+                 "--set", "months=true", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("limitlab: error: months = True: ")
+    assert not out.exists()
