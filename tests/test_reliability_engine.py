@@ -142,3 +142,17 @@ def test_cli_refuses_a_boolean_month_count_in_one_line(tmp_path, capsys):
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("limitlab: error: months = True: ")
     assert not out.exists()
+
+
+def test_mean_utilisation_is_zero_when_no_line_is_ever_open():
+    r = simulate(small_config("baseline", 100, 6, **{"lender.approval_pd": 1e-6}), seed=1)
+    assert r.summary["accounts_opened"] == 0
+    assert r.summary["mean_utilisation"] == 0.0
+    assert r.tables["monthly"]["utilisation"].isna().all()  # no month has a limit on offer
+
+
+def test_mean_utilisation_averages_the_months_with_a_limit():
+    r = simulate(small_config("baseline", 200, 6), seed=1)
+    m = r.tables["monthly"]
+    m = m[m["month"] > 0]
+    assert r.summary["mean_utilisation"] == float(m["utilisation"].dropna().mean()) > 0
