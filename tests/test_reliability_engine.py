@@ -3,7 +3,12 @@ read outside their arrays, and the schema refuses values the integer-cent books 
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -156,3 +161,81 @@ def test_mean_utilisation_averages_the_months_with_a_limit():
     m = r.tables["monthly"]
     m = m[m["month"] > 0]
     assert r.summary["mean_utilisation"] == float(m["utilisation"].dropna().mean()) > 0
+
+
+# ------------------------------------------------------------ numba bounds checking
+# The compiled kernels do not check array bounds: a bad index reads (or writes) whatever
+# lies past the array, silently. Here the real model runs with NUMBA_BOUNDSCHECK=1 in a
+# subprocess, so an index outside an array raises IndexError instead. numba's on-disk cache
+# key ignores that variable, so the checked build gets a cache directory of its own (under
+# pytest's cache, so only the first run pays the compilation).
+CHECKED_CONFIGS = [
+    {"lender.review.period_months": 3, "lender.risk_appetite": 0.005,
+     "economy.shocks": [{"start_month": 4, "end_month": 9, "depth": 2.0},
+                        {"start_month": 2, "end_month": 6, "depth": 1.5, "sector": 2}]},
+    {"lender.learning.refit_months": 3, "lender.learning.first_refit_month": 13,
+     "lender.learning.min_defaults": 1, "adaptation.enabled": True},
+    {"channels.enabled": True, "population.small_business_share": 0.6,
+     "channels.strategies": {"single_channel": 0.2, "diversified": 0.4, "opportunistic": 0.4},
+     **{k: v for k, v in NO_SECTOR_EFFECTS.items() if k.startswith("economy.")}},
+]
+CHECKED_RANDOM = 3  # random valid configurations (tests.test_determinism's sampler)
+
+CHECKED_SCRIPT = """
+import sys, numba, numpy as np
+assert numba.config.BOUNDSCHECK == 1, numba.config.BOUNDSCHECK
+
+@numba.njit
+def at(a, i):
+    return a[i]
+
+try:
+    at(np.zeros(3), 3)
+except IndexError:
+    pass
+else:
+    sys.exit("canary: an index past the end did not raise IndexError")
+print("canary: IndexError raised")
+
+import json
+from limitlab.model.config import apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
+from tests.conftest import small_config
+from tests.test_determinism import NumpyPicker, build, sample_overrides
+
+fixed, n_random = json.loads(sys.argv[1]), int(sys.argv[2])
+configs = [small_config("baseline", 200, 18, **o) for o in fixed]
+rng = np.random.default_rng(7)
+configs += [build(sample_overrides(NumpyPicker(rng), borrowers=(150, 200), months=(12, 18)))
+            for _ in range(n_random)]
+for i, cfg in enumerate(configs):
+    for fused in (True, False):  # the fused month and the rule-by-rule kernels
+        m = CreditMarketModel(cfg, create_agents=False)
+        m.fused = fused
+        m.run()
+    print(f"config {i}: {cfg.months} months, {m.table.n} rows, in bounds")
+"""
+
+
+def _checked_env(cache_dir: Path) -> dict[str, str]:
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(cache_dir)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    return env
+
+
+@pytest.fixture(scope="module")
+def boundscheck_cache(request, tmp_path_factory) -> Path:
+    cache = getattr(request.config, "cache", None)
+    return cache.mkdir("numba-boundscheck") if cache is not None else tmp_path_factory.mktemp("nb")
+
+
+def test_the_model_stays_in_bounds_with_numba_bounds_checking(boundscheck_cache):
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run(
+        [sys.executable, "-c", CHECKED_SCRIPT, json.dumps(CHECKED_CONFIGS), str(CHECKED_RANDOM)],
+        cwd=root, env=_checked_env(boundscheck_cache), capture_output=True, text=True, timeout=900,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "canary: IndexError raised" in res.stdout
+    assert res.stdout.count("in bounds") == len(CHECKED_CONFIGS) + CHECKED_RANDOM
