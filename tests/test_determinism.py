@@ -263,7 +263,7 @@ def test_any_valid_configuration_gives_identical_outputs_in_two_processes(two_pr
 def random_configuration_count() -> int:
     """How many configurations the crash test runs: ``LIMITLAB_RANDOM_CONFIGS`` (the
     documented run sets 1000), else a small count that keeps ``make test`` short."""
-    return int(os.environ.get("LIMITLAB_RANDOM_CONFIGS", "40"))
+    return int(os.environ.get("LIMITLAB_RANDOM_CONFIGS", "25"))
 
 
 @pytest.mark.slow
