@@ -162,17 +162,20 @@ class ChannelLender(mesa.Agent):
     def _size_terms(self, table, economy, month: int | None) -> tuple:
         """The arguments of ``limitlab.agents.kernels.line_size_of`` and ``stressed_of`` after the
         month: months of income, tenure bonus, positions' status and opening month, the
-        borrowers' estimated income and sector, the sector factors (with the neutral 0 that
-        sector -1 picks), the stress threshold, whether the channel is supply-chain finance
+        borrowers' estimated income and sector, the sector factors (``economy.cfg.sectors``
+        of them, all 0 without sector effects, then the neutral 0 that sector -1 picks), the stress threshold, whether the channel is supply-chain finance
         (a share of receivables from the anchor buyer, none while its sector is in
         distress)."""
         c = self.cfg
         p = self.pos
-        factors = economy.sector_factors if economy.sector_factors is not None else np.zeros(1, np.float32)
+        # one factor per sector whatever the economy: without sector effects every sector's
+        # factor is the neutral 0 (the compiled rule indexes this by sector, unchecked)
+        factors_ext = np.zeros(economy.cfg.sectors + 1, np.float32)
+        if economy.sector_factors is not None:
+            factors_ext[: len(economy.sector_factors)] = economy.sector_factors
         return (float(c.limit_income_months),
                 float(c.tenure_limit_bonus) if month is not None else 0.0, p.status,
-                p.opened_month, table.est_income_cents, table.sector,
-                np.append(factors, np.float32(0.0)).astype(np.float32),
+                p.opened_month, table.est_income_cents, table.sector, factors_ext,
                 np.float32(c.anchor_stress_threshold), self.name == "supply_chain")
 
     # -- the month ---------------------------------------------------------------

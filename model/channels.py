@@ -188,8 +188,9 @@ class Channels:
             applying = applying_base[ln.name] & ln.eligible(view)
             ln.decide(view, self.bureau, m.economy, month, applying)
         # strategies are fixed per row and members only ever join: rank the newcomers
+        # (an empty ranking when there are no members yet: channels may have no one to serve)
         done, order = self._order if self._order is not None else (0, None)
-        if done != rows.size:
+        if order is None or done != rows.size:
             new = funding_order(strategy[done:], [ln.name for ln in self.lenders])
             order = new if order is None else {k: np.concatenate([order[k], new[k]]) for k in new}
             self._order = (rows.size, order)

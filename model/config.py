@@ -21,23 +21,58 @@ from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
+# Bounds that keep the model's integer-cent arithmetic exact. Money is int64 cents inside:
+# at most INT64_MAX = 9.22e18 cents (9.2e16 yuan) per amount or sum. A borrower's amounts
+# are multiples of its base income: base = median x exp(income_dispersion x u) with
+# income_dispersion <= 2 and |u| < 6 (the largest of 1e9 standard normals is ~6.1), so
+# base <= median x e^12 = median x 1.6e5; a month's income is base x season (<= 1.9) x
+# exp(volatility x X - volatility^2/2), which stays below e^12 = 1.6e5 for |X| < 7 at
+# volatility 2 (X: unit variance, plus shocks in force capped at 5 sd below). Savings are
+# capped at 60 months of base, a draw at 10. With a median of at most 1e6 yuan (1e8 cents)
+# the largest single amount is 1e8 x 1.6e5 x 1.9 x 1.6e5 = 4.9e18 cents < 9.22e18, and a
+# month's sums over 5e6 borrowers of mean incomes (mean of the lognormal e^(2^2/2) = 7.4
+# x median) stay near 1e16 cents. Limits are bounded separately (max_limit <= 1e8 yuan =
+# 1e10 cents; x 5e6 lines = 5e16 cents).
+MAX_MEDIAN_MONTHLY_INCOME = 1e6  # yuan
+MAX_SHOCK_DEPTH = 5.0  # sd: the shocks (and recession) in force in one month, summed
+MIN_LIMIT_YUAN = 0.01  # a limit below one cent rounds to a zero line
+MAX_SEED = 2**63 - 1  # seeds are written to int64 columns
+
+
+def _numbers_as_python(value: Any) -> Any:
+    """numpy scalars (sweep samples, data frames) as the Python numbers they hold, so the
+    strict schema judges the value rather than its container type."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {k: _numbers_as_python(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_numbers_as_python(v) for v in value]
+    return value
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    # strict: a boolean is not a number (``months = true``), a string is not a number
+    # (``months = "12"``), a number is not a boolean and an integer field takes integers only;
+    # an integer is still a valid float (``initial_limit = 500``)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
 
 
 # --------------------------------------------------------------------------- economy
 class Shock(_Strict):
     """A shift of the systematic factor for a span of months (e.g. a recession)."""
 
-    start_month: int = Field(ge=0, description="first month of the shock (months)")
-    end_month: int = Field(ge=0, description="last month of the shock, inclusive (months)")
+    start_month: int = Field(ge=0, le=600, description="first month of the shock (months)")
+    end_month: int = Field(ge=0, le=600, description="last month of the shock, inclusive (months)")
     depth: float = Field(
         ge=-5.0,
         le=5.0,
         description="shift of the systematic factor Z in standard deviations; positive = worse",
     )
     sector: int | None = Field(
-        default=None, ge=0, description="only this small-business sector (None = everyone)"
+        default=None, ge=0, le=49, description="only this small-business sector (None = everyone)"
     )
 
     @model_validator(mode="after")
@@ -81,6 +116,26 @@ class EconomyConfig(_Strict):
     recession_start_month: int = Field(24, ge=0, le=600, description="first month of that recession")
     recession_months: int = Field(12, ge=1, le=600, description="length of that recession (months)")
 
+    @model_validator(mode="after")
+    def _shock_depth_in_force(self) -> EconomyConfig:
+        """Shocks may overlap, but what is in force in one month (each sector's and the
+        common factor's, the recession keys included) stays within MAX_SHOCK_DEPTH sd."""
+        spans = [(s.start_month, s.end_month, s.sector, s.depth) for s in self.shocks]
+        if self.recession_depth:
+            spans.append((self.recession_start_month,
+                          self.recession_start_month + self.recession_months - 1, None,
+                          self.recession_depth))
+        for start, _, _, _ in spans:
+            for sector in {sp[2] for sp in spans}:
+                total = sum(d for a, b, k, d in spans if k == sector and a <= start <= b)
+                if abs(total) > MAX_SHOCK_DEPTH:
+                    who = "the common factor" if sector is None else f"sector {sector}"
+                    raise ValueError(
+                        f"shocks in force in month {start} shift {who} by {total:g} sd; "
+                        f"at most {MAX_SHOCK_DEPTH:g} in absolute value"
+                    )
+        return self
+
 
 # ------------------------------------------------------------------------ population
 class HabitShares(_Strict):
@@ -108,7 +163,9 @@ class KindParams(_Strict):
     """Income and spending of one borrower type (the rules differ; these are their numbers)."""
 
     median_monthly_income: float = Field(
-        gt=0, description="median monthly income or revenue net of costs (yuan)"
+        ge=1.0, le=MAX_MEDIAN_MONTHLY_INCOME,
+        description="median monthly income or revenue net of costs (yuan; 1 to 1e6, see "
+        "MAX_MEDIAN_MONTHLY_INCOME)",
     )
     income_dispersion: float = Field(
         0.6, ge=0.0, le=2.0, description="log-sd of income across borrowers"
@@ -335,12 +392,14 @@ class LearningConfig(_Strict):
 
 
 class LenderConfig(_Strict):
-    initial_limit: float = Field(2000.0, gt=0, le=1e6, description="first limit of a new account (yuan)")
+    initial_limit: float = Field(
+        2000.0, ge=MIN_LIMIT_YUAN, le=1e6, description="first limit of a new account (yuan)"
+    )
     small_business_limit_multiplier: float = Field(
         3.0, gt=0, le=100, description="small businesses' limits relative to individuals' (product)"
     )
     min_limit: float = Field(
-        100.0, gt=0, le=1e6,
+        100.0, ge=MIN_LIMIT_YUAN, le=1e6,
         description="smallest limit the product offers (yuan); the article cites 10-50 yuan starts",
     )
     limit_growth: float = Field(
@@ -348,7 +407,9 @@ class LenderConfig(_Strict):
     )
     on_time_streak_months: int = Field(3, ge=1, le=24, description="on-time months for a limit rise")
     limit_cut: float = Field(0.3, gt=0, lt=1, description="relative cut when risk rises")
-    max_limit: float = Field(200_000.0, gt=0, le=1e8, description="product maximum (yuan)")
+    max_limit: float = Field(
+        200_000.0, ge=MIN_LIMIT_YUAN, le=1e8, description="product maximum (yuan)"
+    )
     income_multiple: float = Field(
         3.0, gt=0, le=50, description="limit cap in months of the lender's income estimate"
     )
@@ -508,7 +569,7 @@ class ScenarioConfig(_Strict):
     name: str = Field("baseline", pattern=r"^[a-z0-9_\-]+$", description="scenario name")
     description: str = Field("", description="what the scenario shows")
     months: int = Field(60, ge=1, le=600, description="simulated months")
-    seed: int = Field(20261129, ge=0, description="root seed of every random stream")
+    seed: int = Field(20261129, ge=0, le=MAX_SEED, description="root seed of every random stream")
     economy: EconomyConfig = Field(default_factory=EconomyConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)
     habits: HabitTable = Field(default_factory=HabitTable)
@@ -549,6 +610,15 @@ def _fmt_loc(loc: tuple) -> str:
     return out
 
 
+# the strict schema's type errors, said in the terms of a TOML file or a --set value
+_TYPE_MESSAGES = {
+    "int_type": "must be a whole number (not a decimal, a boolean or a quoted string)",
+    "float_type": "must be a number (not a boolean or a quoted string)",
+    "bool_type": "must be true or false",
+    "string_type": "must be a quoted string",
+}
+
+
 def _error_line(exc: ValidationError, prefix: str = "") -> str:
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if p not in ("function-after",))
@@ -565,6 +635,7 @@ def _error_line(exc: ValidationError, prefix: str = "") -> str:
         return f"{key}: {msg}"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+    msg = _TYPE_MESSAGES.get(err["type"], msg)
     shown = repr(value) if not isinstance(value, dict) else "{...}"
     if len(shown) > 60:
         shown = shown[:57] + "..."
@@ -621,7 +692,7 @@ def validate_config(data: Mapping[str, Any]) -> ScenarioConfig:
     if _DEFAULTS is None:
         _DEFAULTS = ScenarioConfig().to_dict()
     try:
-        return ScenarioConfig.model_validate(_deep_merge(_DEFAULTS, data))
+        return ScenarioConfig.model_validate(_deep_merge(_DEFAULTS, _numbers_as_python(data)))
     except ValidationError as exc:
         raise ConfigError(_error_line(exc)) from None
 

@@ -170,7 +170,9 @@ class Recorder:
 
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
-    """Derived columns and cents → yuan."""
+    """Derived columns and cents → yuan. ``utilisation`` is outstanding / total limit, NaN
+    in a month with no limit on offer (``summarise``'s ``mean_utilisation`` skips those
+    months and is 0 when every month is one)."""
     df["losses"] = df["written_off"] - df["recoveries"]
     df["net_income"] = df["interest_income"] - df["funding_cost"] - df["losses"]
     for c in MONEY_FIELDS:

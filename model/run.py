@@ -64,7 +64,10 @@ class RunResult:
 
 
 def summarise(monthly: pd.DataFrame, model: CreditMarketModel) -> dict[str, float]:
-    """Scalar outcomes of a run (the columns of a sweep's ``runs.parquet``)."""
+    """Scalar outcomes of a run (the columns of a sweep's ``runs.parquet``).
+
+    ``mean_utilisation`` is the mean of the monthly utilisation over the months in which
+    the credit line had some limit on offer, and 0 when it never had any (no line open)."""
     # the credit line's own rows (with several lenders, monthly also has theirs and "all")
     monthly = monthly[monthly["lender"] == model.lender.name]
     m = monthly[monthly["month"] > 0]
@@ -76,6 +79,9 @@ def summarise(monthly: pd.DataFrame, model: CreditMarketModel) -> dict[str, floa
     # a closure paired with the reopening that followed it
     reopened = (t.limit_after_last_reopen_cents >= 0) & (t.limit_before_last_closure_cents > 0)
     demand = float(m["demand"].sum())
+    # utilisation is defined in the months with some limit on offer (the monthly table leaves
+    # it empty, NaN, in the others); with no line ever open nothing is used: 0
+    util = m["utilisation"].dropna()
     months = max(len(m), 1)
     out = {
         "loss_rate": losses / avg_out if avg_out > 0 else 0.0,
@@ -85,7 +91,7 @@ def summarise(monthly: pd.DataFrame, model: CreditMarketModel) -> dict[str, floa
         "annualised_default_rate": 12.0 * float(m["new_defaults"].sum()) / max(float(m["accounts_with_balance"].sum()), 1.0),
         "final_total_limit": float(monthly["total_limit"].iloc[-1]),
         "final_outstanding": float(monthly["outstanding"].iloc[-1]),
-        "mean_utilisation": float(m["utilisation"].mean()) if len(m) else 0.0,
+        "mean_utilisation": float(util.mean()) if len(util) else 0.0,
         "closure_rate": float((t.times_closed[opened] > 0).mean()) if n_open else 0.0,
         "reopen_rate": float((t.times_reopened[opened] > 0).mean()) if n_open else 0.0,
         "reopened_lower_share": float(

@@ -49,7 +49,7 @@ def test_set_options_parse_like_toml():
     [
         ({"lender.initial_limt": 5}, r"lender\.initial_limt: unknown key 'initial_limt' under lender; allowed: .*initial_limit"),
         ({"lender.initial_limit": "abc"}, r"lender\.initial_limit = 'abc': .*number"),
-        ({"lender.initial_limit": -5}, r"lender\.initial_limit = -5: .*greater than 0"),
+        ({"lender.initial_limit": -5}, r"lender\.initial_limit = -5: .*greater than or equal to 0.01"),
         ({"lender.monitoring.sensitivity": 99}, r"lender\.monitoring\.sensitivity = 99: .*less than or equal to 5"),
         ({"population.habits.tester": 0.5}, r"population\.habits = .*: habit shares sum to 1\.42.*must sum to 1"),
         ({"lender.cut_pd": 0.5}, r"lender = .*cut_pd=0\.5 must be < close_pd=0\.3"),
