@@ -264,25 +264,34 @@ def test_a_sweep_whose_runs_all_fail_exits_non_zero_even_quiet(tmp_path, capsys)
 
 # ------------------------------------------------------------ one writer per directory
 SLOW = """name = "slow"
-scenario = "baseline"
+model = "tests.test_reliability_cli:slow_ishigami"
 design = "grid"
-replicates = 2
 [axes]
-"lender.review.period_months" = [0, 6]
-"lender.monitoring.sensitivity" = [0.5, 1.0, 2.0]
-[set]
-"population.borrowers" = 100
-months = 8
+x1 = [0.0, 1.0, 2.0]
+x2 = [0.0, 1.0]
+x3 = [0.0, 1.0]
 """
+SLOW_ENV = "LIMITLAB_TEST_SLOW_MODEL"
+
+
+def slow_ishigami(task):
+    """Ishigami, 0.3 s per run in a process started with LIMITLAB_TEST_SLOW_MODEL set
+    (the sweep that holds the lock), instant elsewhere (the resume that finishes it)."""
+    from limitlab.experiments.sweep import ishigami
+
+    if os.environ.get(SLOW_ENV):
+        time.sleep(0.3)
+    return ishigami(task)
 
 
 def test_a_second_writer_is_refused_and_kill_9_releases_the_lock(tmp_path, capsys):
     sweep = write_sweep(tmp_path, SLOW)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "limitlab.experiments.cli", "sweep", str(sweep), "--workers", "1",
+        [sys.executable, "-m", "limitlab.experiments.cli", "sweep", str(sweep), "--workers", "0",
          "--out", str(out), "--quiet"],
         cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, SLOW_ENV: "1"},
     )
     try:
         deadline = time.monotonic() + 120
@@ -301,8 +310,10 @@ def test_a_second_writer_is_refused_and_kill_9_releases_the_lock(tmp_path, capsy
         assert fileio.remove_stale_temporaries(out) == 0 and live.exists()
         live.unlink()
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the sweep should have been killed partway"
     # the OS released the lock with the process: --resume finishes the sweep
     assert main(["sweep", str(sweep), "--workers", "0", "--out", str(out), "--quiet", "--resume"]) == 0
     runs = pd.read_parquet(out / "runs.parquet")
