@@ -46,8 +46,8 @@ demo: setup assets
 # finishes what is missing (and refuses if the configuration changed).
 run: setup
 	$(BIN)/limitlab batch baseline --replicates 20 --out results/baseline --keep borrowers --resume
-	$(BIN)/limitlab risk results/baseline
-	$(BIN)/limitlab report results/baseline
+	$(BIN)/limitlab risk results/baseline --overwrite
+	$(BIN)/limitlab report results/baseline --overwrite
 	@echo "report: results/baseline/report.html"
 
 lint: setup
