@@ -95,6 +95,7 @@ def _run(design, args: argparse.Namespace) -> int:
                      retry_failed=args.retry_failed, keep=_keep(args.keep), progress=not args.quiet)
     if not args.quiet:
         print_summary(res)
+        print_outcomes(res.path)
     n_failed, n_runs = len(res.failed), len(res.runs)
     if n_runs and n_failed == n_runs:
         # printed even with --quiet: a sweep that produced nothing must not look like success
@@ -105,6 +106,27 @@ def _run(design, args: argparse.Namespace) -> int:
         print(f"limitlab: warning: {n_failed:,} of {n_runs:,} runs failed; rerun them with "
               "--retry-failed", file=sys.stderr)
     return 0
+
+
+MAX_POINTS_PRINTED = 12  # larger sweeps: `limitlab summary DIR` prints every point
+
+
+def print_outcomes(path) -> None:
+    """The key outcomes with their 95% intervals (``limitlab summary``'s table), so a user
+    sees results without a browser; sweeps only up to :data:`MAX_POINTS_PRINTED` points."""
+    from limitlab.experiments.summary import render, summarise_dir
+
+    try:
+        kind, rows = summarise_dir(path)
+    except ConfigError:
+        return  # nothing readable to summarise (e.g. every run failed)
+    points = {r.get("point") for r in rows}
+    if not rows:
+        return
+    if kind == "sweep" and len(points) > MAX_POINTS_PRINTED:
+        print(f"{len(points)} design points: limitlab summary {path} prints each point's outcomes")
+        return
+    print(render(kind, rows, "text"), end="")
 
 
 def _last_line(res) -> str:
@@ -131,7 +153,8 @@ def print_summary(res) -> None:
         ("  failed", f"{st['failed']:,}"),
         ("failed in total", f"{len(res.failed):,}"),
         ("wall time", f"{st['wall_seconds']:.1f} s"),
-        ("runs per second", f"{done / st['wall_seconds']:.2f}" if st["wall_seconds"] > 0 else "n/a"),
+        ("runs per second", f"{done / st['wall_seconds']:.2f}" if done and st["wall_seconds"] > 0
+         else "n/a (nothing left to run)" if not done else "n/a"),
     ]
     for label, value in rows:
         table.add_row(label, value)

@@ -63,7 +63,8 @@ def summarise_dir(path: Path) -> tuple[str, list[dict[str, Any]]]:
     if "status" in runs:
         runs = runs[runs["status"] == "ok"]
     kind_of_dir = manifest.get("kind", "batch")
-    outcomes = [o for o in OUTCOMES if o[0] in runs]
+    # outcomes the runs measured (e.g. false alarms only with a twin run, AUC only when scored)
+    outcomes = [o for o in OUTCOMES if o[0] in runs and runs[o[0]].notna().any()]
     if kind_of_dir != "sweep" or runs["point"].nunique() <= 1:
         return "batch", [{"outcome": key, "label": label, "kind": kind, "runs": int(runs[key].notna().sum()),
                           **_ci(runs[key], kind)} for key, label, kind in outcomes]

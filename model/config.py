@@ -20,7 +20,6 @@ from limitlab.agents.codes import HABITS, KINDS  # noqa: F401  (the one list of 
 from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-
 # Bounds that keep the model's integer-cent arithmetic exact. Money is int64 cents inside:
 # at most INT64_MAX = 9.22e18 cents (9.2e16 yuan) per amount or sum. A borrower's amounts
 # are multiples of its base income: base = median x exp(income_dispersion x u) with
