@@ -59,7 +59,7 @@ def print_summary(summary: dict, title: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from limitlab.experiments.cli import overrides_from_args
-    from limitlab.experiments.outputs import check_run_out, write_run
+    from limitlab.experiments.outputs import check_run_out, say_if_compiling, write_run
     from limitlab.model.run import simulate
 
     config = load_scenario(args.scenario, overrides_from_args(args))
@@ -74,6 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             out, n = stem.with_name(f"{stem.name}-{n}"), n + 1
     # refused now (one line, exit 2), not after the whole simulation
     check_run_out(out, overwrite=args.overwrite)
+    say_if_compiling(args.quiet)
 
     bar = None
     progress = None

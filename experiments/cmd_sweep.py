@@ -91,6 +91,9 @@ def _run(design, args: argparse.Namespace) -> int:
         print(f"{design.name}: {design.kind} design, {n:,} points × {design.replicates} "
               f"replicates = {n * design.replicates:,} runs → {out}")
         return 0
+    from limitlab.experiments.outputs import say_if_compiling
+
+    say_if_compiling(args.quiet)
     res = run_design(design, out, workers=args.workers, dask=args.dask, resume=args.resume,
                      retry_failed=args.retry_failed, keep=_keep(args.keep), progress=not args.quiet)
     if not args.quiet:

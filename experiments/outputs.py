@@ -171,3 +171,21 @@ def write_run(result: RunResult, out_dir: str | Path, *, figures: bool = True,
                     parent.rmdir()  # only when empty
         os.replace(tmp / "manifest.json", out / "manifest.json")
     return out
+
+
+def compiled_kernels_cached() -> bool:
+    """Whether numba's on-disk cache of the model's compiled kernels exists (any index file
+    under the agents package, or under ``NUMBA_CACHE_DIR`` when that is set)."""
+    import limitlab.agents
+
+    roots = [Path(os.environ["NUMBA_CACHE_DIR"])] if os.environ.get("NUMBA_CACHE_DIR") else []
+    roots.append(Path(limitlab.agents.__file__).parent)
+    return any(next(root.rglob("*.nbi"), None) is not None for root in roots if root.is_dir())
+
+
+def say_if_compiling(quiet: bool) -> None:
+    """Tell the user why the first run on a machine waits (the kernels compile once, then
+    load from the cache)."""
+    if not quiet and not compiled_kernels_cached():
+        print("compiling the model's kernels (once per installation; 10 s to a minute)...",
+              file=sys.stderr, flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -49,3 +50,18 @@ def test_version_and_list(capsys):
                              capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
         assert expect in res.stdout
+
+
+def test_a_cold_kernel_cache_is_announced(tmp_path, capsys):
+    """The first run on a machine compiles the kernels: the command says so before it waits."""
+    from limitlab.experiments import outputs
+
+    res = subprocess.run(
+        [sys.executable, "-c", "from limitlab.experiments.outputs import say_if_compiling;"
+                               "say_if_compiling(False)"],
+        capture_output=True, text=True, env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+    )
+    assert "compiling the model's kernels" in res.stderr
+    assert outputs.compiled_kernels_cached()  # this checkout's cache exists: nothing is said
+    outputs.say_if_compiling(False)
+    assert capsys.readouterr().err == ""
