@@ -174,13 +174,13 @@ def write_run(result: RunResult, out_dir: str | Path, *, figures: bool = True,
 
 
 def compiled_kernels_cached() -> bool:
-    """Whether numba's on-disk cache of the model's compiled kernels exists (any index file
-    under the agents package, or under ``NUMBA_CACHE_DIR`` when that is set)."""
+    """Whether numba's on-disk cache of the model's compiled kernels exists (an index file
+    under ``NUMBA_CACHE_DIR`` when that is set, else beside the agents package's modules)."""
     import limitlab.agents
 
-    roots = [Path(os.environ["NUMBA_CACHE_DIR"])] if os.environ.get("NUMBA_CACHE_DIR") else []
-    roots.append(Path(limitlab.agents.__file__).parent)
-    return any(next(root.rglob("*.nbi"), None) is not None for root in roots if root.is_dir())
+    custom = os.environ.get("NUMBA_CACHE_DIR")
+    root = Path(custom) if custom else Path(limitlab.agents.__file__).parent
+    return root.is_dir() and next(root.rglob("*.nbi"), None) is not None
 
 
 def say_if_compiling(quiet: bool) -> None:
