@@ -44,6 +44,10 @@ class Status(IntEnum):
     APPLICANT = 6  # arrived this month, waiting for the lender's decision
 
 
+# the statuses as plain ints, for the compiled code
+ACTIVE, FROZEN, CLOSED, DEFAULTED, LEFT, REJECTED, APPLICANT = (int(s) for s in Status)
+
+
 class Action(IntEnum):
     OPEN = 0
     REJECT = 1

@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from limitlab.agents import kernels
+from limitlab.agents import draws
 from limitlab.agents.codes import Status
-from limitlab.agents.kernels import SCORE_FEATURES
+from limitlab.agents.lender_kernels import SCORE_FEATURES
 from limitlab.agents.table import BorrowerTable
 from scipy.special import expit
 
@@ -43,10 +43,10 @@ def hash_offset(month: int, key: int = 0) -> np.uint64:
 
 def hash_uniform(rows: np.ndarray, month: int, key: int = 0) -> np.ndarray:
     """A fixed pseudo-uniform in [0, 1) per (row, month, key) (splitmix64:
-    agents.kernels.hash_uniform_row), drawing no random stream."""
+    agents.draws.hash_uniform_row), drawing no random stream."""
     rows = np.asarray(rows, dtype=np.int64)
     out = np.empty(rows.size, dtype=np.float64)
-    kernels.hash_uniforms(rows, hash_offset(month, key), out)
+    draws.hash_uniforms(rows, hash_offset(month, key), out)
     return out
 
 
@@ -146,7 +146,7 @@ class LearningScorecard:
         return self.fixed.features(t, month, rows)
 
     def weight_vector(self) -> tuple[float, np.ndarray]:
-        """(intercept, weights in ``limitlab.agents.kernels.SCORE_FEATURES`` order) of the model in
+        """(intercept, weights in ``limitlab.agents.lender_kernels.SCORE_FEATURES`` order) of the model in
         force: the latest fit (features it left out weigh 0), else the fixed scorecard."""
         if self.fitted is None:
             return self.fixed.weight_vector()

@@ -23,11 +23,11 @@ from typing import NamedTuple
 
 import mesa
 import numpy as np
-from limitlab.agents import kernels
+from limitlab.agents import lender_kernels
 from limitlab.agents.codes import Action, Actor, Kind, Reason, Status
 from limitlab.agents.events import EventLog
-from limitlab.agents.kernels import SCORE_FEATURES
 from limitlab.agents.learning import LearningScorecard, hash_offset
+from limitlab.agents.lender_kernels import SCORE_FEATURES
 from limitlab.agents.table import BorrowerTable
 
 CENTS = 100
@@ -91,7 +91,7 @@ class Scorecard:
         }
 
     def weight_vector(self) -> tuple[float, np.ndarray]:
-        """(intercept, weights in ``limitlab.agents.kernels.SCORE_FEATURES`` order)."""
+        """(intercept, weights in ``limitlab.agents.lender_kernels.SCORE_FEATURES`` order)."""
         return self.intercept, np.array([getattr(self, f) for f in SCORE_FEATURES])
 
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
@@ -107,7 +107,7 @@ def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.nda
     all_rows = rows is None
     idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
     out = np.zeros(t.n if all_rows else idx.size, dtype=np.float32)
-    kernels.score_rows(
+    lender_kernels.score_rows(
         idx, all_rows, live_only, month, np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE,
         t.status, t.missed_recent, t.dpd_months, t.limit_cents, t.balance_cents, t.cycles_recent,
         t.draws_recent, t.early_recent, t.ext_debt_cents, t.bureau_other_debt_cents,
@@ -222,15 +222,15 @@ class Lender(mesa.Agent):
         return t.limit_cap_cents
 
     def initial_limit(self, rows: np.ndarray) -> np.ndarray:
-        """The first limit of each of ``rows`` (agents.kernels.first_limit)."""
-        return kernels.first_limits(np.asarray(rows, dtype=np.int64), self.cfg.initial_limit * CENTS,
+        """The first limit of each of ``rows`` (agents.lender_kernels.first_limit)."""
+        return lender_kernels.first_limits(np.asarray(rows, dtype=np.int64), self.cfg.initial_limit * CENTS,
                                     self._mult_by_kind(), self.table.kind, self.caps())
 
     def _set_limit(self, rows: np.ndarray, new: np.ndarray, action: Action,
                    reason: Reason | np.ndarray, value) -> None:
         t = self.table
         new = np.asarray(new, dtype=np.int64)
-        old = kernels.set_limits(rows, new, self.model.month, t.limit_cents, t.last_limit_change,
+        old = lender_kernels.set_limits(rows, new, self.model.month, t.limit_cents, t.last_limit_change,
                                  t.peak_limit_cents)
         self.events.add(self.model.month, rows, action, reason, old, new, value)
 
@@ -239,7 +239,7 @@ class Lender(mesa.Agent):
         lender tells the borrower."""
         t = self.table
         rows = np.asarray(rows, dtype=np.int64)
-        kernels.restrict(rows, np.atleast_1d(np.asarray(reason, dtype=np.int8)), self.model.month,
+        lender_kernels.restrict(rows, np.atleast_1d(np.asarray(reason, dtype=np.int8)), self.model.month,
                          t.restricted_reason, t.restricted_month,
                          t.limit_before_restriction_cents, t.appealed_episode, t.limit_cents)
         self._restricted_now.append(rows)
@@ -268,14 +268,14 @@ class Lender(mesa.Agent):
 
     def book(self, rows: np.ndarray) -> np.ndarray:
         """Charge-offs, the behaviour memory and the monthly score of the live ``rows`` in
-        one compiled pass (``limitlab.agents.kernels.lender_month``: the row rules ``charged_off``,
+        one compiled pass (``limitlab.agents.lender_kernels.lender_month``: the row rules ``charged_off``,
         ``memory`` and ``log_odds``, as :meth:`score` scores). Returns the rows written
         off; keeps in ``idle`` the rows owing nothing that may leave this month (the pass
         is the month's last over the balances)."""
-        return self.booked(*kernels.lender_month(*self.book_args(rows)))
+        return self.booked(*lender_kernels.lender_month(*self.book_args(rows)))
 
     def book_args(self, rows: np.ndarray) -> tuple:
-        """``limitlab.agents.kernels.lender_month``'s arguments for the live ``rows`` (the fused
+        """``limitlab.agents.lender_kernels.lender_month``'s arguments for the live ``rows`` (the fused
         month runs it in the same compiled call as the borrowers' passes)."""
         t = self.table
         f = self.model.flows
@@ -315,11 +315,11 @@ class Lender(mesa.Agent):
     def apply_rules(self) -> None:
         """The candidates of this month's rules in one pass over the scored book, then
         monitoring, risk management and step increases over theirs, in that order — one
-        compiled call (``limitlab.agents.kernels.lender_rules``; with ``restrictive_actions`` off
+        compiled call (``limitlab.agents.lender_kernels.lender_rules``; with ``restrictive_actions`` off
         only the step increases act) — and their events; keeps the candidates of the
         restrictions that end (``self.cands``)."""
         restrictive = self.cfg.restrictive_actions
-        cands, monitored, risky, grown = kernels.lender_rules(
+        cands, monitored, risky, grown = lender_kernels.lender_rules(
             restrictive and self.cfg.monitoring.enabled, restrictive, self._candidates_args(),
             self._monitor_args(), self._risk_args(), self._grow_args())
         self.cands = Candidates(*cands)
@@ -330,7 +330,7 @@ class Lender(mesa.Agent):
                         new, streak)
 
     def _candidates_args(self) -> tuple:
-        """``limitlab.agents.kernels.rule_candidates``' arguments."""
+        """``limitlab.agents.lender_kernels.rule_candidates``' arguments."""
         t = self.table
         cfg = self.cfg
         mc = cfg.monitoring
@@ -370,7 +370,7 @@ class Lender(mesa.Agent):
         t.opened_month[rows] = m
         t.relationship_start[rows] = m  # tenure 0 for the application score
         pd_app = self.scorecard.pd(t, m, rows)
-        (acc, lim, acc_pd), (rej, rej_pd) = kernels.applications(
+        (acc, lim, acc_pd), (rej, rej_pd) = lender_kernels.applications(
             rows, m, pd_app, score_from_pd(pd_app),
             np.float32(self.cfg.approval_pd * self.policy.pd_scale), self.cfg.initial_limit * CENTS,
             self._mult_by_kind(), t.kind, self.caps(), t.status, t.limit_cents, t.peak_limit_cents,
@@ -378,7 +378,7 @@ class Lender(mesa.Agent):
         self.events.add(m, acc, Action.OPEN, Reason.APPLICATION, 0, lim, acc_pd)
         self.events.add(m, rej, Action.REJECT, Reason.APPLICATION, 0, 0, rej_pd)
 
-    # b. charge-offs (the row rule: agents.kernels.charged_off / write_off_row) ---
+    # b. charge-offs (the row rule: agents.lender_kernels.charged_off / write_off_row) ---
     def _defaulted(self, rows: np.ndarray) -> None:
         """Lines just written off lose their limit; each is a ``default`` event."""
         if rows.size:
@@ -396,7 +396,7 @@ class Lender(mesa.Agent):
 
     # d. monitoring ----------------------------------------------------------
     def _monitor_args(self) -> tuple:
-        """``limitlab.agents.kernels.monitor_actions``' arguments but the rows and rules: unusual
+        """``limitlab.agents.lender_kernels.monitor_actions``' arguments but the rows and rules: unusual
         patterns → a flag with its reason and number and a strike (half for a large draw);
         strikes enough close the line, quick cycles and frequency freeze it, early
         repayment (which costs the lender interest) cuts it."""
@@ -434,7 +434,7 @@ class Lender(mesa.Agent):
             self.events.add(m, rows, Action.LIMIT_DOWN, Reason.EARLY_REPAYMENT, old, new, value)
 
     def _cut_args(self) -> tuple:
-        """What a risk cut needs (agents.kernels.cut_limit): the factor a limit is cut to,
+        """What a risk cut needs (agents.lender_kernels.cut_limit): the factor a limit is cut to,
         and the first limit's parts (:meth:`initial_limit`) — base, multiplier by kind,
         each row's kind and income cap."""
         return (1 - self.cfg.limit_cut, self.cfg.initial_limit * CENTS, self._mult_by_kind(),
@@ -446,18 +446,18 @@ class Lender(mesa.Agent):
             return
         m = self.model.month
         rows = np.asarray(rows, dtype=np.int64)
-        old = kernels.close(
+        old = lender_kernels.close(
             rows, np.atleast_1d(np.asarray(reason, dtype=np.int8)), m,
             m + self.cfg.monitoring.cool_off_months, t.restricted_reason, t.restricted_month,
             t.limit_before_restriction_cents, t.appealed_episode, t.limit_cents,
             t.limit_before_last_closure_cents, t.limit_after_last_reopen_cents, t.status,
             t.closed_month, t.closed_until, t.times_closed)
-        self._restricted_now.append(rows)  # a restriction (kernels.close opens its episode)
+        self._restricted_now.append(rows)  # a restriction (lender_kernels.close opens its episode)
         self.events.add(m, rows, Action.CLOSE, reason, old, 0, value)
 
     # e. risk-based limit management --------------------------------------------
     def _risk_args(self) -> tuple:
-        """``limitlab.agents.kernels.risk_actions``' arguments but the candidates: lines whose
+        """``limitlab.agents.lender_kernels.risk_actions``' arguments but the candidates: lines whose
         estimated PD is above ``close_pd`` close, those above ``cut_pd`` are cut."""
         t = self.table
         m = self.model.month
@@ -485,7 +485,7 @@ class Lender(mesa.Agent):
             self.events.add(m, rows, Action.LIMIT_DOWN, reason, old, new, value)
 
     def _grow_args(self) -> tuple:
-        """``limitlab.agents.kernels.grow_actions``' arguments but the candidates: step increases
+        """``limitlab.agents.lender_kernels.grow_actions``' arguments but the candidates: step increases
         after on-time streaks, up to the income-based cap."""
         t = self.table
         return (self.model.month, self.cfg.on_time_streak_months, t.status, t.strikes,
@@ -495,18 +495,18 @@ class Lender(mesa.Agent):
     def end_restrictions(self) -> None:
         """Freezes that ran out thaw; closures whose cool-off ran out reopen as new
         relationships, their limit recalculated from the current score
-        (``limitlab.agents.kernels.restrictions_end``)."""
+        (``limitlab.agents.lender_kernels.restrictions_end``)."""
         t = self.table
         cfg = self.cfg
         m = self.model.month
         c = self.cands
         if c.thaw.size == 0 and c.reopen.size == 0:
             return
-        # scored as kernels.score_rows would now (tenure and streak 0), by the candidates'
+        # scored as lender_kernels.score_rows would now (tenure and streak 0), by the candidates'
         # pass; the points and the limit's growth with them by numpy's log and exp
         score = score_from_pd(c.reopen_pd)
         growth = np.exp((score.astype(np.float64) - SCORE_CENTRE) / 100.0)
-        (thaw, lim), (old, new, closed_for) = kernels.restrictions_end(
+        (thaw, lim), (old, new, closed_for) = lender_kernels.restrictions_end(
             m, c.thaw, c.reopen, c.reopen_pd, score, growth, cfg.initial_limit * CENTS,
             cfg.min_limit * CENTS, self._mult_by_kind(), t.kind, self.caps(), t.status,
             t.restricted_month, t.relationship_start, t.on_time_streak, t.pd_estimate, t.score,
@@ -524,7 +524,7 @@ class Lender(mesa.Agent):
         """Borrowers restricted this month may appeal; the lender decides after
         ``appeals.decision_months`` from evidence — a noisy view of the borrower's real
         situation (cash buffer and income state), never its habit
-        (``limitlab.agents.kernels.appeals_filed`` and ``appeal_decisions``)."""
+        (``limitlab.agents.lender_kernels.appeals_filed`` and ``appeal_decisions``)."""
         t = self.table
         m = self.model.month
         ac = self.cfg.appeals
@@ -533,7 +533,7 @@ class Lender(mesa.Agent):
         # checked in the kernel); an unexplained cut ("system review") is the one
         # borrowers most often contest
         restricted = _sorted(self._restricted_now)
-        rows, lim = kernels.appeals_filed(
+        rows, lim = lender_kernels.appeals_filed(
             restricted, t.status, t.restricted_month, t.appealed_episode, self.model.draws.key,
             t.appeal_prob, t.restricted_reason, int(Reason.SYSTEM_REVIEW) if adapt.enabled else -1,
             adapt.system_review_appeal_multiplier, m, m + ac.decision_months, t.appeals_filed,
@@ -548,7 +548,7 @@ class Lender(mesa.Agent):
             return
         # the evidence's noise: a fixed normal per (borrower, month) keyed by the appeal
         # stream (see __init__), so no stream depends on how many appeal
-        granted, denied = kernels.appeal_decisions(
+        granted, denied = lender_kernels.appeal_decisions(
             _sorted(due), m, hash_offset(m, self.appeal_key), ac.evidence_noise,
             float(np.sqrt(1.5 + ac.evidence_noise**2)), 1.0 - ac.acceptance,
             t.appeal_decision_month, t.status, t.savings_cents, t.base_income_cents, t.idio,

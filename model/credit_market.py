@@ -2,7 +2,7 @@
 
 Borrower state lives in :class:`~agents.table.BorrowerTable` columns; the month is a recipe
 of rules over all borrowers, run as a few compiled passes over the lines still on the book
-(``limitlab.agents.kernels``; ``fused = False`` runs them one at a time over every row)::
+(``limitlab.agents.line_rules``, ``limitlab.agents.lender_kernels``; ``fused = False`` runs them one at a time over every row)::
 
     economy moves -> applicants arrive, lender decides -> borrowers earn and spend
     -> the line bills -> borrowers request draws, lender authorises -> quick cycles
@@ -23,7 +23,7 @@ from typing import Any
 
 import mesa
 import numpy as np
-from limitlab.agents import credit_line, kernels
+from limitlab.agents import credit_line, draws, lender_kernels, line_rules
 from limitlab.agents.adaptation import respond
 from limitlab.agents.borrowers import (
     Individual,
@@ -74,8 +74,8 @@ class Streams:
 class BorrowerDraws:
     """This month's random numbers for every borrower row, counter-based: the month's key
     (one raw 64-bit draw from the borrowers' stream) hashed with the row and a lane gives a
-    64-bit word (``limitlab.agents.kernels.word``), read as one standard normal (income) or as two
-    24-bit uniforms (``limitlab.agents.kernels.U_*``: spending, external borrowing, purchase, quick
+    64-bit word (``limitlab.agents.draws.word``), read as one standard normal (income) or as two
+    24-bit uniforms (``limitlab.agents.draws.U_*``: spending, external borrowing, purchase, quick
     cycles, early repayment, late payment, appeal, leaving). The kernels compute the words
     of the rows they visit; the arrays below are made on demand (the rule-by-rule path,
     tests). A row's numbers depend only on (seed, month, row): the same whatever the lender
@@ -95,28 +95,28 @@ class BorrowerDraws:
 
     def uniforms(self) -> np.ndarray:
         if self._u is None:
-            self._u = np.empty((kernels.U_COUNT, self.n), dtype=np.float32)
-            kernels.uniforms_of(self.key, self.n, self._u)
+            self._u = np.empty((draws.U_COUNT, self.n), dtype=np.float32)
+            draws.uniforms_of(self.key, self.n, self._u)
         return self._u
 
     @property
     def eps_income(self) -> np.ndarray:
         if self._eps is None:
             self._eps = np.empty(self.n, dtype=np.float32)
-            kernels.normals_of(self.key, self.n, self._eps)
+            draws.normals_of(self.key, self.n, self._eps)
         return self._eps
 
-    u_purchase = property(lambda self: self.uniforms()[kernels.U_PURCHASE])
-    u_late = property(lambda self: self.uniforms()[kernels.U_LATE])
-    u_early = property(lambda self: self.uniforms()[kernels.U_EARLY])
-    u_ext = property(lambda self: self.uniforms()[kernels.U_EXT])
-    u_spend = property(lambda self: self.uniforms()[kernels.U_SPEND])
+    u_purchase = property(lambda self: self.uniforms()[draws.U_PURCHASE])
+    u_late = property(lambda self: self.uniforms()[draws.U_LATE])
+    u_early = property(lambda self: self.uniforms()[draws.U_EARLY])
+    u_ext = property(lambda self: self.uniforms()[draws.U_EXT])
+    u_spend = property(lambda self: self.uniforms()[draws.U_SPEND])
 
     @property
     def cycles(self) -> np.ndarray:
         """Testers' quick cycles this month: Poisson(rate) by inverting a uniform."""
         out = np.empty(self.n, dtype=np.int64)
-        kernels.poisson_from_uniform(self.uniforms()[kernels.U_CYCLES], self._quick_cycles, out)
+        draws.poisson_from_uniform(self.uniforms()[draws.U_CYCLES], self._quick_cycles, out)
         return out
 
 
@@ -181,7 +181,7 @@ class CreditMarketModel(mesa.Model):
         self.events.start_month()
         self.lender.decide_applications(self.arrive(cfg.population.borrowers))
         self.flows = credit_line.MonthFlows(self.table.n)  # month 0: nothing flowed
-        self.live = kernels.live_rows(self.table.status)
+        self.live = line_rules.live_rows(self.table.status)
         self.recorder.collect(self)
         self.ledger.close_month(self)
 
@@ -195,7 +195,7 @@ class CreditMarketModel(mesa.Model):
         self._new_flows()
         self.lender.decide_applications(applicants)
         self._settle_departed()
-        self.live = kernels.live_rows(self.table.status)
+        self.live = line_rules.live_rows(self.table.status)
         self.draws = BorrowerDraws.draw(self.streams.borrowers, self.table)
         if self.fused:
             self.lender.step(booked=self.credit_line_month())
@@ -269,7 +269,7 @@ class CreditMarketModel(mesa.Model):
     def customers_leave(self) -> None:
         """Customers with nothing owed (active or closed lines) leave at the configured
         monthly rate: of the rows the lender's books found owing nothing with their leave
-        uniform below the rate (``limitlab.agents.kernels.leaves``; nothing in the month changes a
+        uniform below the rate (``limitlab.agents.lender_kernels.leaves``; nothing in the month changes a
         balance after that pass), those whose line is active or closed now."""
         t = self.table
         rows = self.lender.idle
@@ -291,13 +291,13 @@ class CreditMarketModel(mesa.Model):
     def open_month(self) -> None:
         """Opening balances (lines still on the books), days past due and funding cost."""
         t, f = self.table, self.flows
-        kernels.start_month(t.status, t.balance_cents, t.dpd_months,
+        line_rules.start_month(t.status, t.balance_cents, t.dpd_months,
                             self.config.lender.funding_rate / 12.0, f.balance_start, f.dpd_start,
                             f.funding_cost)
 
     def credit_line_month(self) -> np.ndarray:
         """The borrowers' month and the lender's books over the live lines, in compiled
-        passes (``limitlab.agents.kernels.month_cash``, ``line_draw``, ``line_pay``, then
+        passes (``limitlab.agents.line_rules.month_cash``, ``line_draw``, ``line_pay``, then
         ``Lender.book``): the month opens, borrowers earn and spend, the line bills,
         borrowers draw (the lender authorising), pay and may repay early — the rules of
         :meth:`borrowers_earn_and_spend`, :meth:`borrowers_draw` and :meth:`borrowers_pay`,
@@ -349,14 +349,14 @@ class CreditMarketModel(mesa.Model):
             )
 
         if not ch:  # the credit line alone: the passes and the books in one compiled call
-            return self.lender.booked(*kernels.line_month(
+            return self.lender.booked(*lender_kernels.line_month(
                 d.key, rows, cash, draw, pay_args(rows, True, True),
                 self.lender.book_args(rows)))
-        kernels.line_open(d.key, rows, cash, draw)
+        line_rules.line_open(d.key, rows, cash, draw)
         self._fund_elsewhere(rest_need, rest_disc)
-        wanting = kernels.line_pay(*pay_args(rows, True, False))
+        wanting = line_rules.line_pay(*pay_args(rows, True, False))
         ch.pay()
-        kernels.line_pay(*pay_args(wanting, False, True))
+        line_rules.line_pay(*pay_args(wanting, False, True))
         return self.lender.book(rows)
 
     def _fund_elsewhere(self, rest_need: np.ndarray, rest_disc: np.ndarray) -> None:
@@ -367,7 +367,7 @@ class CreditMarketModel(mesa.Model):
         members = self.channels.members
         external = np.zeros(members.size, dtype=np.int64)
         if self.channels.online is not None:
-            kernels.external_borrowing(d.key, members, t.status, t.ext_borrow_prob,
+            line_rules.external_borrowing(d.key, members, t.status, t.ext_borrow_prob,
                                        t.draw_amount_cents, external)
         self.channels.fund(rest_need, rest_disc, external)
 
@@ -394,14 +394,14 @@ class CreditMarketModel(mesa.Model):
         the rest is unmet demand ("limit insufficient"). Drawn money is cash: it pays for
         the month's spending. Then testers borrow-and-repay within days (quick cycles: 30%
         of the limit, repaid 3 days later with interest; the balance is unchanged but the
-        lender sees every draw). One compiled pass: ``limitlab.agents.kernels.draw_month``.
+        lender sees every draw). One compiled pass: ``limitlab.agents.line_rules.draw_month``.
 
         With several lenders, what the credit line does not serve goes to the borrower's
         other channels (model/channels.py)."""
         t, d, f = self.table, self.draws, self.flows
         n = t.n
         rest_need, rest_disc = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-        kernels.draw_month(
+        line_rules.draw_month(
             self.month, t.status, t.savings_cents, t.limit_cents, t.balance_cents, t.target_util,
             t.draw_prob, t.draw_amount_cents, t.tenor, t.instalment_cents, t.ring_end, t.ring_rem,
             t.drawn_total_cents, due if other_due is None else due + other_due, d.key,

@@ -1,4 +1,4 @@
-"""The compiled kernels (agents/kernels.py) against their plain readings.
+"""The compiled kernels (agents/numerics.py, draws.py, line_rules.py) against their plain readings.
 
 The month runs in a few compiled passes over the live lines
 (``CreditMarketModel.credit_line_month``; with other channels, their hooks between the
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from limitlab.agents import kernels
+from limitlab.agents import draws, numerics
 from limitlab.agents.codes import Status
 from limitlab.agents.lender import Scorecard, score_from_pd
 from limitlab.agents.table import COLUMNS
@@ -114,26 +114,26 @@ def test_poisson_from_uniform_is_the_poisson_quantile():
     u = np.linspace(0.0005, 0.9995, 2000).astype(np.float32)
     for lam in (0.0, 0.3, 2.0, 7.5, 20.0):
         out = np.empty(u.size, dtype=np.int64)
-        kernels.poisson_from_uniform(u, np.full(u.size, lam, dtype=np.float32), out)
+        draws.poisson_from_uniform(u, np.full(u.size, lam, dtype=np.float32), out)
         expected = stats.poisson.ppf(u.astype(np.float64), lam) if lam > 0 else np.zeros(u.size)
         assert np.array_equal(out, expected.astype(np.int64)), lam
 
 
 def test_poisson_table_quantiles_are_the_walks_bit_for_bit():
-    """The line's pass reads quick cycles from a CDF table per rate (kernels.poisson_table,
+    """The line's pass reads quick cycles from a CDF table per rate (draws.poisson_table,
     quantile_in); it must give the walk's quantile for every uniform, including those that
     land exactly on a CDF value, and decline a rate whose cap does not fit."""
     cdf = np.empty(128)
     rng = np.random.default_rng(5)
     for lam in (np.float32(0.3), np.float32(5.0), np.float32(7.5), np.float32(30.0)):
-        top = kernels.poisson_table(lam, cdf)
+        top = draws.poisson_table(lam, cdf)
         assert 0 < top < cdf.size
         u = np.concatenate([rng.random(5000, dtype=np.float32),
                             cdf[:top].astype(np.float32), np.float32([0.0, 1.0])])
-        got = [kernels.quantile_in(x, cdf, top) for x in u]
-        want = [kernels.poisson(x, lam) for x in u]
+        got = [draws.quantile_in(x, cdf, top) for x in u]
+        want = [draws.poisson(x, lam) for x in u]
         assert got == want, lam
-    assert kernels.poisson_table(np.float32(60.0), cdf) == -1  # cap beyond the table
+    assert draws.poisson_table(np.float32(60.0), cdf) == -1  # cap beyond the table
 
 
 def _splitmix_words(key: int, rows: np.ndarray, lane: int) -> np.ndarray:
@@ -150,7 +150,7 @@ def _splitmix_words(key: int, rows: np.ndarray, lane: int) -> np.ndarray:
 def test_uniforms_are_the_24_bit_halves_of_the_counter_words():
     key, n = 0xDEADBEEF12345678, 50_000
     u = np.empty((8, n), dtype=np.float32)
-    kernels.uniforms_of(np.uint64(key), n, u)
+    draws.uniforms_of(np.uint64(key), n, u)
     rows = np.arange(n)
     for lane in range(4):
         w = _splitmix_words(key, rows, lane)
@@ -159,8 +159,8 @@ def test_uniforms_are_the_24_bit_halves_of_the_counter_words():
         assert np.array_equal(u[2 * lane], hi.astype(np.float32))
         assert np.array_equal(u[2 * lane + 1], lo.astype(np.float32))
     got = np.empty(n, dtype=np.uint64)
-    kernels.words_of(np.uint64(key), rows, kernels.W_PAY, got)
-    assert np.array_equal(got, _splitmix_words(key, rows, kernels.W_PAY))
+    draws.words_of(np.uint64(key), rows, draws.W_PAY, got)
+    assert np.array_equal(got, _splitmix_words(key, rows, draws.W_PAY))
     assert u.min() >= 0.0 and u.max() < 1.0
     # each row of uniforms is uniform (KS at a fixed key), and neither the halves, nor the
     # lanes, nor neighbouring rows are correlated
@@ -172,7 +172,7 @@ def test_uniforms_are_the_24_bit_halves_of_the_counter_words():
     assert abs(np.corrcoef(u[0][1:], u[0][:-1])[0, 1]) < tol
     # the next month's key gives other numbers for the same rows
     v = np.empty((8, n), dtype=np.float32)
-    kernels.uniforms_of(np.uint64(key + 1), n, v)
+    draws.uniforms_of(np.uint64(key + 1), n, v)
     assert abs(np.corrcoef(u[0], v[0])[0, 1]) < tol
 
 
@@ -182,7 +182,7 @@ def test_income_shocks_are_standard_normal():
     key; the same number for a row whether drawn for every row or for some."""
     n = 2_000_000
     eps = np.empty(n, dtype=np.float32)
-    kernels.normals_of(np.uint64(977), n, eps)
+    draws.normals_of(np.uint64(977), n, eps)
     x = eps.astype(np.float64)
     assert stats.kstest(x[:200_000], "norm").pvalue > 1e-3
     se = 1 / np.sqrt(n)
@@ -196,22 +196,22 @@ def test_income_shocks_are_standard_normal():
         assert abs(got - p) < 5 * np.sqrt(p * (1 - p) / n), cut
     rows = np.arange(3, n, 7)
     some = np.empty(rows.size, dtype=np.float32)
-    kernels.normals_at(np.uint64(977), rows, some)
+    draws.normals_at(np.uint64(977), rows, some)
     assert np.array_equal(some, eps[rows])
 
 
 def test_inlined_exp_is_accurate_over_its_range():
     x = np.linspace(-87.0, 87.0, 400_001)
     got = np.empty_like(x)
-    kernels.exp_array(x, got)
+    numerics.exp_array(x, got)
     assert np.max(np.abs(got / np.exp(x) - 1.0)) < 3e-10
     out = np.empty(2)
-    kernels.exp_array(np.array([-1000.0, 1000.0]), out)  # clipped, finite
+    numerics.exp_array(np.array([-1000.0, 1000.0]), out)  # clipped, finite
     assert np.allclose(out, np.exp([-87.0, 87.0]), rtol=3e-10)
 
 
 def test_vectorised_exp_is_the_inlined_exp_bit_for_bit():
-    """The cash pass takes its exponentials from kernels.exp_vector (2**n from its bits)
+    """The cash pass takes its exponentials from numerics.exp_vector (2**n from its bits)
     while the rule-by-rule path uses the inlined exp (2**n from a table): the books agree
     only if the two agree to the last bit, clipped ends and rounding ties of n included."""
     rng = np.random.default_rng(11)
@@ -222,22 +222,22 @@ def test_vectorised_exp_is_the_inlined_exp_bit_for_bit():
         [-1000.0, 1000.0, -87.0, 87.0, 0.0, -0.0, 5e-324, -5e-324],
     ])
     want = np.empty_like(x)
-    kernels.exp_array(x, want)
+    numerics.exp_array(x, want)
     got = np.empty_like(x)
-    kernels.exp_vector(x, got, np.empty_like(x))
+    numerics.exp_vector(x, got, np.empty_like(x))
     assert np.array_equal(got.view(np.int64), want.view(np.int64))
 
 
 def test_compiled_ndtr_and_ndtri_are_scipys_bit_for_bit():
-    """The appeals' kernel calls scipy.special's own C functions (kernels.ndtr, ndtri)."""
+    """The appeals' kernel calls scipy.special's own C functions (numerics.ndtr, ndtri)."""
     from numba import njit
     from scipy import special
 
     @njit
     def both(x, p, a, b):
         for i in range(x.size):
-            a[i] = kernels.ndtr(x[i])
-            b[i] = kernels.ndtri(p[i])
+            a[i] = numerics.ndtr(x[i])
+            b[i] = numerics.ndtri(p[i])
 
     rng = np.random.default_rng(11)
     x = np.concatenate([rng.normal(0, 3, 50_000), [-40.0, -8.0, 0.0, 8.0, 40.0]])
@@ -262,7 +262,7 @@ def test_hash_uniform_is_splitmix64_of_row_and_month():
 
 
 def test_compiled_row_setup_is_the_plain_reading():
-    """kernels.fill_rows (agents.borrowers.init_rows) against the set-up written in numpy."""
+    """line_rules.fill_rows (agents.borrowers.init_rows) against the set-up written in numpy."""
     from limitlab.agents.borrowers import HABIT_COLUMNS, habit_values, init_rows
     from limitlab.agents.codes import HABITS
     from limitlab.agents.table import BorrowerTable
