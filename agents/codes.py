@@ -44,6 +44,14 @@ class Status(IntEnum):
     APPLICANT = 6  # arrived this month, waiting for the lender's decision
 
 
+# The lender's score features, in the order of a scorecard's weight vector
+# (agents.lender.scorecard.Scorecard).
+SCORE_FEATURES: tuple[str, ...] = (
+    "missed_recent", "dpd_months", "utilisation", "cycles_recent", "draws_recent",
+    "early_recent", "external_debt_months", "other_lenders", "prior_missed", "log_tenure",
+    "on_time_streak", "strikes", "past_closures",
+)
+
 # the statuses as plain ints, for the compiled code
 ACTIVE, FROZEN, CLOSED, DEFAULTED, LEFT, REJECTED, APPLICANT = (int(s) for s in Status)
 

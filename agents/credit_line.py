@@ -11,7 +11,7 @@ tenor.
 from __future__ import annotations
 
 import numpy as np
-from limitlab.agents import lender_kernels, line_rules, recording
+from limitlab.agents import line_rules, recording
 from limitlab.agents.table import RING, BorrowerTable
 
 DAYS_PER_MONTH = 30
@@ -145,7 +145,7 @@ def charge_off(
 ) -> np.ndarray:
     """Write off accounts ``after_months`` in arrears; a share is recovered. Returns the rows."""
     t = table
-    return lender_kernels.charge_off(
+    return line_rules.charge_off(
         month, t.status, t.dpd_months, after_months, recovery_rate, t.balance_cents,
         t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.ring_end,
         t.ring_rem, t.default_month, flows.written_off, flows.recovered,

@@ -4,7 +4,7 @@
 The compiled rules are split by concern: :mod:`~limitlab.agents.numerics` (decorators,
 exp, normal CDF), :mod:`~limitlab.agents.draws` (random numbers),
 :mod:`~limitlab.agents.line_rules` (the borrowers' and the line's rules),
-:mod:`~limitlab.agents.lender_kernels` (the lender's rules),
+:mod:`~limitlab.agents.lender` (the lender's rules, one module each),
 :mod:`~limitlab.agents.channel_kernels` (other lenders), :mod:`~limitlab.agents.recording`.
 """
 

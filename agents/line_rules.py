@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from limitlab.agents.codes import ACTIVE, APPLICANT, CLOSED
+from limitlab.agents.codes import ACTIVE, APPLICANT, CLOSED, DEFAULTED
 from limitlab.agents.draws import (
     W_CASH,
     W_DRAW,
@@ -385,6 +385,48 @@ def draw_month(month, status, savings, limit, balance, target_util, draw_prob, d
         max_draw_m[i] = max(g_need, g_disc, size)
         rest_need[i] = need - g_need
         rest_disc[i] = disc - g_disc
+
+
+# ---------------------------------------------------------------------- charge-offs (any lender's lines)
+@row
+def charged_off(status, dpd, after_months):
+    """A line still on the books ``after_months`` in arrears is written off."""
+    return dpd >= after_months and status <= CLOSED
+
+
+@row
+def write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p, arrears_i,
+                  instalment, plan_end, plan_rem, default_month):
+    """Write row ``i`` off; returns (written off, recovered). Rare: behind a branch."""
+    bal = balance[i]
+    balance[i] = 0
+    arrears_p[i] = 0
+    arrears_i[i] = 0
+    instalment[i] = 0
+    clear_plans_row(i, plan_end, plan_rem)
+    dpd[i] = 0  # closed out: no longer in a days-past-due bucket
+    status[i] = DEFAULTED
+    default_month[i] = month
+    return bal, np.int64(np.rint(bal * recovery_rate))
+
+
+@jit
+def charge_off(month, status, dpd, after_months, recovery_rate, balance, arrears_p, arrears_i,
+               instalment, plan_end, plan_rem, default_month, written_off, recovered):
+    """limitlab.agents.credit_line.charge_off over every row; returns the rows written off."""
+    n = status.size
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        hit = charged_off(status[i], dpd[i], after_months)
+        rows[k] = i
+        k += hit
+        if hit:
+            wo, rec = write_off_row(i, month, recovery_rate, status, dpd, balance, arrears_p,
+                                    arrears_i, instalment, plan_end, plan_rem, default_month)
+            written_off[i] += wo
+            recovered[i] += rec
+    return rows[:k]
 
 
 # ---------------------------------------------------------------------- the month's passes

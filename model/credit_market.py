@@ -2,7 +2,7 @@
 
 Borrower state lives in :class:`~agents.table.BorrowerTable` columns; the month is a recipe
 of rules over all borrowers, run as a few compiled passes over the lines still on the book
-(``limitlab.agents.line_rules``, ``limitlab.agents.lender_kernels``; ``fused = False`` runs them one at a time over every row)::
+(``limitlab.agents.line_rules``, ``limitlab.agents.lender``; ``fused = False`` runs them one at a time over every row)::
 
     economy moves -> applicants arrive, lender decides -> borrowers earn and spend
     -> the line bills -> borrowers request draws, lender authorises -> quick cycles
@@ -23,7 +23,7 @@ from typing import Any
 
 import mesa
 import numpy as np
-from limitlab.agents import credit_line, draws, lender_kernels, line_rules
+from limitlab.agents import credit_line, draws, line_rules
 from limitlab.agents.adaptation import respond
 from limitlab.agents.borrowers import (
     Individual,
@@ -39,6 +39,7 @@ from limitlab.agents.borrowers import (
 from limitlab.agents.codes import Action, Actor, Kind, Reason, Status
 from limitlab.agents.events import EventLog
 from limitlab.agents.lender import Lender
+from limitlab.agents.lender import month as lender_month
 from limitlab.agents.table import BorrowerTable
 from limitlab.model._memory import tune_malloc
 from limitlab.model.channels import Channels
@@ -269,7 +270,7 @@ class CreditMarketModel(mesa.Model):
     def customers_leave(self) -> None:
         """Customers with nothing owed (active or closed lines) leave at the configured
         monthly rate: of the rows the lender's books found owing nothing with their leave
-        uniform below the rate (``limitlab.agents.lender_kernels.leaves``; nothing in the month changes a
+        uniform below the rate (``limitlab.agents.lender.books.leaves``; nothing in the month changes a
         balance after that pass), those whose line is active or closed now."""
         t = self.table
         rows = self.lender.idle
@@ -349,7 +350,7 @@ class CreditMarketModel(mesa.Model):
             )
 
         if not ch:  # the credit line alone: the passes and the books in one compiled call
-            return self.lender.booked(*lender_kernels.line_month(
+            return self.lender.booked(*lender_month.line_month(
                 d.key, rows, cash, draw, pay_args(rows, True, True),
                 self.lender.book_args(rows)))
         line_rules.line_open(d.key, rows, cash, draw)
