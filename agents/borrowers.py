@@ -154,20 +154,6 @@ def income_factors(
     return np.sqrt(rho) * np.asarray(z_world, dtype=np.float64), sector_ext, season_ext
 
 
-def monthly_spend(table: BorrowerTable, u: np.ndarray) -> np.ndarray:
-    """Spending (individuals) or working-capital outlay (small businesses), in cents.
-
-    ``base · spend_ratio · (1 + spend_sigma·sqrt(3)·(2u - 1))``: the monthly shock is uniform
-    with mean 1 and standard deviation ``spend_sigma`` (``u`` uniform on [0, 1)): cheaper to
-    draw than a lognormal, and its shape matters little next to the income shock, which
-    carries the correlation structure.
-    """
-    t = table
-    out = np.empty(t.n, dtype=np.int64)
-    line_rules.spend(t.spend_ratio, t.spend_sigma, t.base_income_cents, u, out)
-    return out
-
-
 def earn_and_spend(
     table: BorrowerTable, income: np.ndarray, spend: np.ndarray, u_ext: np.ndarray,
     external: bool = True,
@@ -182,10 +168,6 @@ def earn_and_spend(
     t = table
     line_rules.earn_and_spend(t.status, t.ext_debt_cents, t.savings_cents, t.savings_cap_cents,
                            income, spend, u_ext, t.ext_borrow_prob, t.draw_amount_cents, external)
-
-
-# What a borrower asks to draw each month, the lender's authorisation within the available
-# limit, the booking and testers' quick cycles are one fused rule: agents.line_rules.draw_month.
 
 
 # ------------------------------------------------------------------ Mesa agent views

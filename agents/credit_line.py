@@ -130,16 +130,6 @@ def collect(
                     flows.principal_repaid, flows.interest_paid)
 
 
-def repay_early(table: BorrowerTable, wants: np.ndarray, flows: MonthFlows) -> np.ndarray:
-    """Borrowers who want to, and can, repay their whole balance now; returns who did."""
-    t = table
-    return line_rules.repay_early(
-        t.status, wants, t.balance_cents, t.dpd_months, t.savings_cents,
-        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.ring_end,
-        t.ring_rem, flows.principal_repaid, flows.interest_paid, t.early_m,
-    )
-
-
 def charge_off(
     table: BorrowerTable, month: int, after_months: int, recovery_rate: float, flows: MonthFlows
 ) -> np.ndarray:

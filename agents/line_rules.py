@@ -91,7 +91,11 @@ def income_level(e, season, base):
 
 @row
 def spend_of(ratio, sigma, base, u):
-    """Spending: a uniform shock of mean 1 and standard deviation ``sigma``."""
+    """Spending (individuals) or working-capital outlay (small businesses), in cents:
+    ``base · ratio · (1 + sigma·sqrt(3)·(2u - 1))``, a uniform shock of mean 1 and standard
+    deviation ``sigma`` (``u`` uniform on [0, 1)): cheaper to draw than a lognormal, and its
+    shape matters little next to the income shock, which carries the correlation
+    structure."""
     lv = np.float64(ratio) * (1.0 + np.float64(sigma) * 1.7320508075688772 * (2.0 * np.float64(u) - 1.0))
     return np.int64(np.rint(base * lv))
 
@@ -263,13 +267,6 @@ def fill_rows(start, kind, habit, u, spread, kinds, habits, tenors, delays, spen
 
 
 @jit
-def start_month(status, balance, dpd, funding_rate, balance_start, dpd_start, funding_cost):
-    for i in range(status.size):
-        balance_start[i], funding_cost[i] = opening(status[i], balance[i], funding_rate)
-        dpd_start[i] = dpd[i]
-
-
-@jit
 def income(idio, load_idio, load_sector, sector, world, income_sigma, base_income, eps, z_world,
            sector_ext, season_ext, persistence, out):
     """``sector_ext``/``season_ext``: per sector, with the neutral entry individuals
@@ -282,12 +279,6 @@ def income(idio, load_idio, load_sector, sector, world, income_sigma, base_incom
         idio[i], out[i] = income_of(
             idio[i], eps[i], a, b, load_idio[i], z_world[0] if one else z_world[world[i]],
             load_sector[i], sector_ext[sec], season_ext[sec], income_sigma[i], base_income[i])
-
-
-@jit
-def spend(spend_ratio, spend_sigma, base_income, u, out):
-    for i in range(u.size):
-        out[i] = spend_of(spend_ratio[i], spend_sigma[i], base_income[i], u[i])
 
 
 @jit
@@ -320,71 +311,6 @@ def collect(savings, arrears_p, arrears_i, balance, dpd, interest, due, skip, gr
         savings[i] -= paid
         principal_repaid[i] += to_p
         interest_paid[i] += to_i
-
-
-@jit
-def repay_early(status, wants, balance, dpd, savings, arrears_p, arrears_i, instalment,
-                plan_end, plan_rem, principal_repaid, interest_paid, early_m):
-    """Returns the rows that repaid everything."""
-    n = status.size
-    out = np.empty(n, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        ok = repays_early(wants[i], status[i], balance[i], dpd[i], savings[i], arrears_i[i])
-        early_m[i] = ok
-        out[k] = i
-        k += ok
-        if ok:  # rare: a branch is cheaper than masking 26 plan slots
-            principal_repaid[i] += balance[i]
-            interest_paid[i] += arrears_i[i]
-            savings[i] -= balance[i] + arrears_i[i]
-            balance[i] = 0
-            arrears_p[i] = 0
-            arrears_i[i] = 0
-            instalment[i] = 0
-            clear_plans_row(i, plan_end, plan_rem)
-    return out[:k]
-
-
-@jit
-def draw_month(month, status, savings, limit, balance, target_util, draw_prob, draw_amount,
-               tenor, instalment, plan_end, plan_rem, drawn_total, due, key, quick_cycles,
-               cycle_share, cycle_cost, disbursed, principal_repaid, interest_paid, demand, unmet,
-               drawn_m, draws_m, max_draw_m, cycles_m, rest_need, rest_disc):
-    """Draw requests, authorisation, booking and quick cycles over every row, keeping what
-    the line did not grant of each row's need and discretionary request for the other
-    channels (``rest_need``, ``rest_disc``)."""
-    for i in range(status.size):
-        st = status[i]
-        lim = limit[i]
-        x = word(key, i, W_DRAW)
-        need, disc, g_need, g_disc, avail = request(
-            st, due[i], savings[i], lim, balance[i], target_util[i], draw_prob[i],
-            draw_amount[i], u_hi(x))
-        granted = g_need + g_disc
-        per, rem, slot = book(month % RING, granted, tenor[i])
-        plan_end[slot, i] += per
-        plan_rem[slot, i] += rem
-        instalment[i] += per
-        balance[i] += granted
-        k = size = total = it = 0
-        rate = quick_cycles[i]
-        if rate > 0 and st == ACTIVE:
-            k, size, total, it = quick(poisson(u_lo(x), rate), lim, avail, cycle_share,
-                                       cycle_cost)
-        savings[i] += granted - it
-        drawn_total[i] += granted
-        disbursed[i] += granted + total
-        principal_repaid[i] += total
-        interest_paid[i] += it
-        demand[i] += need + disc
-        unmet[i] += need + disc - granted
-        drawn_m[i] = granted
-        cycles_m[i] = k
-        draws_m[i] = np.int64(g_need > 0) + np.int64(g_disc > 0) + k
-        max_draw_m[i] = max(g_need, g_disc, size)
-        rest_need[i] = need - g_need
-        rest_disc[i] = disc - g_disc
 
 
 # ---------------------------------------------------------------------- charge-offs (any lender's lines)

@@ -8,13 +8,58 @@ parallel.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from pathlib import Path
+
 import llvmlite.binding as llvm
 import numba as nb
 import numpy as np
 from llvmlite import ir
 from numba import literal_unroll
-from numba.core import cgutils, types
+from numba.core import caching, cgutils, types
 from numba.extending import get_cython_function_address, intrinsic
+
+# ---------------------------------------------------------------------- the kernels' cache
+# numba keys a cached kernel on its own source file only, but the kernels inline row rules
+# from several modules of this package: a kernel's cache must go stale when any of them
+# changes. The kernels of this package are stamped with a hash of all its sources.
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.cache
+def _package_stamp() -> str:
+    h = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        h.update(str(path.relative_to(_PACKAGE)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+class _PackageStamp:
+    """A cache locator's source stamp: the hash of every source file of the package."""
+
+    def get_source_stamp(self):
+        return _package_stamp()
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not Path(py_file).resolve().is_relative_to(_PACKAGE):
+            return None
+        return super().from_function(py_func, py_file)
+
+
+class _UserDirLocator(_PackageStamp, caching.UserProvidedCacheLocator):
+    """Caches in ``NUMBA_CACHE_DIR`` when set."""
+
+
+class _InTreeLocator(_PackageStamp, caching.InTreeCacheLocator):
+    """Caches in the package's ``__pycache__``."""
+
+
+for _locator in (_InTreeLocator, _UserDirLocator):  # _UserDirLocator ends up first
+    if _locator not in caching.CacheImpl._locator_classes:
+        caching.CacheImpl._locator_classes.insert(0, _locator)
 
 jit = nb.njit(cache=True, nogil=True)
 row = nb.njit(inline="always")  # one row's part of a rule, inlined into the loops

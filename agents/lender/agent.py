@@ -157,14 +157,11 @@ class Lender(mesa.Agent):
     def book_args(self, rows: np.ndarray) -> tuple:
         """agents.lender.books.lender_month's arguments for the live ``rows`` (the credit
         line's month runs it in the same compiled call as the borrowers' passes)."""
-        f = self.model.flows
-        none = np.zeros(0, dtype=np.int64)
         p = books.BookParams(self.model.month, self.cfg.default_after_months,
                              self.cfg.recovery_rate, self.model.draws.key,
                              self.model.config.population.leave_rate)
-        sink = books.FlowSink(f.per_row, f.written_off if f.per_row else none,
-                              f.recovered if f.per_row else none, f.sums)
-        return rows, columns(self.table), p, score_params(*self.scorecard.weight_vector()), sink
+        return (rows, columns(self.table), p, score_params(*self.scorecard.weight_vector()),
+                self.model.flows.sums)
 
     def booked(self, written_off: np.ndarray, idle: np.ndarray) -> np.ndarray:
         """What the books' pass found: keeps the rows that may leave; returns the rows

@@ -22,15 +22,6 @@ class BookParams(NamedTuple):
     leave_rate: float  # customers owing nothing leave at this monthly rate
 
 
-class FlowSink(NamedTuple):
-    """Where write-offs and recoveries go: per row (``per_row``), else per segment."""
-
-    per_row: bool
-    written_off: np.ndarray
-    recovered: np.ndarray
-    sums: np.ndarray
-
-
 @row
 def memory(b, cycles_m, draws_m, early_m, drawn_m):
     """This month's observed behaviour folded into decayed counts: missed payments decay by
@@ -55,11 +46,11 @@ def leaves(key, i, balance, rate):
 
 
 @jit
-def lender_month(rows, c, p, s, flows):
+def lender_month(rows, c, p, s, sums):
     """The lender's bookkeeping of the month over the live ``rows`` (columns ``c``,
     :class:`BookParams` ``p``, scorecard ``s``): charge-offs, the behaviour memory and the
-    monthly score of every live account. Write-offs and recoveries go to ``flows``
-    (:class:`FlowSink`). Returns the rows written off and, as this is the month's last
+    monthly score of every live account. Write-offs and recoveries are summed per segment
+    into ``sums`` (the recorder's table). Returns the rows written off and, as this is the month's last
     pass over the balances, the rows that owe nothing whose leave uniform fell below
     ``leave_rate`` (:func:`leaves`; whether they leave depends on their status at the end of
     the month, model.credit_market.CreditMarketModel.customers_leave)."""
@@ -79,13 +70,9 @@ def lender_month(rows, c, p, s, flows):
                                     c.balance_cents, c.arrears_principal_cents,
                                     c.arrears_interest_cents, c.instalment_cents, c.ring_end,
                                     c.ring_rem, c.default_month)
-            if flows.per_row:
-                flows.written_off[i] += wo
-                flows.recovered[i] += rec
-            else:
-                g = np.uint64(c.segment[i])
-                flows.sums[g, S_WRITTEN_OFF] += wo
-                flows.sums[g, S_RECOVERED] += rec
+            g = np.uint64(c.segment[i])
+            sums[g, S_WRITTEN_OFF] += wo
+            sums[g, S_RECOVERED] += rec
             bal = 0
             d = 0
             st = DEFAULTED

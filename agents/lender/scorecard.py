@@ -72,30 +72,10 @@ class Scorecard:
     def features(
         self, t: BorrowerTable, month: int, rows: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
-        """Observable features (float32) for all rows, or for ``rows`` only."""
-        sel = slice(None) if rows is None else rows
-        limit = np.maximum(t.limit_cents[sel], 1)
-        tenure = np.clip(month - t.relationship_start[sel], 0, LOG1P_TENURE.size - 1)
-        return {
-            "missed_recent": t.missed_recent[sel],
-            "dpd_months": t.dpd_months[sel].astype(np.float32),
-            "utilisation": np.minimum(t.balance_cents[sel] / limit, 2.0).astype(np.float32),
-            "cycles_recent": t.cycles_recent[sel],
-            "draws_recent": t.draws_recent[sel],
-            "early_recent": t.early_recent[sel],
-            # debts elsewhere: the borrower's declared ones plus what the bureau reports
-            # (the bureau's figure is zero when only the credit line exists)
-            "external_debt_months": (
-                (t.ext_debt_cents[sel] + t.bureau_other_debt_cents[sel])
-                / np.maximum(t.est_income_cents[sel], 1)
-            ).astype(np.float32),
-            "other_lenders": t.bureau_lenders[sel].astype(np.float32),
-            "prior_missed": t.prior_missed[sel].astype(np.float32) * (tenure < 12),
-            "log_tenure": LOG1P_TENURE[tenure],
-            "on_time_streak": np.minimum(t.on_time_streak[sel], 12).astype(np.float32),
-            "strikes": t.strikes[sel],
-            "past_closures": np.minimum(t.times_closed[sel], 3).astype(np.float32),
-        }
+        """Observable features (float32) for all rows, or for ``rows`` only: the values
+        :func:`log_odds` weighs (:func:`features_of`), by name."""
+        out = feature_rows(t, month, rows)
+        return dict(zip(SCORE_FEATURES, out))
 
     def weight_vector(self) -> tuple[float, np.ndarray]:
         """(intercept, weights in ``SCORE_FEATURES`` order)."""
@@ -125,24 +105,35 @@ def behaviour(i, c):
 
 
 @row
-def log_odds(s, tenure, b, i, c):
-    """The scorecard ``s``'s log-odds of default for row ``i``: ``intercept + Σ w·x`` over
-    the features of :meth:`Scorecard.features`, ``w`` in :data:`SCORE_FEATURES` order; the
-    behaviour ``b`` (:class:`Behaviour`) as given, the rest read from the columns ``c``;
-    ``tenure`` in months. Debt elsewhere is the declared plus the bureau's."""
-    w = s.weights
+def features_of(s, tenure, b, i, c):
+    """Row ``i``'s features in :data:`SCORE_FEATURES` order (float32): the behaviour ``b``
+    (:class:`Behaviour`) as given, the rest read from the columns ``c``; ``tenure`` in
+    months. Debt elsewhere is the declared plus the bureau's, in months of estimated income;
+    prior misses count in the first year only; the streak counts up to 12 months and past
+    closures up to 3."""
     util = min(b.balance / max(c.limit_cents[i], 1), 2.0)
     ext = (c.ext_debt_cents[i] + c.bureau_other_debt_cents[i]) / max(c.est_income_cents[i], 1)
+    f32 = np.float32
+    return (f32(b.missed_recent), f32(b.dpd), f32(util), f32(b.cycles_recent),
+            f32(b.draws_recent), f32(b.early_recent), f32(ext), f32(c.bureau_lenders[i]),
+            f32(c.prior_missed[i] if tenure < 12 else 0), f32(s.log1p_tenure[tenure]),
+            f32(min(b.on_time_streak, 12)), f32(b.strikes), f32(min(c.times_closed[i], 3)))
+
+
+@row
+def log_odds(s, tenure, b, i, c):
+    """The scorecard ``s``'s log-odds of default for row ``i``: ``intercept + Σ w·x`` over
+    :func:`features_of`, ``w`` in :data:`SCORE_FEATURES` order."""
+    w = s.weights
+    x = features_of(s, tenure, b, i, c)
+    f64 = np.float64
     # summed as a tree, not a chain: a row's loop body is too long for the CPU to overlap
     # rows, so the dependency chain's length is the row's cost
-    a = (s.intercept + w[0] * np.float64(b.missed_recent)) + (
-        w[1] * b.dpd + w[2] * np.float64(np.float32(util)))
-    bb = (w[3] * np.float64(b.cycles_recent) + w[4] * np.float64(b.draws_recent)) + (
-        w[5] * np.float64(b.early_recent) + w[6] * np.float64(np.float32(ext)))
-    cc = (w[7] * c.bureau_lenders[i] + w[8] * (c.prior_missed[i] if tenure < 12 else 0)) + (
-        w[9] * np.float64(s.log1p_tenure[tenure]) + w[10] * min(b.on_time_streak, 12))
-    d = w[11] * np.float64(b.strikes) + w[12] * min(c.times_closed[i], 3)
-    return (a + bb) + (cc + d)
+    p = (s.intercept + w[0] * f64(x[0])) + (w[1] * f64(x[1]) + w[2] * f64(x[2]))
+    q = (w[3] * f64(x[3]) + w[4] * f64(x[4])) + (w[5] * f64(x[5]) + w[6] * f64(x[6]))
+    r = (w[7] * f64(x[7]) + w[8] * f64(x[8])) + (w[9] * f64(x[9]) + w[10] * f64(x[10]))
+    d = w[11] * f64(x[11]) + w[12] * f64(x[12])
+    return (p + q) + (r + d)
 
 
 @row
@@ -180,6 +171,28 @@ def score_rows(rows, all_rows, live_only, month, s, c, pd_out):
             keep = c.status[i] > CLOSED
             c.pd_estimate[i] = c.pd_estimate[i] if keep else p
             c.score[i] = c.score[i] if keep else points_of(z)
+
+
+@jit
+def feature_kernel(rows, all_rows, month, s, c, out):
+    """:func:`features_of` each of ``rows`` (or every row with ``all_rows``) into ``out``
+    (features x rows)."""
+    n = c.status.size if all_rows else rows.size
+    for j in range(n):
+        i = j if all_rows else rows[j]
+        x = features_of(s, tenure_of(s, month, i, c), behaviour(i, c), i, c)
+        for k in range(len(x)):
+            out[k, j] = x[k]
+
+
+def feature_rows(t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """The features of every row (or of ``rows``), shape (features, rows), float32."""
+    all_rows = rows is None
+    idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
+    out = np.empty((len(SCORE_FEATURES), t.n if all_rows else idx.size), dtype=np.float32)
+    feature_kernel(idx, all_rows, month, score_params(0.0, np.zeros(len(SCORE_FEATURES))),
+                   columns(t), out)
+    return out
 
 
 def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,

@@ -1,0 +1,105 @@
+"""The lender's rules (agents/lender/*) on a real model's book: each rule's parameters,
+condition and action, and the month's passes that carry them."""
+
+from __future__ import annotations
+
+import numpy as np
+from limitlab.agents.codes import Reason, Status
+from limitlab.agents.lender import monitoring, review
+from limitlab.agents.lender.month import rule_params
+from limitlab.model.config import ScenarioConfig, apply_overrides
+from limitlab.model.credit_market import CreditMarketModel
+
+
+def _model(months: int = 6, **overrides) -> CreditMarketModel:
+    cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 400, "months": months,
+                                             **overrides})
+    return CreditMarketModel(cfg, create_agents=False).run()
+
+
+def _active_row(m: CreditMarketModel) -> int:
+    t = m.table
+    return int(np.flatnonzero((t.status == Status.ACTIVE) & (t.limit_cents > 0))[0])
+
+
+def _quiet(m: CreditMarketModel, i: int) -> None:
+    """Row ``i`` did nothing unusual this month."""
+    t = m.table
+    t.cycles_m[i] = t.draws_m[i] = 0
+    t.early_recent[i] = 0.0
+    t.max_draw_m_cents[i] = 0
+
+
+def test_sensitivity_divides_every_monitoring_threshold_once():
+    m = _model(**{"lender.monitoring.sensitivity": 2.0})
+    p = monitoring.params(m.lender)
+    mc = m.config.lender.monitoring
+    assert p.quick_cycles == mc.quick_cycles_threshold / 2.0
+    assert p.draw_frequency == mc.draw_frequency_threshold / 2.0
+    assert p.early_repayments == mc.early_repayments_threshold / 2.0
+    assert p.large_draw_share == min(mc.large_draw_share / 2.0, 1.0)
+    # and that is what the month's candidate pass reads
+    assert rule_params(m.lender).monitoring == p
+
+
+def test_a_month_at_half_the_threshold_trips_monitoring_only_when_twice_as_sensitive():
+    for sensitivity, fired in ((1.0, 0), (2.0, monitoring.QUICK_CYCLES)):
+        m = _model(**{"lender.monitoring.sensitivity": sensitivity})
+        i = _active_row(m)
+        _quiet(m, i)
+        m.table.cycles_m[i] = 2  # the threshold is 4 quick cycles a month
+        c = m.lender.columns()
+        assert monitoring.rule_fired(np.uint64(i), c, monitoring.params(m.lender)) == fired
+
+
+def test_monitoring_freezes_on_quick_cycles_and_closes_on_the_last_strike():
+    m = _model()
+    t = m.table
+    rows = np.flatnonzero((t.status == Status.ACTIVE) & (t.limit_cents > 0))[:2]
+    for i in rows:
+        _quiet(m, i)
+        t.cycles_m[i] = 9
+    t.strikes[rows[0]] = 0.0
+    t.strikes[rows[1]] = 1.0  # one more strike closes (strikes_to_close = 2)
+    limit_before = t.limit_cents[rows].copy()
+    p = monitoring.params(m.lender)
+    c = m.lender.columns()
+    flags, closed, frozen, cut = monitoring.monitor_actions(
+        m.month, rows, np.full(rows.size, monitoring.QUICK_CYCLES, np.int8), c, p,
+        rule_params(m.lender).limits)
+    assert list(flags[0]) == [Reason.QUICK_CYCLES] * 2
+    assert list(frozen[0]) == [rows[0]] and list(closed[0]) == [rows[1]]
+    assert t.status[rows[0]] == Status.FROZEN and t.freeze_until[rows[0]] == p.freeze_until
+    assert t.status[rows[1]] == Status.CLOSED and t.limit_cents[rows[1]] == 0
+    assert closed[3][0] == limit_before[1]
+    assert (t.restricted_month[rows] == m.month).all()
+    assert (t.times_flagged[rows] >= 1).all() and cut[0].size == 0
+
+
+def test_a_tightening_review_never_goes_below_its_floors():
+    p = review.ReviewParams(6, 6, 1.0, 0.03, True, review.LIMIT_MULTIPLIER_FLOOR,
+                            review.PD_SCALE_FLOOR, review.PD_SCALE_FACTOR)
+    step, mult, scale = review.tighten(0.25, 0.35, ratio=5.0, p=p)
+    assert step == 1.0
+    assert (mult, scale) == (review.LIMIT_MULTIPLIER_FLOOR, review.PD_SCALE_FLOOR)
+    # a gentler review moves the PD scale by half the limits' step
+    step, mult, scale = review.tighten(1.0, 1.0, ratio=1.2, p=p._replace(strength=0.5))
+    assert np.isclose(step, 0.1) and np.isclose(mult, 0.9) and np.isclose(scale, 0.95)
+    step, mult, scale = review.loosen(0.5, 0.5, ratio=0.0, p=p._replace(strength=0.5))
+    assert (mult, scale) == (0.75, 0.625)
+
+
+def test_an_early_repayment_clears_the_balance_and_every_running_plan():
+    cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 1500, "months": 12})
+    m = CreditMarketModel(cfg, create_agents=False)
+    repaid = 0
+    while m.month < cfg.months:
+        m.step()
+        t = m.table
+        early = np.flatnonzero(t.early_m)
+        repaid += early.size
+        assert (t.balance_cents[early] == 0).all()
+        assert (t.instalment_cents[early] == 0).all()
+        assert not t.plan_end[:, early].any() and not t.plan_rem[:, early].any()
+        assert (t.arrears_principal_cents[early] == 0).all()
+    assert repaid > 20
