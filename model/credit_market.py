@@ -47,8 +47,6 @@ from limitlab.model.recorder import Recorder
 
 # Appending a stream never changes the others (child i depends only on the root and i).
 STREAMS = ("economy", "population", "borrowers", "lender", "mesa", "adaptation", "channels")
-CYCLE_SHARE = 0.3  # a tester's quick cycle draws 30% of the limit...
-CYCLE_DAYS = 3  # ...and repays it 3 days later
 
 
 class Streams:
@@ -284,8 +282,8 @@ class CreditMarketModel(mesa.Model):
         *need* — and for purchases or, for revolvers, a top-up to a target utilisation —
         *discretionary*. Only active lines draw, needs first, within the available limit;
         the rest is unmet demand ("limit insufficient"). Drawn money is cash. Testers
-        borrow and repay within days (quick cycles: ``CYCLE_SHARE`` of the limit, repaid
-        ``CYCLE_DAYS`` later with interest; the balance is unchanged but the lender sees
+        borrow and repay within days (quick cycles: ``population.quick_cycle.share`` of the
+        limit, repaid ``population.quick_cycle.days`` later with interest; the balance is unchanged but the lender sees
         every draw). With other channels, what the credit line does not serve goes to the
         borrower's other channels (model/channels.py), whose hooks run between the passes.
 
@@ -293,6 +291,7 @@ class CreditMarketModel(mesa.Model):
         access than several over ~30, measured.)"""
         t, d, f = self.table, self.draws, self.flows
         lc = self.config.lender
+        qc = self.config.population.quick_cycle
         ch = self.channels
         other_due = ch.begin_month() if ch else None
         online = ch is not None and ch.online is not None
@@ -317,7 +316,7 @@ class CreditMarketModel(mesa.Model):
             t.instalment_cents, t.ring_end, t.ring_rem, t.target_util, t.draw_prob,
             t.draw_amount_cents, t.tenor, t.quick_cycles, t.drawn_total_cents, t.drawn_m_cents,
             t.draws_m, t.max_draw_m_cents, t.cycles_m, f.sums,
-            lc.daily_rate * credit_line.DAYS_PER_MONTH, CYCLE_SHARE, lc.daily_rate * CYCLE_DAYS,
+            lc.daily_rate * credit_line.DAYS_PER_MONTH, qc.share, lc.daily_rate * qc.days,
             other_due if ch else rest_need, ch is not None, rest_need,
             rest_disc,
         )

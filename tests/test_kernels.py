@@ -19,7 +19,7 @@ from scipy.special import expit
 def test_compiled_scorecard_matches_its_features():
     cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 2000, "months": 18})
     m = CreditMarketModel(cfg, create_agents=False).run()
-    sc = Scorecard()
+    sc = Scorecard.from_config(cfg.lender.scorecard)
     t = m.table
     rows = np.flatnonzero(t.status <= Status.CLOSED)
     f = sc.features(t, m.month, rows)

@@ -77,11 +77,12 @@ def test_monitoring_freezes_on_quick_cycles_and_closes_on_the_last_strike():
 
 
 def test_a_tightening_review_never_goes_below_its_floors():
-    p = review.ReviewParams(6, 6, 1.0, 0.03, True, review.LIMIT_MULTIPLIER_FLOOR,
-                            review.PD_SCALE_FLOOR, review.PD_SCALE_FACTOR)
+    rc = ScenarioConfig().lender.review
+    p = review.ReviewParams(6, 6, 1.0, 0.03, True, rc.limit_multiplier_floor, rc.pd_scale_floor,
+                            rc.pd_scale_factor)
     step, mult, scale = review.tighten(0.25, 0.35, ratio=5.0, p=p)
     assert step == 1.0
-    assert (mult, scale) == (review.LIMIT_MULTIPLIER_FLOOR, review.PD_SCALE_FLOOR)
+    assert (mult, scale) == (rc.limit_multiplier_floor, rc.pd_scale_floor) == (0.2, 0.3)
     # a gentler review moves the PD scale by half the limits' step
     step, mult, scale = review.tighten(1.0, 1.0, ratio=1.2, p=p._replace(strength=0.5))
     assert np.isclose(step, 0.1) and np.isclose(mult, 0.9) and np.isclose(scale, 0.95)
@@ -103,3 +104,24 @@ def test_an_early_repayment_clears_the_balance_and_every_running_plan():
         assert not t.plan_end[:, early].any() and not t.plan_rem[:, early].any()
         assert (t.arrears_principal_cents[early] == 0).all()
     assert repaid > 20
+
+
+def test_the_scorecard_weights_come_from_the_schema():
+    m = _model(months=1, **{"lender.scorecard.intercept": -3.0, "lender.scorecard.strikes": 0.0})
+    sc = m.lender.scorecard
+    assert sc.intercept == -3.0 and sc.strikes == 0.0
+    assert sc.utilisation == ScenarioConfig().lender.scorecard.utilisation
+
+
+def test_a_quick_cycle_draws_the_configured_share_of_the_limit():
+    for share in (0.3, 0.6):
+        cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 1500, "months": 4,
+                                                 "population.quick_cycle.share": share})
+        m = CreditMarketModel(cfg, create_agents=False).run()
+        t = m.table
+        cycled = np.flatnonzero((t.cycles_m > 0) & (t.drawn_m_cents == 0))
+        assert cycled.size > 5
+        # no other draw this month: the largest draw is one cycle's size
+        size = np.minimum(np.rint(t.limit_cents[cycled] * share), t.limit_cents[cycled])
+        assert (t.max_draw_m_cents[cycled] <= size).all()
+        assert (t.max_draw_m_cents[cycled] == size).mean() > 0.5

@@ -47,9 +47,9 @@ class Lender(mesa.Agent):
         super().__init__(model)
         self.cfg = config  # LenderConfig
         self.stream = rng  # the lender's own child stream
-        self.scorecard = Scorecard()
+        self.scorecard = Scorecard.from_config(config.scorecard)
         if config.learning.refit_months > 0:
-            self.scorecard = LearningScorecard(Scorecard(), config.learning)
+            self.scorecard = LearningScorecard(self.scorecard, config.learning)
         # appeal evidence noise has its own stream, drawn for every row every month, so the
         # lender's stream (income estimates of applicants) does not depend on how many
         # borrowers appeal: a twin run without restrictions sees the same applicants

@@ -30,6 +30,9 @@ class DecisionParams(NamedTuple):
     evidence_noise: float
     spread: float  # sd of evidence (soundness and noise)
     threshold: float  # granted when the normal CDF of evidence / spread exceeds it
+    buffer_centre: float  # cash buffer (months of income) of average evidence
+    buffer_clip: float  # the buffer counts up to this many months either way
+    buffer_weight: float  # evidence per month of buffer
 
 
 def sorted_rows(parts: list[np.ndarray]) -> np.ndarray:
@@ -78,10 +81,11 @@ def appeals_filed(rows, c, p):
 @row
 def evidence_of(i, c, p):
     """The evidence the lender sees of row ``i``'s soundness: its cash buffer in months of
-    income, centred on two and clipped to ±3, halved, plus its income state — plus
-    ``evidence_noise`` x a normal keyed by (row, month, the appeal stream)."""
+    income, clipped and centred, weighted, plus its income state — plus ``evidence_noise`` x
+    a normal keyed by (row, month, the appeal stream)."""
     buffer_months = c.savings_cents[i] / max(c.base_income_cents[i], 1)
-    soundness = 0.5 * (min(max(buffer_months, -3.0), 3.0) - 2.0) + np.float64(c.idio[i])
+    clipped = min(max(buffer_months, -p.buffer_clip), p.buffer_clip)
+    soundness = p.buffer_weight * (clipped - p.buffer_centre) + np.float64(c.idio[i])
     noise = ndtri(hash_uniform_row(i, p.offset) + 2.0**-54)
     return soundness + p.evidence_noise * noise
 
@@ -147,7 +151,9 @@ def decision_params(lender: Lender) -> DecisionParams:
     ac = lender.cfg.appeals
     m = lender.model.month
     return DecisionParams(m, hash_offset(m, lender.appeal_key), ac.evidence_noise,
-                          float(np.sqrt(1.5 + ac.evidence_noise**2)), 1.0 - ac.acceptance)
+                          float(np.sqrt(ac.soundness_variance + ac.evidence_noise**2)),
+                          1.0 - ac.acceptance, ac.buffer_centre_months, ac.buffer_clip_months,
+                          ac.buffer_weight)
 
 
 def hear(lender: Lender) -> None:

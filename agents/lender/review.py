@@ -17,10 +17,6 @@ from limitlab.agents.codes import Action, Reason, Status
 if TYPE_CHECKING:
     from limitlab.agents.lender.agent import Lender
 
-LIMIT_MULTIPLIER_FLOOR = 0.2  # a review never takes the limit multiplier below this
-PD_SCALE_FLOOR = 0.3  # ... nor the PD cut-offs' scale below this
-PD_SCALE_FACTOR = 0.5  # the PD cut-offs move by this share of the limits' step
-
 
 class ReviewParams(NamedTuple):
     period_months: int
@@ -36,8 +32,8 @@ class ReviewParams(NamedTuple):
 def params(lender: Lender) -> ReviewParams:
     rc = lender.cfg.review
     return ReviewParams(rc.period_months, rc.lookback_months, rc.tightening_strength,
-                        lender.cfg.risk_appetite, rc.close_marginal, LIMIT_MULTIPLIER_FLOOR,
-                        PD_SCALE_FLOOR, PD_SCALE_FACTOR)
+                        lender.cfg.risk_appetite, rc.close_marginal, rc.limit_multiplier_floor,
+                        rc.pd_scale_floor, rc.pd_scale_factor)
 
 
 def due(p: ReviewParams, month: int) -> bool:

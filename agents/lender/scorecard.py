@@ -50,24 +50,29 @@ class Behaviour(NamedTuple):
 class Scorecard:
     """A fixed logistic scorecard: 12-month PD from observable features.
 
-    Weights are set by judgement (documented in the README); the learning lender
+    Weights are set by judgement (the schema's ``lender.scorecard``); the learning lender
     (agents.learning) replaces them with weights fitted on the portfolio's own data.
     """
 
-    intercept: float = -4.2
-    missed_recent: float = 0.9
-    dpd_months: float = 1.1
-    utilisation: float = 1.3
-    cycles_recent: float = 0.10
-    draws_recent: float = 0.04
-    early_recent: float = 0.15
-    external_debt_months: float = 0.8
-    prior_missed: float = 0.7
-    log_tenure: float = -0.25
-    on_time_streak: float = -0.05
-    strikes: float = 0.35
-    past_closures: float = 0.5
-    other_lenders: float = 0.3  # accounts at other lenders (bureau): multi-lender borrowing
+    intercept: float
+    missed_recent: float
+    dpd_months: float
+    utilisation: float
+    cycles_recent: float
+    draws_recent: float
+    early_recent: float
+    external_debt_months: float
+    other_lenders: float  # accounts at other lenders (bureau): multi-lender borrowing
+    prior_missed: float
+    log_tenure: float
+    on_time_streak: float
+    strikes: float
+    past_closures: float
+
+    @classmethod
+    def from_config(cls, config) -> Scorecard:
+        """The scorecard of ``lender.scorecard`` (model.config.ScorecardConfig)."""
+        return cls(**config.model_dump())
 
     def features(
         self, t: BorrowerTable, month: int, rows: np.ndarray | None = None
