@@ -4,7 +4,7 @@ condition and action, and the month's passes that carry them."""
 from __future__ import annotations
 
 import numpy as np
-from limitlab.agents.codes import Reason, Status
+from limitlab.agents.codes import Action, Reason, Status
 from limitlab.agents.lender import monitoring, review
 from limitlab.agents.lender.month import rule_params
 from limitlab.model.config import ScenarioConfig, apply_overrides
@@ -125,3 +125,23 @@ def test_a_quick_cycle_draws_the_configured_share_of_the_limit():
         size = np.minimum(np.rint(t.limit_cents[cycled] * share), t.limit_cents[cycled])
         assert (t.max_draw_m_cents[cycled] <= size).all()
         assert (t.max_draw_m_cents[cycled] == size).mean() > 0.5
+
+
+def test_a_system_review_cut_can_be_appealed():
+    """A review cut is a restriction like any other: its borrowers may appeal it in the
+    month of the review (and, with adaptation on, more often than other restrictions)."""
+    cfg = apply_overrides(ScenarioConfig(), {
+        "population.borrowers": 1500, "months": 12, "lender.review.period_months": 3,
+        "lender.risk_appetite": 0.001, "adaptation.enabled": True})
+    m = CreditMarketModel(cfg, create_agents=False).run()
+    ev = m.events.columns()
+    cut = (ev["action"] == Action.LIMIT_DOWN) & (ev["reason"] == Reason.SYSTEM_REVIEW)
+    filed = ev["action"] == Action.APPEAL_FILED
+    assert cut.sum() > 100
+    appealed = set(zip(ev["month"][filed].tolist(), ev["borrower_id"][filed].tolist()))
+    review_cuts = set(zip(ev["month"][cut].tolist(), ev["borrower_id"][cut].tolist()))
+    restrictive = np.isin(ev["action"], [Action.CLOSE, Action.FREEZE, Action.LIMIT_DOWN])
+    other = restrictive & (ev["reason"] != Reason.SYSTEM_REVIEW)
+    others = set(zip(ev["month"][other].tolist(), ev["borrower_id"][other].tolist()))
+    # appeals of a review cut alone (not of another restriction the same month)
+    assert len(appealed & (review_cuts - others)) > 10

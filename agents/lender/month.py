@@ -7,7 +7,9 @@
     -> the rules' candidates in one pass over the scored book (:func:`rule_candidates`)
     -> monitoring -> risk management -> step increases (:func:`lender_rules`)
     -> restrictions that end (agents.lender.restrictions.end)
-    -> appeals (agents.lender.appeals.hear) -> system review (agents.lender.review)
+    -> system review (agents.lender.review)
+    -> appeals (agents.lender.appeals.hear): every restriction of the month, a review's
+       cuts and closures included, may be appealed
 
 Applications are decided before the month's borrowers act (agents.lender.applications).
 The rules' compiled parts run in one compiled call (:func:`lender_rules`); each rule's
@@ -153,9 +155,9 @@ def month(lender: Lender, booked: np.ndarray | None = None) -> None:
     lender.after_booking(lender.book(lender.model.live) if booked is None else booked)
     lender.cands = apply_rules(lender)
     restrictions.end(lender, *lender.cands)
+    review.review(lender)
     if lender.cfg.appeals.enabled:
         appeals.hear(lender)
-    review.review(lender)
 
 
 @jit
