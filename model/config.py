@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from limitlab.agents.codes import HABITS, KINDS  # noqa: F401  (the one list of codes, re-exported)
+from limitlab.agents.codes import HABITS, KINDS, SCORE_FEATURES  # noqa: F401  (the one list of codes, re-exported)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
@@ -331,11 +331,10 @@ class AppealsConfig(_Strict):
     )
 
 
-SCORE_FEATURES: tuple[str, ...] = (
-    "missed_recent", "dpd_months", "utilisation", "cycles_recent", "draws_recent",
-    "early_recent", "external_debt_months", "prior_missed", "log_tenure", "on_time_streak",
-    "strikes", "past_closures",
-)  # the observable features of agents.lender.Scorecard, in its order
+# the features a learning lender fits by default: the fixed scorecard's (SCORE_FEATURES, the
+# one list, agents.codes) but accounts at other lenders, which are zero unless other
+# lenders are modelled
+LEARNING_FEATURES: tuple[str, ...] = tuple(f for f in SCORE_FEATURES if f != "other_lenders")
 
 
 class LearningConfig(_Strict):
@@ -354,7 +353,7 @@ class LearningConfig(_Strict):
         description="earliest refit month (>= 13: the first 12-month outcomes must be known)",
     )
     features: list[str] = Field(
-        default_factory=lambda: list(SCORE_FEATURES),
+        default_factory=lambda: list(LEARNING_FEATURES),
         description="observable features the fitted model uses (names from the fixed scorecard)",
     )
     l2_penalty: float = Field(
