@@ -86,12 +86,11 @@ class Reason(IntEnum):
     QUICK_CYCLES = 7
     EARLY_REPAYMENT = 8
     LARGE_DRAW = 9
-    INCOME_CAP = 10
-    SYSTEM_REVIEW = 11
-    COOL_OFF_ENDED = 12
-    APPEAL = 13
-    DAYS_PAST_DUE = 14
-    RESTRICTED = 15  # why a borrower appealed
+    SYSTEM_REVIEW = 10
+    COOL_OFF_ENDED = 11
+    APPEAL = 12
+    DAYS_PAST_DUE = 13
+    RESTRICTED = 14  # why a borrower appealed
 
 
 class Actor(IntEnum):
@@ -121,7 +120,6 @@ REASON_TEMPLATES: dict[Reason, str] = {
     Reason.QUICK_CYCLES: "{v:.0f} borrow-and-repay cycles in one month",
     Reason.EARLY_REPAYMENT: "{v:.1f} early repayments in recent months",
     Reason.LARGE_DRAW: "a single draw of {v:.0%} of the limit",
-    Reason.INCOME_CAP: "limit capped at {v:.1f} months of estimated income",
     Reason.SYSTEM_REVIEW: "system review: limit multiplier now {v:.2f}",
     Reason.COOL_OFF_ENDED: "cool-off ended after {v:.0f} months",
     Reason.APPEAL: "appeal with evidence scored {v:+.2f}",

@@ -103,13 +103,6 @@ def disburse(table: BorrowerTable, month: int, amount: np.ndarray) -> None:
                      t.ring_rem)
 
 
-def clear_plans(table: BorrowerTable, rows: np.ndarray) -> None:
-    """Drop every running plan of ``rows`` (repaid early or written off)."""
-    table.instalment_cents[rows] = 0
-    table.plan_end[:, rows] = 0
-    table.plan_rem[:, rows] = 0
-
-
 def collect(
     table: BorrowerTable,
     month: int,

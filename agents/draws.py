@@ -112,34 +112,11 @@ def normal_at(key, i):
 
 
 @jit
-def uniforms_of(key, n, out):
-    """All eight uniforms of rows ``0 .. n-1``: ``out`` (8, n) float32."""
-    for i in range(n):
-        for j in range(4):
-            x = word(key, i, j)
-            out[2 * j, i] = u_hi(x)
-            out[2 * j + 1, i] = u_lo(x)
-
-
-@jit
-def normals_of(key, n, out):
-    """The income shock of rows ``0 .. n-1`` (float32)."""
-    for i in range(n):
-        out[i] = normal_at(key, i)
-
-
-@jit
 def normals_at(key, rows, out):
     """The income shock of each of ``rows`` (float32, by position): in a loop of its own,
     as the quantile's branch for the tails would stall a long loop body."""
     for j in range(rows.size):
         out[j] = normal_at(key, rows[j])
-
-
-@jit
-def words_of(key, rows, lane, out):
-    for j in range(rows.size):
-        out[j] = word(key, rows[j], lane)
 
 
 @row
@@ -177,12 +154,6 @@ def poisson(u, lam):
         p *= lm / k
         cdf += p
     return k
-
-
-@jit
-def poisson_from_uniform(u: np.ndarray, lam: np.ndarray, out: np.ndarray) -> None:
-    for i in range(u.size):
-        out[i] = poisson(u[i], lam[i])
 
 
 @row

@@ -172,12 +172,6 @@ def exp(x):
 
 
 @jit
-def exp_array(x, out):
-    for i in range(x.size):
-        out[i] = exp(x[i])
-
-
-@jit
 def exp_vector(x, out, scratch):
     """``out[j] = exp(x[j])``, bit for bit as :func:`exp`, in three short loops the compiler
     vectorises (4 lanes): 2**n is built from its bits (n + 2**52 + 2**51 as a double holds n

@@ -23,7 +23,7 @@ from typing import Any
 
 import mesa
 import numpy as np
-from limitlab.agents import credit_line, draws, line_rules
+from limitlab.agents import credit_line, line_rules
 from limitlab.agents.adaptation import respond
 from limitlab.agents.borrowers import (
     Individual,
@@ -73,46 +73,17 @@ class BorrowerDraws:
     64-bit word (``limitlab.agents.draws.word``), read as one standard normal (income) or as two
     24-bit uniforms (``limitlab.agents.draws.U_*``: spending, external borrowing, purchase, quick
     cycles, early repayment, late payment, appeal, leaving). The kernels compute the words
-    of the rows they visit; the arrays below are made on demand (tests). A row's numbers depend only on (seed, month, row): the same whatever the lender
-    decides (common random numbers), and nothing is drawn for rows off the book."""
+    of the rows they visit. A row's numbers depend only on (seed, month, row): the same
+    whatever the lender decides (common random numbers), and nothing is drawn for rows off
+    the book."""
 
-    def __init__(self, key: np.uint64, n: int, quick_cycles: np.ndarray) -> None:
+    def __init__(self, key: np.uint64) -> None:
         self.key = np.uint64(key)
-        self.n = n
-        self._quick_cycles = quick_cycles
-        self._u: np.ndarray | None = None
-        self._eps: np.ndarray | None = None
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, table: BorrowerTable) -> BorrowerDraws:
+    def draw(cls, rng: np.random.Generator) -> BorrowerDraws:
         """One raw draw a month, whatever the habits or decisions (aligned streams)."""
-        return cls(rng.bit_generator.random_raw(), table.n, table.quick_cycles)
-
-    def uniforms(self) -> np.ndarray:
-        if self._u is None:
-            self._u = np.empty((draws.U_COUNT, self.n), dtype=np.float32)
-            draws.uniforms_of(self.key, self.n, self._u)
-        return self._u
-
-    @property
-    def eps_income(self) -> np.ndarray:
-        if self._eps is None:
-            self._eps = np.empty(self.n, dtype=np.float32)
-            draws.normals_of(self.key, self.n, self._eps)
-        return self._eps
-
-    u_purchase = property(lambda self: self.uniforms()[draws.U_PURCHASE])
-    u_late = property(lambda self: self.uniforms()[draws.U_LATE])
-    u_early = property(lambda self: self.uniforms()[draws.U_EARLY])
-    u_ext = property(lambda self: self.uniforms()[draws.U_EXT])
-    u_spend = property(lambda self: self.uniforms()[draws.U_SPEND])
-
-    @property
-    def cycles(self) -> np.ndarray:
-        """Testers' quick cycles this month: Poisson(rate) by inverting a uniform."""
-        out = np.empty(self.n, dtype=np.int64)
-        draws.poisson_from_uniform(self.uniforms()[draws.U_CYCLES], self._quick_cycles, out)
-        return out
+        return cls(rng.bit_generator.random_raw())
 
 
 def _normalise_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +159,7 @@ class CreditMarketModel(mesa.Model):
         self.lender.decide_applications(applicants)
         self._settle_departed()
         self.live = line_rules.live_rows(self.table.status)
-        self.draws = BorrowerDraws.draw(self.streams.borrowers, self.table)
+        self.draws = BorrowerDraws.draw(self.streams.borrowers)
         self.lender.step(booked=self.credit_line_month())
         if self.channels:
             self.channels.end_month()

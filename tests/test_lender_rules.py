@@ -145,3 +145,17 @@ def test_a_system_review_cut_can_be_appealed():
     others = set(zip(ev["month"][other].tolist(), ev["borrower_id"][other].tolist()))
     # appeals of a review cut alone (not of another restriction the same month)
     assert len(appealed & (review_cuts - others)) > 10
+
+
+def test_the_learning_scorecard_does_not_import_the_lender():
+    """agents.learning is imported by the lender (agents.lender.agent); it must not import
+    the lender back, at module level or inside a function."""
+    import ast
+    from pathlib import Path
+
+    import limitlab.agents.learning as learning
+
+    tree = ast.parse(Path(learning.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m and m.startswith("limitlab.agents.lender") for m in imported), imported
