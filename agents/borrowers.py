@@ -1,7 +1,7 @@
 """Borrowers: individuals and small businesses, their habits, and their monthly rules.
 
-The rules are vectorised functions over a :class:`~agents.table.BorrowerTable`; the Mesa
-agents below are views onto one row each. Types differ by rules (how they earn: salary vs
+The rules are compiled row rules run over a :class:`~agents.table.BorrowerTable`'s columns
+(agents.line_rules); the Mesa agents below are views onto one row each. Types differ by rules (how they earn: salary vs
 seasonal, sector-exposed revenue); habits are numbers (``config.habits.<habit>``).
 
 Borrowers never write the lender's fields: they *request* draws, *pay* what they can, and
@@ -224,7 +224,7 @@ class Borrower(mesa.Agent):
     opened_month = _Column("opened_month")
     dpd_months = _Column("dpd_months")
 
-    def step(self) -> None:  # pragma: no cover - rules are vectorised on the model
+    def step(self) -> None:  # pragma: no cover - the rules run over all rows at once
         """Nothing: the month's rules run over all rows at once (see CreditMarketModel.step)."""
 
     def __repr__(self) -> str:

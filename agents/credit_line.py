@@ -4,8 +4,7 @@ All amounts are integer cents. A draw of ``D`` on a ``T``-instalment plan is bil
 ``D // T`` in each of the next ``T`` months, the last bill also carrying the remainder, so
 that ``balance == principal still to bill + billed principal unpaid`` holds exactly, always
 (``BorrowerTable.check_invariants``). Plans are kept as a running instalment level plus a
-13-slot ring of plan endings: booking a draw costs a few vectorised scatters whatever the
-tenor.
+13-slot ring of plan endings: booking a draw costs a few writes whatever the tenor.
 """
 
 from __future__ import annotations

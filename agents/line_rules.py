@@ -45,9 +45,8 @@ from limitlab.agents.table import RING
 
 # Row rules below are pure functions of one row's values (scalars in, scalars out),
 # inlined into the loops that load and store the columns: the stage kernels run one rule
-# over every row (the rule-by-rule path, the validation sampler, other lenders'
-# positions); the month's passes run a few rules at a time over the live rows. (Passing the
-# arrays themselves into inlined functions made numba's loops ~5x slower.)
+# over every row (the validation sampler, other lenders' positions); the month's passes run
+# a few rules at a time over the live rows.
 
 
 # ---------------------------------------------------------------------- row rules
@@ -384,9 +383,9 @@ def month_cash(rows, key, eps, status, segment, balance, dpd, idio, load_idio, l
     b = math.sqrt(1.0 - persistence * persistence)
     one = z_world.size == 1
     # income (the rule income_of) in three steps: the income states move and each row's
-    # exponent is kept; the exponentials in vectorised loops; the level in the main loop
-    # (inline, the exponential made each row one long chain of dependent steps: 23 -> 17
-    # ns a row at month 61)
+    # exponent is kept; the exponentials in loops the compiler vectorises; the level in the
+    # main loop (inline, the exponential would make each row one long chain of dependent
+    # steps)
     arg = np.empty(rows.size, dtype=np.float64)
     for j in range(rows.size):
         i = np.uint64(rows[j])
@@ -489,7 +488,7 @@ def line_draw(month, rows, key, status, segment, savings, limit, balance, arrear
         sums[g, S_UNMET_EVENTS] += asked > granted
     # the draws' plans, in a loop of their own: whether a row drew is known only at the end
     # of its chain of steps, and a branch on it in the loop above, mispredicted for a third
-    # of the rows, stalled the next rows each time (25 -> 23 ns a row at month 61, measured)
+    # of the rows, would stall the next rows each time
     for k in range(nd):
         i = np.uint64(drew[k])
         per, rem, slot = book(ring, drawn_m[i], tenor[i])
@@ -574,8 +573,8 @@ def line_open(key, rows, cash, draw):
 @jit
 def flow_sums(rows, segment, balance_start, disbursed, principal_repaid, interest_paid,
               written_off, recovered, demand, unmet, funding_cost, sums):
-    """The per-segment flow sums of :func:`credit_line_month` from per-row flow arrays (the
-    stage path, with several lenders)."""
+    """The per-segment flow sums (the recorder's table) from per-row flow arrays
+    (agents.credit_line.MonthFlows with ``per_row``: month 0, validation)."""
     for j in range(rows.size):
         i = np.uint64(rows[j])  # unsigned: no negative-index wraparound on every access
         g = np.uint64(segment[i])

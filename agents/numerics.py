@@ -73,9 +73,8 @@ def prefetch(typingctx, arr, idx):
     """A hint to fetch ``arr[idx]``'s cache line (x86 ``prefetcht0``; no effect on
     results). The lender's rules that visit thousands of scattered rows (monitoring, risk,
     step increases) prefetch the columns of the row :data:`AHEAD` positions on: the
-    month's passes have swept the caches, so each visit would wait on memory (measured:
-    the lender's rules ~0.1 ms faster a month at 100k; for the few hundred rows of the
-    appeals it was slower, so they do without)."""
+    month's passes have swept the caches, so each visit would wait on memory. The
+    appeals, a few hundred rows, do without."""
     sig = types.void(arr, idx)
 
     def codegen(context, builder, signature, args):
@@ -99,8 +98,7 @@ def prefetch(typingctx, arr, idx):
 def prefetch_ahead(rows, j, columns):
     """:func:`prefetch` each of ``columns`` (a tuple of arrays) at the row :data:`AHEAD`
     positions after ``j`` in ``rows`` (a compiled call rather than an inlined row rule:
-    numba cannot inline a loop over a tuple; measured as fast as the prefetches written
-    out in each kernel)."""
+    numba cannot inline a loop over a tuple)."""
     if j + AHEAD < rows.size:
         k = np.uint64(rows[j + AHEAD])
         for column in literal_unroll(columns):
@@ -165,8 +163,8 @@ def exp_parts(x):
 @row
 def exp(x):
     """e**x for |x| <= 87 (clipped beyond), relative error < 3e-10 (tests/test_kernels.py):
-    :func:`exp_parts` times 2**n from a table. Inlined arithmetic: a libm call in a row loop
-    costs ~3x as much."""
+    :func:`exp_parts` times 2**n from a table: inlined arithmetic rather than a libm call
+    in the row loops."""
     p, n = exp_parts(x)
     return p * _POW2[np.int64(n) + 127]
 

@@ -264,7 +264,7 @@ class MonitoringConfig(_Strict):
         8.0, ge=1, le=100, description="draws in a month that trip the frequency rule"
     )
     early_repayments_threshold: float = Field(
-        3.0, ge=1, le=50, description="early repayments in a rolling 6 months that trip the rule"
+        3.0, ge=1, le=50, description="early repayments (a count decayed by 0.85 a month) that trip the rule"
     )
     large_draw_share: float = Field(
         0.9, gt=0, le=1, description="single draw / limit that counts as a large draw"

@@ -259,7 +259,7 @@ class CreditMarketModel(mesa.Model):
         borrower's other channels (model/channels.py), whose hooks run between the passes.
 
         (A few passes rather than one: a compiled loop over ~80 columns runs slower per
-        access than several over ~30, measured.)"""
+        access than several over ~30.)"""
         t, d, f = self.table, self.draws, self.flows
         lc = self.config.lender
         qc = self.config.population.quick_cycle

@@ -105,7 +105,7 @@ def rule_candidates(rows, month, c, r, s):
         n_thaw += restrictions.thaws(st, c.freeze_until[i], month, p, r.end)
         reopen[n_reopen] = i
         n_reopen += restrictions.reopens(st, c.closed_until[i], month, current, p, r.end)
-    # a loop of its own: in the branch-free pass above it costs ~8 ns a row
+    # a loop of its own: the rare reopenings would lengthen every row of the pass above
     reopen_at = np.empty(n_reopen, dtype=np.float32)
     for j in range(n_reopen):
         i = np.uint64(reopen[j])
