@@ -1,7 +1,7 @@
 """Borrowers: individuals and small businesses, their habits, and their monthly rules.
 
-The rules are vectorised functions over a :class:`~agents.table.BorrowerTable`; the Mesa
-agents below are views onto one row each. Types differ by rules (how they earn: salary vs
+The rules are compiled row rules run over a :class:`~agents.table.BorrowerTable`'s columns
+(agents.line_rules); the Mesa agents below are views onto one row each. Types differ by rules (how they earn: salary vs
 seasonal, sector-exposed revenue); habits are numbers (``config.habits.<habit>``).
 
 Borrowers never write the lender's fields: they *request* draws, *pay* what they can, and
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-from limitlab.agents import kernels
+from limitlab.agents import line_rules
 from limitlab.agents.codes import HABITS, KINDS, STATUS_NAMES, Kind
 from limitlab.agents.table import BorrowerTable
 
@@ -41,14 +41,14 @@ def habit_values(cfg, column: str) -> np.ndarray:
     return np.array([getattr(getattr(cfg.habits, h), field) for h in HABITS], dtype=np.float32)
 
 
-# per-kind parameters of new rows, in the order of :func:`limitlab.agents.kernels.fill_rows`'s table
+# per-kind parameters of new rows, in the order of :func:`limitlab.agents.line_rules.fill_rows`'s table
 KIND_FIELDS = ("median_monthly_income", "income_dispersion", "income_volatility",
                "spend_volatility", "spend_ratio", "initial_savings_months",
                "savings_cap_months")
 
 
 class RowSetup:
-    """A scenario's parameters for new rows as the tables :func:`limitlab.agents.kernels.fill_rows`
+    """A scenario's parameters for new rows as the tables :func:`limitlab.agents.line_rules.fill_rows`
     reads: per kind (:data:`KIND_FIELDS`), per habit column (:data:`HABIT_COLUMNS`) and
     per habit (instalment tenor, delay before normalising, spending multiplier)."""
 
@@ -74,7 +74,7 @@ def init_rows(
     setup: RowSetup | None = None,
 ) -> None:
     """Fill hidden attributes and habit parameters of new applicants
-    (:func:`limitlab.agents.kernels.fill_rows`).
+    (:func:`limitlab.agents.line_rules.fill_rows`).
 
     Args:
         table: the borrower columns.
@@ -89,7 +89,7 @@ def init_rows(
     setup = setup or RowSetup(cfg)
     # the income level's lognormal factor by numpy's exp (the rest is compiled)
     spread = np.exp(setup.kinds[kind, KIND_FIELDS.index("income_dispersion")] * u[0])
-    kernels.fill_rows(
+    line_rules.fill_rows(
         rows.start, kind, habit, u, spread, setup.kinds, setup.habits, setup.tenor,
         setup.normalise_delay, setup.spend_mult, setup.sectors, HABITS.index("late_payer"),
         HABITS.index("multi_lender"), list(HABIT_COLUMNS).index("draw_size"), t.kind, t.habit,
@@ -125,13 +125,13 @@ def monthly_income(
     ``income = base · season · exp(sigma·X - sigma²/2)`` (mean ``base``); individuals have no
     sector term (their own-shock weight is ``sqrt(1-rho)``). Default happens when this cannot
     pay what is due, so with one month and no buffers the default fraction follows the
-    Vasicek mixed binomial exactly. One compiled pass (``limitlab.agents.kernels.income``).
+    Vasicek mixed binomial exactly. One compiled pass (``limitlab.agents.line_rules.income``).
     """
     t = table
     out = np.empty(t.n, dtype=np.int64)
     z, sector_ext, season_ext = income_factors(z_world, sector_factors, season, rho,
                                                int(t.sector.max(initial=-1)) + 1)
-    kernels.income(t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
+    line_rules.income(t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
                    t.base_income_cents, eps, z, sector_ext, season_ext, float(persistence), out)
     return out
 
@@ -154,20 +154,6 @@ def income_factors(
     return np.sqrt(rho) * np.asarray(z_world, dtype=np.float64), sector_ext, season_ext
 
 
-def monthly_spend(table: BorrowerTable, u: np.ndarray) -> np.ndarray:
-    """Spending (individuals) or working-capital outlay (small businesses), in cents.
-
-    ``base · spend_ratio · (1 + spend_sigma·sqrt(3)·(2u - 1))``: the monthly shock is uniform
-    with mean 1 and standard deviation ``spend_sigma`` (``u`` uniform on [0, 1)): cheaper to
-    draw than a lognormal, and its shape matters little next to the income shock, which
-    carries the correlation structure.
-    """
-    t = table
-    out = np.empty(t.n, dtype=np.int64)
-    kernels.spend(t.spend_ratio, t.spend_sigma, t.base_income_cents, u, out)
-    return out
-
-
 def earn_and_spend(
     table: BorrowerTable, income: np.ndarray, spend: np.ndarray, u_ext: np.ndarray,
     external: bool = True,
@@ -180,12 +166,8 @@ def earn_and_spend(
     (model/channels.py) instead of this unmodelled debt. Cash is capped at the savings cap.
     """
     t = table
-    kernels.earn_and_spend(t.status, t.ext_debt_cents, t.savings_cents, t.savings_cap_cents,
+    line_rules.earn_and_spend(t.status, t.ext_debt_cents, t.savings_cents, t.savings_cap_cents,
                            income, spend, u_ext, t.ext_borrow_prob, t.draw_amount_cents, external)
-
-
-# What a borrower asks to draw each month, the lender's authorisation within the available
-# limit, the booking and testers' quick cycles are one fused rule: agents.kernels.draw_month.
 
 
 # ------------------------------------------------------------------ Mesa agent views
@@ -242,7 +224,7 @@ class Borrower(mesa.Agent):
     opened_month = _Column("opened_month")
     dpd_months = _Column("dpd_months")
 
-    def step(self) -> None:  # pragma: no cover - rules are vectorised on the model
+    def step(self) -> None:  # pragma: no cover - the rules run over all rows at once
         """Nothing: the month's rules run over all rows at once (see CreditMarketModel.step)."""
 
     def __repr__(self) -> str:

@@ -44,6 +44,18 @@ class Status(IntEnum):
     APPLICANT = 6  # arrived this month, waiting for the lender's decision
 
 
+# The lender's score features, in the order of a scorecard's weight vector
+# (agents.lender.scorecard.Scorecard).
+SCORE_FEATURES: tuple[str, ...] = (
+    "missed_recent", "dpd_months", "utilisation", "cycles_recent", "draws_recent",
+    "early_recent", "external_debt_months", "other_lenders", "prior_missed", "log_tenure",
+    "on_time_streak", "strikes", "past_closures",
+)
+
+# the statuses as plain ints, for the compiled code
+ACTIVE, FROZEN, CLOSED, DEFAULTED, LEFT, REJECTED, APPLICANT = (int(s) for s in Status)
+
+
 class Action(IntEnum):
     OPEN = 0
     REJECT = 1
@@ -74,12 +86,11 @@ class Reason(IntEnum):
     QUICK_CYCLES = 7
     EARLY_REPAYMENT = 8
     LARGE_DRAW = 9
-    INCOME_CAP = 10
-    SYSTEM_REVIEW = 11
-    COOL_OFF_ENDED = 12
-    APPEAL = 13
-    DAYS_PAST_DUE = 14
-    RESTRICTED = 15  # why a borrower appealed
+    SYSTEM_REVIEW = 10
+    COOL_OFF_ENDED = 11
+    APPEAL = 12
+    DAYS_PAST_DUE = 13
+    RESTRICTED = 14  # why a borrower appealed
 
 
 class Actor(IntEnum):
@@ -109,7 +120,6 @@ REASON_TEMPLATES: dict[Reason, str] = {
     Reason.QUICK_CYCLES: "{v:.0f} borrow-and-repay cycles in one month",
     Reason.EARLY_REPAYMENT: "{v:.1f} early repayments in recent months",
     Reason.LARGE_DRAW: "a single draw of {v:.0%} of the limit",
-    Reason.INCOME_CAP: "limit capped at {v:.1f} months of estimated income",
     Reason.SYSTEM_REVIEW: "system review: limit multiplier now {v:.2f}",
     Reason.COOL_OFF_ENDED: "cool-off ended after {v:.0f} months",
     Reason.APPEAL: "appeal with evidence scored {v:+.2f}",

@@ -4,14 +4,13 @@ All amounts are integer cents. A draw of ``D`` on a ``T``-instalment plan is bil
 ``D // T`` in each of the next ``T`` months, the last bill also carrying the remainder, so
 that ``balance == principal still to bill + billed principal unpaid`` holds exactly, always
 (``BorrowerTable.check_invariants``). Plans are kept as a running instalment level plus a
-13-slot ring of plan endings: booking a draw costs a few vectorised scatters whatever the
-tenor.
+13-slot ring of plan endings: booking a draw costs a few writes whatever the tenor.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from limitlab.agents import kernels
+from limitlab.agents import line_rules, recording
 from limitlab.agents.table import RING, BorrowerTable
 
 DAYS_PER_MONTH = 30
@@ -37,7 +36,7 @@ class MonthFlows:
         self.per_row = per_row
         self.balance_start = np.zeros(n, dtype=np.int64)
         self.dpd_start = np.zeros(n, dtype=np.int8)
-        self.sums = np.zeros((kernels.N_GROUPS, kernels.N_SUMS), dtype=np.int64)
+        self.sums = np.zeros((recording.N_GROUPS, recording.N_SUMS), dtype=np.int64)
         self._summed = not per_row
         if per_row:  # one block, a row per flow
             block = np.zeros((len(self.PER_ROW), n), dtype=np.int64)
@@ -47,7 +46,7 @@ class MonthFlows:
     @classmethod
     def for_positions(cls, n: int) -> MonthFlows:
         """A channel lender's month (agents.channels.ChannelLender.begin_month): opening
-        balances and funding cost are written whole by ``kernels.open_positions`` (not
+        balances and funding cost are written whole by ``channel_kernels.open_positions`` (not
         zeroed first); only the flows its rules add to are zeroed; it takes no draw
         requests, so ``demand``, ``unmet`` and ``dpd_start`` are empty."""
         f = cls(0)
@@ -64,7 +63,7 @@ class MonthFlows:
         ``segment``: the table's column)."""
         if not self._summed:
             rows = np.arange(self.n) if rows is None else rows
-            kernels.flow_sums(rows, segment, self.balance_start, *(getattr(self, f) for f in self.PER_ROW), self.sums)
+            line_rules.flow_sums(rows, segment, self.balance_start, *(getattr(self, f) for f in self.PER_ROW), self.sums)
             self._summed = True
         return self.sums
 
@@ -72,10 +71,10 @@ class MonthFlows:
         """Portfolio totals of the ledger's flows (cents)."""
         if self.per_row:
             return {f: int(getattr(self, f).sum()) for f in self.PER_ROW}
-        col = {"disbursed": kernels.S_DISBURSED, "principal_repaid": kernels.S_REPAID,
-               "interest_paid": kernels.S_INTEREST, "written_off": kernels.S_WRITTEN_OFF,
-               "recovered": kernels.S_RECOVERED, "demand": kernels.S_DEMAND,
-               "unmet": kernels.S_UNMET, "funding_cost": kernels.S_FUNDING}
+        col = {"disbursed": recording.S_DISBURSED, "principal_repaid": recording.S_REPAID,
+               "interest_paid": recording.S_INTEREST, "written_off": recording.S_WRITTEN_OFF,
+               "recovered": recording.S_RECOVERED, "demand": recording.S_DEMAND,
+               "unmet": recording.S_UNMET, "funding_cost": recording.S_FUNDING}
         tot = self.sums.sum(axis=0)
         return {f: int(tot[c]) for f, c in col.items()}
 
@@ -89,7 +88,7 @@ def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarra
     t = table
     interest = np.empty(t.n, dtype=np.int64)
     due = np.empty(t.n, dtype=np.int64)
-    kernels.bill(t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
+    line_rules.bill(t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
                  t.instalment_cents, t.ring_end, t.ring_rem, month % RING,
                  daily_rate * DAYS_PER_MONTH, interest, due)
     return interest, due
@@ -99,15 +98,8 @@ def disburse(table: BorrowerTable, month: int, amount: np.ndarray) -> None:
     """Book ``amount`` (cents per row) as instalments over each row's tenor, from next
     month: ``amount // tenor`` a month, the remainder with the last instalment."""
     t = table
-    kernels.disburse(month, amount, t.tenor, t.balance_cents, t.instalment_cents, t.ring_end,
+    line_rules.disburse(month, amount, t.tenor, t.balance_cents, t.instalment_cents, t.ring_end,
                      t.ring_rem)
-
-
-def clear_plans(table: BorrowerTable, rows: np.ndarray) -> None:
-    """Drop every running plan of ``rows`` (repaid early or written off)."""
-    table.instalment_cents[rows] = 0
-    table.plan_end[:, rows] = 0
-    table.plan_rem[:, rows] = 0
 
 
 def collect(
@@ -125,19 +117,9 @@ def collect(
     Days past due grow by a month while arrears exceed the grace amount; paying them cures.
     """
     t = table
-    kernels.collect(t.savings_cents, t.arrears_principal_cents, t.arrears_interest_cents,
+    line_rules.collect(t.savings_cents, t.arrears_principal_cents, t.arrears_interest_cents,
                     t.balance_cents, t.dpd_months, interest, due, skip, grace_cents,
                     flows.principal_repaid, flows.interest_paid)
-
-
-def repay_early(table: BorrowerTable, wants: np.ndarray, flows: MonthFlows) -> np.ndarray:
-    """Borrowers who want to, and can, repay their whole balance now; returns who did."""
-    t = table
-    return kernels.repay_early(
-        t.status, wants, t.balance_cents, t.dpd_months, t.savings_cents,
-        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.ring_end,
-        t.ring_rem, flows.principal_repaid, flows.interest_paid, t.early_m,
-    )
 
 
 def charge_off(
@@ -145,7 +127,7 @@ def charge_off(
 ) -> np.ndarray:
     """Write off accounts ``after_months`` in arrears; a share is recovered. Returns the rows."""
     t = table
-    return kernels.charge_off(
+    return line_rules.charge_off(
         month, t.status, t.dpd_months, after_months, recovery_rate, t.balance_cents,
         t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.ring_end,
         t.ring_rem, t.default_month, flows.written_off, flows.recovered,

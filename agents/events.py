@@ -8,8 +8,44 @@ that summary tables exist even when the full log is switched off for big batches
 from __future__ import annotations
 
 import numpy as np
-from limitlab.agents import kernels
 from limitlab.agents.codes import ACTION_NAMES, Action, Actor, Reason
+from limitlab.agents.numerics import jit
+
+
+@jit
+def group_by_code(codes, ids):
+    """``ids`` grouped by their ``codes`` (small non-negative ints), ascending code, in
+    their order within a code (a counting sort). Returns (the grouped ids, the codes
+    present, where each group starts, one past where it ends)."""
+    top = 0
+    for c in codes:
+        top = max(top, np.int64(c))
+    counts = np.zeros(top + 1, dtype=np.int64)
+    for c in codes:
+        counts[c] += 1
+    present = 0
+    for c in range(top + 1):
+        present += counts[c] > 0
+    code = np.empty(present, dtype=np.int64)
+    start = np.empty(present, dtype=np.int64)
+    end = np.empty(present, dtype=np.int64)
+    nxt = np.empty(top + 1, dtype=np.int64)
+    k = pos = 0
+    for c in range(top + 1):
+        nxt[c] = pos
+        if counts[c] > 0:
+            code[k] = c
+            start[k] = pos
+            end[k] = pos + counts[c]
+            k += 1
+        pos += counts[c]
+    out = np.empty(ids.size, dtype=np.int64)
+    for j in range(ids.size):
+        c = codes[j]
+        out[nxt[c]] = ids[j]
+        nxt[c] += 1
+    return out, code, start, end
+
 
 
 class EventLog:
@@ -55,7 +91,7 @@ class EventLog:
         if isinstance(reason, int) or np.ndim(reason) == 0:  # (np.ndim of an enum: ~2 us)
             self.month_batches.append((int(action), int(reason), int(actor), ids))
         else:  # one batch per reason present, in reason order
-            grouped, codes, start, end = kernels.group_by_code(np.asarray(reason, dtype=np.int8), ids)
+            grouped, codes, start, end = group_by_code(np.asarray(reason, dtype=np.int8), ids)
             for r, a, b in zip(codes.tolist(), start.tolist(), end.tolist()):
                 self.month_batches.append((int(action), r, int(actor), grouped[a:b]))
         if not self.keep:

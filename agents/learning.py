@@ -1,6 +1,6 @@
 """The learning lender's score model: a logistic scorecard re-fitted on the lender's own data.
 
-The fixed :class:`~agents.lender.Scorecard` has weights set by judgement. A
+The fixed :class:`~agents.lender.scorecard.Scorecard` has weights set by judgement. A
 :class:`LearningScorecard` starts from it and, every ``refit_months``, fits L2-regularised
 logistic regression on the lender's own portfolio history: the observable features of its
 live accounts at month *s* (the same features the fixed scorecard uses) against "charged off
@@ -22,9 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from limitlab.agents import kernels
-from limitlab.agents.codes import Status
-from limitlab.agents.kernels import SCORE_FEATURES
+from limitlab.agents import draws
+from limitlab.agents.codes import SCORE_FEATURES, Status
 from limitlab.agents.table import BorrowerTable
 from scipy.special import expit
 
@@ -43,10 +42,10 @@ def hash_offset(month: int, key: int = 0) -> np.uint64:
 
 def hash_uniform(rows: np.ndarray, month: int, key: int = 0) -> np.ndarray:
     """A fixed pseudo-uniform in [0, 1) per (row, month, key) (splitmix64:
-    agents.kernels.hash_uniform_row), drawing no random stream."""
+    agents.draws.hash_uniform_row), drawing no random stream."""
     rows = np.asarray(rows, dtype=np.int64)
     out = np.empty(rows.size, dtype=np.float64)
-    kernels.hash_uniforms(rows, hash_offset(month, key), out)
+    draws.hash_uniforms(rows, hash_offset(month, key), out)
     return out
 
 
@@ -146,7 +145,7 @@ class LearningScorecard:
         return self.fixed.features(t, month, rows)
 
     def weight_vector(self) -> tuple[float, np.ndarray]:
-        """(intercept, weights in ``limitlab.agents.kernels.SCORE_FEATURES`` order) of the model in
+        """(intercept, weights in ``limitlab.agents.codes.SCORE_FEATURES`` order) of the model in
         force: the latest fit (features it left out weigh 0), else the fixed scorecard."""
         if self.fitted is None:
             return self.fixed.weight_vector()
@@ -157,9 +156,7 @@ class LearningScorecard:
 
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """12-month PD from the latest fit (the fixed scorecard before the first one)."""
-        from limitlab.agents.lender import scorecard_pd
-
-        return scorecard_pd(t, month, *self.weight_vector(), rows)
+        return self.fixed.pd_with(t, month, *self.weight_vector(), rows)
 
     @property
     def version(self) -> int:

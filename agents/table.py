@@ -1,6 +1,6 @@
 """Borrower state as contiguous numpy columns: one row per applicant, ever.
 
-Every monthly rule is a vectorised function over these columns; a Mesa ``Borrower`` agent is
+Every monthly rule is a compiled loop over these columns; a Mesa ``Borrower`` agent is
 only a view onto its row. Rows are never deleted (a borrower who leaves or defaults keeps
 its row with a terminal status), so row index == ``borrower_id`` and the number of rows
 depends only on the arrival process — never on the lender's decisions. That keeps every
@@ -121,8 +121,8 @@ COLUMNS: dict[str, np.dtype] = {
 def touched_zeros(shape) -> np.ndarray:
     """int64 zeros written now rather than on first use: ``np.zeros`` hands out untouched
     pages that fault one 4 KiB page at a time when the month first writes them (the plan
-    ring is written a slot a month, so a run paid ~3 ms per 6 MB ring array inside its
-    first year); ``np.empty`` of a large block gets transparent huge pages (numpy advises
+    ring is written a slot a month, so those faults would fall inside the first year's
+    months); ``np.empty`` of a large block gets transparent huge pages (numpy advises
     them) and one sequential fill touches it all at once."""
     out = np.empty(shape, dtype=np.int64)
     out.fill(0)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from limitlab.agents import kernels
+from limitlab.agents import channel_kernels
 from limitlab.agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
 from limitlab.agents.codes import HABITS, KINDS, Kind, Status
 
@@ -65,7 +65,7 @@ class Bureau:
         late = table.dpd_months[rows] > 0
         for ln in lenders:
             p = ln.pos
-            kernels.bureau_add(p.status, p.balance_cents, p.dpd_months, other, count, late)
+            channel_kernels.bureau_add(p.status, p.balance_cents, p.dpd_months, other, count, late)
         self.history.append((cl_balance, other, count, late))
         if len(self.history) > self.lag + 1:
             self.history.pop(0)
@@ -201,7 +201,7 @@ class Channels:
         if self.lenders:
             ranks = np.stack([order[ln.name] for ln in self.lenders])
             avail = np.stack([ln.available() for ln in self.lenders])
-            got = kernels.allocate(ranks, avail, r_need, r_disc, lent)
+            got = channel_kernels.allocate(ranks, avail, r_need, r_disc, lent)
         else:
             got = np.zeros(rows.size, dtype=np.int64)
         for ln, amount in zip(self.lenders, lent):
@@ -241,7 +241,7 @@ class Channels:
         # small businesses: unfunded working capital costs revenue; months short of cash
         # make a business distressed, then failed (a failed business earns nothing more).
         # Only small-business rows change: the rule runs over them (``self.businesses``).
-        need_b, distressed_b = kernels.business_health(
+        need_b, distressed_b = channel_kernels.business_health(
             self.businesses, m.month, t.status, t.failed, self.shortfall_m, t.base_income_cents,
             t.savings_cents, t.shortfall_total_cents, t.revenue_penalty, t.cash_short_months,
             t.distress_months_total, t.failed_month, cfg.unfunded_revenue_loss,
@@ -265,7 +265,7 @@ class Channels:
         for ln in self.lenders:
             p, f = ln.pos, ln.flows
             (active, closed, had, opened, defaulted, limit, outstanding, disbursed, repaid,
-             written_off, recovered, interest, funding) = kernels.position_totals(
+             written_off, recovered, interest, funding) = channel_kernels.position_totals(
                 month, p.status, p.limit_cents, p.balance_cents, p.opened_month, p.default_month,
                 f.balance_start, f.disbursed, f.principal_repaid, f.written_off, f.recovered,
                 f.interest_paid, f.funding_cost).tolist()
@@ -287,7 +287,7 @@ class Channels:
                 "funding_cost": funding / CENTS,
             })
         # per strategy, over the small businesses that became customers (one pass)
-        counts, shortfall = kernels.strategy_counts(
+        counts, shortfall = channel_kernels.strategy_counts(
             self.businesses, month, t.opened_month, t.strategy, t.failed, t.failed_month,
             need_b, distressed_b, len(STRATEGIES))
         businesses, events, dist, new_f, failed = counts

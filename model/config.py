@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from limitlab.agents.codes import HABITS, KINDS  # noqa: F401  (the one list of codes, re-exported)
+from limitlab.agents.codes import HABITS, KINDS, SCORE_FEATURES  # noqa: F401  (the one list of codes, re-exported)
 from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -186,6 +186,19 @@ class KindParams(_Strict):
     )
 
 
+# ------------------------------------------------- behavioural constants (modelling choices)
+class QuickCycleConfig(_Strict):
+    """A tester's quick cycle: borrow part of the limit and repay it days later."""
+
+    share: float = Field(
+        0.3, gt=0.0, le=1.0,
+        description="share of the limit one quick cycle draws (within the available limit)",
+    )
+    days: int = Field(
+        3, ge=1, le=30, description="days until a quick cycle is repaid, with interest (days)"
+    )
+
+
 class PopulationConfig(_Strict):
     borrowers: int = Field(5000, ge=10, le=5_000_000, description="initial applicants (count)")
     small_business_share: float = Field(
@@ -209,6 +222,8 @@ class PopulationConfig(_Strict):
             income_dispersion=0.8,
         )
     )
+    # behavioural constants (modelling choices)
+    quick_cycle: QuickCycleConfig = Field(default_factory=QuickCycleConfig)
 
 
 # ----------------------------------------------------------------------------- habits
@@ -300,7 +315,7 @@ class MonitoringConfig(_Strict):
         8.0, ge=1, le=100, description="draws in a month that trip the frequency rule"
     )
     early_repayments_threshold: float = Field(
-        3.0, ge=1, le=50, description="early repayments that trip the rule, counted with a monthly decay of 15% (a repayment still weighs 0.38 after 6 months)"
+        3.0, ge=1, le=50, description="early repayments (a count decayed by 0.85 a month) that trip the rule"
     )
     large_draw_share: float = Field(
         0.9, gt=0, le=1, description="single draw / limit that counts as a large draw"
@@ -323,6 +338,19 @@ class ReviewConfig(_Strict):
     close_marginal: bool = Field(
         True, description="a tightening review also closes accounts above the new PD cut-off"
     )
+    # behavioural constants (modelling choices)
+    limit_multiplier_floor: float = Field(
+        0.2, gt=0.0, le=1.0,
+        description="a review never takes the limit multiplier below this (x the first policy)",
+    )
+    pd_scale_floor: float = Field(
+        0.3, gt=0.0, le=1.0,
+        description="a review never takes the PD cut-offs below this share of their setting",
+    )
+    pd_scale_factor: float = Field(
+        0.5, ge=0.0, le=2.0,
+        description="the PD cut-offs move by this multiple of the limit multiplier's step",
+    )
 
 
 class AppealsConfig(_Strict):
@@ -336,13 +364,28 @@ class AppealsConfig(_Strict):
     decision_months: int = Field(
         0, ge=0, le=12, description="months an appeal takes to decide (0 = the same month)"
     )
+    # behavioural constants (modelling choices): the evidence of a borrower's soundness is
+    # buffer_weight x (cash buffer in months of income, clipped to +-buffer_clip_months,
+    # minus buffer_centre_months) + its income state; granted when the normal CDF of
+    # (evidence + noise) / sqrt(soundness_variance + evidence_noise^2) exceeds 1 - acceptance
+    buffer_centre_months: float = Field(
+        2.0, ge=-12.0, le=12.0, description="cash buffer (months of income) of average evidence"
+    )
+    buffer_clip_months: float = Field(
+        3.0, gt=0.0, le=24.0, description="cash buffer counts up to this many months either way"
+    )
+    buffer_weight: float = Field(
+        0.5, ge=0.0, le=10.0, description="evidence per month of cash buffer (standard units)"
+    )
+    soundness_variance: float = Field(
+        1.5, gt=0.0, le=100.0, description="variance of the soundness evidence before noise"
+    )
 
 
-SCORE_FEATURES: tuple[str, ...] = (
-    "missed_recent", "dpd_months", "utilisation", "cycles_recent", "draws_recent",
-    "early_recent", "external_debt_months", "prior_missed", "log_tenure", "on_time_streak",
-    "strikes", "past_closures",
-)  # the observable features of agents.lender.Scorecard, in its order
+# the features a learning lender fits by default: the fixed scorecard's (SCORE_FEATURES, the
+# one list, agents.codes) but accounts at other lenders, which are zero unless other
+# lenders are modelled
+LEARNING_FEATURES: tuple[str, ...] = tuple(f for f in SCORE_FEATURES if f != "other_lenders")
 
 
 class LearningConfig(_Strict):
@@ -361,7 +404,7 @@ class LearningConfig(_Strict):
         description="earliest refit month (>= 13: the first 12-month outcomes must be known)",
     )
     features: list[str] = Field(
-        default_factory=lambda: list(SCORE_FEATURES),
+        default_factory=lambda: list(LEARNING_FEATURES),
         description="observable features the fitted model uses (names from the fixed scorecard)",
     )
     l2_penalty: float = Field(
@@ -388,6 +431,33 @@ class LearningConfig(_Strict):
         if len(set(self.features)) != len(self.features):
             raise ValueError(f"features={self.features!r} lists a feature twice")
         return self
+
+
+class ScorecardConfig(_Strict):
+    """The fixed scorecard's log-odds weights (agents.lender.scorecard.Scorecard): 12-month
+    PD = expit(intercept + sum of weight x feature)."""
+
+    intercept: float = Field(-4.2, ge=-20.0, le=20.0, description="log-odds of a blank record")
+    missed_recent: float = Field(
+        0.9, ge=-10.0, le=10.0, description="per missed payment (decayed 0.9 a month)")
+    dpd_months: float = Field(1.1, ge=-10.0, le=10.0, description="per month past due")
+    utilisation: float = Field(1.3, ge=-10.0, le=10.0, description="per unit of balance / limit (to 2)")
+    cycles_recent: float = Field(
+        0.10, ge=-10.0, le=10.0, description="per quick cycle (decayed 0.5 a month)")
+    draws_recent: float = Field(0.04, ge=-10.0, le=10.0, description="per draw (decayed 0.5 a month)")
+    early_recent: float = Field(
+        0.15, ge=-10.0, le=10.0, description="per early repayment (decayed 0.85 a month)")
+    external_debt_months: float = Field(
+        0.8, ge=-10.0, le=10.0, description="per month of estimated income owed elsewhere")
+    other_lenders: float = Field(
+        0.3, ge=-10.0, le=10.0, description="per account at other lenders (bureau)")
+    prior_missed: float = Field(
+        0.7, ge=-10.0, le=10.0, description="per missed payment on the bureau record (first year)")
+    log_tenure: float = Field(-0.25, ge=-10.0, le=10.0, description="per unit of log(1 + months)")
+    on_time_streak: float = Field(
+        -0.05, ge=-10.0, le=10.0, description="per on-time month in use (to 12)")
+    strikes: float = Field(0.35, ge=-10.0, le=10.0, description="per monitoring strike (decayed)")
+    past_closures: float = Field(0.5, ge=-10.0, le=10.0, description="per past closure (to 3)")
 
 
 class LenderConfig(_Strict):
@@ -440,6 +510,8 @@ class LenderConfig(_Strict):
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     appeals: AppealsConfig = Field(default_factory=AppealsConfig)
     learning: LearningConfig = Field(default_factory=LearningConfig)
+    # behavioural constants (modelling choices)
+    scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
 
     @model_validator(mode="after")
     def _pd_order(self) -> LenderConfig:

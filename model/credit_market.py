@@ -2,7 +2,7 @@
 
 Borrower state lives in :class:`~agents.table.BorrowerTable` columns; the month is a recipe
 of rules over all borrowers, run as a few compiled passes over the lines still on the book
-(``limitlab.agents.kernels``; ``fused = False`` runs them one at a time over every row)::
+(``limitlab.agents.line_rules``, ``limitlab.agents.lender``)::
 
     economy moves -> applicants arrive, lender decides -> borrowers earn and spend
     -> the line bills -> borrowers request draws, lender authorises -> quick cycles
@@ -23,22 +23,20 @@ from typing import Any
 
 import mesa
 import numpy as np
-from limitlab.agents import credit_line, kernels
+from limitlab.agents import credit_line, line_rules
 from limitlab.agents.adaptation import respond
 from limitlab.agents.borrowers import (
     Individual,
     RowSetup,
     SmallBusiness,
-    earn_and_spend,
     income_factors,
     init_rows,
-    monthly_income,
-    monthly_spend,
     set_income_loadings,
 )
 from limitlab.agents.codes import Action, Actor, Kind, Reason, Status
 from limitlab.agents.events import EventLog
 from limitlab.agents.lender import Lender
+from limitlab.agents.lender import month as lender_month
 from limitlab.agents.table import BorrowerTable
 from limitlab.model._memory import tune_malloc
 from limitlab.model.channels import Channels
@@ -50,8 +48,6 @@ from limitlab.model.recorder import Recorder
 
 # Appending a stream never changes the others (child i depends only on the root and i).
 STREAMS = ("economy", "population", "borrowers", "lender", "mesa", "adaptation", "channels")
-CYCLE_SHARE = 0.3  # a tester's quick cycle draws 30% of the limit...
-CYCLE_DAYS = 3  # ...and repays it 3 days later
 
 
 class Streams:
@@ -75,50 +71,20 @@ class Streams:
 class BorrowerDraws:
     """This month's random numbers for every borrower row, counter-based: the month's key
     (one raw 64-bit draw from the borrowers' stream) hashed with the row and a lane gives a
-    64-bit word (``limitlab.agents.kernels.word``), read as one standard normal (income) or as two
-    24-bit uniforms (``limitlab.agents.kernels.U_*``: spending, external borrowing, purchase, quick
+    64-bit word (``limitlab.agents.draws.word``), read as one standard normal (income) or as two
+    24-bit uniforms (``limitlab.agents.draws.U_*``: spending, external borrowing, purchase, quick
     cycles, early repayment, late payment, appeal, leaving). The kernels compute the words
-    of the rows they visit; the arrays below are made on demand (the rule-by-rule path,
-    tests). A row's numbers depend only on (seed, month, row): the same whatever the lender
-    decides (common random numbers), and nothing is drawn for rows off the book."""
+    of the rows they visit. A row's numbers depend only on (seed, month, row): the same
+    whatever the lender decides (common random numbers), and nothing is drawn for rows off
+    the book."""
 
-    def __init__(self, key: np.uint64, n: int, quick_cycles: np.ndarray) -> None:
+    def __init__(self, key: np.uint64) -> None:
         self.key = np.uint64(key)
-        self.n = n
-        self._quick_cycles = quick_cycles
-        self._u: np.ndarray | None = None
-        self._eps: np.ndarray | None = None
 
     @classmethod
-    def draw(cls, rng: np.random.Generator, table: BorrowerTable) -> BorrowerDraws:
+    def draw(cls, rng: np.random.Generator) -> BorrowerDraws:
         """One raw draw a month, whatever the habits or decisions (aligned streams)."""
-        return cls(rng.bit_generator.random_raw(), table.n, table.quick_cycles)
-
-    def uniforms(self) -> np.ndarray:
-        if self._u is None:
-            self._u = np.empty((kernels.U_COUNT, self.n), dtype=np.float32)
-            kernels.uniforms_of(self.key, self.n, self._u)
-        return self._u
-
-    @property
-    def eps_income(self) -> np.ndarray:
-        if self._eps is None:
-            self._eps = np.empty(self.n, dtype=np.float32)
-            kernels.normals_of(self.key, self.n, self._eps)
-        return self._eps
-
-    u_purchase = property(lambda self: self.uniforms()[kernels.U_PURCHASE])
-    u_late = property(lambda self: self.uniforms()[kernels.U_LATE])
-    u_early = property(lambda self: self.uniforms()[kernels.U_EARLY])
-    u_ext = property(lambda self: self.uniforms()[kernels.U_EXT])
-    u_spend = property(lambda self: self.uniforms()[kernels.U_SPEND])
-
-    @property
-    def cycles(self) -> np.ndarray:
-        """Testers' quick cycles this month: Poisson(rate) by inverting a uniform."""
-        out = np.empty(self.n, dtype=np.int64)
-        kernels.poisson_from_uniform(self.uniforms()[kernels.U_CYCLES], self._quick_cycles, out)
-        return out
+        return cls(rng.bit_generator.random_raw())
 
 
 def _normalise_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -160,9 +126,6 @@ class CreditMarketModel(mesa.Model):
         self.config = cfg
         self.month = 0
         self.create_agents = create_agents
-        # run the month in a few compiled passes over the live lines (False: rule by rule
-        # over every row; both give the same results, tests/test_kernels.py)
-        self.fused = True
         self._departed: list[np.ndarray] = []
         self.n_worlds = n_worlds
         expected = cfg.population.borrowers * (1 + 1.1 * cfg.population.arrivals_per_month * cfg.months)
@@ -183,7 +146,7 @@ class CreditMarketModel(mesa.Model):
         self.events.start_month()
         self.lender.decide_applications(self.arrive(cfg.population.borrowers))
         self.flows = credit_line.MonthFlows(self.table.n)  # month 0: nothing flowed
-        self.live = kernels.live_rows(self.table.status)
+        self.live = line_rules.live_rows(self.table.status)
         self.recorder.collect(self)
         self.ledger.close_month(self)
 
@@ -197,18 +160,9 @@ class CreditMarketModel(mesa.Model):
         self._new_flows()
         self.lender.decide_applications(applicants)
         self._settle_departed()
-        self.live = kernels.live_rows(self.table.status)
-        self.draws = BorrowerDraws.draw(self.streams.borrowers, self.table)
-        if self.fused:
-            self.lender.step(booked=self.credit_line_month())
-        else:  # the same rules, one at a time over every row
-            other_due = self.channels.begin_month() if self.channels else None
-            self.open_month()
-            self.borrowers_earn_and_spend()
-            interest, due = credit_line.bill(self.table, self.month, self.config.lender.daily_rate)
-            self.borrowers_draw(due, other_due)
-            self.borrowers_pay(interest, due)
-            self.lender.step()
+        self.live = line_rules.live_rows(self.table.status)
+        self.draws = BorrowerDraws.draw(self.streams.borrowers)
+        self.lender.step(booked=self.credit_line_month())
         if self.channels:
             self.channels.end_month()
         if self.config.adaptation.enabled:
@@ -271,7 +225,7 @@ class CreditMarketModel(mesa.Model):
     def customers_leave(self) -> None:
         """Customers with nothing owed (active or closed lines) leave at the configured
         monthly rate: of the rows the lender's books found owing nothing with their leave
-        uniform below the rate (``limitlab.agents.kernels.leaves``; nothing in the month changes a
+        uniform below the rate (``limitlab.agents.lender.books.leaves``; nothing in the month changes a
         balance after that pass), those whose line is active or closed now."""
         t = self.table
         rows = self.lender.idle
@@ -286,31 +240,31 @@ class CreditMarketModel(mesa.Model):
 
     # ---------------------------------------------------------------- borrowers
     def _new_flows(self) -> None:
-        """The month's flows: summed per segment by the fused month, per row in the stage
-        path (with several lenders, whose hooks need them)."""
-        self.flows = credit_line.MonthFlows(self.table.n, per_row=not self.fused)
-
-    def open_month(self) -> None:
-        """Opening balances (lines still on the books), days past due and funding cost."""
-        t, f = self.table, self.flows
-        kernels.start_month(t.status, t.balance_cents, t.dpd_months,
-                            self.config.lender.funding_rate / 12.0, f.balance_start, f.dpd_start,
-                            f.funding_cost)
+        """The month's flows, summed per segment as the month's passes go."""
+        self.flows = credit_line.MonthFlows(self.table.n, per_row=False)
 
     def credit_line_month(self) -> np.ndarray:
         """The borrowers' month and the lender's books over the live lines, in compiled
-        passes (``limitlab.agents.kernels.month_cash``, ``line_draw``, ``line_pay``, then
+        passes (``limitlab.agents.line_rules.month_cash``, ``line_draw``, ``line_pay``, then
         ``Lender.book``): the month opens, borrowers earn and spend, the line bills,
-        borrowers draw (the lender authorising), pay and may repay early — the rules of
-        :meth:`borrowers_earn_and_spend`, :meth:`borrowers_draw` and :meth:`borrowers_pay`,
-        row by row, with the month's flows summed per segment as they happen. With other
-        channels their hooks run between the passes, as in the rule-by-rule path. Returns
-        the rows written off.
+        borrowers draw (the lender authorising), pay and may repay early, with the month's
+        flows summed per segment as they happen. Returns the rows written off.
+
+        Each borrower whose line is open to it (active, frozen or closed: it can see its own
+        status) asks for what covers its cash shortfall (bills plus what falls due) — its
+        *need* — and for purchases or, for revolvers, a top-up to a target utilisation —
+        *discretionary*. Only active lines draw, needs first, within the available limit;
+        the rest is unmet demand ("limit insufficient"). Drawn money is cash. Testers
+        borrow and repay within days (quick cycles: ``population.quick_cycle.share`` of the
+        limit, repaid ``population.quick_cycle.days`` later with interest; the balance is unchanged but the lender sees
+        every draw). With other channels, what the credit line does not serve goes to the
+        borrower's other channels (model/channels.py), whose hooks run between the passes.
 
         (A few passes rather than one: a compiled loop over ~80 columns runs slower per
-        access than several over ~30, measured.)"""
+        access than several over ~30.)"""
         t, d, f = self.table, self.draws, self.flows
         lc = self.config.lender
+        qc = self.config.population.quick_cycle
         ch = self.channels
         other_due = ch.begin_month() if ch else None
         online = ch is not None and ch.online is not None
@@ -335,7 +289,7 @@ class CreditMarketModel(mesa.Model):
             t.instalment_cents, t.ring_end, t.ring_rem, t.target_util, t.draw_prob,
             t.draw_amount_cents, t.tenor, t.quick_cycles, t.drawn_total_cents, t.drawn_m_cents,
             t.draws_m, t.max_draw_m_cents, t.cycles_m, f.sums,
-            lc.daily_rate * credit_line.DAYS_PER_MONTH, CYCLE_SHARE, lc.daily_rate * CYCLE_DAYS,
+            lc.daily_rate * credit_line.DAYS_PER_MONTH, qc.share, lc.daily_rate * qc.days,
             other_due if ch else rest_need, ch is not None, rest_need,
             rest_disc,
         )
@@ -351,14 +305,14 @@ class CreditMarketModel(mesa.Model):
             )
 
         if not ch:  # the credit line alone: the passes and the books in one compiled call
-            return self.lender.booked(*kernels.line_month(
+            return self.lender.booked(*lender_month.line_month(
                 d.key, rows, cash, draw, pay_args(rows, True, True),
                 self.lender.book_args(rows)))
-        kernels.line_open(d.key, rows, cash, draw)
+        line_rules.line_open(d.key, rows, cash, draw)
         self._fund_elsewhere(rest_need, rest_disc)
-        wanting = kernels.line_pay(*pay_args(rows, True, False))
+        wanting = line_rules.line_pay(*pay_args(rows, True, False))
         ch.pay()
-        kernels.line_pay(*pay_args(wanting, False, True))
+        line_rules.line_pay(*pay_args(wanting, False, True))
         return self.lender.book(rows)
 
     def _fund_elsewhere(self, rest_need: np.ndarray, rest_disc: np.ndarray) -> None:
@@ -369,59 +323,9 @@ class CreditMarketModel(mesa.Model):
         members = self.channels.members
         external = np.zeros(members.size, dtype=np.int64)
         if self.channels.online is not None:
-            kernels.external_borrowing(d.key, members, t.status, t.ext_borrow_prob,
+            line_rules.external_borrowing(d.key, members, t.status, t.ext_borrow_prob,
                                        t.draw_amount_cents, external)
         self.channels.fund(rest_need, rest_disc, external)
-
-    def borrowers_earn_and_spend(self) -> None:
-        t, d, e = self.table, self.draws, self.economy
-        ec = self.config.economy
-        income = monthly_income(
-            t, e.z, e.sector_factors, e.season, ec.rho, ec.idio_persistence, d.eps_income
-        )
-        spend = monthly_spend(t, d.u_spend)
-        # with other online lenders modelled, multi-lender borrowing goes through them
-        online = self.channels is not None and self.channels.online is not None
-        if self.channels:
-            income = self.channels.adjust_income(income)
-        earn_and_spend(t, income, spend, d.u_ext, external=not online)
-
-    def borrowers_draw(self, due: np.ndarray, other_due: np.ndarray | None = None) -> None:
-        """Borrowers ask; the lender authorises within the available limit; the line books.
-
-        Each borrower whose line is open to it (active, frozen or closed: it can see its own
-        status) asks for what covers its cash shortfall (bills plus what falls due) — its
-        *need* — and for purchases or, for revolvers, a top-up to a target utilisation —
-        *discretionary*. Only active lines draw, needs first, within the available limit;
-        the rest is unmet demand ("limit insufficient"). Drawn money is cash: it pays for
-        the month's spending. Then testers borrow-and-repay within days (quick cycles: 30%
-        of the limit, repaid 3 days later with interest; the balance is unchanged but the
-        lender sees every draw). One compiled pass: ``limitlab.agents.kernels.draw_month``.
-
-        With several lenders, what the credit line does not serve goes to the borrower's
-        other channels (model/channels.py)."""
-        t, d, f = self.table, self.draws, self.flows
-        n = t.n
-        rest_need, rest_disc = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-        kernels.draw_month(
-            self.month, t.status, t.savings_cents, t.limit_cents, t.balance_cents, t.target_util,
-            t.draw_prob, t.draw_amount_cents, t.tenor, t.instalment_cents, t.ring_end, t.ring_rem,
-            t.drawn_total_cents, due if other_due is None else due + other_due, d.key,
-            t.quick_cycles, CYCLE_SHARE, self.config.lender.daily_rate * CYCLE_DAYS, f.disbursed,
-            f.principal_repaid, f.interest_paid, f.demand, f.unmet, t.drawn_m_cents, t.draws_m,
-            t.max_draw_m_cents, t.cycles_m, rest_need, rest_disc,
-        )
-        if self.channels:
-            self._fund_elsewhere(rest_need, rest_disc)
-
-    def borrowers_pay(self, interest: np.ndarray, due: np.ndarray) -> None:
-        t, d = self.table, self.draws
-        skip = d.u_late < t.late_prob
-        grace = int(round(self.config.lender.grace_amount * 100))
-        credit_line.collect(t, self.month, interest, due, skip, grace, self.flows)
-        if self.channels:
-            self.channels.pay()
-        credit_line.repay_early(t, d.u_early < t.early_repay_prob, self.flows)
 
     def borrowers_respond(self) -> None:
         """Restricted borrowers may change the behaviour the lender named (agents/adaptation)."""

@@ -1,75 +1,61 @@
-"""The compiled kernels (agents/kernels.py) against their plain readings.
-
-The month runs in a few compiled passes over the live lines
-(``CreditMarketModel.credit_line_month``; with other channels, their hooks between the
-passes) or rule by rule over every row (``limitlab.model.fused = False``): both must give the same
-book, the same outputs and the same events. The scorecard, the Poisson draw and the uniforms are checked
-against numpy/scipy.
+"""The compiled kernels (agents/numerics.py, draws.py, line_rules.py, the scorecard)
+against their plain readings in numpy/scipy: the scorecard, the Poisson draw, the uniforms,
+the normals, exp, the normal CDF and the row set-up.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from limitlab.agents import kernels
+from limitlab.agents import draws, numerics
 from limitlab.agents.codes import Status
 from limitlab.agents.lender import Scorecard, score_from_pd
-from limitlab.agents.table import COLUMNS
 from limitlab.model.config import ScenarioConfig, apply_overrides
 from limitlab.model.credit_market import CreditMarketModel
+from numba import njit
 from scipy import stats
 from scipy.special import expit
 
-# hidden cash state of rows that left the book: the fused month skips them, the rule-by-rule
-# path keeps updating it (nobody reads it)
-HIDDEN_STATE = {"idio", "savings_cents", "ext_debt_cents"}
+
+# whole-array loops over the row rules, for checking them against numpy/scipy
+@njit
+def uniforms_of(key, n, out):
+    """All eight uniforms of rows ``0 .. n-1``: ``out`` (8, n) float32."""
+    for i in range(n):
+        for j in range(4):
+            x = draws.word(key, i, j)
+            out[2 * j, i] = draws.u_hi(x)
+            out[2 * j + 1, i] = draws.u_lo(x)
 
 
-def _pair(overrides: dict, months: int):
-    cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 3000, "months": months,
-                                             **overrides})
-    fused = CreditMarketModel(cfg, create_agents=False)
-    stepwise = CreditMarketModel(cfg, create_agents=False)
-    stepwise.fused = False
-    fused.run()
-    stepwise.run()
-    return fused, stepwise
+@njit
+def normals_of(key, n, out):
+    for i in range(n):
+        out[i] = draws.normal_at(key, i)
 
 
-@pytest.mark.parametrize("overrides", [
-    {},
-    {"lender.review.period_months": 3, "lender.risk_appetite": 0.005},
-    {"lender.learning.refit_months": 6, "lender.learning.first_refit_month": 14,
-     "lender.learning.min_defaults": 5},
-    {"adaptation.enabled": True},
-    {"channels.enabled": True, "channels.strategies.single_channel": 0.4,
-     "channels.strategies.diversified": 0.4, "channels.strategies.opportunistic": 0.2},
-], ids=["baseline", "tightening", "learning", "adaptation", "channels"])
-def test_fused_month_gives_the_same_book_as_rule_by_rule(overrides):
-    a, b = _pair(overrides, 30)
-    ta, tb = a.table, b.table
-    assert ta.n == tb.n
-    live = ta.status <= Status.CLOSED
-    for name in COLUMNS:
-        x, y = getattr(ta, name), getattr(tb, name)
-        if name in HIDDEN_STATE:
-            x, y = x[live], y[live]
-        assert np.array_equal(x, y), name
-    assert np.array_equal(ta.plan_end, tb.plan_end) and np.array_equal(ta.plan_rem, tb.plan_rem)
-    ma, mb = a.recorder.monthly(), b.recorder.monthly()
-    assert ma.equals(mb)
-    assert a.recorder.segments().equals(b.recorder.segments())
-    assert np.array_equal(a.recorder.roll, b.recorder.roll)
-    ea, eb = a.events.columns(), b.events.columns()
-    for k in ea:
-        assert np.array_equal(ea[k], eb[k]), k
-    assert a.ledger.history == b.ledger.history
+@njit
+def words_of(key, rows, lane, out):
+    for j in range(rows.size):
+        out[j] = draws.word(key, rows[j], lane)
+
+
+@njit
+def poisson_from_uniform(u, lam, out):
+    for i in range(u.size):
+        out[i] = draws.poisson(u[i], lam[i])
+
+
+@njit
+def exp_array(x, out):
+    for i in range(x.size):
+        out[i] = numerics.exp(x[i])
 
 
 def test_compiled_scorecard_matches_its_features():
     cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 2000, "months": 18})
     m = CreditMarketModel(cfg, create_agents=False).run()
-    sc = Scorecard()
+    sc = Scorecard.from_config(cfg.lender.scorecard)
     t = m.table
     rows = np.flatnonzero(t.status <= Status.CLOSED)
     f = sc.features(t, m.month, rows)
@@ -114,26 +100,26 @@ def test_poisson_from_uniform_is_the_poisson_quantile():
     u = np.linspace(0.0005, 0.9995, 2000).astype(np.float32)
     for lam in (0.0, 0.3, 2.0, 7.5, 20.0):
         out = np.empty(u.size, dtype=np.int64)
-        kernels.poisson_from_uniform(u, np.full(u.size, lam, dtype=np.float32), out)
+        poisson_from_uniform(u, np.full(u.size, lam, dtype=np.float32), out)
         expected = stats.poisson.ppf(u.astype(np.float64), lam) if lam > 0 else np.zeros(u.size)
         assert np.array_equal(out, expected.astype(np.int64)), lam
 
 
 def test_poisson_table_quantiles_are_the_walks_bit_for_bit():
-    """The line's pass reads quick cycles from a CDF table per rate (kernels.poisson_table,
+    """The line's pass reads quick cycles from a CDF table per rate (draws.poisson_table,
     quantile_in); it must give the walk's quantile for every uniform, including those that
     land exactly on a CDF value, and decline a rate whose cap does not fit."""
     cdf = np.empty(128)
     rng = np.random.default_rng(5)
     for lam in (np.float32(0.3), np.float32(5.0), np.float32(7.5), np.float32(30.0)):
-        top = kernels.poisson_table(lam, cdf)
+        top = draws.poisson_table(lam, cdf)
         assert 0 < top < cdf.size
         u = np.concatenate([rng.random(5000, dtype=np.float32),
                             cdf[:top].astype(np.float32), np.float32([0.0, 1.0])])
-        got = [kernels.quantile_in(x, cdf, top) for x in u]
-        want = [kernels.poisson(x, lam) for x in u]
+        got = [draws.quantile_in(x, cdf, top) for x in u]
+        want = [draws.poisson(x, lam) for x in u]
         assert got == want, lam
-    assert kernels.poisson_table(np.float32(60.0), cdf) == -1  # cap beyond the table
+    assert draws.poisson_table(np.float32(60.0), cdf) == -1  # cap beyond the table
 
 
 def _splitmix_words(key: int, rows: np.ndarray, lane: int) -> np.ndarray:
@@ -150,7 +136,7 @@ def _splitmix_words(key: int, rows: np.ndarray, lane: int) -> np.ndarray:
 def test_uniforms_are_the_24_bit_halves_of_the_counter_words():
     key, n = 0xDEADBEEF12345678, 50_000
     u = np.empty((8, n), dtype=np.float32)
-    kernels.uniforms_of(np.uint64(key), n, u)
+    uniforms_of(np.uint64(key), n, u)
     rows = np.arange(n)
     for lane in range(4):
         w = _splitmix_words(key, rows, lane)
@@ -159,8 +145,8 @@ def test_uniforms_are_the_24_bit_halves_of_the_counter_words():
         assert np.array_equal(u[2 * lane], hi.astype(np.float32))
         assert np.array_equal(u[2 * lane + 1], lo.astype(np.float32))
     got = np.empty(n, dtype=np.uint64)
-    kernels.words_of(np.uint64(key), rows, kernels.W_PAY, got)
-    assert np.array_equal(got, _splitmix_words(key, rows, kernels.W_PAY))
+    words_of(np.uint64(key), rows, draws.W_PAY, got)
+    assert np.array_equal(got, _splitmix_words(key, rows, draws.W_PAY))
     assert u.min() >= 0.0 and u.max() < 1.0
     # each row of uniforms is uniform (KS at a fixed key), and neither the halves, nor the
     # lanes, nor neighbouring rows are correlated
@@ -172,7 +158,7 @@ def test_uniforms_are_the_24_bit_halves_of_the_counter_words():
     assert abs(np.corrcoef(u[0][1:], u[0][:-1])[0, 1]) < tol
     # the next month's key gives other numbers for the same rows
     v = np.empty((8, n), dtype=np.float32)
-    kernels.uniforms_of(np.uint64(key + 1), n, v)
+    uniforms_of(np.uint64(key + 1), n, v)
     assert abs(np.corrcoef(u[0], v[0])[0, 1]) < tol
 
 
@@ -182,7 +168,7 @@ def test_income_shocks_are_standard_normal():
     key; the same number for a row whether drawn for every row or for some."""
     n = 2_000_000
     eps = np.empty(n, dtype=np.float32)
-    kernels.normals_of(np.uint64(977), n, eps)
+    normals_of(np.uint64(977), n, eps)
     x = eps.astype(np.float64)
     assert stats.kstest(x[:200_000], "norm").pvalue > 1e-3
     se = 1 / np.sqrt(n)
@@ -196,22 +182,22 @@ def test_income_shocks_are_standard_normal():
         assert abs(got - p) < 5 * np.sqrt(p * (1 - p) / n), cut
     rows = np.arange(3, n, 7)
     some = np.empty(rows.size, dtype=np.float32)
-    kernels.normals_at(np.uint64(977), rows, some)
+    draws.normals_at(np.uint64(977), rows, some)
     assert np.array_equal(some, eps[rows])
 
 
 def test_inlined_exp_is_accurate_over_its_range():
     x = np.linspace(-87.0, 87.0, 400_001)
     got = np.empty_like(x)
-    kernels.exp_array(x, got)
+    exp_array(x, got)
     assert np.max(np.abs(got / np.exp(x) - 1.0)) < 3e-10
     out = np.empty(2)
-    kernels.exp_array(np.array([-1000.0, 1000.0]), out)  # clipped, finite
+    exp_array(np.array([-1000.0, 1000.0]), out)  # clipped, finite
     assert np.allclose(out, np.exp([-87.0, 87.0]), rtol=3e-10)
 
 
 def test_vectorised_exp_is_the_inlined_exp_bit_for_bit():
-    """The cash pass takes its exponentials from kernels.exp_vector (2**n from its bits)
+    """The cash pass takes its exponentials from numerics.exp_vector (2**n from its bits)
     while the rule-by-rule path uses the inlined exp (2**n from a table): the books agree
     only if the two agree to the last bit, clipped ends and rounding ties of n included."""
     rng = np.random.default_rng(11)
@@ -222,22 +208,22 @@ def test_vectorised_exp_is_the_inlined_exp_bit_for_bit():
         [-1000.0, 1000.0, -87.0, 87.0, 0.0, -0.0, 5e-324, -5e-324],
     ])
     want = np.empty_like(x)
-    kernels.exp_array(x, want)
+    exp_array(x, want)
     got = np.empty_like(x)
-    kernels.exp_vector(x, got, np.empty_like(x))
+    numerics.exp_vector(x, got, np.empty_like(x))
     assert np.array_equal(got.view(np.int64), want.view(np.int64))
 
 
 def test_compiled_ndtr_and_ndtri_are_scipys_bit_for_bit():
-    """The appeals' kernel calls scipy.special's own C functions (kernels.ndtr, ndtri)."""
+    """The appeals' kernel calls scipy.special's own C functions (numerics.ndtr, ndtri)."""
     from numba import njit
     from scipy import special
 
     @njit
     def both(x, p, a, b):
         for i in range(x.size):
-            a[i] = kernels.ndtr(x[i])
-            b[i] = kernels.ndtri(p[i])
+            a[i] = numerics.ndtr(x[i])
+            b[i] = numerics.ndtri(p[i])
 
     rng = np.random.default_rng(11)
     x = np.concatenate([rng.normal(0, 3, 50_000), [-40.0, -8.0, 0.0, 8.0, 40.0]])
@@ -262,7 +248,7 @@ def test_hash_uniform_is_splitmix64_of_row_and_month():
 
 
 def test_compiled_row_setup_is_the_plain_reading():
-    """kernels.fill_rows (agents.borrowers.init_rows) against the set-up written in numpy."""
+    """line_rules.fill_rows (agents.borrowers.init_rows) against the set-up written in numpy."""
     from limitlab.agents.borrowers import HABIT_COLUMNS, habit_values, init_rows
     from limitlab.agents.codes import HABITS
     from limitlab.agents.table import BorrowerTable

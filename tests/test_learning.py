@@ -127,3 +127,17 @@ def test_learning_auc_on_a_held_out_window_is_compared_with_the_fixed_scorecard(
     with capsys.disabled():
         print(f"\nheld-out AUC (4 seeds, 95% CI): learned {res['learned_auc']}, fixed "
               f"{res['fixed_auc']}, difference {res['difference']} -> {res['winner']}")
+
+
+def test_a_learning_lender_can_use_the_other_lenders_feature():
+    """The fixed scorecard weighs accounts at other lenders (bureau); a learning lender may
+    fit that feature too (one list of score features)."""
+    cfg = small_config(borrowers=2000, months=30, **{
+        **LEARN, "lender.learning.first_refit_month": 24, "lender.learning.min_defaults": 5,
+        "lender.learning.features": ["dpd_months", "utilisation", "other_lenders"],
+        "channels.enabled": True})
+    m = CreditMarketModel(cfg, create_agents=False).run()
+    sc = m.lender.scorecard
+    assert isinstance(sc, LearningScorecard) and sc.fitted is not None
+    assert sc.fitted.names == ("dpd_months", "utilisation", "other_lenders")
+    assert np.isfinite(sc.fitted.weights).all()

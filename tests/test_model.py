@@ -73,9 +73,8 @@ def test_lender_levers_do_not_change_the_borrowers_or_the_economy():
         ma.step()
         mb.step()
         assert ma.table.n == mb.table.n
-        assert np.array_equal(ma.draws.eps_income, mb.draws.eps_income)
-        assert np.array_equal(ma.draws.u_purchase, mb.draws.u_purchase)
-        assert np.array_equal(ma.draws.cycles, mb.draws.cycles)
+        # every borrower number of the month is a hash of this key, the row and a lane
+        assert ma.draws.key == mb.draws.key
         assert np.array_equal(ma.economy.z, mb.economy.z)
         assert np.array_equal(ma.table.habit, mb.table.habit)
         assert np.array_equal(ma.table.base_income_cents, mb.table.base_income_cents)

@@ -1,0 +1,125 @@
+"""System reviews: every ``review.period_months`` the lender compares realised defaults with
+its risk appetite and re-tunes its policy.
+
+Above appetite the limit multiplier and PD cut-offs tighten by ``tightening_strength``
+(scaled by how far above), every open line is cut in proportion, and marginal accounts are
+closed — whatever the borrower did. Below appetite the policy loosens back towards its
+starting point, and nobody's limit is cut.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from limitlab.agents.codes import Action, Reason, Status
+
+if TYPE_CHECKING:
+    from limitlab.agents.lender.agent import Lender
+
+
+class ReviewParams(NamedTuple):
+    period_months: int
+    lookback_months: int
+    strength: float  # tightening_strength
+    appetite: float  # the annualised default rate the lender accepts
+    close_marginal: bool
+    limit_multiplier_floor: float
+    pd_scale_floor: float
+    pd_scale_factor: float
+
+
+def params(lender: Lender) -> ReviewParams:
+    rc = lender.cfg.review
+    return ReviewParams(rc.period_months, rc.lookback_months, rc.tightening_strength,
+                        lender.cfg.risk_appetite, rc.close_marginal, rc.limit_multiplier_floor,
+                        rc.pd_scale_floor, rc.pd_scale_factor)
+
+
+def due(p: ReviewParams, month: int) -> bool:
+    return p.period_months > 0 and month > 0 and month % p.period_months == 0
+
+
+def realised_rate(history: list[tuple[int, int]], p: ReviewParams) -> float:
+    """Annualised default rate over the look-back: new defaults / accounts with a balance."""
+    hist = history[-p.lookback_months:]
+    defaults = sum(h[0] for h in hist)
+    exposure = sum(h[1] for h in hist)
+    return 12.0 * defaults / exposure if exposure else 0.0
+
+
+def tighten(limit_multiplier: float, pd_scale: float, ratio: float,
+            p: ReviewParams) -> tuple[float, float, float]:
+    """Realised defaults ``ratio`` x the appetite (above 1): the step (``strength`` x the
+    excess, at most ``strength``), and the tightened limit multiplier and PD scale."""
+    step = p.strength * min(1.0, ratio - 1.0)
+    return (step, max(p.limit_multiplier_floor, limit_multiplier * (1.0 - step)),
+            max(p.pd_scale_floor, pd_scale * (1.0 - p.pd_scale_factor * step)))
+
+
+def loosen(limit_multiplier: float, pd_scale: float, ratio: float,
+           p: ReviewParams) -> tuple[float, float, float]:
+    """Realised defaults below the appetite: the policy moves back towards 1."""
+    step = p.strength * (1.0 - ratio)
+    return (step, min(1.0, limit_multiplier * (1.0 + step)),
+            min(1.0, pd_scale * (1.0 + p.pd_scale_factor * step)))
+
+
+def cut_book(lender: Lender, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """A tightening review's actions: every open line's limit times ``factor`` (a
+    restriction; a review takes away unused room, never more: the floor is the balance or
+    half a first limit, whichever is higher), then, with ``close_marginal``, the open lines
+    above the new closing cut-off close. Returns (rows cut, rows closed)."""
+    t = lender.table
+    pol = lender.policy
+    open_ = (t.status == Status.ACTIVE) | (t.status == Status.FROZEN)
+    cand = np.flatnonzero(open_)
+    floor = np.maximum(lender.initial_limit(cand) // 2, t.balance_cents[cand])
+    new = np.maximum(np.round(t.limit_cents[cand] * factor).astype(np.int64), floor)
+    sel = new < t.limit_cents[cand]
+    cut_rows = cand[sel]
+    lender.restrict(cut_rows, Reason.SYSTEM_REVIEW)
+    lender.set_limit(cut_rows, new[sel], Action.LIMIT_DOWN, Reason.SYSTEM_REVIEW,
+                     pol.limit_multiplier)
+    closed_rows = np.empty(0, dtype=np.int64)
+    if lender.cfg.review.close_marginal:
+        closed_rows = np.flatnonzero(
+            open_ & (t.pd_estimate > lender.cfg.close_pd * pol.pd_scale)
+            & (t.status <= Status.FROZEN)
+        )
+        lender.close(closed_rows, Reason.SYSTEM_REVIEW, pol.limit_multiplier)
+    return cut_rows, closed_rows
+
+
+def review(lender: Lender) -> None:
+    """The month's system review, if one is due: re-tune the policy (:func:`tighten` or
+    :func:`loosen`), cut the book when tightening (:func:`cut_book`, only with restrictive
+    actions on), and keep the review's record."""
+    p = params(lender)
+    m = lender.model.month
+    if not due(p, m):
+        return
+    realised = realised_rate(lender.default_history, p)
+    ratio = realised / p.appetite
+    pol = lender.policy
+    before = (pol.limit_multiplier, pol.pd_scale)
+    cut_rows = closed_rows = np.empty(0, dtype=np.int64)
+    if ratio > 1.0:
+        step, pol.limit_multiplier, pol.pd_scale = tighten(*before, ratio, p)
+        direction = "tighten" if step > 0 else "hold"
+        if step > 0 and lender.cfg.restrictive_actions:
+            cut_rows, closed_rows = cut_book(lender, 1.0 - step)
+    else:
+        step, pol.limit_multiplier, pol.pd_scale = loosen(*before, ratio, p)
+        direction = "loosen" if pol.limit_multiplier > before[0] else "hold"
+    pol.reviews.append({
+        "month": m,
+        "realised_default_rate": realised,
+        "risk_appetite": p.appetite,
+        "direction": direction,
+        "limit_multiplier_before": before[0],
+        "limit_multiplier_after": pol.limit_multiplier,
+        "pd_scale_after": pol.pd_scale,
+        "limits_cut": int(cut_rows.size),
+        "accounts_closed": int(closed_rows.size),
+    })

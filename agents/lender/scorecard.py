@@ -1,0 +1,218 @@
+"""The lender's behaviour score: a logistic scorecard over observable features.
+
+One formula, :func:`log_odds` (a compiled row rule), scores every account: the monthly
+scoring pass (agents.lender.books), the reopening PDs (agents.lender.month), applicants and
+the learning lender's PDs (:func:`scorecard_pd`). :meth:`Scorecard.features` gives the same
+features as numpy columns for the learning lender's snapshots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from limitlab.agents.codes import CLOSED, SCORE_FEATURES
+from limitlab.agents.lender.columns import columns
+from limitlab.agents.numerics import exp, jit, row
+from limitlab.agents.table import BorrowerTable
+
+SCORE_CENTRE = 650.0  # score of a borrower at the reference PD
+REFERENCE_PD = 0.03
+POINTS_TO_DOUBLE_ODDS = 50.0
+
+LOG1P_TENURE = np.log1p(np.arange(1201, dtype=np.float32))  # log(1 + tenure months), looked up
+
+
+class ScoreParams(NamedTuple):
+    """A scorecard as the compiled code reads it: weights in :data:`SCORE_FEATURES` order."""
+
+    weights: np.ndarray  # float64
+    intercept: float
+    log1p_tenure: np.ndarray  # LOG1P_TENURE
+
+
+class Behaviour(NamedTuple):
+    """The features of one account that the month's memory updates (the others are read
+    from the columns)."""
+
+    missed_recent: np.float32
+    dpd: np.int8
+    balance: np.int64
+    cycles_recent: np.float32
+    draws_recent: np.float32
+    early_recent: np.float32
+    strikes: np.float32
+    on_time_streak: np.int16
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A fixed logistic scorecard: 12-month PD from observable features.
+
+    Weights are set by judgement (the schema's ``lender.scorecard``); the learning lender
+    (agents.learning) replaces them with weights fitted on the portfolio's own data.
+    """
+
+    intercept: float
+    missed_recent: float
+    dpd_months: float
+    utilisation: float
+    cycles_recent: float
+    draws_recent: float
+    early_recent: float
+    external_debt_months: float
+    other_lenders: float  # accounts at other lenders (bureau): multi-lender borrowing
+    prior_missed: float
+    log_tenure: float
+    on_time_streak: float
+    strikes: float
+    past_closures: float
+
+    @classmethod
+    def from_config(cls, config) -> Scorecard:
+        """The scorecard of ``lender.scorecard`` (model.config.ScorecardConfig)."""
+        return cls(**config.model_dump())
+
+    def features(
+        self, t: BorrowerTable, month: int, rows: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Observable features (float32) for all rows, or for ``rows`` only: the values
+        :func:`log_odds` weighs (:func:`features_of`), by name."""
+        out = feature_rows(t, month, rows)
+        return dict(zip(SCORE_FEATURES, out))
+
+    def weight_vector(self) -> tuple[float, np.ndarray]:
+        """(intercept, weights in ``SCORE_FEATURES`` order)."""
+        return self.intercept, np.array([getattr(self, f) for f in SCORE_FEATURES])
+
+    def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Estimated 12-month default probability for all rows (or ``rows``):
+        ``expit(intercept + Σ weight·feature)`` over :meth:`features`, in one compiled pass."""
+        return scorecard_pd(t, month, *self.weight_vector(), rows)
+
+    @staticmethod
+    def pd_with(t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
+                rows: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`pd` with other weights (a learning lender's fit)."""
+        return scorecard_pd(t, month, intercept, weights, rows)
+
+
+def score_params(intercept: float, weights: np.ndarray) -> ScoreParams:
+    return ScoreParams(np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE)
+
+
+@row
+def behaviour(i, c):
+    """Row ``i``'s :class:`Behaviour` as the columns ``c`` hold it."""
+    return Behaviour(c.missed_recent[i], c.dpd_months[i], c.balance_cents[i], c.cycles_recent[i],
+                     c.draws_recent[i], c.early_recent[i], c.strikes[i], c.on_time_streak[i])
+
+
+@row
+def features_of(s, tenure, b, i, c):
+    """Row ``i``'s features in :data:`SCORE_FEATURES` order (float32): the behaviour ``b``
+    (:class:`Behaviour`) as given, the rest read from the columns ``c``; ``tenure`` in
+    months. Debt elsewhere is the declared plus the bureau's, in months of estimated income;
+    prior misses count in the first year only; the streak counts up to 12 months and past
+    closures up to 3."""
+    util = min(b.balance / max(c.limit_cents[i], 1), 2.0)
+    ext = (c.ext_debt_cents[i] + c.bureau_other_debt_cents[i]) / max(c.est_income_cents[i], 1)
+    f32 = np.float32
+    return (f32(b.missed_recent), f32(b.dpd), f32(util), f32(b.cycles_recent),
+            f32(b.draws_recent), f32(b.early_recent), f32(ext), f32(c.bureau_lenders[i]),
+            f32(c.prior_missed[i] if tenure < 12 else 0), f32(s.log1p_tenure[tenure]),
+            f32(min(b.on_time_streak, 12)), f32(b.strikes), f32(min(c.times_closed[i], 3)))
+
+
+@row
+def log_odds(s, tenure, b, i, c):
+    """The scorecard ``s``'s log-odds of default for row ``i``: ``intercept + Σ w·x`` over
+    :func:`features_of`, ``w`` in :data:`SCORE_FEATURES` order."""
+    w = s.weights
+    x = features_of(s, tenure, b, i, c)
+    f64 = np.float64
+    # summed as a tree, not a chain: a row's loop body is too long for the CPU to overlap
+    # rows, so the dependency chain's length is the row's cost
+    p = (s.intercept + w[0] * f64(x[0])) + (w[1] * f64(x[1]) + w[2] * f64(x[2]))
+    q = (w[3] * f64(x[3]) + w[4] * f64(x[4])) + (w[5] * f64(x[5]) + w[6] * f64(x[6]))
+    r = (w[7] * f64(x[7]) + w[8] * f64(x[8])) + (w[9] * f64(x[9]) + w[10] * f64(x[10]))
+    d = w[11] * f64(x[11]) + w[12] * f64(x[12])
+    return (p + q) + (r + d)
+
+
+@row
+def tenure_of(s, month, i, c):
+    """Row ``i``'s months in the current relationship, within the tenure table."""
+    return min(max(month - c.relationship_start[i], 0), s.log1p_tenure.size - 1)
+
+
+@row
+def pd_of(z):
+    return np.float32(1.0 / (1.0 + exp(-z)))
+
+
+@row
+def points_of(z):
+    """Points: 650 at a 3% PD, 50 points double the odds; log((1 - pd) / pd) = -z, with
+    the PD kept inside [1e-6, 1 - 1e-6] (as :func:`score_from_pd`)."""
+    clip = 13.815509557963774  # log((1 - 1e-6) / 1e-6)
+    ref = 3.4760986898352733  # log(0.97 / 0.03)
+    return np.float32(650.0 + 72.13475204444817 * (min(max(-z, -clip), clip) - ref))
+
+
+@jit
+def score_rows(rows, all_rows, live_only, month, s, c, pd_out):
+    """The scorecard ``s``'s PD over ``rows`` (or every row with ``all_rows``) into
+    ``pd_out``; with ``live_only`` the PD and score of live rows (status up to closed) go to
+    the columns too, the others keep their last (a select, not a branch)."""
+    n = c.status.size if all_rows else rows.size
+    for j in range(n):
+        i = j if all_rows else rows[j]
+        z = log_odds(s, tenure_of(s, month, i, c), behaviour(i, c), i, c)
+        p = pd_of(z)
+        pd_out[j] = p
+        if live_only:
+            keep = c.status[i] > CLOSED
+            c.pd_estimate[i] = c.pd_estimate[i] if keep else p
+            c.score[i] = c.score[i] if keep else points_of(z)
+
+
+@jit
+def feature_kernel(rows, all_rows, month, s, c, out):
+    """:func:`features_of` each of ``rows`` (or every row with ``all_rows``) into ``out``
+    (features x rows)."""
+    n = c.status.size if all_rows else rows.size
+    for j in range(n):
+        i = j if all_rows else rows[j]
+        x = features_of(s, tenure_of(s, month, i, c), behaviour(i, c), i, c)
+        for k in range(len(x)):
+            out[k, j] = x[k]
+
+
+def feature_rows(t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """The features of every row (or of ``rows``), shape (features, rows), float32."""
+    all_rows = rows is None
+    idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
+    out = np.empty((len(SCORE_FEATURES), t.n if all_rows else idx.size), dtype=np.float32)
+    feature_kernel(idx, all_rows, month, score_params(0.0, np.zeros(len(SCORE_FEATURES))),
+                   columns(t), out)
+    return out
+
+
+def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
+                 rows: np.ndarray | None = None, live_only: bool = False) -> np.ndarray:
+    """A logistic scorecard's PD over ``rows`` (every row if None). With ``live_only`` the
+    lender's ``pd_estimate`` and ``score`` of live rows are set too (the monthly scoring)."""
+    all_rows = rows is None
+    idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
+    out = np.zeros(t.n if all_rows else idx.size, dtype=np.float32)
+    score_rows(idx, all_rows, live_only, month, score_params(intercept, weights), columns(t), out)
+    return out
+
+
+def score_from_pd(pd: np.ndarray) -> np.ndarray:
+    """Points scale: 650 at a 3% PD, 50 points double the odds of repaying."""
+    pd = np.clip(pd, 1e-6, 1 - 1e-6)
+    log_odds_ = np.log((1 - pd) / pd) - np.log((1 - REFERENCE_PD) / REFERENCE_PD)
+    return (SCORE_CENTRE + POINTS_TO_DOUBLE_ODDS / np.log(2.0) * log_odds_).astype(np.float32)
