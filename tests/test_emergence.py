@@ -11,6 +11,7 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
+from limitlab.agents.codes import Action, Reason
 from limitlab.model.credit_market import CreditMarketModel
 from limitlab.model.run import simulate
 from limitlab.model.stats import mean_ci
@@ -107,14 +108,14 @@ def test_a_tightening_review_cuts_borrowers_who_changed_nothing():
         window = (ev["month"] > month - 6) & (ev["month"] < month)
         # "changed nothing": prudent, current, and no flag, freeze, cut, close or late
         # payment event in the six months before the review
-        touched = set(ev["borrower_id"][window & np.isin(ev["action"], [3, 4, 6, 10, 11])].tolist())
+        touched = set(ev["borrower_id"][window & np.isin(ev["action"], [Action.LIMIT_DOWN, Action.FREEZE, Action.CLOSE, Action.DEFAULT, Action.FLAG])].tolist())
         t = m.table
         clean = np.flatnonzero((t.habit == 0) & (t.opened_month >= 0) & (t.opened_month < month - 6)
                                & (t.missed_recent < 0.05))
         clean = np.array([r for r in clean if r not in touched and limits[month - 1][r] > 0])
         assert clean.size > 50
         # the review's own cut, from the lender's events in the review month
-        at_review = (ev["month"] == month) & (ev["reason"] == 11) & np.isin(ev["borrower_id"], clean)
+        at_review = (ev["month"] == month) & (ev["reason"] == Reason.SYSTEM_REVIEW) & np.isin(ev["borrower_id"], clean)
         cut = (ev["old_limit_cents"][at_review] - ev["new_limit_cents"][at_review]).sum()
         assert at_review.sum() > 0.5 * clean.size  # most of them were cut
         drops.append(cut / limits[month - 1][clean].sum())
