@@ -455,6 +455,12 @@ class LenderConfig(_Strict):
             raise ValueError(
                 f"min_limit={self.min_limit} must be <= initial_limit={self.initial_limit}"
             )
+        sb_first = self.initial_limit * self.small_business_limit_multiplier
+        if sb_first < MIN_LIMIT_YUAN:
+            raise ValueError(
+                f"initial_limit x small_business_limit_multiplier = {sb_first:.3g} yuan: a small "
+                f"business's first limit must be at least {MIN_LIMIT_YUAN} yuan (one cent)"
+            )
         if self.initial_limit > self.max_limit:
             raise ValueError(
                 f"initial_limit={self.initial_limit} must be <= max_limit={self.max_limit}"

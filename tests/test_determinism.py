@@ -167,6 +167,9 @@ def sample_overrides(pick, *, borrowers: tuple[int, int] = (100, 300),
     out["lender.cut_pd"], out["lender.close_pd"] = cut, close
     lo, mid, hi = sorted((out["lender.min_limit"], out["lender.initial_limit"], out["lender.max_limit"]))
     out["lender.min_limit"], out["lender.initial_limit"], out["lender.max_limit"] = lo, mid, hi
+    # a small business's first limit at least one cent
+    out["lender.small_business_limit_multiplier"] = max(
+        out["lender.small_business_limit_multiplier"], 0.02 / mid)
     features = [f for f in SCORE_FEATURES if pick.boolean()] or [pick.choice(SCORE_FEATURES)]
     out["lender.learning.features"] = features
     # up to two shocks of at most 1.25 sd each: with the recession (at most 2.5) what is in

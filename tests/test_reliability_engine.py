@@ -124,6 +124,11 @@ def test_values_of_the_wrong_type_or_below_a_cent_are_refused(key, value, patter
     assert "\n" not in str(exc.value)
 
 
+def test_a_small_business_first_limit_below_a_cent_is_refused():
+    with pytest.raises(ConfigError, match=r"^lender = .*first limit must be at least 0\.01 yuan"):
+        apply_overrides(ScenarioConfig(), {"lender.small_business_limit_multiplier": 1e-9})
+
+
 def test_numbers_from_set_toml_and_numpy_still_validate():
     cfg = apply_overrides(ScenarioConfig(), parse_set_options(["months=12", "lender.initial_limit=500"]))
     assert (cfg.months, cfg.lender.initial_limit) == (12, 500.0)
