@@ -163,9 +163,9 @@ class ChannelLender(mesa.Agent):
         """The arguments of ``limitlab.agents.channel_kernels.line_size_of`` and ``stressed_of`` after the
         month: months of income, tenure bonus, positions' status and opening month, the
         borrowers' estimated income and sector, the sector factors (``economy.cfg.sectors``
-        of them, all 0 without sector effects, then the neutral 0 that sector -1 picks), the stress threshold, whether the channel is supply-chain finance
-        (a share of receivables from the anchor buyer, none while its sector is in
-        distress)."""
+        of them, all 0 without sector effects, then the neutral 0 that sector -1 picks), the
+        stress threshold, whether the channel is supply-chain finance (a share of receivables
+        from the anchor buyer, none while its sector is in distress)."""
         c = self.cfg
         p = self.pos
         # one factor per sector whatever the economy: without sector effects every sector's

@@ -22,20 +22,37 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 # Bounds that keep the model's integer-cent arithmetic exact. Money is int64 cents inside:
 # at most INT64_MAX = 9.22e18 cents (9.2e16 yuan) per amount or sum. A borrower's amounts
-# are multiples of its base income: base = median x exp(income_dispersion x u) with
-# income_dispersion <= 2 and |u| < 6 (the largest of 1e9 standard normals is ~6.1), so
-# base <= median x e^12 = median x 1.6e5; a month's income is base x season (<= 1.9) x
-# exp(volatility x X - volatility^2/2), which stays below e^12 = 1.6e5 for |X| < 7 at
-# volatility 2 (X: unit variance, plus shocks in force capped at 5 sd below). Savings are
-# capped at 60 months of base, a draw at 10. With a median of at most 1e6 yuan (1e8 cents)
-# the largest single amount is 1e8 x 1.6e5 x 1.9 x 1.6e5 = 4.9e18 cents < 9.22e18, and a
-# month's sums over 5e6 borrowers of mean incomes (mean of the lognormal e^(2^2/2) = 7.4
-# x median) stay near 1e16 cents. Limits are bounded separately (max_limit <= 1e8 yuan =
-# 1e10 cents; x 5e6 lines = 5e16 cents).
+# are multiples of its base income, base = median x exp(income_dispersion x u), and a
+# month's income is base x season x exp(volatility x X - volatility^2/2), X of unit variance
+# plus the shocks in force. Over even 1e9 draws a standard normal stays below TAIL_SD = 6.5.
+# Two bounds follow:
+# - per field: median monthly income at most 1e6 yuan (1e8 cents). A month's sums over
+#   5e6 borrowers are mean-dominated (mean of the base's lognormal at dispersion 2: e^2 =
+#   7.4 x median): 5e6 x 1e8 x 7.4 x 1.9 = 7e15 cents; limits are bounded on their own
+#   (max_limit 1e8 yuan = 1e10 cents, x 5e6 lines = 5e16 cents).
+# - jointly (ScenarioConfig): one borrower's largest amount, largest_amount_cents(): the
+#   base at TAIL_SD x dispersion times (a month's income at X = TAIL_SD + the largest upward
+#   shift of the shocks + the savings cap of 60 months + a 10-month draw) must stay below
+#   a quarter of INT64_MAX (headroom for cash + income + debts added in one step). This
+#   only refuses the far corner (e.g. median 1e6, dispersion 2 and volatility 2 together).
+INT64_CENTS = 2**63 - 1
+TAIL_SD = 6.5
 MAX_MEDIAN_MONTHLY_INCOME = 1e6  # yuan
 MAX_SHOCK_DEPTH = 5.0  # sd: the shocks (and recession) in force in one month, summed
 MIN_LIMIT_YUAN = 0.01  # a limit below one cent rounds to a zero line
 MAX_SEED = 2**63 - 1  # seeds are written to int64 columns
+
+
+def largest_amount_cents(kind: KindParams, up_shift: float, amplitude: float) -> float:
+    """An upper bound of any one amount (cents) a borrower of ``kind`` can reach (see the
+    comment on the bounds above); ``up_shift``: the largest upward shift of its income
+    factor by the shocks in force (sd), ``amplitude``: the seasonality amplitude."""
+    import math
+
+    base = 100.0 * kind.median_monthly_income * math.exp(TAIL_SD * kind.income_dispersion)
+    v = kind.income_volatility
+    month = (1.0 + amplitude) * math.exp(min(v * (TAIL_SD + up_shift) - v * v / 2, 700.0))
+    return base * (month + kind.savings_cap_months + 10.0)
 
 
 def _numbers_as_python(value: Any) -> Any:
@@ -521,6 +538,12 @@ class LenderConfig(_Strict):
             raise ValueError(
                 f"min_limit={self.min_limit} must be <= initial_limit={self.initial_limit}"
             )
+        sb_first = self.initial_limit * self.small_business_limit_multiplier
+        if sb_first < MIN_LIMIT_YUAN:
+            raise ValueError(
+                f"initial_limit x small_business_limit_multiplier = {sb_first:.3g} yuan: a small "
+                f"business's first limit must be at least {MIN_LIMIT_YUAN} yuan (one cent)"
+            )
         if self.initial_limit > self.max_limit:
             raise ValueError(
                 f"initial_limit={self.initial_limit} must be <= max_limit={self.max_limit}"
@@ -658,6 +681,28 @@ class ScenarioConfig(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _amounts_fit_in_int64_cents(self) -> ScenarioConfig:
+        ec = self.economy
+        common = [-s.depth for s in ec.shocks if s.sector is None]
+        sector = [-s.depth for s in ec.shocks if s.sector is not None]
+        # shifts in force add up to at most MAX_SHOCK_DEPTH (EconomyConfig): bound each kind's
+        # upward shift by the favourable ones, capped there
+        up_common = min(sum(d for d in common if d > 0), MAX_SHOCK_DEPTH)
+        up_sector = min(sum(d for d in sector if d > 0), MAX_SHOCK_DEPTH)
+        amp = ec.seasonality_amplitude if ec.seasonality else 0.0
+        for name, kind, up, season in (("individual", self.population.individual, up_common, 0.0),
+                                       ("small_business", self.population.small_business,
+                                        up_common + up_sector, amp)):
+            cents = largest_amount_cents(kind, up, season)
+            if cents > INT64_CENTS / 4:
+                raise ValueError(
+                    f"population.{name}: a borrower's largest amount could reach {cents:.3g} "
+                    f"cents, beyond what int64 cents carry ({INT64_CENTS / 4:.3g} with headroom); "
+                    "lower median_monthly_income, income_dispersion or income_volatility"
+                )
+        return self
+
     # -- conveniences
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -707,6 +752,8 @@ def _error_line(exc: ValidationError, prefix: str = "") -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     msg = _TYPE_MESSAGES.get(err["type"], msg)
+    if not key:  # the whole scenario's rules name their keys themselves
+        return msg
     shown = repr(value) if not isinstance(value, dict) else "{...}"
     if len(shown) > 60:
         shown = shown[:57] + "..."

@@ -28,6 +28,7 @@ from limitlab.model.config import (
     HABITS,
     MAX_SHOCK_DEPTH,
     SCORE_FEATURES,
+    ConfigError,
     ScenarioConfig,
     set_dotted,
     validate_config,
@@ -167,6 +168,9 @@ def sample_overrides(pick, *, borrowers: tuple[int, int] = (100, 300),
     out["lender.cut_pd"], out["lender.close_pd"] = cut, close
     lo, mid, hi = sorted((out["lender.min_limit"], out["lender.initial_limit"], out["lender.max_limit"]))
     out["lender.min_limit"], out["lender.initial_limit"], out["lender.max_limit"] = lo, mid, hi
+    # a small business's first limit at least one cent
+    out["lender.small_business_limit_multiplier"] = max(
+        out["lender.small_business_limit_multiplier"], 0.02 / mid)
     features = [f for f in SCORE_FEATURES if pick.boolean()] or [pick.choice(SCORE_FEATURES)]
     out["lender.learning.features"] = features
     # up to two shocks of at most 1.25 sd each: with the recession (at most 2.5) what is in
@@ -179,7 +183,25 @@ def sample_overrides(pick, *, borrowers: tuple[int, int] = (100, 300),
                        "depth": pick.uniform(-1.25, 1.25),
                        "sector": pick.choice((None, pick.integer(0, sectors - 1)))})
     out["economy.shocks"] = shocks
+    # the far tail of income within int64 cents (ScenarioConfig's joint rule): a smaller
+    # median where the spreads are wide
+    while (kind := _kind_past_int64(out)) is not None:
+        out[f"population.{kind}.median_monthly_income"] /= 10.0
     return out
+
+
+def _kind_past_int64(overrides: dict[str, Any]) -> str | None:
+    try:
+        build(overrides)
+    except ConfigError as exc:
+        for kind in ("individual", "small_business"):
+            key = f"population.{kind}.median_monthly_income"
+            if str(exc).startswith(f"population.{kind}: a borrower's largest amount") \
+                    and overrides[key] > 1.0:
+                overrides[key] = max(overrides[key], 10.0)  # /10 keeps it at least 1
+                return kind
+        raise
+    return None
 
 
 def build(overrides: dict[str, Any]) -> ScenarioConfig:

@@ -77,26 +77,43 @@ def test_incomes_the_cent_arithmetic_cannot_carry_are_refused(income):
         apply_overrides(ScenarioConfig(), {key: income})
 
 
-def test_the_largest_incomes_and_tails_allowed_keep_every_amount_exact():
-    """At the bound, with the widest spreads and shocks the schema allows, incomes stay
-    positive and the books (checked to the cent every month) balance."""
+@pytest.mark.parametrize(("median", "shocks"), [
+    (1e5, []), (10.0, [{"start_month": 1, "end_month": 12, "depth": -5.0}]),
+], ids=["large-median", "favourable-shock"])
+def test_the_widest_tails_allowed_keep_every_amount_exact(median, shocks):
+    """With the widest spreads the schema allows and a median it accepts with them, incomes
+    stay positive and the books (checked to the cent every month) balance."""
     cfg = small_config("baseline", 300, 12, **{
-        "population.individual.median_monthly_income": MAX_MEDIAN_MONTHLY_INCOME,
-        "population.small_business.median_monthly_income": MAX_MEDIAN_MONTHLY_INCOME,
+        "population.individual.median_monthly_income": median,
+        "population.small_business.median_monthly_income": median,
         "population.individual.income_dispersion": 2.0,
         "population.small_business.income_dispersion": 2.0,
         "population.individual.income_volatility": 2.0,
         "population.small_business.income_volatility": 2.0,
-        "economy.shocks": [{"start_month": 1, "end_month": 12, "depth": -5.0}],
+        "economy.shocks": shocks,
         "lender.max_limit": 1e8, "lender.initial_limit": 1e6, "lender.income_multiple": 50.0,
     })
     m = CreditMarketModel(cfg, rng=5, create_agents=False)
     while m.month < cfg.months:
         m.step()  # the ledger raises LedgerError on a one-cent gap
-        assert (m.table.base_income_cents[: m.table.n] >= 100 * 0.99).all()
-        assert (m.table.savings_cents[: m.table.n] > -(2**62)).all()
+        n = m.table.n
+        assert (m.table.base_income_cents[:n] >= 100).all()
+        assert (m.table.savings_cents[:n] > -(2**62)).all()
     monthly = simulate(cfg, seed=5).tables["monthly"]
     assert (monthly["demand"] >= 0).all()
+
+
+def test_an_income_whose_far_tail_passes_int64_cents_is_refused():
+    tails = {"population.individual.median_monthly_income": MAX_MEDIAN_MONTHLY_INCOME,
+             "population.individual.income_dispersion": 2.0,
+             "population.individual.income_volatility": 2.0}
+    with pytest.raises(ConfigError, match=r"^population\.individual: a borrower's largest amount "
+                       r"could reach .* cents, beyond what int64 cents carry"):
+        apply_overrides(ScenarioConfig(), tails)
+    # each alone is fine, and so is the widest spread at a smaller median
+    for key in tails:
+        apply_overrides(ScenarioConfig(), {key: tails[key]})
+    apply_overrides(ScenarioConfig(), {**tails, "population.individual.median_monthly_income": 1e5})
 
 
 def test_overlapping_shocks_beyond_five_sd_are_refused():
@@ -122,6 +139,11 @@ def test_values_of_the_wrong_type_or_below_a_cent_are_refused(key, value, patter
     with pytest.raises(ConfigError, match=rf"^{re.escape(key)} = .*{pattern}") as exc:
         apply_overrides(ScenarioConfig(), {key: value})
     assert "\n" not in str(exc.value)
+
+
+def test_a_small_business_first_limit_below_a_cent_is_refused():
+    with pytest.raises(ConfigError, match=r"^lender = .*first limit must be at least 0\.01 yuan"):
+        apply_overrides(ScenarioConfig(), {"lender.small_business_limit_multiplier": 1e-9})
 
 
 def test_numbers_from_set_toml_and_numpy_still_validate():
