@@ -231,10 +231,8 @@ rng = np.random.default_rng(7)
 configs += [build(sample_overrides(NumpyPicker(rng), borrowers=(150, 200), months=(12, 18)))
             for _ in range(n_random)]
 for i, cfg in enumerate(configs):
-    for fused in (True, False):  # the fused month and the rule-by-rule kernels
-        m = CreditMarketModel(cfg, create_agents=False)
-        m.fused = fused
-        m.run()
+    m = CreditMarketModel(cfg, create_agents=False)
+    m.run()
     print(f"config {i}: {cfg.months} months, {m.table.n} rows, in bounds")
 """
 
