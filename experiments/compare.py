@@ -125,13 +125,9 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
         ConfigError: a directory is not a batch with successful runs.
     """
     from limitlab.experiments.outcomes import fmt, label_of
-    from limitlab.experiments.report import (
-        KEY_OUTCOMES,
-        Section,
-        _html_table,
-        load_results,
-        render_html,
-    )
+    from limitlab.experiments.pages import Section, html_table, render_html
+    from limitlab.experiments.report import KEY_OUTCOMES
+    from limitlab.experiments.results import load_results
 
     results = [load_results(d) for d in dirs]
     for d, res in zip(dirs, results):
@@ -163,7 +159,7 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
                 "both with the same --seed and --replicates to pair them.")
         sections.append(Section(f"{name} against {names[0]}", [
             f"<p>{note} Difference = {name} − {names[0]}; 95% confidence intervals.</p>",
-            _html_table(["outcome", names[0], name, "difference", "95% CI", "CI excludes 0",
+            html_table(["outcome", names[0], name, "difference", "95% CI", "CI excludes 0",
                          "comparison"], rows)]))
     table = pd.concat(frames, ignore_index=True)
     images = {"series": _series_figure(results, names, dpi)}

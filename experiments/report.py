@@ -22,40 +22,33 @@ borrowers builds in a few seconds.
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 import io
 import itertools
 import json
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from limitlab.experiments import plots
-from limitlab.experiments.fileio import read_parquet, unreadable_parquet_error
+from limitlab.experiments.fileio import read_parquet
+from limitlab.experiments.pages import (
+    Section,
+    fmt_any,
+    fmt_ci,
+    fmt_value,
+    html_table,
+    render_html,
+)
+from limitlab.experiments.results import (
+    STUDY_MARKERS,
+    Results,
+    load_results,
+)
 from limitlab.model.config import ConfigError
 from limitlab.model.stats import mean_ci
-
-PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "reviews")
-
-# columns read per table (anything else in the files is never loaded)
-COLUMNS: dict[str, list[str]] = {
-    "monthly": sorted({"month", "lender", *(c for c, *_ in plots.PORTFOLIO_PANELS),
-                       *(c for c, _ in plots.FUNNEL_STAGES)}),
-    "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts", "frozen_accounts",
-                 "accounts_with_balance", "new_accounts", "new_defaults", "closures",
-                 "demand", "unmet_demand", "losses", "net_income"],
-    "reasons": ["month", "actor", "action", "reason", "count"],
-    "vintages": ["opened_month", "months_on_book", "accounts", "cumulative_defaults"],
-    "roll_rates": ["from_bucket", "to_bucket", "count"],
-    "reviews": ["month", "realised_default_rate", "risk_appetite", "direction",
-                "limit_multiplier_before", "limit_multiplier_after", "limits_cut",
-                "accounts_closed"],
-    "borrowers": ["limit_before_last_closure", "limit_after_last_reopen"],
-}
 
 # outcomes in the key-metrics table and the generated summary, in this order
 KEY_OUTCOMES = (
@@ -67,162 +60,6 @@ KEY_OUTCOMES = (
 # outcomes drawn for sweeps (against axes, heatmaps, sensitivity)
 SWEEP_OUTCOMES = ("loss_rate", "annualised_default_rate", "unmet_demand_share", "net_income")
 MAX_POINT_ROWS = 60  # larger designs (LHS, Sobol) get no per-point table
-
-
-# ---------------------------------------------------------------- loading
-
-
-@dataclass
-class Results:
-    """What a results directory holds, read lazily and only as far as needed.
-
-    Attributes:
-        path: The results directory.
-        kind: ``"run"``, ``"batch"`` or ``"sweep"``.
-        manifest: Parsed ``manifest.json`` (empty when absent).
-        runs: ``runs.parquet`` restricted to successful runs (batches and sweeps), else None.
-        failed: Number of failed runs in ``runs.parquet``.
-    """
-
-    path: Path
-    kind: str
-    manifest: dict
-    runs: pd.DataFrame | None = None
-    failed: int = 0
-    _cache: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def axes(self) -> list[str]:
-        """Sweep axes (dotted keys) that are columns of ``runs``."""
-        axes = self.manifest.get("axes") or []
-        if isinstance(axes, dict):
-            axes = list(axes)
-        names = [a if isinstance(a, str) else a.get("key", a.get("name")) for a in axes]
-        return [a for a in names if self.runs is not None and a in self.runs.columns]
-
-    def has(self, table: str) -> bool:
-        """Whether the per-run table exists in this directory."""
-        if self.kind == "run":
-            return (self.path / f"{table}.parquet").is_file()
-        return (self.path / table).is_dir()
-
-    def table(self, name: str) -> pd.DataFrame | None:
-        """A per-run table (with ``run_id`` for batches/sweeps), only the report's columns."""
-        if name not in self._cache:
-            try:
-                self._cache[name] = self._read(name) if self.has(name) else None
-            except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
-                where = self.path / (f"{name}.parquet" if self.kind == "run" else name)
-                raise unreadable_parquet_error(where, exc) from None
-        return self._cache[name]
-
-    def _read(self, name: str) -> pd.DataFrame:
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-        import pyarrow.parquet as pq
-
-        wanted = COLUMNS[name]
-        if self.kind == "run":
-            f = self.path / f"{name}.parquet"
-            cols = [c for c in wanted if c in pq.read_schema(f).names]
-            return pq.read_table(f, columns=cols).to_pandas()
-        # only the partitions of successful runs; hidden/temporary files are never read
-        base = self.path / name
-        ok = set(self.runs["run_id"].astype(str))
-        files = sorted(str(f) for f in base.glob("run_id=*/*.parquet")
-                       if f.parent.name.removeprefix("run_id=") in ok
-                       and not f.name.startswith((".", "_")))
-        if not files:
-            return pd.DataFrame(columns=[*wanted, "run_id"])
-        names = pq.read_schema(files[0]).names
-        cols = [c for c in wanted if c in names]
-        try:
-            if "run_id" in names:  # the writer kept run_id in the files too
-                dataset = ds.dataset(files, format="parquet")
-            else:
-                part = ds.partitioning(pa.schema([("run_id", pa.string())]), flavor="hive")
-                dataset = ds.dataset(files, format="parquet", partitioning=part,
-                                     partition_base_dir=str(base))
-            df = dataset.to_table(columns=[*cols, "run_id"]).to_pandas()
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            # files whose schemas do not merge (e.g. an empty table written with null
-            # columns): read them one by one
-            frames = []
-            for f in files:
-                t = pq.read_table(f, columns=[c for c in cols if c in pq.read_schema(f).names])
-                frames.append(t.to_pandas().assign(run_id=Path(f).parent.name.removeprefix("run_id=")))
-            df = pd.concat(frames, ignore_index=True)
-        df["run_id"] = df["run_id"].astype(str)
-        return df
-
-
-def detect(path: str | Path) -> str:
-    """The kind of results directory: ``"run"``, ``"batch"`` or ``"sweep"``.
-
-    Raises:
-        ConfigError: When ``path`` is not a directory of limitlab results.
-    """
-    p = Path(path)
-    if not p.is_dir():
-        raise ConfigError(f"RESULTS_DIR {str(p)!r} is not a directory; give the output "
-                          "directory of 'limitlab run', 'batch' or 'sweep'")
-    for marker, study in STUDY_MARKERS.items():
-        if (p / marker).is_file():
-            return study
-    if (p / "runs.parquet").is_file():
-        kind = _manifest(p).get("kind")
-        if kind in ("batch", "sweep"):
-            return kind
-        return "sweep" if _manifest(p).get("axes") else "batch"
-    if (p / "monthly.parquet").is_file():
-        return "run"
-    raise ConfigError(f"RESULTS_DIR {str(p)!r} holds neither monthly.parquet (a run) nor "
-                      "runs.parquet (a batch or sweep); give the output directory of "
-                      "'limitlab run', 'batch' or 'sweep'")
-
-
-# directories written by the studies (limitlab advice / diversification / validate)
-STUDY_MARKERS = {
-    "advice.json": "advice",
-    "diversification.json": "diversification",
-    "validation.json": "validation",
-}
-
-
-def _manifest(p: Path) -> dict:
-    f = p / "manifest.json"
-    if not f.is_file():
-        return {}
-    try:
-        return json.loads(f.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{f}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{f}: not valid JSON (not UTF-8 text)") from None
-
-
-def load_results(path: str | Path) -> Results:
-    """Open a results directory (only ``manifest.json`` and ``runs.parquet`` are read now).
-
-    Raises:
-        ConfigError: Not a results directory, or a batch/sweep without a successful run.
-    """
-    p = Path(path)
-    kind = detect(p)
-    res = Results(path=p, kind=kind, manifest=_manifest(p))
-    if kind in STUDY_MARKERS.values():
-        return res
-    if kind != "run":
-        runs = read_parquet(p / "runs.parquet")
-        if "status" in runs.columns:
-            ok = runs["status"].astype(str) == "ok"
-            res.failed = int((~ok).sum())
-            runs = runs[ok].reset_index(drop=True)
-        if runs.empty:
-            raise ConfigError(f"{p / 'runs.parquet'}: no successful run to report on "
-                              f"({res.failed} failed); rerun with --retry-failed")
-        res.runs = runs
-    return res
 
 
 # ---------------------------------------------------------------- statistics
@@ -372,7 +209,7 @@ def _tail_html(tail: pd.DataFrame, source: str) -> str:
             cells = [fmt_value(r["value"], "money"), ci]
         rows.append([names.get(r["measure"], r["measure"]), level, *cells])
     k = risk.MIN_TAIL_OBSERVATIONS
-    return (_html_table(["measure", "level", "yuan", "95% bootstrap interval"], rows)
+    return (html_table(["measure", "level", "yuan", "95% bootstrap interval"], rows)
             + f"<p>VaR and ES at a level q are shown only when at least {k} replicates lie "
             f"beyond it (replicates × (1 − q) ≥ {k}, i.e. at least ⌈{k} / (1 − q)⌉ replicates); "
             "with fewer the estimate is little more than the largest run and the bootstrap "
@@ -382,46 +219,12 @@ def _tail_html(tail: pd.DataFrame, source: str) -> str:
 # ---------------------------------------------------------------- formatting
 
 
-def fmt_value(v: float, kind: str) -> str:
-    """A number as shown in the report: ``pct`` as %, ``money`` in yuan, ``num`` plain."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "n/a"
-    if kind == "pct":
-        return f"{v * 100:.2f}%"
-    if kind == "money":
-        return f"{v:,.0f}"
-    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.1f}"
-
-
-def fmt_ci(m: float, lo: float, hi: float, kind: str) -> str:
-    """``mean (lo – hi)``, or just the mean when the interval is undefined."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return fmt_value(m, kind)
-    return f"{fmt_value(m, kind)} ({fmt_value(lo, kind)} – {fmt_value(hi, kind)})"
-
-
-def _html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
-    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
-
-
 def _outcome_kind(o: str) -> tuple[str, str]:
     label, kind = plots.OUTCOME_INFO.get(o, (o.replace("_", " "), "num"))
     return label + (" (yuan)" if kind == "money" else ""), kind
 
 
 # ---------------------------------------------------------------- report sections
-
-
-@dataclass
-class Section:
-    """One heading of the report: paragraphs/tables (HTML) and named figures."""
-
-    title: str
-    html: list[str] = field(default_factory=list)
-    figures: list[tuple[str, str, object]] = field(default_factory=list)  # (name, caption, Figure)
 
 
 def _run_outcomes(res: Results) -> dict[str, float]:
@@ -617,7 +420,7 @@ def _outcome_rows(res: Results) -> str:
         vals = _run_outcomes(res)
         rows = [[_outcome_kind(o)[0], fmt_value(vals[o], _outcome_kind(o)[1])]
                 for o in KEY_OUTCOMES if o in vals]
-        return _html_table(["outcome", "value"], rows)
+        return html_table(["outcome", "value"], rows)
     t = outcome_table(res.runs)
     rows = []
     for o, r in t.iterrows():
@@ -626,7 +429,7 @@ def _outcome_rows(res: Results) -> str:
                      f"{fmt_value(r['ci_low'], kind)} – {fmt_value(r['ci_high'], kind)}",
                      fmt_value(r["median"], kind),
                      f"{fmt_value(r['p05'], kind)} – {fmt_value(r['p95'], kind)}", str(int(r["n"]))])
-    return _html_table(["outcome", "mean", "95% CI of mean", "median", "5–95% of runs",
+    return html_table(["outcome", "mean", "95% CI of mean", "median", "5–95% of runs",
                         "replicates"], rows)
 
 
@@ -641,7 +444,7 @@ def _segment_html(seg: pd.DataFrame) -> str:
             else:
                 cells.append(fmt_value(r[m], k))
         rows.append(cells)
-    return _html_table(["kind", "habit", *(label for _, label, _ in metrics)], rows, "segments")
+    return html_table(["kind", "habit", *(label for _, label, _ in metrics)], rows, "segments")
 
 
 def segment_default_rates(segments: pd.DataFrame) -> pd.DataFrame:
@@ -673,7 +476,7 @@ def _default_rates_html(rates: pd.DataFrame, n_runs: int) -> str:
             fmt_value(x.get("exposure_share", math.nan), "pct"), fmt_value(x.get("loss_share", math.nan), "pct"),
         ])
     per = " per replicate" if n_runs > 1 else ""
-    return (_html_table(["kind", "habit", f"accounts opened{per}", "12-month default rate",
+    return (html_table(["kind", "habit", f"accounts opened{per}", "12-month default rate",
                          "lifetime default rate", "annualised default rate", "exposure share",
                          "loss share"], rows, "segments")
             + "<p>Pooled over replicates (Σ defaults ÷ Σ accounts), highest lifetime rate first. "
@@ -755,7 +558,7 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
         reviews = res.table("reviews")
         if res.kind == "run" and reviews is not None and len(reviews):
             s.html.append("<h3>System reviews</h3>")
-            s.html.append(_html_table(
+            s.html.append(html_table(
                 list(reviews.columns),
                 [[fmt_value(v, "num") if isinstance(v, int | float | np.number) and not isinstance(v, bool) else v
                   for v in row] for row in reviews.itertuples(index=False)]))
@@ -839,28 +642,12 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
         rows.append(cells)
     if rows:
         s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
-        s.html.append(_html_table([*point_cols, "runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
+        s.html.append(html_table([*point_cols, "runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
     sections.append(s)
     return sections, summary_sentences(res, None, None) + _sweep_sentences(res, sens)
 
 
 # ---------------------------------------------------------------- HTML
-
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
-max-width:1200px;padding:1.5rem;color:#222;line-height:1.45}
-h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-.meta{color:#666;font-size:.9rem}
-table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
-th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-table.segments td:nth-child(2){text-align:left}
-table.segments td:nth-child(-n+2){white-space:nowrap}
-figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{color:#555;font-size:.88rem}
-ul.summary li{margin:.2rem 0}
-"""
 
 
 def _frontier_section(res: Results) -> Section:
@@ -938,7 +725,7 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
                  _ci_cell(r["others_rmst"], r["others_lo"], r["others_hi"], "{:.1f}"),
                  _ci_cell(r["difference"], r["difference_lo"], r["difference_hi"], "{:+.1f}")]
                 for _, r in comp.iterrows()]
-        s2.html.append(_html_table(["episode", "habit", "followers (months)", "others (months)",
+        s2.html.append(html_table(["episode", "habit", "followers (months)", "others (months)",
                                     "difference"], rows))
         for kind in ("closure", "cut"):
             s2.figures.append((f"advice_recovery_{kind}", f"Months to recover after a {kind}",
@@ -968,7 +755,7 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
         rows = [[r["condition"], r["metric"], f"{r['single_channel']:.4g}", f"{r['diversified']:.4g}",
                  _ci_cell(r["difference"], r["difference_lo"], r["difference_hi"], "{:+.4g}")]
                 for _, r in table.iterrows()]
-        s.html.append(_html_table(["condition", "metric", "single channel", "diversified", "difference [95% CI]"], rows))
+        s.html.append(html_table(["condition", "metric", "single channel", "diversified", "difference [95% CI]"], rows))
         for metric in diversification.METRICS:
             s.figures.append((f"diversification_{metric}", metric.replace("_", " "),
                               diversification.plot_comparison(table, metric)))
@@ -993,7 +780,7 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
             continue
         df = read_parquet(f)
         s.html.append(f"<h3>{html.escape(heading)}</h3>")
-        s.html.append(_html_table(list(df.columns), [[_fmt_any(v) for v in row] for row in df.itertuples(index=False)]))
+        s.html.append(html_table(list(df.columns), [[fmt_any(v) for v in row] for row in df.itertuples(index=False)]))
         if "ok" in df.columns:
             summary.append(f"{heading}: {int(df['ok'].sum())} of {len(df)} checks pass.")
         if "inside" in df.columns:
@@ -1001,39 +788,6 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
     for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
         s.figures.append((f"validation_{png.stem}", png.stem.replace("_", " "), png.read_bytes()))
     return [s], summary
-
-
-def _fmt_any(v) -> str:
-    if isinstance(v, float | np.floating):
-        return f"{v:.4g}"
-    return "" if v is None else str(v)
-
-
-def render_html(title: str, meta: str, summary: list[str], sections: list[Section],
-                images: dict[str, bytes]) -> str:
-    """The report page: summary, then each section's HTML and figures (inline PNG)."""
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{CSS}</style>",
-        # an inline icon, so the browser does not ask the (absent) server for favicon.ico
-        '<link rel="icon" href="data:,">', "</head><body>",
-        f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
-        "<h2>Summary</h2>", '<ul class="summary">',
-        *(f"<li>{html.escape(s)}</li>" for s in summary), "</ul>",
-    ]
-    for sec in sections:
-        if not sec.html and not sec.figures:
-            continue
-        parts.append(f"<h2>{html.escape(sec.title)}</h2>")
-        parts.extend(sec.html)
-        for name, caption, _ in sec.figures:
-            b64 = base64.b64encode(images[name]).decode("ascii")
-            parts.append(f'<figure><img src="data:image/png;base64,{b64}" '
-                         f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}'
-                         "</figcaption></figure>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 def _is_limitlab_report(f: Path) -> bool:

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from limitlab.experiments import report
+from limitlab.experiments import report, results
 from limitlab.experiments.cli import main
 from limitlab.model.config import ConfigError
 from scipy import stats
@@ -47,7 +47,7 @@ def embedded_images(page: str) -> list[bytes]:
 
 @pytest.mark.parametrize("kind", ["run", "batch", "sweep"])
 def test_detects_kind(dirs, kind):
-    assert report.detect(dirs[kind]) == kind
+    assert results.detect(dirs[kind]) == kind
 
 
 @pytest.mark.parametrize("kind", ["run", "batch", "sweep"])
@@ -134,7 +134,7 @@ def test_tail_measures_come_from_risk_json_when_it_describes_these_runs(dirs, tm
 
     d = shutil.copytree(dirs["batch"], tmp_path / "batch")
     risk.analyse(d, levels=(0.5, 0.9)).write(d)
-    res = report.load_results(d)
+    res = results.load_results(d)
     tail, source = report.tail_measures(res)
     assert "risk.json" in source
     assert sorted(tail["level"].dropna().unique()) == [0.5, 0.9]
@@ -146,7 +146,7 @@ def test_tail_measures_come_from_risk_json_when_it_describes_these_runs(dirs, tm
 def test_tail_measures_fall_back_to_the_replicates(dirs):
     from limitlab.experiments.risk import loss_measures
 
-    res = report.load_results(dirs["batch"])
+    res = results.load_results(dirs["batch"])
     losses = res.runs["cumulative_losses"].to_numpy()
     tail, source = report.tail_measures(res)
     pd.testing.assert_frame_equal(tail, pd.DataFrame(loss_measures(losses)))
@@ -166,14 +166,14 @@ def test_failed_runs_are_left_out(dirs, tmp_path):
     runs = pd.read_parquet(d / "runs.parquet")
     runs.loc[0, "status"] = "failed"
     runs.to_parquet(d / "runs.parquet", index=False)
-    res = report.load_results(d)
+    res = results.load_results(d)
     assert res.failed == 1 and len(res.runs) == len(runs) - 1
     assert set(res.table("monthly")["run_id"]) == set(res.runs["run_id"].astype(str))
     assert "(1 failed runs left out)" in report.build_report(d).read_text()
     runs["status"] = "failed"
     runs.to_parquet(d / "runs.parquet", index=False)
     with pytest.raises(ConfigError, match="no successful run to report on"):
-        report.load_results(d)
+        results.load_results(d)
 
 
 @pytest.mark.parametrize("make, match", [
@@ -197,9 +197,9 @@ def test_out_must_not_be_a_directory(dirs, tmp_path):
 
 
 def test_report_reads_only_the_columns_it_needs(dirs):
-    res = report.load_results(dirs["batch"])
+    res = results.load_results(dirs["batch"])
     monthly = res.table("monthly")
-    assert set(monthly.columns) == set(report.COLUMNS["monthly"]) | {"run_id"}
+    assert set(monthly.columns) == set(results.COLUMNS["monthly"]) | {"run_id"}
     assert "economy_factor" not in monthly.columns
 
 
@@ -220,7 +220,7 @@ def test_batch_with_borrowers_gets_reopen_distribution(tmp_path):
 
 
 def test_summary_numbers_come_from_the_data():
-    res = report.Results(path=None, kind="batch", manifest={"scenario": "s"},
+    res = results.Results(path=None, kind="batch", manifest={"scenario": "s"},
                          runs=pd.DataFrame({"loss_rate": [0.1, 0.3], "closure_rate": [0.2, 0.2]}))
     res._cache.update({"monthly": None})
     text = " ".join(report.summary_sentences(res, None, None))
@@ -241,14 +241,14 @@ def test_partitions_with_run_id_inside_or_odd_schemas_are_read(dirs, tmp_path):
     for part in parts:  # a writer that also keeps run_id inside each file
         df = pd.read_parquet(part).assign(run_id=part.parent.name.removeprefix("run_id="))
         df.to_parquet(part, index=False)
-    assert sorted(report.load_results(d).table("monthly")["run_id"].unique()) == \
+    assert sorted(results.load_results(d).table("monthly")["run_id"].unique()) == \
         sorted(p.parent.name.removeprefix("run_id=") for p in parts)
     # a first file whose column is all-null does not merge with the others: read one by one
     seg0 = sorted((d / "segments").glob("run_id=*/part-0.parquet"))[0]
     t = pq.read_table(seg0)
     t = t.set_column(t.schema.get_field_index("losses"), "losses", pa.nulls(len(t)))
     pq.write_table(t, seg0)
-    seg = report.load_results(d).table("segments")
+    seg = results.load_results(d).table("segments")
     assert seg["run_id"].nunique() == len(parts)
     (d / "segments" / "run_id=0" / ".part-0.parquet.tmp").write_bytes(b"torn")  # ignored
     assert report.build_report(d).is_file()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from limitlab.experiments import plots, report, risk
+from limitlab.experiments import plots, report, results, risk
 from limitlab.experiments.catalog import load_scenario
 from limitlab.experiments.outputs import write_parquet
 from limitlab.model.run import simulate
@@ -71,7 +71,7 @@ def test_var_and_es_are_absent_at_levels_two_replicates_cannot_support(batches, 
     for level, needs in (("95%", "200"), ("99%", "1,000"), ("99.9%", "10,000")):
         assert f"<td>{level}</td><td>not shown</td><td>needs ≥ {needs} replicates (have 2)</td>" in html.unescape(page)
     runs = pd.read_parquet(batches["seeds 1-2"] / "runs.parquet")
-    tail, _ = report.tail_measures(report.load_results(batches["seeds 1-2"]))
+    tail, _ = report.tail_measures(results.load_results(batches["seeds 1-2"]))
     ax = plots.plot_loss_distribution(runs["cumulative_losses"], measures=tail).axes[0]
     drawn = [ln.get_label() for ln in ax.get_lines() if len(ln.get_xdata())]
     assert [d.split(":")[0] for d in drawn] == ["EL"]
@@ -108,7 +108,7 @@ def assert_vintages_honest(curves: pd.DataFrame, months: int) -> None:
 
 
 def test_vintage_curves_never_fall_and_stay_inside_a_batch(batches):
-    vint = report.load_results(batches["seeds 1-2"]).table("vintages")
+    vint = results.load_results(batches["seeds 1-2"]).table("vintages")
     curves = risk.vintage_curves(vint)
     assert_vintages_honest(curves, MONTHS)
     assert curves["cohort"].max() == MONTHS // 3  # the last quarter: months 58-60
@@ -143,7 +143,7 @@ def test_worst_segment_is_the_same_across_two_seeds(pages):
 
 
 def test_report_shows_12_month_and_lifetime_default_rates_with_shares(batches, pages):
-    segments = report.load_results(batches["seeds 1-2"]).table("segments")
+    segments = results.load_results(batches["seeds 1-2"]).table("segments")
     rates = report.segment_default_rates(segments)
     page = pages["seeds 1-2"]
     for header in ("12-month default rate", "lifetime default rate", "exposure share", "loss share"):

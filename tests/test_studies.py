@@ -71,7 +71,8 @@ def test_a_frontier_sweep_report_draws_the_frontier(tmp_path):
 
 
 def test_report_reads_the_tail_measures_limitlab_risk_writes(tmp_path):
-    from limitlab.experiments.report import Results, tail_measures
+    from limitlab.experiments.report import tail_measures
+    from limitlab.experiments.results import Results
 
     measures = [
         {"measure": "expected_loss", "level": None, "value": 5.0, "ci_low": 4.0, "ci_high": 6.0,

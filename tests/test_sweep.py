@@ -180,7 +180,7 @@ def test_a_runs_seed_is_spawned_from_point_and_replicate(batch_dir):
 
 
 def test_report_reads_a_batch(batch_dir):
-    from limitlab.experiments.report import load_results
+    from limitlab.experiments.results import load_results
 
     res = load_results(batch_dir)
     assert res.kind == "batch" and len(res.runs) == 3

@@ -1,0 +1,98 @@
+"""The page every limitlab report is made of: sections, tables, number formats and the HTML.
+
+One system for every report kind (run, batch, sweep, study, validation, comparison): a page
+is a title, a line of provenance, summary sentences and :class:`Section`s, each with HTML
+paragraphs and tables and named PNG figures embedded inline (no scripts, no network).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Section:
+    """One heading of the report: paragraphs/tables (HTML) and named figures."""
+
+    title: str
+    html: list[str] = field(default_factory=list)
+    figures: list[tuple[str, str, object]] = field(default_factory=list)  # (name, caption, Figure)
+
+
+def fmt_value(v: float, kind: str) -> str:
+    """A number as shown in the report: ``pct`` as %, ``money`` in yuan, ``num`` plain."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    if kind == "pct":
+        return f"{v * 100:.2f}%"
+    if kind == "money":
+        return f"{v:,.0f}"
+    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.1f}"
+
+
+def fmt_ci(m: float, lo: float, hi: float, kind: str) -> str:
+    """``mean (lo – hi)``, or just the mean when the interval is undefined."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return fmt_value(m, kind)
+    return f"{fmt_value(m, kind)} ({fmt_value(lo, kind)} – {fmt_value(hi, kind)})"
+
+
+def html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1200px;padding:1.5rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+.meta{color:#666;font-size:.9rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+table.segments td:nth-child(2){text-align:left}
+table.segments td:nth-child(-n+2){white-space:nowrap}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:.88rem}
+ul.summary li{margin:.2rem 0}
+"""
+
+
+def fmt_any(v) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def render_html(title: str, meta: str, summary: list[str], sections: list[Section],
+                images: dict[str, bytes]) -> str:
+    """The report page: summary, then each section's HTML and figures (inline PNG)."""
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>",
+        # an inline icon, so the browser does not ask the (absent) server for favicon.ico
+        '<link rel="icon" href="data:,">', "</head><body>",
+        f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
+        "<h2>Summary</h2>", '<ul class="summary">',
+        *(f"<li>{html.escape(s)}</li>" for s in summary), "</ul>",
+    ]
+    for sec in sections:
+        if not sec.html and not sec.figures:
+            continue
+        parts.append(f"<h2>{html.escape(sec.title)}</h2>")
+        parts.extend(sec.html)
+        for name, caption, _ in sec.figures:
+            b64 = base64.b64encode(images[name]).decode("ascii")
+            parts.append(f'<figure><img src="data:image/png;base64,{b64}" '
+                         f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}'
+                         "</figcaption></figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
