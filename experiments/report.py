@@ -488,6 +488,20 @@ def _default_rates_html(rates: pd.DataFrame, n_runs: int) -> str:
             "all are marked and never named the worst.</p>")
 
 
+def actions_by_reason_html(reasons: pd.DataFrame) -> str:
+    """The lender's actions by type and reason: the count in a run, the mean per run in a
+    batch (every reason, custom rules' included)."""
+    lender = reasons[reasons["actor"].astype(str) == "lender"]
+    runs = plots.n_runs(reasons)
+    counts = (lender.groupby([lender["action"].astype(str), lender["reason"].astype(str)],
+                             observed=True)["count"].sum() / runs)
+    counts = counts[counts > 0].sort_values(ascending=False)
+    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
+    rows = [[a.replace("_", " "), r.replace("_", " "), f"{v:,.1f}" if runs > 1 else f"{v:,.0f}"]
+            for (a, r), v in counts.items()]
+    return "<h3>Actions by type and reason</h3>" + _html_table(["action", "reason", what], rows)
+
+
 def run_sections(res: Results) -> tuple[list[Section], list[str]]:
     """Sections and summary sentences of a run or batch report."""
     monthly, segments = res.table("monthly"), res.table("segments")
@@ -555,6 +569,7 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
                           plots.plot_reasons(reasons, actions=plots.RESTRICTIVE_ACTIONS)))
         s.figures.append(("reasons_restoring", "Limit rises, unfreezes, reopenings and granted appeals by reason.",
                           plots.plot_reasons(reasons, actions=plots.RESTORING_ACTIONS)))
+        s.html.append(actions_by_reason_html(reasons))
         reviews = res.table("reviews")
         if res.kind == "run" and reviews is not None and len(reviews):
             s.html.append("<h3>System reviews</h3>")

@@ -477,6 +477,26 @@ class ScorecardConfig(_Strict):
     past_closures: float = Field(0.5, ge=-10.0, le=10.0, description="per past closure (to 3)")
 
 
+class CustomRuleConfig(_Strict):
+    """A lender rule of your own: a Python module with ``REASON`` and ``apply(rule)``
+    (see :mod:`limitlab.agents.custom_rules`), run monthly after the built-in rules."""
+
+    module: str = Field(
+        min_length=1,
+        description="a .py file (relative to the working directory) or an importable module name",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="the rule's own parameters, handed to apply(rule)"
+    )
+
+    @model_validator(mode="after")
+    def _loads(self) -> CustomRuleConfig:
+        from limitlab.agents.custom_rules import load
+
+        load(self.module)  # a missing file, an import error or no REASON/apply: one line now
+        return self
+
+
 class LenderConfig(_Strict):
     initial_limit: float = Field(
         2000.0, ge=MIN_LIMIT_YUAN, le=1e6, description="first limit of a new account (yuan)"
@@ -529,6 +549,10 @@ class LenderConfig(_Strict):
     learning: LearningConfig = Field(default_factory=LearningConfig)
     # behavioural constants (modelling choices)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
+    custom_rules: list[CustomRuleConfig] = Field(
+        default_factory=list,
+        description="your own rules, each a module named in the scenario ([[lender.custom_rules]])",
+    )
 
     @model_validator(mode="after")
     def _pd_order(self) -> LenderConfig:

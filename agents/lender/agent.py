@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
+from limitlab.agents.custom_rules import CustomRules
 from limitlab.agents.codes import Action, Kind, Reason
 from limitlab.agents.events import EventLog
 from limitlab.agents.learning import LearningScorecard
@@ -55,6 +56,7 @@ class Lender(mesa.Agent):
         # borrowers appeal: a twin run without restrictions sees the same applicants
         self.appeal_key = int(rng.spawn(1)[0].integers(2**63))
         self.policy = Policy()
+        self.custom = CustomRules.from_config(config.custom_rules)  # the scenario's own rules
         self.restricted_now: list[np.ndarray] = []  # rows restricted this month
         self.idle = np.empty(0, dtype=np.int64)  # rows that may leave this month (books)
         self.appeals_due: dict[int, list[np.ndarray]] = {}  # decision month -> rows

@@ -6,6 +6,7 @@
     -> a learning lender learns (agents.learning)
     -> the rules' candidates in one pass over the scored book (:func:`rule_candidates`)
     -> monitoring -> risk management -> step increases (:func:`lender_rules`)
+    -> the scenario's own rules, if any (agents.custom_rules)
     -> restrictions that end (agents.lender.restrictions.end)
     -> system review (agents.lender.review)
     -> appeals (agents.lender.appeals.hear): every restriction of the month, a review's
@@ -154,6 +155,8 @@ def month(lender: Lender, booked: np.ndarray | None = None) -> None:
     lender.restricted_now = []
     lender.after_booking(lender.book(lender.model.live) if booked is None else booked)
     lender.cands = apply_rules(lender)
+    if lender.cfg.restrictive_actions:  # the scenario's own rules (agents.custom_rules)
+        lender.custom.apply(lender)
     restrictions.end(lender, *lender.cands)
     review.review(lender)
     if lender.cfg.appeals.enabled:
