@@ -38,6 +38,10 @@ def server_env(cache: Path, base: dict[str, str] | None = None) -> dict[str, str
     env = dict(os.environ if base is None else base)
     env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(cache)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    # solara warns on every page load that a cookie over plain http falls back to
+    # samesite=lax, which is what a page on this computer or the class's network wants
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS", ""), quiet) if w)
     repo = str(APP.parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
     return env
