@@ -227,32 +227,33 @@ def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_controls_are_wide_labelled_and_apart_and_charts_fill_the_page(browser, demo_url, size):
-    tab = Offline(browser, demo_url, VIEWPORTS[size])
+def test_controls_are_wide_labelled_and_apart_and_charts_fill_the_page(browser, demo_url):
+    tab = Offline(browser, demo_url, VIEWPORTS["1366x768"])
     try:
         page = tab.open()
-        sliders = page.locator(".lever .v-slider")
-        assert sliders.count() == 15
-        for i in range(sliders.count()):
-            box = sliders.nth(i).bounding_box()
-            assert box["width"] >= 150, f"slider {i} is {box['width']:.0f} px wide"
-        values = tab.lever_values()
-        assert len(values) == 15 and all(v.strip() for v in values.values()), values
-        for i in range(sliders.count()):
-            assert page.locator(".lever-value").nth(i).is_visible()
-        boxes = page.evaluate(CONTROL_BOXES)
-        assert len(boxes) > 40
-        assert _overlaps(boxes) == []
-        for mesa_only in ("Use Threads", "Play Interval", "Time:", "PAGE 0"):
-            assert page.get_by_text(mesa_only).count() == 0, mesa_only
-        content = page.locator(".limitlab-main").bounding_box()["width"]
-        widths = [page.locator(".limitlab-chart").nth(i).bounding_box()["width"]
-                  for i in range(4)]
-        share = 0.45 if size == "1920x1080" else 0.9  # two columns at 1920, one below
-        assert all(w >= share * content for w in widths), (widths, content)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"demo-{size}.png"))
+        for size, (width, height) in VIEWPORTS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(300)  # the layout and the charts follow the window
+            sliders = page.locator(".lever .v-slider")
+            assert sliders.count() == 15
+            for i in range(sliders.count()):
+                box = sliders.nth(i).bounding_box()
+                assert box["width"] >= 150, f"{size}: slider {i} is {box['width']:.0f} px wide"
+                assert page.locator(".lever-value").nth(i).is_visible()
+            values = tab.lever_values()
+            assert len(values) == 15 and all(v.strip() for v in values.values()), values
+            boxes = page.evaluate(CONTROL_BOXES)
+            assert len(boxes) > 40
+            assert _overlaps(boxes) == [], size
+            for mesa_only in ("Use Threads", "Play Interval", "Time:", "PAGE 0"):
+                assert page.get_by_text(mesa_only).count() == 0, mesa_only
+            content = page.locator(".limitlab-main").bounding_box()["width"]
+            widths = [page.locator(".limitlab-chart").nth(i).bounding_box()["width"]
+                      for i in range(4)]
+            share = 0.45 if width >= 1600 else 0.9  # two columns at 1920, one below 1600
+            assert all(w >= share * content for w in widths), (size, widths, content)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"demo-{size}.png"))
     finally:
         tab.close()
 
@@ -296,7 +297,7 @@ def test_a_step_is_drawn_in_the_browser_quickly(browser, demo_url):
         page.get_by_role("button", name="A random tester").click()
         page.locator(".inspector-summary").wait_for()
         times = []
-        for month in range(2, 14):
+        for month in range(2, 10):
             start = time.perf_counter()
             tab.step(month)
             times.append(time.perf_counter() - start)
