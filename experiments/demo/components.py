@@ -218,7 +218,7 @@ def scatter_option(config, table) -> dict[str, Any]:
                 continue
             option["series"].append({
                 "type": "scatter", "name": habit_name(habit), "symbol": symbol,
-                "symbolSize": 9, "large": False,
+                "symbolSize": 9,
                 "itemStyle": {"color": HABIT_COLOURS[habit], "opacity": 0.75},
                 "data": np.column_stack([score[rows], limit[rows]]),
             })

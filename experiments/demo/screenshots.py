@@ -18,9 +18,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from limitlab.experiments.cmd_demo import server_command, server_env
 from limitlab.experiments.demo import fetch_assets
 from limitlab.experiments.demo.lessons import LESSONS
+from limitlab.experiments.demo.server import server_command, server_env
 from PIL import Image
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
