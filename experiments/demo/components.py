@@ -207,7 +207,7 @@ def scatter_option(config, table) -> dict[str, Any]:
     option["xAxis"][0].update({"min": "dataMin", "max": "dataMax", "scale": True})
     option["yAxis"][0]["name"] = text("limit_yuan")
     option["grid"][0]["left"] = 80
-    option["tooltip"]["formatter"] = "{a}: score {c0}"
+    option["tooltip"]["formatter"] = "{a}<br/>score, limit: {c}"
     customers = np.isin(table.status, list(STATUS_SYMBOLS))
     score = np.round(table.score.astype(float), 0)
     limit = np.round(table.limit_cents / 100.0, 0)
