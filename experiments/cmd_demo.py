@@ -8,14 +8,14 @@ solara's telemetry is off.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent / "demo" / "app.py"
+from limitlab.experiments.demo.server import DEFAULT_HOST, server_command, server_env
+
 DEFAULT_PORT = 8765
-DEFAULT_HOST = "127.0.0.1"
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "register", "server_command", "server_env"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,24 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
              "students' browsers on the same network connect)",
     )
     p.set_defaults(func=cmd_demo)
-
-
-def server_env(cache: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment ``solara run`` needs: local assets, no telemetry."""
-    env = dict(os.environ if base is None else base)
-    env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(cache)
-    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
-    repo = str(APP.parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-def server_command(port: int, host: str = DEFAULT_HOST) -> list[str]:
-    """The ``solara run`` command line for the demo page."""
-    return [
-        sys.executable, "-m", "solara", "run", str(APP),
-        "--host", host, "--port", str(port), "--production", "--no-open",
-    ]
 
 
 def ensure_assets() -> Path:

@@ -1,24 +1,69 @@
-"""The classroom page: Mesa's SolaraViz over a credit market, one model per browser.
+"""The classroom page: a credit market, one model per browser, readable on a projector.
 
 Run it with ``limitlab demo`` (or ``solara run experiments/demo/app.py``). Each browser
 session gets its own :class:`~experiments.demo.session.DemoModel`, created inside the page
-component (a model created at import would be shared by the whole class). Choosing a
-lesson builds that lesson's model and re-mounts Mesa's SolaraViz so its sliders start at
-the lesson's values; Mesa's Reset then rebuilds ``type(model)(**slider_values)``, and the
-model's class (:func:`~experiments.demo.session.model_class`) carries its lesson.
+component (a model created at import would be shared by the whole class).
+
+The page is built from Mesa's pieces, not Mesa's whole ``SolaraViz`` page: Mesa's
+``ModelController`` (Reset, play/pause, Step; Reset rebuilds ``type(model)(**values)``) and
+Mesa's ``update_counter`` (every view redraws when it moves), with the page's own settings
+panel (sliders full width, value and unit always shown) and layout (charts that fill their
+column; "presentation mode", on by default, for a projector). Choosing a lesson sets every
+control to that lesson's settings and says so; "back to the lesson's settings" does the
+same for the current lesson. Every word comes from :mod:`.texts`.
 """
 
 from __future__ import annotations
 
-import solara
-from limitlab.experiments.demo.components import VIEWS, LessonPicker
-from limitlab.experiments.demo.controls import default_values, model_params
-from limitlab.experiments.demo.lessons import DEFAULT_LESSON
-from limitlab.experiments.demo.session import DemoModel, model_class
-from mesa.visualization import SolaraViz
+import html
+from typing import Any
 
-TITLE = "limitlab: a credit line in class"
-PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing: a 5-year run in ~10 s
+import solara
+from limitlab.experiments.demo.components import Views
+from limitlab.experiments.demo.controls import default_values, model_params
+from limitlab.experiments.demo.lessons import DEFAULT_LESSON, LESSONS, get_lesson
+from limitlab.experiments.demo.session import DemoModel, model_class
+from limitlab.experiments.demo.texts import LEVER_TEXT, text
+from mesa.visualization.solara_viz import ModelController
+
+PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing (plus the step and redraw)
+
+PAGE_CSS = """
+.limitlab-page {display:grid;grid-template-columns:minmax(300px,340px) minmax(0,1fr);
+  gap:14px;align-items:start;}
+.limitlab-side, .limitlab-main {display:flex;flex-direction:column;gap:12px;min-width:0;}
+.limitlab-charts {display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px;}
+.limitlab-chart {min-width:0;width:100%;height:400px;background:#fff;border:1px solid #e0e0e0;
+  border-radius:4px;}
+.limitlab-monitors {display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:6px;}
+.limitlab-monitors .monitor {border:1px solid #ccc;border-radius:4px;padding:2px 8px;min-width:0;}
+.limitlab-monitors .monitor-name {font-size:12px;color:#555;}
+.limitlab-monitors .monitor-value {font-size:20px;font-weight:600;white-space:nowrap;}
+.monitor-scenario, .funding-hint, .scenario-file {font-size:12px;color:#666;}
+.lever {padding:2px 0 4px 0;}
+.lever-head {display:flex;justify-content:space-between;align-items:baseline;gap:8px;}
+.lever-label {font-size:14px;color:#333;}
+.lever-value {font-size:15px;font-weight:600;white-space:nowrap;color:#1565c0;}
+.lever .v-input {margin-top:0;padding-top:0;}
+.lesson-note {font-size:13px;color:#2e7d32;margin:4px 0;}
+.lesson-watch {font-size:14px;line-height:1.45;}
+.limitlab-inspector {max-height:360px;overflow-y:auto;}
+.limitlab-inspector table {border-collapse:collapse;font-size:13px;width:100%;}
+.limitlab-inspector td, .limitlab-inspector th {border-bottom:1px solid #ddd;padding:1px 4px;}
+.limitlab-inspector tr.changed {background:#fff3e0;}
+.presentation .limitlab-charts {grid-template-columns:minmax(0,1fr);}
+.presentation .limitlab-chart {height:480px;}
+.presentation .limitlab-monitors {grid-template-columns:repeat(4,minmax(0,1fr));}
+.presentation .limitlab-monitors .monitor-name {font-size:16px;}
+.presentation .limitlab-monitors .monitor-value {font-size:32px;}
+.presentation .lesson-watch {font-size:16px;}
+.presentation .limitlab-inspector table {font-size:16px;}
+@media (min-width:1600px) {
+  .presentation .limitlab-charts {grid-template-columns:repeat(2,minmax(0,1fr));}
+  .presentation .limitlab-monitors {grid-template-columns:repeat(6,minmax(0,1fr));}
+}
+@media (max-width:900px) {.limitlab-page {grid-template-columns:minmax(0,1fr);}}
+"""
 
 
 def new_model(lesson: str) -> DemoModel:
@@ -27,33 +72,113 @@ def new_model(lesson: str) -> DemoModel:
 
 
 @solara.component
+def Lever(name: str, spec: dict[str, Any], value, on_value):
+    """One slider, full width, its label and value (with unit) always shown above it."""
+    shown = LEVER_TEXT[spec["text"]]
+    is_int = spec["type"] == "SliderInt"
+
+    def changed(v) -> None:
+        on_value(int(round(v)) if is_int else round(float(v), 10))
+
+    with solara.Div(classes=["lever", f"lever-{name}"]):
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f'<span class="lever-label" title="{html.escape(spec["help"])}">'
+                f"{html.escape(shown.label)}</span>"
+                f'<span class="lever-value">{html.escape(shown.show(value))}</span>'
+            ),
+            classes=["lever-head"],
+        )
+        solara.v.Slider(
+            v_model=value, on_v_model=changed, min=spec["min"], max=spec["max"],
+            step=spec["step"], hide_details=True, dense=True, class_=f"lever-slider {name}",
+        )
+
+
+@solara.component
+def Settings(lesson: str, values: solara.Reactive[dict[str, Any]]):
+    """Every control of the lesson: the seed, the sliders and the recession."""
+    params = solara.use_memo(lambda: model_params(lesson), [lesson])
+
+    def setter(name: str):
+        return lambda v: values.set({**values.value, name: v})
+
+    with solara.Card(text("controls"), margin=0, elevation=1, classes=["limitlab-settings"]):
+        for name, spec in params.items():
+            if not isinstance(spec, dict):
+                continue
+            current = values.value.get(name, spec["value"])
+            if spec["type"] == "InputText":
+                solara.InputText(spec["label"], value=str(current), on_value=setter(name),
+                                 continuous_update=False)
+            elif spec["type"] == "Checkbox":
+                solara.Checkbox(label=spec["label"], value=bool(current), on_value=setter(name))
+            else:
+                Lever(name, spec, current, setter(name))
+
+
+@solara.component
+def LessonPicker(lesson: str, on_lesson, note: str, on_restore):
+    """The lesson selector, what the class should watch, and the way back to its settings."""
+    titles = {lsn.title: key for key, lsn in LESSONS.items()}
+    current = get_lesson(lesson)
+    with solara.Card(text("lesson"), margin=0, elevation=1):
+        solara.Select(
+            label=text("lesson"), value=current.title, values=list(titles),
+            on_value=lambda title: on_lesson(titles[title]),
+        )
+        if note:
+            solara.Text(note, classes=["lesson-note"])
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(current.watch), classes=["lesson-watch"])
+        with solara.Row():
+            solara.Button(text("back_to_lesson"), on_click=on_restore, outlined=True, small=True,
+                          classes=["back-to-lesson"])
+        solara.Text(text("scenario_file", file=current.scenario), classes=["scenario-file"])
+
+
+@solara.component
 def DemoPage(model: solara.Reactive[DemoModel] | None = None):
-    """The lesson picker, Mesa's controls and the views around one model.
+    """The lesson picker, Mesa's run buttons, the settings and the views around one model.
 
     Args:
         model: the model to show; by default the page creates its own (one per browser
             session). Tests pass a reactive to look at the model behind the page.
     """
-    lesson, set_lesson = solara.use_state(DEFAULT_LESSON if model is None else model.value.lesson)
-    generation, set_generation = solara.use_state(0)
+    start = DEFAULT_LESSON if model is None else model.value.lesson
+    lesson, set_lesson = solara.use_state(start)
     first = solara.use_memo(lambda: new_model(DEFAULT_LESSON) if model is None else None, [])
     model = solara.use_reactive(model if model is not None else first)
-    params = solara.use_memo(lambda: model_params(lesson), [lesson])
+    values = solara.use_reactive(solara.use_memo(lambda: default_values(start), []))
+    note, set_note = solara.use_state("")
+    presentation = solara.use_reactive(True)
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
 
-    def choose(key: str) -> None:
+    def load(key: str, message: str) -> None:
+        """Every control back to lesson ``key``'s settings, and a fresh model built from them."""
+        values.set(default_values(key))
         model.value = new_model(key)
         set_lesson(key)
-        set_generation(generation + 1)  # re-mount SolaraViz: sliders restart at the lesson
+        set_note(text(message, title=get_lesson(key).title))
 
-    with solara.Sidebar():
-        LessonPicker(lesson, choose)
-    SolaraViz(
-        model,
-        components=list(VIEWS),
-        model_params=params,
-        name=TITLE,
-        play_interval=PLAY_INTERVAL_MS,
-    ).key(f"viz-{lesson}-{generation}")
+    solara.Title(text("title"))
+    solara.Style(PAGE_CSS)
+    mode = "presentation" if presentation.value else "desk"
+    with solara.Div(classes=["limitlab-page", mode]):
+        with solara.Div(classes=["limitlab-side"]):
+            LessonPicker(lesson, lambda key: load(key, "lesson_loaded"), note,
+                         lambda: load(lesson, "lesson_restored"))
+            with solara.Card(text("run"), margin=0, elevation=1, classes=["limitlab-run"]):
+                ModelController(
+                    model, model_parameters=values, play_interval=play_interval,
+                    render_interval=render_interval, use_threads=use_threads,
+                )
+                solara.Switch(label=text("presentation"), value=presentation)
+            Settings(lesson, values)
+        with solara.Div(classes=["limitlab-main"]):
+            Views(model.value)
 
 
 @solara.component

@@ -1,30 +1,31 @@
 """The page's views: headline monitors, four charts and the borrower inspector.
 
-Plot functions take the recorder's DataFrames (or the borrower table) and return a
-matplotlib ``Figure`` (no pyplot, no global state); the Solara components around them read
-the model, redraw when Mesa's ``update_counter`` moves (every step or reset) and nothing
-else. Nothing here changes the model.
+Chart functions take the scenario and the recorder's DataFrames (or the borrower table)
+and return an ECharts option (plain data: the browser draws it, with tooltips on hover);
+the Solara components around them read the model and redraw when :func:`Views` passes
+them a new ``tick`` (Mesa's ``update_counter``: every step or reset), and nothing else.
+Nothing here changes the model.
 """
 
 from __future__ import annotations
 
 import html
 import weakref
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import solara
+import traitlets
 from limitlab.agents.codes import HABITS, Status
-from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, SymmetricalLogLocator
 from mesa.visualization.utils import update_counter
+from solara.components.echarts import EchartsWidget
 
-from .lessons import LESSONS, get_lesson
 from .session import DemoModel, borrower_timeline, pick_borrower
+from .texts import text
 
-FIG_SIZE = (5.6, 3.3)  # inches; at DPI a figure is ~450 x 260 px, one grid cell
-DPI = 80
+FONT_PX = 16  # tick labels, axis names and legends: readable from the back of a room
+TITLE_PX = 19
 HABIT_COLOURS = {
     "prudent": "#4c72b0",
     "revolver": "#55a868",
@@ -33,182 +34,222 @@ HABIT_COLOURS = {
     "multi_lender": "#937860",
     "late_payer": "#c44e52",
 }
-STATUS_MARKERS = {  # what the scatter shows; rejected, left and applicants are not customers
-    Status.ACTIVE: ("o", "active"),
-    Status.FROZEN: ("s", "frozen"),
-    Status.CLOSED: ("x", "closed"),
-    Status.DEFAULTED: ("v", "charged off"),
+STATUS_SYMBOLS = {  # what the scatter shows; rejected, left and applicants are not customers
+    Status.ACTIVE: ("circle", "st_active"),
+    Status.FROZEN: ("rect", "st_frozen"),
+    Status.CLOSED: ("triangle", "st_closed"),
+    Status.DEFAULTED: ("diamond", "st_defaulted"),
 }
-ACTION_SERIES = (  # monthly column, label, colour
-    ("closures", "closures", "#c44e52"),
-    ("reopenings", "reopenings", "#55a868"),
-    ("appeals_filed", "appeals filed", "#8172b3"),
-    ("appeals_granted", "appeals granted", "#4c72b0"),
-    ("freezes", "freezes", "#dd8452"),
-    ("limit_downs", "limit cuts", "#937860"),
+ACTION_SERIES = (  # monthly column, colour: what borrowers and the lender do to lines
+    ("closures", "#c44e52"),
+    ("reopenings", "#55a868"),
+    ("appeals_filed", "#8172b3"),
+    ("appeals_granted", "#4c72b0"),
 )
+CUT_SERIES = (  # the lender's milder actions, often ten times as many: their own panel
+    ("limit_downs", "#937860"),
+    ("freezes", "#dd8452"),
+)
+STRATEGY_COLOURS = {"single_channel": "#d95f02", "diversified": "#1b9e77", "opportunistic": "#7570b3"}
+RECESSION_COLOUR = "rgba(120,120,120,0.22)"
+REVIEW_COLOUR = "#6a3d9a"
+PANELS = {  # grid boxes of one-panel and two-panel charts (room for the legend below)
+    1: [{"left": 70, "right": 24, "top": 44, "bottom": 104}],
+    2: [{"left": 64, "right": "53%", "top": 44, "bottom": 104},
+        {"left": "56%", "right": 20, "top": 44, "bottom": 104}],
+}
+
+
+def habit_name(habit: str) -> str:
+    return text(f"h_{habit}")
 
 
 # ----------------------------------------------------------------------------- charts
-# Each chart builds its figure and artists once per model and then only moves their data:
-# re-creating axes, ticks and legends every month cost ~3x the time of a redraw.
-def _figure(ncols: int = 1) -> tuple[Figure, list]:
-    # fixed margins, not a layout engine: "constrained" doubles the time of a redraw
-    fig = Figure(figsize=FIG_SIZE, dpi=DPI)
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9, wspace=0.3)
-    axes = list(np.atleast_1d(fig.subplots(1, ncols)))
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
-        ax.yaxis.set_major_locator(MaxNLocator(5))
-        ax.tick_params(labelsize=8)
-        ax.set_xlabel("month", fontsize=8)
-    return fig, axes
+# Each chart is an ECharts option (a dict) built from the recorder's tables; the browser
+# draws it. Rendering PNGs on the server cost ~0.1 s of CPU per chart and month.
+def _chart(titles: list[str], x_max: float, *, y_names: list[str] | None = None,
+           x_name: str | None = None, x_min: float = 0, time_axis: bool = True) -> dict[str, Any]:
+    """The frame of a chart with one or two panels side by side."""
+    n = len(titles)
+    axis_label = {"fontSize": FONT_PX, "color": "#222"}
+    name_style = {"fontSize": FONT_PX, "color": "#222"}
+    return {
+        "animation": False,
+        "textStyle": {"fontSize": FONT_PX},
+        "title": [
+            {"text": t, "left": ("center" if n == 1 else ("25%" if i == 0 else "75%")),
+             "textAlign": "center" if n > 1 else "auto", "top": 4,
+             "textStyle": {"fontSize": TITLE_PX, "fontWeight": "normal"}}
+            for i, t in enumerate(titles)
+        ],
+        "grid": PANELS[n],
+        "tooltip": {"trigger": "axis" if time_axis else "item", "textStyle": {"fontSize": FONT_PX}},
+        "legend": {"bottom": 0, "left": "center", "textStyle": {"fontSize": FONT_PX},
+                   "itemGap": 14, "data": []},
+        "xAxis": [
+            {"type": "value", "gridIndex": i, "min": x_min, "max": x_max,
+             "minInterval": 1 if time_axis else None, "axisLabel": axis_label,
+             "name": x_name or (text("month") if time_axis else ""), "nameLocation": "middle",
+             "nameGap": 30, "nameTextStyle": name_style, "splitLine": {"show": False}}
+            for i in range(n)
+        ],
+        "yAxis": [
+            {"type": "value", "gridIndex": i, "min": 0, "axisLabel": axis_label,
+             "name": (y_names or [""] * n)[i], "nameTextStyle": name_style,
+             "nameLocation": "end", "nameGap": 10}
+            for i in range(n)
+        ],
+        "series": [],
+    }
 
 
-def _rescale(ax, bottom_zero: bool = True) -> None:
-    ax.relim()
-    ax.autoscale_view()
-    if bottom_zero:
-        ax.set_ylim(bottom=0, auto=None)  # auto=None: the next month autoscales again
+def _line(option: dict, name: str, x, y, colour: str, panel: int = 0, step: bool = False) -> None:
+    option["series"].append({
+        "type": "line", "name": name, "xAxisIndex": panel, "yAxisIndex": panel,
+        "data": np.column_stack([np.asarray(x, dtype=float), np.round(np.asarray(y, dtype=float), 4)]),
+        "showSymbol": len(x) < 3, "symbolSize": 8, "step": "middle" if step else False,
+        "lineStyle": {"width": 3, "color": colour}, "itemStyle": {"color": colour},
+    })
+    option["legend"]["data"].append(name)
 
 
-class PortfolioPlot:
+def _time_marks(option: dict, config, x_max: float) -> None:
+    """Shade the recession and mark the system-review months on every panel."""
+    shocks = [s for s in config.economy.shocks if s.sector is None]
+    period = int(config.lender.review.period_months)
+    reviews = [m for m in range(period, int(x_max) + 1, period)] if period > 0 else []
+    areas = [
+        [{"xAxis": s.start_month - 0.5}, {"xAxis": min(s.end_month + 0.5, x_max)}]
+        for s in shocks if s.start_month - 0.5 < x_max
+    ]
+    for panel in range(len(option["grid"])):
+        if shocks:
+            option["series"].append({
+                "type": "line", "name": text("recession_shade"), "data": [],
+                "xAxisIndex": panel, "yAxisIndex": panel,
+                "itemStyle": {"color": RECESSION_COLOUR}, "lineStyle": {"width": 0},
+                "markArea": {"silent": True, "itemStyle": {"color": RECESSION_COLOUR}, "data": areas},
+            })
+        if period > 0:
+            option["series"].append({
+                "type": "line", "name": text("review_line"), "data": [],
+                "xAxisIndex": panel, "yAxisIndex": panel,
+                "itemStyle": {"color": REVIEW_COLOUR},
+                "lineStyle": {"type": "dotted", "color": REVIEW_COLOUR},
+                "markLine": {"silent": True, "symbol": "none", "label": {"show": False},
+                             "lineStyle": {"type": "dotted", "width": 2, "color": REVIEW_COLOUR},
+                             "data": [{"xAxis": m} for m in reviews]},
+            })
+    if shocks:
+        option["legend"]["data"].append(text("recession_shade"))
+    if period > 0:
+        option["legend"]["data"].append(text("review_line"))
+
+
+def _x_max(last_month: int) -> int:
+    """Months 0 to the current month, at least a year wide (no axis of width zero)."""
+    return max(12, int(last_month))
+
+
+def portfolio_option(config, monthly: pd.DataFrame) -> dict[str, Any]:
     """Total limits, outstanding and losses so far (million yuan); the default rate."""
-
-    def __init__(self) -> None:
-        self.figure, (money, rates) = _figure(2)
-        self.axes = (money, rates)
-        self.limits, = money.plot([], [], label="total limits", color="#4c72b0")
-        self.outstanding, = money.plot([], [], label="outstanding", color="#dd8452")
-        self.losses, = money.plot([], [], label="losses so far", color="#c44e52")
-        money.set_title("Portfolio (million yuan)", fontsize=10)
-        money.legend(fontsize=7, loc="upper left")
-        self.default_rate, = rates.plot([], [], color="#c44e52")
-        rates.set_title("Default rate (% a year)", fontsize=10)
-
-    def draw(self, monthly: pd.DataFrame) -> Figure:
-        """The figure with ``monthly`` (the recorder's monthly table) drawn in."""
-        m = monthly["month"].to_numpy()
-        self.limits.set_data(m, monthly["total_limit"] / 1e6)
-        self.outstanding.set_data(m, monthly["outstanding"] / 1e6)
-        self.losses.set_data(m, monthly["losses"].cumsum() / 1e6)
-        self.default_rate.set_data(m, 100 * 12 * monthly["default_rate"])
-        for ax in self.axes:
-            _rescale(ax)
-        return self.figure
+    m = monthly["month"].to_numpy()
+    x_max = _x_max(m[-1])
+    option = _chart([text("c_portfolio"), text("c_default_rate")], x_max)
+    _line(option, text("s_total_limit"), m, monthly["total_limit"] / 1e6, "#4c72b0")
+    _line(option, text("s_outstanding"), m, monthly["outstanding"] / 1e6, "#dd8452")
+    _line(option, text("s_losses"), m, monthly["losses"].cumsum() / 1e6, "#c44e52")
+    _line(option, text("c_default_rate"), m, 100 * 12 * monthly["default_rate"], "#222222", panel=1)
+    option["legend"]["data"].remove(text("c_default_rate"))  # the panel's title names it
+    _time_marks(option, config, x_max)
+    return option
 
 
-class HabitLimitsPlot:
+def habit_limits_option(config, segments: pd.DataFrame) -> dict[str, Any]:
     """Average limit of open lines per habit (yuan), month by month."""
-
-    def __init__(self) -> None:
-        self.figure, (ax,) = _figure()
-        self.ax = ax
-        self.lines = {
-            h: ax.plot([], [], label=h.replace("_", " "), color=HABIT_COLOURS[h])[0] for h in HABITS
-        }
-        ax.set_title("Average limit of open lines by habit (yuan)", fontsize=10)
-        ax.legend(fontsize=7, ncols=2, loc="lower left")
-
-    def draw(self, segments: pd.DataFrame) -> Figure:
-        """The figure with ``segments`` (the recorder's month x kind x habit table) drawn in."""
-        g = segments.groupby(["month", "habit"], observed=False)[
-            ["total_limit", "active_accounts", "frozen_accounts"]
-        ].sum()
-        open_lines = (g["active_accounts"] + g["frozen_accounts"]).to_numpy()
-        average = np.divide(g["total_limit"].to_numpy(), open_lines,
-                            out=np.full(open_lines.size, np.nan), where=open_lines > 0)
-        months = g.index.get_level_values("month").to_numpy()
-        habits = g.index.get_level_values("habit").to_numpy()
-        for habit, line in self.lines.items():
-            mine = habits == habit
-            line.set_data(months[mine], average[mine])
-        _rescale(self.ax)
-        return self.figure
+    g = segments.groupby(["month", "habit"], observed=False)[
+        ["total_limit", "active_accounts", "frozen_accounts"]
+    ].sum()
+    open_lines = (g["active_accounts"] + g["frozen_accounts"]).to_numpy()
+    average = np.divide(g["total_limit"].to_numpy(), open_lines,
+                        out=np.full(open_lines.size, np.nan), where=open_lines > 0)
+    months = g.index.get_level_values("month").to_numpy()
+    habits = g.index.get_level_values("habit").to_numpy()
+    x_max = _x_max(months.max())
+    option = _chart([text("c_habit_limits")], x_max)
+    for habit in HABITS:
+        mine = habits == habit
+        _line(option, habit_name(habit), months[mine], np.round(average[mine]), HABIT_COLOURS[habit])
+    _time_marks(option, config, x_max)
+    return option
 
 
-class ActionsPlot:
-    """The lender's actions (and the borrowers' appeals) per month."""
+def actions_option(config, monthly: pd.DataFrame) -> dict[str, Any]:
+    """Per month: closures, reopenings and appeals (left); limit cuts and freezes (right).
 
-    def __init__(self) -> None:
-        self.figure, (ax,) = _figure()
-        self.ax = ax
-        self.lines = {
-            column: ax.plot([], [], label=label, color=colour, drawstyle="steps-mid")[0]
-            for column, label, colour in ACTION_SERIES
-        }
-        ax.set_title("Closures, reopenings and appeals per month (lines)", fontsize=10)
-        ax.legend(fontsize=7, ncols=2, loc="upper right")
-
-    def draw(self, monthly: pd.DataFrame) -> Figure:
-        """The figure with ``monthly`` drawn in (month 0, the opening, is left out)."""
-        m = monthly[monthly["month"] > 0]
-        for column, line in self.lines.items():
-            line.set_data(m["month"].to_numpy(), m[column].to_numpy())
-        _rescale(self.ax)
-        return self.figure
+    Limit cuts can outnumber closures a hundred to one in a review month; on one axis they
+    would flatten every other line, so they get their own panel.
+    """
+    x_max = _x_max(monthly["month"].iloc[-1])
+    m = monthly[monthly["month"] > 0]  # month 0 is the opening: no actions yet
+    option = _chart([text("c_actions"), text("c_cuts")], x_max, x_min=0)
+    for panel, series in enumerate((ACTION_SERIES, CUT_SERIES)):
+        for column, colour in series:
+            _line(option, text(f"s_{column}"), m["month"].to_numpy(), m[column].to_numpy(),
+                  colour, panel=panel, step=True)
+    _time_marks(option, config, x_max)
+    return option
 
 
-class ScatterPlot:
-    """Each customer: score against limit, coloured by habit, marked by status."""
-
-    def __init__(self) -> None:
-        self.figure, (ax,) = _figure()
-        self.ax = ax
-        ax.set_xlabel("score", fontsize=8)
-        ax.set_ylabel("limit (yuan)", fontsize=8)
-        ax.set_title("Borrowers: score vs limit (colour = habit)", fontsize=10)
-        ax.set_yscale("symlog", linthresh=100)
-        ax.yaxis.set_major_locator(SymmetricalLogLocator(base=10, linthresh=100))
-        self.points = {
-            code: ax.scatter([], [], marker=marker, s=9, linewidths=0.8, alpha=0.7,
-                             label=label, color="#555555")
-            for code, (marker, label) in STATUS_MARKERS.items()
-        }
-        ax.legend(fontsize=7, loc="upper left", markerscale=1.5)
-        self.colours = np.array([to_rgba(HABIT_COLOURS[h], 0.7) for h in HABITS])
-
-    def draw(self, table) -> Figure:
-        """The figure with every customer of ``table`` (the model's borrower table) drawn in."""
-        status, habit = table.status, table.habit
-        for code, points in self.points.items():
-            rows = np.flatnonzero(status == code)
-            points.set_offsets(np.column_stack([table.score[rows], table.limit_cents[rows] / 100.0]))
-            points.set_color(self.colours[habit[rows]])
-        self.ax.update_datalim(np.column_stack([table.score, table.limit_cents / 100.0]))
-        self.ax.autoscale_view()
-        self.ax.set_ylim(bottom=0, auto=None)
-        return self.figure
-
-
-STRATEGY_COLOURS = {"single_channel": "#d95f02", "diversified": "#1b9e77", "opportunistic": "#7570b3"}
+def scatter_option(config, table) -> dict[str, Any]:
+    """Each customer: score against limit, coloured by habit, its status by the marker."""
+    option = _chart([text("c_scatter")], None, x_name=text("score"), x_min=None, time_axis=False)
+    option["xAxis"][0].update({"min": "dataMin", "max": "dataMax", "scale": True})
+    option["yAxis"][0]["name"] = text("limit_yuan")
+    option["grid"][0]["left"] = 80
+    option["tooltip"]["formatter"] = "{a}<br/>score, limit: {c}"
+    customers = np.isin(table.status, list(STATUS_SYMBOLS))
+    score = np.round(table.score.astype(float), 0)
+    limit = np.round(table.limit_cents / 100.0, 0)
+    for code, (symbol, _) in STATUS_SYMBOLS.items():
+        for h, habit in enumerate(HABITS):
+            rows = np.flatnonzero(customers & (table.status == code) & (table.habit == h))
+            if not rows.size:
+                continue
+            option["series"].append({
+                "type": "scatter", "name": habit_name(habit), "symbol": symbol,
+                "symbolSize": 9,
+                "itemStyle": {"color": HABIT_COLOURS[habit], "opacity": 0.75},
+                "data": np.column_stack([score[rows], limit[rows]]),
+            })
+    for habit in HABITS:  # the habit legend, present even when a habit has no customer yet
+        option["series"].append({"type": "scatter", "name": habit_name(habit), "data": [],
+                                 "symbol": "circle", "itemStyle": {"color": HABIT_COLOURS[habit]}})
+    for symbol, key in STATUS_SYMBOLS.values():  # the marker legend
+        option["series"].append({"type": "scatter", "name": text(key), "data": [],
+                                 "symbol": symbol, "itemStyle": {"color": "#666666"}})
+    option["legend"]["data"] = [habit_name(h) for h in HABITS] + [
+        text(k) for _, k in STATUS_SYMBOLS.values()]
+    return option
 
 
-class FundingPlot:
+def funding_option(config, strategies: pd.DataFrame) -> dict[str, Any]:
     """Small businesses by funding strategy (several lenders): how many went short of
     working capital this month, and how many have failed so far (per 100 businesses)."""
-
-    def __init__(self) -> None:
-        self.figure, (short, failed) = _figure(2)
-        self.axes = (short, failed)
-        self.short = {k: short.plot([], [], color=c, label=k.replace("_", " "))[0]
-                      for k, c in STRATEGY_COLOURS.items()}
-        self.failed = {k: failed.plot([], [], color=c)[0] for k, c in STRATEGY_COLOURS.items()}
-        short.set_title("Short of funding (% of businesses)", fontsize=10)
-        failed.set_title("Failed so far (% of businesses)", fontsize=10)
-        short.legend(fontsize=7, loc="upper left")
-
-    def draw(self, strategies: pd.DataFrame) -> Figure:
-        for name in STRATEGY_COLOURS:
-            g = strategies[strategies["strategy"] == name]
-            alive = g["businesses"].to_numpy(dtype=float)
-            total = alive + g["failed"].to_numpy(dtype=float)
-            m = g["month"].to_numpy()
-            self.short[name].set_data(m, 100 * np.divide(g["shortfall_events"], alive, out=np.zeros(len(g)), where=alive > 0))
-            self.failed[name].set_data(m, 100 * np.divide(g["failed"], total, out=np.zeros(len(g)), where=total > 0))
-        for ax in self.axes:
-            _rescale(ax)
-        return self.figure
+    x_max = _x_max(strategies["month"].max() if len(strategies) else 0)
+    option = _chart([text("c_short"), text("c_failed")], x_max)
+    for name, colour in STRATEGY_COLOURS.items():
+        g = strategies[strategies["strategy"] == name]
+        alive = g["businesses"].to_numpy(dtype=float)
+        total = alive + g["failed"].to_numpy(dtype=float)
+        m = g["month"].to_numpy()
+        short = 100 * np.divide(g["shortfall_events"], alive, out=np.zeros(len(g)), where=alive > 0)
+        failed = 100 * np.divide(g["failed"], total, out=np.zeros(len(g)), where=total > 0)
+        _line(option, text(f"g_{name}"), m, short, colour)
+        _line(option, text(f"g_{name}"), m, failed, colour, panel=1)
+    option["legend"]["data"] = list(dict.fromkeys(option["legend"]["data"]))
+    _time_marks(option, config, x_max)
+    return option
 
 
 # ------------------------------------------------------------------------- components
@@ -224,97 +265,105 @@ def recorder_tables(model: DemoModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     return monthly, segments
 
 
-@solara.component
-def Chart(model: DemoModel, chart_class, data):
-    """A chart of ``chart_class`` (built once per model) redrawn with ``data(model)``."""
-    update_counter.get()
-    chart = solara.use_memo(chart_class, [model])
-    key = [model, model.month]
-    figure = solara.use_memo(lambda: chart.draw(data(model)), key)
-    solara.FigureMatplotlib(figure, format="png", dependencies=key)
+def _plain(value):
+    """An option with numpy arrays as JSON-ready lists (NaN becomes a gap: null)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            value = np.where(np.isfinite(value), value, None)
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class EchartsArrays(EchartsWidget):
+    """Solara's ECharts widget, with series data kept as numpy arrays until it is sent.
+
+    Reacton walks every list inside an element's arguments looking for elements; a
+    scatter of 2,000 points as lists costs ~0.1 s a month, as one array nothing.
+    """
+
+    option = traitlets.Any({}).tag(sync=True, to_json=lambda value, widget: _plain(value))
 
 
 @solara.component
-def Monitors(model: DemoModel):
-    """The headline numbers, like NetLogo's monitors."""
-    update_counter.get()
+def Chart(model: DemoModel, build, data, name: str, tick: int = 0):
+    """The chart ``build(config, data(model))`` (an ECharts option), rebuilt every tick."""
+    option = solara.use_memo(lambda: build(model.config, data(model)), [model, model.month, tick])
+    EchartsArrays.element(
+        option=option, responsive=True, attributes={"class": f"limitlab-chart chart-{name}"},
+    )
+
+
+MONITORS = (  # text key, value from (model, monthly table, last month's row)
+    ("m_month", lambda model, monthly, last: f"{model.month}"),
+    ("m_open", lambda model, monthly, last:
+        f"{int(last['active_accounts'] + last['frozen_accounts']):,}"),
+    ("m_closed_now", lambda model, monthly, last: f"{int(last['closed_accounts']):,}"),
+    ("m_total_limit", lambda model, monthly, last: f"{last['total_limit']:,.0f}"),
+    ("m_outstanding", lambda model, monthly, last: f"{last['outstanding']:,.0f}"),
+    ("m_default_rate", lambda model, monthly, last: f"{100 * 12 * last['default_rate']:.1f}"),
+    ("m_losses", lambda model, monthly, last: f"{monthly['losses'].sum():,.0f}"),
+    ("m_closed", lambda model, monthly, last: f"{int(monthly['closures'].sum()):,}"),
+    ("m_reopened", lambda model, monthly, last: f"{int(monthly['reopenings'].sum()):,}"),
+    ("m_appeals", lambda model, monthly, last:
+        f"{int(monthly['appeals_granted'].sum()):,} / {int(monthly['appeals_filed'].sum()):,}"),
+    ("m_multiplier", lambda model, monthly, last: f"{last['limit_multiplier']:.2f}"),
+    ("m_borrowers", lambda model, monthly, last: f"{int((model.table.opened_month >= 0).sum()):,}"),
+)
+
+
+@solara.component
+def Monitors(model: DemoModel, tick: int = 0):
+    """The headline numbers, like NetLogo's monitors (``data-name`` is the monitor's key)."""
     monthly, _ = recorder_tables(model)
     last = monthly.iloc[-1]
-    t = model.table
-    values = (
-        ("Month", f"{model.month}"),
-        ("Open lines", f"{int(last['active_accounts'] + last['frozen_accounts']):,}"),
-        ("Closed lines now", f"{int(last['closed_accounts']):,}"),
-        ("Total limits (yuan)", f"{last['total_limit']:,.0f}"),
-        ("Outstanding (yuan)", f"{last['outstanding']:,.0f}"),
-        ("Default rate (% a year)", f"{100 * 12 * last['default_rate']:.1f}"),
-        ("Losses so far (yuan)", f"{monthly['losses'].sum():,.0f}"),
-        ("Lines closed so far", f"{int(monthly['closures'].sum()):,}"),
-        ("Lines reopened so far", f"{int(monthly['reopenings'].sum()):,}"),
-        ("Appeals granted / filed", f"{int(monthly['appeals_granted'].sum()):,} / "
-                                    f"{int(monthly['appeals_filed'].sum()):,}"),
-        ("Limit multiplier (reviews)", f"{last['limit_multiplier']:.2f}"),
-        ("Borrowers", f"{int((t.opened_month >= 0).sum()):,}"),
-    )
     cells = "".join(
-        f'<div class="monitor" data-name="{html.escape(name)}">'
-        f'<div class="monitor-name">{html.escape(name)}</div>'
-        f'<div class="monitor-value">{html.escape(value)}</div></div>'
-        for name, value in values
+        f'<div class="monitor" data-name="{key[2:]}">'
+        f'<div class="monitor-name">{html.escape(text(key))}</div>'
+        f'<div class="monitor-value">{html.escape(value(model, monthly, last))}</div></div>'
+        for key, value in MONITORS
     )
-    with solara.Card("Monitors", margin=0, elevation=1):
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=cells,
-            classes=["limitlab-monitors"],
-            style="display:grid;grid-template-columns:repeat(3,1fr);gap:6px;",
-        )
+    with solara.Card(text("monitors"), margin=0, elevation=1):
+        solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["limitlab-monitors"])
+        config = model.config
         solara.Text(
-            f"Scenario {model.config.name}, seed {model.config.seed}, "
-            f"{model.config.population.borrowers:,} borrowers at the start",
-            classes=["monitor-scenario"], style="font-size:11px;color:#777;",
+            text("scenario_line", name=config.name, seed=config.seed,
+                 borrowers=config.population.borrowers),
+            classes=["monitor-scenario"],
         )
-        solara.Style(MONITOR_CSS)
-
-
-MONITOR_CSS = """
-.limitlab-monitors .monitor {border:1px solid #ccc;border-radius:4px;padding:2px 6px;}
-.limitlab-monitors .monitor-name {font-size:11px;color:#666;}
-.limitlab-monitors .monitor-value {font-size:18px;font-weight:600;}
-.limitlab-inspector table {border-collapse:collapse;font-size:12px;width:100%;}
-.limitlab-inspector td, .limitlab-inspector th {border-bottom:1px solid #ddd;padding:1px 4px;}
-.limitlab-inspector tr.changed {background:#fff3e0;}
-"""
 
 
 @solara.component
-def PortfolioChart(model: DemoModel):
+def PortfolioChart(model: DemoModel, tick: int = 0):
     """Outstanding, limits, losses and the default rate over time."""
-    Chart(model, PortfolioPlot, lambda m: recorder_tables(m)[0])
+    Chart(model, portfolio_option, lambda m: recorder_tables(m)[0], "portfolio", tick)
 
 
 @solara.component
-def LimitsByHabitChart(model: DemoModel):
+def LimitsByHabitChart(model: DemoModel, tick: int = 0):
     """Average limit per habit over time."""
-    Chart(model, HabitLimitsPlot, lambda m: recorder_tables(m)[1])
+    Chart(model, habit_limits_option, lambda m: recorder_tables(m)[1], "habit-limits", tick)
 
 
 @solara.component
-def ActionsChart(model: DemoModel):
+def ActionsChart(model: DemoModel, tick: int = 0):
     """Closures, reopenings, appeals, freezes and limit cuts per month."""
-    Chart(model, ActionsPlot, lambda m: recorder_tables(m)[0])
+    Chart(model, actions_option, lambda m: recorder_tables(m)[0], "actions", tick)
 
 
 @solara.component
-def BorrowerScatter(model: DemoModel):
+def BorrowerScatter(model: DemoModel, tick: int = 0):
     """Score against limit for every customer."""
-    Chart(model, ScatterPlot, lambda m: m.table)
+    Chart(model, scatter_option, lambda m: m.table, "scatter", tick)
 
 
 def timeline_html(frame: pd.DataFrame) -> str:
     """The inspector's month-by-month table as HTML (rows with an event highlighted)."""
-    head = "".join(f"<th>{c}</th>" for c in ("month", "status", "limit", "balance", "score",
-                                              "what happened (the lender's reason)"))
+    head = "".join(f"<th>{html.escape(text(c))}</th>" for c in (
+        "t_month", "t_status", "t_limit", "t_balance", "t_score", "t_what"))
     rows = []
     for r in frame.itertuples(index=False):
         what = r.what_happened
@@ -327,9 +376,8 @@ def timeline_html(frame: pd.DataFrame) -> str:
 
 
 @solara.component
-def Inspector(model: DemoModel):
+def Inspector(model: DemoModel, tick: int = 0):
     """Pick a borrower (or a random tester) and read its story month by month."""
-    update_counter.get()
     row, set_row = solara.use_state(None)
     if row is not None and row >= model.table.n:  # the model was reset to fewer borrowers
         row = None
@@ -337,60 +385,55 @@ def Inspector(model: DemoModel):
     def pick(wanted: str) -> None:
         set_row(pick_borrower(model, wanted, row))
 
-    with solara.Card("Borrower inspector", margin=0, elevation=1):
+    with solara.Card(text("inspector"), margin=0, elevation=1):
         with solara.Row(style="align-items:center;flex-wrap:wrap;"):
-            solara.Button("A random tester", on_click=lambda: pick("tester"), outlined=True)
-            solara.Button("A random reopened line", on_click=lambda: pick("reopened"), outlined=True)
+            solara.Button(text("random_tester"), on_click=lambda: pick("tester"), outlined=True)
+            solara.Button(text("random_reopened"), on_click=lambda: pick("reopened"), outlined=True)
         solara.InputInt(
-            "Borrower id", value=-1 if row is None else row,
+            text("borrower_id"), value=-1 if row is None else row,
             on_value=lambda v: set_row(v if v is not None and 0 <= v < model.table.n else None),
         )
         if row is None:
-            solara.Text("Pick a borrower to see its limit, balance, score and status month by month.")
+            solara.Text(text("inspector_hint"))
             return
         agent = model.borrower(row)
         frame = borrower_timeline(model, row)
         solara.Text(
-            f"Borrower {row}: {agent.kind.replace('_', ' ')}, habit {agent.habit.replace('_', ' ')}, "
-            f"now {agent.status} with a limit of {agent.limit:,.0f} yuan, "
-            f"balance {agent.balance:,.0f}, score {agent.score:.0f}.",
+            text("inspector_summary", row=row, kind=agent.kind.replace("_", " "),
+                 habit=agent.habit.replace("_", " "), status=agent.status, limit=agent.limit,
+                 balance=agent.balance, score=agent.score),
             classes=["inspector-summary"],
         )
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=timeline_html(frame),
-            classes=["limitlab-inspector"],
-            style="max-height:330px;overflow-y:auto;",
-        )
+        solara.HTML(tag="div", unsafe_innerHTML=timeline_html(frame),
+                    classes=["limitlab-inspector"])
 
 
 @solara.component
-def FundingChart(model: DemoModel):
+def FundingChart(model: DemoModel, tick: int = 0):
     """Small businesses by funding strategy, when other lenders take part (lesson 5)."""
-    update_counter.get()
     if getattr(model, "channels", None) is None or model.month == 0:
-        solara.Text("Funding strategies: shown when other lenders take part (lesson 5).",
-                    style="font-size:11px;color:#777;")
+        solara.Text(text("funding_hint"), classes=["funding-hint"])
         return
-    Chart(model, FundingPlot, lambda m: m.channels.strategies())
+    Chart(model, funding_option, lambda m: m.channels.strategies(), "funding", tick)
 
 
-VIEWS = [Monitors, PortfolioChart, LimitsByHabitChart, ActionsChart, BorrowerScatter, FundingChart,
-         Inspector]
+CHARTS = [PortfolioChart, LimitsByHabitChart, ActionsChart, BorrowerScatter]
 
 
 @solara.component
-def LessonPicker(lesson: str, on_lesson):
-    """The lesson selector and what the class should watch."""
-    titles = {lsn.title: key for key, lsn in LESSONS.items()}
-    current = get_lesson(lesson)
-    with solara.Card("Lesson", margin=0):
-        solara.Select(
-            label="Lesson", value=current.title, values=list(titles),
-            on_value=lambda title: on_lesson(titles[title]),
-        )
-        solara.HTML(tag="p", unsafe_innerHTML=html.escape(current.watch), classes=["lesson-watch"])
-        solara.HTML(
-            tag="p", unsafe_innerHTML=f"Scenario file: experiments/scenarios/{html.escape(current.scenario)}",
-            style="font-size:11px;color:#777;",
-        )
+def Views(model: DemoModel):
+    """Every view of ``model``, redrawn when Mesa's ``update_counter`` moves (step, reset).
+
+    Only this component listens to the counter and hands it down as ``tick``: solara
+    re-renders the page once per listener, so seven listening views cost seven passes.
+    """
+    tick = update_counter.get()
+    Monitors(model, tick)
+    with solara.Div(classes=["limitlab-charts"]):
+        for chart in CHARTS:
+            chart(model, tick)
+        FundingChart(model, tick)
+    Inspector(model, tick)
+
+
+VIEWS = [Monitors, *CHARTS, FundingChart, Inspector]

@@ -1,7 +1,7 @@
 """The page's levers, generated from the parameter schema, and their translation back to it.
 
-Every slider is a dotted key of :mod:`limitlab.model.config`: its label is the Field's description,
-its type (int or float) the Field's annotation, its range the Field's bounds (narrowed to a
+Every slider is a dotted key of :mod:`limitlab.model.config`: its label and unit come from
+:mod:`.texts` (one place for the page's words), its help line is the Field's description, its type (int or float) the Field's annotation, its range the Field's bounds (narrowed to a
 classroom range where the schema allows absurd values, e.g. five million borrowers) and its
 starting value the lesson's scenario. A slider therefore cannot disagree with a TOML file.
 
@@ -30,6 +30,7 @@ from limitlab.model.config import (
 )
 
 from .lessons import DEFAULT_LESSON, get_lesson
+from .texts import LEVER_TEXT, text
 
 RECESSION_MONTHS = 12  # length of the demo's recession when the lesson's scenario has none
 RECESSION_START = 24
@@ -68,7 +69,9 @@ class Lever:
         value = min(max(value, lo), hi)
         return {
             "type": "SliderInt" if is_int else "SliderFloat",
-            "label": _label(info.description or self.key),
+            "label": LEVER_TEXT[self.key].label,
+            "text": self.key,
+            "help": _label(info.description or self.key),
             "value": int(value) if is_int else float(value),
             "min": int(lo) if is_int else float(lo),
             "max": int(hi) if is_int else float(hi),
@@ -114,21 +117,23 @@ def model_params(lesson_key: str = DEFAULT_LESSON) -> dict[str, Any]:
     start_lo, _ = field_bounds("economy.shocks.start_month")
     params: dict[str, Any] = {
         "lesson": lesson_key,
-        "seed": {"type": "InputText", "label": "Seed (a whole number)", "value": str(config.seed)},
+        "seed": {"type": "InputText", "label": text("seed"), "value": str(config.seed)},
     }
     for lever in LEVERS:
         params[lever.name] = lever.widget(config)
     params["recession"] = {
-        "type": "Checkbox", "label": f"Recession ({RECESSION_MONTHS} months)", "value": on,
+        "type": "Checkbox", "label": text("recession", months=RECESSION_MONTHS), "value": on,
     }
     params["recession_depth"] = {
         "type": "SliderFloat",
-        "label": "Recession depth: " + field_info("economy.shocks.depth")[0].description,
+        "label": LEVER_TEXT["recession_depth"].label, "text": "recession_depth",
+        "help": _label(field_info("economy.shocks.depth")[0].description),
         "value": depth, "min": max(0.0, depth_lo), "max": min(3.0, depth_hi), "step": 0.1,
     }
     params["recession_start"] = {
         "type": "SliderInt",
-        "label": "Recession start: " + field_info("economy.shocks.start_month")[0].description,
+        "label": LEVER_TEXT["recession_start"].label, "text": "recession_start",
+        "help": _label(field_info("economy.shocks.start_month")[0].description),
         "value": start, "min": int(start_lo), "max": int(config.months) - 1, "step": 1,
     }
     return params

@@ -35,6 +35,7 @@ PACKAGES: tuple[tuple[str, str], ...] = (
     ("requirejs", "2.3.6"),
     ("font-awesome", "4.5.0"),
     ("@widgetti/vue-grid-layout", "2.3.13-alpha.2"),  # Mesa's draggable grid of views
+    ("echarts", "5.4.0"),  # the page's charts, drawn by the browser (solara.FigureEcharts)
 )
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from limitlab.experiments.catalog import load_scenario, scenario_dir
 from limitlab.model.config import ScenarioConfig
 
+from .texts import LESSON_TEXT
+
 # A class watches a few hundred borrowers' dots and a month every ~0.1 s: 2,000 borrowers
 # keep the page responsive (see the benchmark in tests/test_demo.py) and the series smooth.
 DEMO_BORROWERS = 2000
@@ -26,23 +28,30 @@ class Lesson:
     """A preset for the classroom page.
 
     Attributes:
-        key: short identifier (also the model parameter ``lesson``).
-        title: what the selector shows.
+        key: short identifier (also the model parameter ``lesson``); its title and what
+            the class should watch are in :mod:`.texts` (``LESSON_TEXT``).
         scenario: the scenario file, relative to ``experiments/scenarios/``.
-        watch: a few sentences telling the class what to watch.
         inspect: what the inspector's "random" button looks for first
             (``"tester"`` or ``"reopened"``).
         demo_overrides: dotted-key settings that size the scenario for a live page.
     """
 
     key: str
-    title: str
     scenario: str
-    watch: str
     inspect: str = "tester"
     demo_overrides: Mapping[str, Any] = field(
         default_factory=lambda: {"population.borrowers": DEMO_BORROWERS}
     )
+
+    @property
+    def title(self) -> str:
+        """What the lesson selector shows."""
+        return LESSON_TEXT[self.key].title
+
+    @property
+    def watch(self) -> str:
+        """A few sentences telling the class what to watch."""
+        return LESSON_TEXT[self.key].watch
 
     @property
     def path(self) -> Path:
@@ -57,78 +66,12 @@ class Lesson:
 LESSONS: dict[str, Lesson] = {
     lesson.key: lesson
     for lesson in (
-        Lesson(
-            key="tester_closed",
-            title="1. The tester gets closed",
-            scenario="tester_crackdown.toml",
-            watch=(
-                "Some borrowers 'test' the line: they borrow and repay within days, several "
-                "times a month, and cost the lender almost nothing. Here the lender's monitoring "
-                "is twice as sensitive and one strike closes the line. Watch the closures bar "
-                "jump in the first months, the testers' average limit fall in 'limits by habit', "
-                "and the orange tester dots drop to the bottom of the scatter. Then press "
-                "'A random tester' in the inspector and read the lender's reason."
-            ),
-        ),
-        Lesson(
-            key="reopened_short",
-            title="2. Closed, reopened, limit too low",
-            scenario="lessons/reopened_short.toml",
-            inspect="reopened",
-            watch=(
-                "A closed line reopens after a three-month cool-off, but the lender treats it "
-                "as a new customer: the limit is recalculated from the score, not restored. "
-                "Watch reopenings follow closures three months later in the actions chart, and "
-                "press 'A random reopened line' in the inspector: compare the limit before the "
-                "closure with the limit after the reopening. Is the borrower riskier than before?"
-            ),
-        ),
-        Lesson(
-            key="system_adjustment",
-            title="3. The system adjustment",
-            scenario="periodic_tightening.toml",
-            watch=(
-                "Every six months the lender compares realised defaults with a strict risk "
-                "appetite and re-tunes the whole book. Watch the monitor 'limit multiplier' and "
-                "the total limit step down at a review month (12, 18, ... once defaults run above "
-                "the appetite) for every habit at once, including prudent borrowers whose "
-                "behaviour never changed. The inspector's reason reads 'system review'. Then "
-                "watch the default rate: cutting everyone's room can raise it."
-            ),
-        ),
-        Lesson(
-            key="recession",
-            title="4. The recession",
-            scenario="recession.toml",
-            watch=(
-                "From month 24 to 35 the economy is in recession: incomes fall together. Watch "
-                "the default rate and losses rise with a delay of a few months, the next system "
-                "review cut limits when borrowers need them most, and unmet demand grow. Switch "
-                "the recession off (or change its depth) and press Reset to compare."
-            ),
-        ),
-        Lesson(
-            key="diversified_business",
-            title="5. The diversified small business",
-            scenario="diversification.toml",
-            watch=(
-                "Half the customers are small businesses. Some depend on the credit line "
-                "alone; others also keep a bank loan, supply-chain finance and other online "
-                "lenders open, as the article advises. Watch the funding chart: who goes short "
-                "of working capital, and who fails. Then switch the recession on and press "
-                "Reset. More doors open does not always mean fewer failures: the credit bureau "
-                "shows every debt, and the credit line reads many lenders as risk."
-            ),
-        ),
-        Lesson(
-            key="baseline",
-            title="Free play: the baseline",
-            scenario="baseline.toml",
-            watch=(
-                "The baseline portfolio: a mix of habits, monitoring on, no system reviews and "
-                "no recession. Move one lever at a time, press Reset, and compare."
-            ),
-        ),
+        Lesson(key="tester_closed", scenario="tester_crackdown.toml"),
+        Lesson(key="reopened_short", scenario="lessons/reopened_short.toml", inspect="reopened"),
+        Lesson(key="system_adjustment", scenario="periodic_tightening.toml"),
+        Lesson(key="recession", scenario="recession.toml"),
+        Lesson(key="diversified_business", scenario="diversification.toml"),
+        Lesson(key="baseline", scenario="baseline.toml"),
     )
 }
 

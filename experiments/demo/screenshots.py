@@ -1,0 +1,109 @@
+"""Screenshots of the classroom page, one per lesson, for the documentation.
+
+``python -m limitlab.experiments.demo.screenshots [--out docs/screenshots] [--months 12]``
+starts ``limitlab demo``'s server on a free local port, opens each lesson in Debian's
+Chromium (Playwright) at 1920x1080, steps it ``--months`` months and saves
+``demo-<lesson>.png`` (palette PNG, well under 300 KB). The server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from limitlab.experiments.demo import fetch_assets
+from limitlab.experiments.demo.lessons import LESSONS
+from limitlab.experiments.demo.server import server_command, server_env
+from PIL import Image
+
+CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the demo server did not start")
+        time.sleep(0.3)
+
+
+def shoot(out: Path, months: int, size: tuple[int, int] = (1920, 1080)) -> list[Path]:
+    """One screenshot per lesson in ``out``; returns their paths."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("LIMITLAB_CHROMIUM") or next(
+        (c for c in CHROMIUM if os.access(c, os.X_OK)), None)
+    if chromium is None:
+        raise RuntimeError("no Chromium found (apt-get install chromium, or set LIMITLAB_CHROMIUM)")
+    out.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen(server_command(port), env=server_env(fetch_assets.fetch()),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    written = []
+    try:
+        _wait(url, proc)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            page.locator(".limitlab-chart canvas").first.wait_for()
+            for key, lesson in LESSONS.items():
+                page.locator(".limitlab-side .v-select").first.click()
+                page.get_by_role("option", name=lesson.title, exact=True).click()
+                # also for the lesson already on screen: a fresh model at month 0
+                page.get_by_role("button", name="Back to the lesson's settings").click()
+                page.locator(".lesson-note").filter(has_text=lesson.title).wait_for()
+                page.wait_for_function(
+                    "() => document.querySelector('.monitor[data-name=\"month\"] "
+                    ".monitor-value').innerText === '0'")
+                for month in range(1, months + 1):
+                    page.get_by_role("button", name="Step", exact=True).click()
+                    page.wait_for_function(
+                        "() => document.querySelector('.monitor[data-name=\"month\"] "
+                        f".monitor-value').innerText === '{month}'")
+                time.sleep(1.0)  # the charts' last frame
+                path = out / f"demo-{key}.png"
+                page.screenshot(path=str(path))
+                Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)
+                written.append(path)
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--months", type=int, default=12, help="months to step each lesson")
+    args = parser.parse_args(argv)
+    for path in shoot(args.out, args.months):
+        print(f"{path} ({path.stat().st_size // 1024} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

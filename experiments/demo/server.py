@@ -1,0 +1,37 @@
+"""The ``solara run`` command and environment that serve the classroom page.
+
+Shared by ``limitlab demo``, the screenshot script and the browser tests: local assets
+(``SOLARA_ASSETS_PROXY_CACHE_DIR``), telemetry off, and solara's per-page-load cookie
+warning filtered.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent / "app.py"
+DEFAULT_HOST = "127.0.0.1"
+
+
+def server_env(cache: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment ``solara run`` needs: local assets, no telemetry."""
+    env = dict(os.environ if base is None else base)
+    env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(cache)
+    env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    # solara warns on every page load that a cookie over plain http falls back to
+    # samesite=lax, which is what a page on this computer or the class's network wants
+    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS", ""), quiet) if w)
+    repo = str(APP.parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def server_command(port: int, host: str = DEFAULT_HOST) -> list[str]:
+    """The ``solara run`` command line for the demo page."""
+    return [
+        sys.executable, "-m", "solara", "run", str(APP),
+        "--host", host, "--port", str(port), "--production", "--no-open",
+    ]
