@@ -499,7 +499,7 @@ def actions_by_reason_html(reasons: pd.DataFrame) -> str:
     what = "count" if runs == 1 else f"mean per run ({runs} runs)"
     rows = [[a.replace("_", " "), r.replace("_", " "), f"{v:,.1f}" if runs > 1 else f"{v:,.0f}"]
             for (a, r), v in counts.items()]
-    return "<h3>Actions by type and reason</h3>" + _html_table(["action", "reason", what], rows)
+    return "<h3>Actions by type and reason</h3>" + html_table(["action", "reason", what], rows)
 
 
 def run_sections(res: Results) -> tuple[list[Section], list[str]]:

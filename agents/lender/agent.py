@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
-from limitlab.agents.custom_rules import CustomRules
 from limitlab.agents.codes import Action, Kind, Reason
+from limitlab.agents.custom_rules import CustomRules
 from limitlab.agents.events import EventLog
 from limitlab.agents.learning import LearningScorecard
 from limitlab.agents.lender import applications, books, month, restrictions
