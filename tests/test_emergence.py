@@ -11,6 +11,7 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
+from limitlab.agents.codes import Reason
 from limitlab.model.credit_market import CreditMarketModel
 from limitlab.model.run import simulate
 from limitlab.model.stats import mean_ci
@@ -114,7 +115,7 @@ def test_a_tightening_review_cuts_borrowers_who_changed_nothing():
         clean = np.array([r for r in clean if r not in touched and limits[month - 1][r] > 0])
         assert clean.size > 50
         # the review's own cut, from the lender's events in the review month
-        at_review = (ev["month"] == month) & (ev["reason"] == 11) & np.isin(ev["borrower_id"], clean)
+        at_review = (ev["month"] == month) & (ev["reason"] == Reason.SYSTEM_REVIEW) & np.isin(ev["borrower_id"], clean)
         cut = (ev["old_limit_cents"][at_review] - ev["new_limit_cents"][at_review]).sum()
         assert at_review.sum() > 0.5 * clean.size  # most of them were cut
         drops.append(cut / limits[month - 1][clean].sum())
