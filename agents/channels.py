@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
-from limitlab.agents import channel_kernels, credit_line
+from limitlab.agents import channel_kernels as kernels
+from limitlab.agents import credit_line
 from limitlab.agents.codes import Kind, Status
 from limitlab.agents.errors import LedgerError
 from limitlab.agents.table import RING, touched_zeros
@@ -155,7 +156,7 @@ class ChannelLender(mesa.Agent):
         worth (and what churning throws away)."""
         idx = np.arange(self.pos.n)[rows] if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
         out = np.empty(idx.size, dtype=np.int64)
-        channel_kernels.line_sizes(idx, -1 if month is None else month, *self._size_terms(table, economy, month),
+        kernels.line_sizes(idx, -1 if month is None else month, *self._size_terms(table, economy, month),
                            out)
         return out
 
@@ -184,7 +185,7 @@ class ChannelLender(mesa.Agent):
         self.pos.sync(table)
         n = table.n
         self.flows = f = credit_line.MonthFlows.for_positions(n)
-        channel_kernels.open_positions(self.pos.balance_cents, self.cfg.funding_rate / 12.0, f.balance_start,
+        kernels.open_positions(self.pos.balance_cents, self.cfg.funding_rate / 12.0, f.balance_start,
                                f.funding_cost)
         return credit_line.bill(self.pos, month, self.cfg.daily_rate)
 
@@ -192,7 +193,7 @@ class ChannelLender(mesa.Agent):
         """File new applications (fee paid now) and decide those whose time has come."""
         p, c = self.pos, self.cfg
         p.savings_cents = table.savings_cents
-        new = channel_kernels.new_applications(applying, p.status, p.decision_month, p.reapply_month,
+        new = kernels.new_applications(applying, p.status, p.decision_month, p.reapply_month,
                                        table.status, month, NO_ACCOUNT)
         if new.size:
             p.decision_month[new] = month + c.decision_months
@@ -217,7 +218,7 @@ class ChannelLender(mesa.Agent):
         p = self.pos
         # the line follows its base, but is never set below what is already owed: a smaller
         # base stops new draws rather than calling in the balance
-        channel_kernels.refresh_limits(month, self.cfg.product == "term_loan",
+        kernels.refresh_limits(month, self.cfg.product == "term_loan",
                                *self._size_terms(table, economy, month), p.balance_cents,
                                p.limit_cents)
 
@@ -225,14 +226,14 @@ class ChannelLender(mesa.Agent):
         """Disburse ``amount`` (within availability, checked by the caller)."""
         p = self.pos
         # a term loan is paid out once: the facility is used up until it is repaid
-        channel_kernels.lend(month, amount, self.cfg.product == "term_loan", p.tenor, p.balance_cents,
+        kernels.lend(month, amount, self.cfg.product == "term_loan", p.tenor, p.balance_cents,
                      p.instalment_cents, p.ring_end, p.ring_rem, p.last_used_month,
                      self.flows.disbursed, p.drawn_total_cents)
 
     def available(self) -> np.ndarray:
         p = self.pos
         out = np.empty(p.n, dtype=np.int64)
-        channel_kernels.available(self.cfg.product == "term_loan", p.status, p.limit_cents, p.balance_cents, out)
+        kernels.available(self.cfg.product == "term_loan", p.status, p.limit_cents, p.balance_cents, out)
         return out
 
     def collect(self, table, month: int, interest: np.ndarray, due: np.ndarray) -> None:
@@ -244,7 +245,7 @@ class ChannelLender(mesa.Agent):
         p = self.pos
         rows = credit_line.charge_off(p, month, self.cfg.default_after_months, self.cfg.recovery_rate, self.flows)
         p.limit_cents[rows] = 0
-        channel_kernels.close_in_arrears(month, p.status, p.dpd_months, p.balance_cents, p.limit_cents,
+        kernels.close_in_arrears(month, p.status, p.dpd_months, p.balance_cents, p.limit_cents,
                                  p.last_used_month)
         return rows
 
@@ -252,7 +253,7 @@ class ChannelLender(mesa.Agent):
         """Unused lines of ``churners`` lapse: the relationship ends, and a new application
         starts its tenure from zero. Returns the rows that lapsed."""
         p = self.pos
-        return channel_kernels.lapse_unused(month, churners, after_months, NO_ACCOUNT, p.status,
+        return kernels.lapse_unused(month, churners, after_months, NO_ACCOUNT, p.status,
                                     p.balance_cents, p.last_used_month, p.opened_month,
                                     p.limit_cents, p.times_lapsed)
 
