@@ -71,6 +71,7 @@ def test_wheel_installs_only_the_limitlab_package(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/", 1)[0] for n in names}
     assert tops == {"limitlab", next(t for t in tops if t.endswith(".dist-info"))}, tops
-    for layer in LAYERS:
-        assert f"limitlab/{layer}/__init__.py" in names
+    for layer in LAYERS:  # every package of the source tree is in the wheel
+        for init in (ROOT / layer).rglob("__init__.py"):
+            assert f"limitlab/{init.relative_to(ROOT).as_posix()}" in names, init
     assert "limitlab/experiments/scenarios/baseline.toml" in names
