@@ -158,37 +158,26 @@ NORMALISE_WORDS: dict[Reason, str] = {
 }
 
 
-# reason codes that custom lender rules register (agents.custom_rules), after the built-in
-# ones: name -> code; their names extend REASON_NAMES and their words REASON_TEMPLATES
-CUSTOM_REASONS: dict[str, int] = {}
 MAX_REASON_CODE = 63  # reasons are int8 in the table and share an (action, reason) key of 64
 
 
-def register_reason(name: str, template: str = "") -> int:
-    """The code of a custom rule's reason ``name`` (registered once per process; the same
-    name always gets the same code). Outputs carry the name, never the code."""
-    if name in CUSTOM_REASONS:
-        return CUSTOM_REASONS[name]
-    if name in REASON_NAMES:
-        raise ValueError(f"reason {name!r} is a built-in reason; give the custom rule its own name")
-    code = len(REASON_NAMES)
-    if code > MAX_REASON_CODE:
-        raise ValueError(f"too many custom reasons (at most {MAX_REASON_CODE + 1 - len(Reason)})")
-    CUSTOM_REASONS[name] = code
-    REASON_NAMES.append(name)
-    REASON_TEMPLATES[code] = template
-    return code
+def reason_names(custom: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The reason labels of a model: the built-in ones, then its custom rules' reasons
+    (codes ``len(Reason)``, ``len(Reason) + 1``, ... in the scenario's order)."""
+    return [*REASON_NAMES, *custom]
 
 
-def detail_text(action: int, reason: int, value: float) -> str:
-    """Plain words for one event, e.g. ``frozen: 5 borrow-and-repay cycles in one month``."""
+def detail_text(action: int, reason: int, value: float,
+                custom_templates: dict[int, str] | None = None) -> str:
+    """Plain words for one event, e.g. ``frozen: 5 borrow-and-repay cycles in one month``
+    (``custom_templates``: the words of a model's custom rules' reasons, by code)."""
     words = ACTION_WORDS[Action(action)]
     if action == Action.NORMALISE:
         what = NORMALISE_WORDS.get(Reason(reason), "changed behaviour")
         return f"{words}: {what} after a restriction for {Reason(reason).name.lower()} (was {value:.2f})"
     if action == Action.RELAPSE:
         return f"{words}: back to its old habit (was following the advice since month {value:.0f})"
-    tmpl = REASON_TEMPLATES.get(reason, "")
+    tmpl = REASON_TEMPLATES.get(reason) or (custom_templates or {}).get(reason, "")
     if not tmpl:
         return words
     try:

@@ -34,7 +34,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from limitlab.agents.codes import Action, Status, register_reason
+from limitlab.agents.codes import MAX_REASON_CODE, REASON_NAMES, Action, Status
 
 if TYPE_CHECKING:
     from limitlab.agents.lender.agent import Lender
@@ -121,17 +121,29 @@ class RuleContext:
 
 @dataclass
 class CustomRules:
-    """The scenario's custom rules, loaded once per model, applied in their order."""
+    """The scenario's custom rules, loaded once per model, applied in their order.
+
+    Their reasons get the codes after the built-in ones, in the scenario's order, so a run's
+    codes depend on its configuration only; outputs carry the names (:attr:`names`)."""
 
     rules: list[tuple[ModuleType, dict[str, Any], int]] = field(default_factory=list)
     states: list[dict[str, Any]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # reason names, by code - len(REASON_NAMES)
+    templates: dict[int, str] = field(default_factory=dict)  # code -> plain words
 
     @classmethod
     def from_config(cls, specs) -> CustomRules:
         out = cls()
         for spec in specs:
             mod = load(spec.module)
-            code = register_reason(mod.REASON, getattr(mod, "TEMPLATE", ""))
+            if mod.REASON in REASON_NAMES or mod.REASON in out.names:
+                raise ValueError(f"{spec.module!r}: REASON {mod.REASON!r} is already a reason; "
+                                 "give each rule a name of its own")
+            code = len(REASON_NAMES) + len(out.names)
+            if code > MAX_REASON_CODE:
+                raise ValueError(f"at most {MAX_REASON_CODE + 1 - len(REASON_NAMES)} custom rules")
+            out.names.append(mod.REASON)
+            out.templates[code] = str(getattr(mod, "TEMPLATE", ""))
             out.rules.append((mod, dict(spec.params), code))
             out.states.append({})
         return out

@@ -143,7 +143,9 @@ class Recorder:
         sys = pd.DataFrame(self.system_rows).drop(columns=["lender", "rows"])
         return df.merge(sys, on="month", how="left")
 
-    def reasons(self) -> pd.DataFrame:
+    def reasons(self, reason_names: list[str] = REASON_NAMES) -> pd.DataFrame:
+        """Events per month, actor, action and reason (``reason_names``: the lender's
+        labels by code, custom rules' included)."""
         cols = ["month", "actor", "action", "reason", "count"]
         df = pd.DataFrame(self.reason_rows, columns=cols)
         if df.empty:
@@ -151,7 +153,7 @@ class Recorder:
         df = df.groupby(["month", "actor", "action", "reason"], as_index=False)["count"].sum()
         df["actor"] = pd.Categorical.from_codes(df["actor"], categories=ACTOR_NAMES)
         df["action"] = pd.Categorical.from_codes(df["action"], categories=ACTION_NAMES)
-        df["reason"] = pd.Categorical.from_codes(df["reason"], categories=REASON_NAMES)
+        df["reason"] = pd.Categorical.from_codes(df["reason"], categories=reason_names)
         df.insert(1, "lender", self.lender_name)
         return df
 

@@ -20,7 +20,6 @@ from limitlab.agents.codes import (
     ACTOR_NAMES,
     HABITS,
     KINDS,
-    REASON_NAMES,
     STATUS_NAMES,
     detail_text,
 )
@@ -151,8 +150,10 @@ def borrowers_table(model: CreditMarketModel) -> pd.DataFrame:
     })
 
 
-def _detail_codes(action: np.ndarray, reason: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Plain-word details as categorical codes, formatting each distinct text once.
+def _detail_codes(action: np.ndarray, reason: np.ndarray, value: np.ndarray,
+                  custom_templates: dict[int, str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Plain-word details as categorical codes, formatting each distinct text once
+    (``custom_templates``: the words of the lender's custom rules' reasons).
 
     Values are rounded to 3 decimals (finer than any template shows), so millions of events
     need only a few thousand string formats.
@@ -166,7 +167,7 @@ def _detail_codes(action: np.ndarray, reason: np.ndarray, value: np.ndarray) -> 
         vals, inv = np.unique(np.round(value[sel].astype(np.float64), 3), return_inverse=True)
         local = np.empty(vals.size, dtype=np.int32)
         for i, v in enumerate(vals):
-            text = detail_text(int(key) // 64, int(key) % 64, float(v))
+            text = detail_text(int(key) // 64, int(key) % 64, float(v), custom_templates)
             local[i] = index.setdefault(text, len(texts))
             if local[i] == len(texts):
                 texts.append(text)
@@ -183,7 +184,7 @@ def events_arrow(model: CreditMarketModel, consume: bool = False) -> pa.Table:
     log = model.events
     c = log.columns()
     n = c["month"].size
-    codes, texts = _detail_codes(c["action"], c["reason"], c["value"])
+    codes, texts = _detail_codes(c["action"], c["reason"], c["value"], model.lender.custom.templates)
 
     def take(name: str) -> np.ndarray:
         return c.pop(name) if consume else c[name]
@@ -195,7 +196,8 @@ def events_arrow(model: CreditMarketModel, consume: bool = False) -> pa.Table:
         log.clear()
     cols = {"month": take("month"), "borrower_id": take("borrower_id"),
             "lender": cat(np.zeros(n, dtype=np.int8), [model.lender.name])}
-    for name, labels in (("actor", ACTOR_NAMES), ("action", ACTION_NAMES), ("reason", REASON_NAMES)):
+    for name, labels in (("actor", ACTOR_NAMES), ("action", ACTION_NAMES),
+                         ("reason", model.lender.reason_names)):
         cols[name] = cat(take(name), labels)
     cols["old_limit"] = take("old_limit_cents") / 100.0
     cols["new_limit"] = take("new_limit_cents") / 100.0
@@ -218,7 +220,7 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
     tables = {
         "monthly": monthly,
         "segments": rec.segments(),
-        "reasons": rec.reasons(),
+        "reasons": rec.reasons(model.lender.reason_names),
         "vintages": vintages(model.table, model.month),
         "roll_rates": rec.roll_rates(),
         "reviews": pd.DataFrame(

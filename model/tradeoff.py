@@ -157,8 +157,9 @@ def segment_counts(j: Judgement, group: np.ndarray, months: list[int], has_twin:
     return df
 
 
-def errors_by_reason(j: Judgement) -> pd.DataFrame:
-    """Restrictive actions, judged actions and false alarms by action and reason code."""
+def errors_by_reason(j: Judgement, reason_names: list[str] = REASON_NAMES) -> pd.DataFrame:
+    """Restrictive actions, judged actions and false alarms by action and reason
+    (``reason_names``: the lender's labels by code, custom rules' included)."""
     df = pd.DataFrame({
         "action": j.action, "reason": j.reason, "judged": j.judged, "false_alarm": j.false_alarm,
     })
@@ -169,7 +170,7 @@ def errors_by_reason(j: Judgement) -> pd.DataFrame:
         g["false_alarms"].to_numpy(float), g["judged_actions"].to_numpy(float),
         out=np.full(len(g), np.nan), where=g["judged_actions"].to_numpy() > 0)
     g["action"] = pd.Categorical.from_codes(g["action"].astype(int), categories=ACTION_NAMES)
-    g["reason"] = pd.Categorical.from_codes(g["reason"].astype(int), categories=REASON_NAMES)
+    g["reason"] = pd.Categorical.from_codes(g["reason"].astype(int), categories=reason_names)
     return g
 
 
@@ -211,7 +212,7 @@ def attach(tables: dict, model, twin_default_month: np.ndarray | None = None) ->
     mon = mon.merge(rec.quality.monthly(months), on="month", how="left")
     tables["monthly"] = limit_stability(mon)
     tables["calibration"] = rec.quality.calibration()
-    tables["errors_by_reason"] = errors_by_reason(j)
+    tables["errors_by_reason"] = errors_by_reason(j, model.lender.reason_names)
     refits = getattr(model.lender.scorecard, "refits", None)
     if refits is not None:
         tables["refits"] = pd.DataFrame(refits)

@@ -226,6 +226,11 @@ def test_huge_lhs_designs_and_overflowing_integer_bounds_are_refused(tmp_path, c
     f = write_sweep(tmp_path, 'design = "lhs"\nsamples = 2\n[axes]\nseed = [0, 1e300]\n'
                               '[set]\n"population.borrowers" = 100\nmonths = 3\n', "seed.toml")
     assert main(["sweep", str(f), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    one_line_error(capsys, "axes.seed.high", "outside the schema's range")
+    # within the schema's range but not exact in a float: refused as an integer axis
+    f = write_sweep(tmp_path, 'design = "lhs"\nsamples = 2\n[axes]\nseed = [0, 1e18]\n'
+                              '[set]\n"population.borrowers" = 100\nmonths = 3\n', "seed18.toml")
+    assert main(["sweep", str(f), "--workers", "0", "--out", str(tmp_path / "o"), "--quiet"]) == 2
     one_line_error(capsys, "axes.seed.high", "integer axis")
     assert not (tmp_path / "o").exists()
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
-from limitlab.agents.codes import Action, Kind, Reason
+from limitlab.agents.codes import Action, Kind, Reason, reason_names
 from limitlab.agents.custom_rules import CustomRules
 from limitlab.agents.events import EventLog
 from limitlab.agents.learning import LearningScorecard
@@ -66,6 +66,11 @@ class Lender(mesa.Agent):
         self._caps_upto = 0  # ... for the rows before this one
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def reason_names(self) -> list[str]:
+        """This lender's reason labels by code: the built-in ones, then its custom rules'."""
+        return reason_names(self.custom.names)
+
     @property
     def table(self) -> BorrowerTable:
         return self.model.table

@@ -127,7 +127,8 @@ def borrower_timeline(model: DemoModel, row: int) -> pd.DataFrame:
     mine = np.flatnonzero(ev["borrower_id"] == row)
     words: dict[int, list[str]] = {}
     for i in mine:
-        text = detail_text(int(ev["action"][i]), int(ev["reason"][i]), float(ev["value"][i]))
+        text = detail_text(int(ev["action"][i]), int(ev["reason"][i]), float(ev["value"][i]),
+                           model.lender.custom.templates)
         if int(ev["actor"][i]) == Actor.BORROWER:
             text += f" ({ACTOR_NAMES[Actor.BORROWER]})"
         words.setdefault(int(ev["month"][i]), []).append(text)
