@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from limitlab.agents.codes import HABITS, KINDS
+from limitlab.agents.codes import HABITS, KINDS, REASON_NAMES
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -39,11 +39,7 @@ SEGMENT_COLOURS = {"habit": HABIT_COLOURS, "kind": KIND_COLOURS}
 SEGMENT_LABELS = {"habit": HABITS, "kind": KINDS}
 
 # reason codes in a fixed order so each reason keeps its colour (tab20) in every figure
-REASONS: tuple[str, ...] = (
-    "none", "application", "on_time_streak", "score_drop", "late_payment", "multi_lending",
-    "high_frequency", "quick_cycles", "early_repayment", "large_draw", "income_cap",
-    "system_review", "cool_off_ended", "appeal", "days_past_due", "restricted",
-)
+REASONS: tuple[str, ...] = tuple(REASON_NAMES)
 _TAB20 = (
     "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
     "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#bcbd22",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from limitlab.agents import kernels
+from limitlab.agents import recording
 from limitlab.agents.codes import (
     ACTION_NAMES,
     ACTOR_NAMES,
@@ -58,18 +58,18 @@ _RESTRICTIVE = (int(Action.FREEZE), int(Action.CLOSE), int(Action.LIMIT_DOWN))
 # the fields the month's compiled passes fill (the line's month and the month-end segment
 # sums), at the column they fill; the others come from the month's event batches
 KERNEL_FIELDS = {
-    "active_accounts": kernels.S_ACTIVE, "frozen_accounts": kernels.S_FROZEN,
-    "closed_accounts": kernels.S_CLOSED, "accounts_with_balance": kernels.S_WITH_BALANCE,
-    "total_limit": kernels.S_TOTAL_LIMIT, "outstanding": kernels.S_OUTSTANDING,
-    "disbursed": kernels.S_DISBURSED, "principal_repaid": kernels.S_REPAID,
-    "written_off": kernels.S_WRITTEN_OFF, "recoveries": kernels.S_RECOVERED,
-    "interest_income": kernels.S_INTEREST, "funding_cost": kernels.S_FUNDING,
-    "demand": kernels.S_DEMAND, "unmet_demand": kernels.S_UNMET,
-    "unmet_demand_events": kernels.S_UNMET_EVENTS,
+    "active_accounts": recording.S_ACTIVE, "frozen_accounts": recording.S_FROZEN,
+    "closed_accounts": recording.S_CLOSED, "accounts_with_balance": recording.S_WITH_BALANCE,
+    "total_limit": recording.S_TOTAL_LIMIT, "outstanding": recording.S_OUTSTANDING,
+    "disbursed": recording.S_DISBURSED, "principal_repaid": recording.S_REPAID,
+    "written_off": recording.S_WRITTEN_OFF, "recoveries": recording.S_RECOVERED,
+    "interest_income": recording.S_INTEREST, "funding_cost": recording.S_FUNDING,
+    "demand": recording.S_DEMAND, "unmet_demand": recording.S_UNMET,
+    "unmet_demand_events": recording.S_UNMET_EVENTS,
 }
-if (len(SUM_FIELDS) != kernels.N_SUMS or N_GROUPS != kernels.N_GROUPS
+if (len(SUM_FIELDS) != recording.N_SUMS or N_GROUPS != recording.N_GROUPS
         or any(SUM_FIELDS[i] != f for f, i in KERNEL_FIELDS.items())):
-    raise RuntimeError("SUM_FIELDS and agents.kernels' S_* positions disagree")
+    raise RuntimeError("SUM_FIELDS and agents.recording's S_* positions disagree")
 
 
 class Recorder:
@@ -93,14 +93,14 @@ class Recorder:
         # the month's flows per segment, then the month-end stocks and roll rates of the
         # month's live rows (the others hold nothing)
         out = flows.segment_sums(t.segment, model.live).copy()
-        can_default = kernels.segment_sums(
+        can_default = recording.segment_sums(
             model.live, t.segment, t.status, t.limit_cents, t.balance_cents,
             flows.balance_start, flows.dpd_start, t.dpd_months, out, self.roll)
         month = model.month
         for action, reason, actor, ids in model.events.month_batches:
             name = EVENT_FIELDS.get(action)  # IntEnum keys hash as their ints
             if name is not None:
-                kernels.segment_counts(ids, t.segment, out, idx[name])
+                recording.segment_counts(ids, t.segment, out, idx[name])
             self.reason_rows.append((month, actor, action, reason, int(ids.size)))
             if actor == Actor.LENDER and action in _RESTRICTIVE:
                 self.restrictions.append((month, action, reason, ids.copy()))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from limitlab.agents import kernels
+from limitlab.agents import recording
 from limitlab.agents.learning import HORIZON_MONTHS
 
 PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
@@ -156,7 +156,7 @@ class ScoreQuality:
         n = np.zeros(len(BAND_LABELS), dtype=np.int64)
         pd_sum = np.zeros(len(BAND_LABELS))
         hits = np.zeros(len(BAND_LABELS), dtype=np.int64)
-        kernels.band_sums(p, y, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
+        recording.band_sums(p, y, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
         for b, label in enumerate(BAND_LABELS):
             if n[b]:
                 self.calibration_rows.append({
