@@ -48,7 +48,6 @@ run: setup
 	$(BIN)/limitlab batch baseline --replicates 20 --out results/baseline --keep borrowers --resume
 	$(BIN)/limitlab risk results/baseline --overwrite
 	$(BIN)/limitlab report results/baseline --overwrite
-	@echo "report: results/baseline/report.html"
 
 lint: setup
 	$(BIN)/ruff check .
