@@ -94,21 +94,22 @@ def _series_figure(results, names, dpi: int):
 
     fig, axes = plots.new_figure(figsize=(12.0, 7.0), nrows=2, ncols=2)
     for ax, (col, title, unit) in zip(axes.ravel(), SERIES):
-        tops = []
-        for res, name, colour in zip(results, names, COLOURS):
-            monthly = res.table("monthly")
-            if monthly is None or col not in monthly:
-                continue
-            stats = plots.across_runs(plots.portfolio_rows(monthly), "month", col)
-            tops.append(stats[["lo", "hi", "median"]].to_numpy())
-            scale = 0.01 if unit == "percent" else 1.0
-            if unit == "money":
-                scale, label = plots.money_unit(np.concatenate(tops))
+        drawn = [(plots.across_runs(plots.portfolio_rows(res.table("monthly")), "month", col),
+                  name, colour)
+                 for res, name, colour in zip(results, names, COLOURS)
+                 if res.table("monthly") is not None and col in res.table("monthly")]
+        # one scale for every batch on the axes (chosen from all of them)
+        if unit == "money" and drawn:
+            scale, label = plots.money_unit(
+                np.concatenate([st[["lo", "hi", "median"]].to_numpy() for st, _, _ in drawn]))
+        else:
+            scale, label = (0.01, "%") if unit == "percent" else (1.0, "")
+        for stats, name, colour in drawn:
             plots._band_line(ax, stats.index.to_numpy(), stats, scale=scale, color=colour,
                              label=name)
         ax.set_title(title, fontsize="medium")
         ax.set_xlabel("month")
-        ax.set_ylabel("%" if unit == "percent" else label if tops else "")
+        ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small", loc="best")
