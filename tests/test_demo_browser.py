@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from limitlab.experiments.cmd_demo import server_command, server_env
 from limitlab.experiments.demo import fetch_assets
+from limitlab.experiments.demo.server import free_port, wait_until_serving
 
 from tests.browser import LAUNCH_ARGS, browser_required, require_chromium
 
@@ -27,12 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PAGE_TIMEOUT_MS = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _assets() -> Path:
@@ -55,7 +48,7 @@ def chromium() -> str:
 def demo_url(chromium, tmp_path_factory):
     """Start the demo server (own process group); yield its address; kill the group."""
     cache = _assets()
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("demo-server") / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
@@ -64,17 +57,10 @@ def demo_url(chromium, tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"demo server did not start; its log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+        try:
+            wait_until_serving(url, proc, seconds=60)
+        except RuntimeError:
+            pytest.fail(f"demo server did not start; its log:\n{log.read_text()[-3000:]}")
         yield url
         text = log.read_text()
         assert "Could not load URL" not in text, "the server tried to fetch an asset from the CDN"

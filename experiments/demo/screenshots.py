@@ -11,39 +11,22 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from limitlab.experiments.demo import fetch_assets
 from limitlab.experiments.demo.lessons import LESSONS
-from limitlab.experiments.demo.server import server_command, server_env
+from limitlab.experiments.demo.server import (
+    free_port,
+    server_command,
+    server_env,
+    wait_until_serving,
+)
 from PIL import Image
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the demo server did not start")
-        time.sleep(0.3)
 
 
 def shoot(out: Path, months: int, size: tuple[int, int] = (1920, 1080)) -> list[Path]:
@@ -55,14 +38,14 @@ def shoot(out: Path, months: int, size: tuple[int, int] = (1920, 1080)) -> list[
     if chromium is None:
         raise RuntimeError("no Chromium found (apt-get install chromium, or set LIMITLAB_CHROMIUM)")
     out.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen(server_command(port), env=server_env(fetch_assets.fetch()),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     written = []
     try:
-        _wait(url, proc)
+        wait_until_serving(url, proc)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": size[0], "height": size[1]})

@@ -8,7 +8,11 @@ warning filtered.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -35,3 +39,26 @@ def server_command(port: int, host: str = DEFAULT_HOST) -> list[str]:
         sys.executable, "-m", "solara", "run", str(APP),
         "--host", host, "--port", str(port), "--production", "--no-open",
     ]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    """Return once ``url`` answers 200; raise RuntimeError if ``proc`` exits first or
+    ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the demo server did not start")
+        time.sleep(0.3)
