@@ -62,6 +62,10 @@ class RowSetup:
         self.normalise_delay = np.array([p.normalise_delay_months for p in hp], dtype=np.int8)
         self.spend_mult = np.array([p.spend_multiplier for p in hp], dtype=np.float32)
         self.sectors = cfg.economy.sectors
+        self.tables = line_rules.RowTables(
+            self.kinds, self.habits, self.tenor, self.normalise_delay, self.spend_mult,
+            self.sectors, HABITS.index("late_payer"), HABITS.index("multi_lender"),
+            list(HABIT_COLUMNS).index("draw_size"))
 
 
 def init_rows(
@@ -89,15 +93,11 @@ def init_rows(
     setup = setup or RowSetup(cfg)
     # the income level's lognormal factor by numpy's exp (the rest is compiled)
     spread = np.exp(setup.kinds[kind, KIND_FIELDS.index("income_dispersion")] * u[0])
-    line_rules.fill_rows(
-        rows.start, kind, habit, u, spread, setup.kinds, setup.habits, setup.tenor,
-        setup.normalise_delay, setup.spend_mult, setup.sectors, HABITS.index("late_payer"),
-        HABITS.index("multi_lender"), list(HABIT_COLUMNS).index("draw_size"), t.kind, t.habit,
-        t.segment, t.base_income_cents, t.sector, t.income_sigma, t.spend_sigma, t.savings_cents, t.idio,
-        tuple(getattr(t, column) for column in HABIT_COLUMNS), t.tenor, t.normalise_delay,
-        t.draw_amount_cents, t.savings_cap_cents, t.spend_ratio, t.prior_missed,
-        t.ext_debt_cents, t.status,
-    )
+    cols = line_rules.NewRowColumns(*(
+        tuple(getattr(t, column) for column in HABIT_COLUMNS) if name == "habit_cols"
+        else getattr(t, name) for name in line_rules.NewRowColumns._fields))
+    line_rules.fill_rows(rows.start, line_rules.NewRows(kind, habit, u, spread), setup.tables,
+                         cols)
 
 
 # ---------------------------------------------------------------------- monthly rules
@@ -131,9 +131,14 @@ def monthly_income(
     out = np.empty(t.n, dtype=np.int64)
     z, sector_ext, season_ext = income_factors(z_world, sector_factors, season, rho,
                                                int(t.sector.max(initial=-1)) + 1)
-    line_rules.income(t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
-                   t.base_income_cents, eps, z, sector_ext, season_ext, float(persistence), out)
+    line_rules.income(line_columns(t), eps,
+                      line_rules.income_terms(z, sector_ext, season_ext, persistence), out)
     return out
+
+
+def line_columns(table: BorrowerTable) -> line_rules.LineColumns:
+    """The table's current views as the credit line's month reads them."""
+    return line_rules.bundle(line_rules.LineColumns, table)
 
 
 def income_factors(

@@ -4,11 +4,72 @@ channel lender's positions and the borrowers it serves.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from limitlab.agents.codes import ACTIVE, CLOSED
-from limitlab.agents.line_rules import book, interest_on
+from limitlab.agents.line_rules import book_plan, interest_on
 from limitlab.agents.numerics import jit, row
 from limitlab.agents.table import RING
+
+
+class SizeTerms(NamedTuple):
+    """What a channel lender's line size depends on (agents.channels.ChannelLender
+    ._size_terms)."""
+
+    months: float  # months of estimated income
+    bonus: float  # growth over the first 36 months of the relationship
+    status: np.ndarray  # the positions'
+    opened_month: np.ndarray  # the positions'
+    est_income: np.ndarray  # the borrowers' (member view)
+    sector: np.ndarray  # the borrowers' (member view)
+    factors_ext: np.ndarray  # sector factors, then the neutral 0 that sector -1 picks
+    threshold: np.float32  # a supply-chain line is cut while its anchor's sector is below
+    supply_chain: bool
+
+
+class BusinessColumns(NamedTuple):
+    """The borrower table's columns :func:`business_health` reads and writes."""
+
+    status: np.ndarray
+    failed: np.ndarray
+    base_income_cents: np.ndarray
+    savings_cents: np.ndarray
+    shortfall_total_cents: np.ndarray
+    revenue_penalty: np.ndarray
+    cash_short_months: np.ndarray
+    distress_months_total: np.ndarray
+    failed_month: np.ndarray
+
+
+class HealthParams(NamedTuple):
+    """model.channels' small-business health rule (the schema's ``channels``)."""
+
+    loss: float  # revenue lost per unfunded need / revenue (at most 90%)
+    distress_months: int  # months ending short of cash that make a business distressed
+    failure_months: int  # ... and failed
+
+
+class PositionColumns(NamedTuple):
+    """A channel lender's position columns :func:`position_totals` reads."""
+
+    status: np.ndarray
+    limit_cents: np.ndarray
+    balance_cents: np.ndarray
+    opened_month: np.ndarray
+    default_month: np.ndarray
+
+
+class PositionFlows(NamedTuple):
+    """A channel lender's month flows (agents.credit_line.MonthFlows.for_positions)."""
+
+    balance_start: np.ndarray
+    disbursed: np.ndarray
+    principal_repaid: np.ndarray
+    written_off: np.ndarray
+    recovered: np.ndarray
+    interest_paid: np.ndarray
+    funding_cost: np.ndarray
 
 
 # A channel lender's positions (agents.channels.Positions) in member space: position j is
@@ -33,26 +94,29 @@ def stressed_of(supply_chain, factors_ext, sector, threshold):
     return supply_chain and factors_ext[sector] < threshold
 
 
+@row
+def line_size_at(i, tenure, s):
+    """Position ``i``'s line on offer at ``tenure`` months (``s``: :class:`SizeTerms`)."""
+    return line_size_of(s.months, s.est_income[i], s.bonus, tenure,
+                        stressed_of(s.supply_chain, s.factors_ext, s.sector[i], s.threshold))
+
+
 @jit
-def line_sizes(idx, month, months, bonus, status, opened_month, est_income, sector, factors_ext,
-               threshold, supply_chain, out):
+def line_sizes(idx, month, s, out):
     """:func:`line_size_of` for the positions ``idx``."""
     for j in range(idx.size):
         i = idx[j]
-        tenure = max(month - opened_month[i], 0) if status[i] == ACTIVE else 0
-        out[j] = line_size_of(months, est_income[i], bonus, tenure,
-                              stressed_of(supply_chain, factors_ext, sector[i], threshold))
+        tenure = max(month - s.opened_month[i], 0) if s.status[i] == ACTIVE else 0
+        out[j] = line_size_at(i, tenure, s)
 
 
 @jit
-def refresh_limits(month, term_loan, months, bonus, status, opened_month, est_income, sector,
-                   factors_ext, threshold, supply_chain, balance, limit):
+def refresh_limits(month, term_loan, s, balance, limit):
     """Active revolving lines follow their base (never below what is owed); a term loan's
     next loan is resized once the last is repaid."""
-    for i in range(status.size):
-        if status[i] == ACTIVE and (balance[i] == 0 or not term_loan):
-            size = line_size_of(months, est_income[i], bonus, max(month - opened_month[i], 0),
-                                stressed_of(supply_chain, factors_ext, sector[i], threshold))
+    for i in range(s.status.size):
+        if s.status[i] == ACTIVE and (balance[i] == 0 or not term_loan):
+            size = line_size_at(i, max(month - s.opened_month[i], 0), s)
             limit[i] = max(size, balance[i])
 
 
@@ -69,19 +133,17 @@ def available(term_loan, status, limit, balance, out):
 
 
 @jit
-def lend(month, amount, term_loan, tenor, balance, instalment, plan_end, plan_rem,
-         last_used_month, disbursed, drawn_total):
-    """Disburse ``amount`` (a term loan only on a repaid facility) as instalment plans."""
+def lend(month, amount, term_loan, c, last_used_month, disbursed, drawn_total):
+    """Disburse ``amount`` (a term loan only on a repaid facility) as instalment plans on
+    the loans ``c`` (agents.line_rules.Loans)."""
     for i in range(amount.size):
         a = amount[i]
-        if term_loan and balance[i] != 0:
+        if term_loan and c.balance_cents[i] != 0:
             a = 0
         if a != 0:
-            per, rem, slot = book(month % RING, a, tenor[i])
-            balance[i] += a
-            instalment[i] += per
-            plan_end[slot, i] += per
-            plan_rem[slot, i] += rem
+            c.balance_cents[i] += a
+            book_plan(i, month % RING, a, c.tenor[i], c.instalment_cents, c.ring_end,
+                      c.ring_rem)
             if a > 0:
                 last_used_month[i] = month
             disbursed[i] += a
@@ -103,33 +165,34 @@ def new_applications(applying, status, decision_month, reapply_month, borrower_s
 
 
 @jit
-def business_health(b, month, status, failed, shortfall_m, base_income, savings,
-                    shortfall_total, revenue_penalty, cash_short_months, distress_months_total,
-                    failed_month, loss, distress_months, failure_months):
-    """Small businesses ``b`` at the month's end (model.channels.Channels.end_month): a live
-    business not yet failed carries its unfunded need, which costs ``loss`` x need / revenue
-    of next month's revenue (at most 90%); months ending short of cash make it distressed
-    (``distress_months``), then failed (``failure_months``). Returns, by position in ``b``,
-    the need carried and whether the business is distressed."""
+def business_health(b, month, c, shortfall_m, p):
+    """Small businesses ``b`` at the month's end (model.channels.Channels.end_month;
+    columns ``c``: :class:`BusinessColumns`, ``p``: :class:`HealthParams`): a live business
+    not yet failed carries its unfunded need (``shortfall_m``), which costs ``p.loss`` x
+    need / revenue of next month's revenue (at most 90%); months ending short of cash make
+    it distressed (``p.distress_months``), then failed (``p.failure_months``). Returns, by
+    position in ``b``, the need carried and whether the business is distressed."""
     need_b = np.zeros(b.size, dtype=np.int64)
     distressed = np.zeros(b.size, dtype=np.bool_)
     for j in range(b.size):
         i = b[j]
-        if status[i] <= CLOSED and not failed[i]:
+        if c.status[i] <= CLOSED and not c.failed[i]:
             need = shortfall_m[i]
             need_b[j] = need
-            shortfall_total[i] += need
-            revenue_penalty[i] = np.float32(min(0.9, loss * need / max(base_income[i], 1)))
-            short = np.int16(cash_short_months[i] + 1) if savings[i] < 0 else np.int16(0)
-            cash_short_months[i] = short
-            distressed[j] = short >= distress_months
-            distress_months_total[i] += distressed[j]
-            if short >= failure_months:
-                failed[i] = True
-                failed_month[i] = month
+            c.shortfall_total_cents[i] += need
+            c.revenue_penalty[i] = np.float32(
+                min(0.9, p.loss * need / max(c.base_income_cents[i], 1)))
+            short = (np.int16(c.cash_short_months[i] + 1) if c.savings_cents[i] < 0
+                     else np.int16(0))
+            c.cash_short_months[i] = short
+            distressed[j] = short >= p.distress_months
+            c.distress_months_total[i] += distressed[j]
+            if short >= p.failure_months:
+                c.failed[i] = True
+                c.failed_month[i] = month
         else:
-            revenue_penalty[i] = 0.0
-            cash_short_months[i] = 0
+            c.revenue_penalty[i] = 0.0
+            c.cash_short_months[i] = 0
     return need_b, distressed
 
 
@@ -222,29 +285,29 @@ def allocate(ranks, avail, need, disc, lent):
 
 
 @jit
-def position_totals(month, status, limit, balance, opened_month, default_month, balance_start,
-                    disbursed, repaid, written_off, recovered, interest, funding):
-    """A channel lender's month in figures: active, closed, with a balance at the start,
+def position_totals(month, p, f):
+    """A channel lender's month in figures (positions ``p``: :class:`PositionColumns`,
+    flows ``f``: :class:`PositionFlows`): active, closed, with a balance at the start,
     opened, defaulted; then total limit of active lines, outstanding, and the month's
     disbursed, repaid, written off, recovered, interest and funding cost (cents)."""
     # local accumulators: sums into an array stay in memory, a dependency through it a row
     active = closed = had = opened = defaulted = lim = bal = 0
     d = r = w = rec = it = fc = 0
-    for i in range(status.size):
-        st = status[i]
+    for i in range(p.status.size):
+        st = p.status[i]
         active += st == ACTIVE
         closed += st == CLOSED
-        had += balance_start[i] > 0
-        opened += opened_month[i] == month
-        defaulted += default_month[i] == month
-        lim += limit[i] if st == ACTIVE else 0
-        bal += balance[i]
-        d += disbursed[i]
-        r += repaid[i]
-        w += written_off[i]
-        rec += recovered[i]
-        it += interest[i]
-        fc += funding[i]
+        had += f.balance_start[i] > 0
+        opened += p.opened_month[i] == month
+        defaulted += p.default_month[i] == month
+        lim += p.limit_cents[i] if st == ACTIVE else 0
+        bal += p.balance_cents[i]
+        d += f.disbursed[i]
+        r += f.principal_repaid[i]
+        w += f.written_off[i]
+        rec += f.recovered[i]
+        it += f.interest_paid[i]
+        fc += f.funding_cost[i]
     return np.array([active, closed, had, opened, defaulted, lim, bal, d, r, w, rec, it, fc],
                     dtype=np.int64)
 

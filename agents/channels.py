@@ -28,6 +28,7 @@ from limitlab.agents import channel_kernels as kernels
 from limitlab.agents import credit_line
 from limitlab.agents.codes import Kind, Status
 from limitlab.agents.errors import LedgerError
+from limitlab.agents.line_rules import Loans, bundle
 from limitlab.agents.table import RING, touched_zeros
 from scipy.special import expit
 
@@ -156,13 +157,13 @@ class ChannelLender(mesa.Agent):
         worth (and what churning throws away)."""
         idx = np.arange(self.pos.n)[rows] if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
         out = np.empty(idx.size, dtype=np.int64)
-        kernels.line_sizes(idx, -1 if month is None else month, *self._size_terms(table, economy, month),
-                           out)
+        kernels.line_sizes(idx, -1 if month is None else month,
+                           self._size_terms(table, economy, month), out)
         return out
 
-    def _size_terms(self, table, economy, month: int | None) -> tuple:
-        """The arguments of ``limitlab.agents.channel_kernels.line_size_of`` and ``stressed_of`` after the
-        month: months of income, tenure bonus, positions' status and opening month, the
+    def _size_terms(self, table, economy, month: int | None) -> kernels.SizeTerms:
+        """What ``limitlab.agents.channel_kernels.line_size_of`` and ``stressed_of`` read:
+        months of income, tenure bonus, positions' status and opening month, the
         borrowers' estimated income and sector, the sector factors (``economy.cfg.sectors``
         of them, all 0 without sector effects, then the neutral 0 that sector -1 picks), the
         stress threshold, whether the channel is supply-chain finance (a share of receivables
@@ -174,10 +175,10 @@ class ChannelLender(mesa.Agent):
         factors_ext = np.zeros(economy.cfg.sectors + 1, np.float32)
         if economy.sector_factors is not None:
             factors_ext[: len(economy.sector_factors)] = economy.sector_factors
-        return (float(c.limit_income_months),
-                float(c.tenure_limit_bonus) if month is not None else 0.0, p.status,
-                p.opened_month, table.est_income_cents, table.sector, factors_ext,
-                np.float32(c.anchor_stress_threshold), self.name == "supply_chain")
+        return kernels.SizeTerms(
+            float(c.limit_income_months), float(c.tenure_limit_bonus) if month is not None else 0.0,
+            p.status, p.opened_month, table.est_income_cents, table.sector, factors_ext,
+            np.float32(c.anchor_stress_threshold), self.name == "supply_chain")
 
     # -- the month ---------------------------------------------------------------
     def begin_month(self, table, month: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,16 +220,15 @@ class ChannelLender(mesa.Agent):
         # the line follows its base, but is never set below what is already owed: a smaller
         # base stops new draws rather than calling in the balance
         kernels.refresh_limits(month, self.cfg.product == "term_loan",
-                               *self._size_terms(table, economy, month), p.balance_cents,
+                               self._size_terms(table, economy, month), p.balance_cents,
                                p.limit_cents)
 
     def lend(self, month: int, amount: np.ndarray) -> None:
         """Disburse ``amount`` (within availability, checked by the caller)."""
         p = self.pos
         # a term loan is paid out once: the facility is used up until it is repaid
-        kernels.lend(month, amount, self.cfg.product == "term_loan", p.tenor, p.balance_cents,
-                     p.instalment_cents, p.ring_end, p.ring_rem, p.last_used_month,
-                     self.flows.disbursed, p.drawn_total_cents)
+        kernels.lend(month, amount, self.cfg.product == "term_loan", bundle(Loans, p),
+                     p.last_used_month, self.flows.disbursed, p.drawn_total_cents)
 
     def available(self) -> np.ndarray:
         p = self.pos

@@ -63,9 +63,14 @@ class MonthFlows:
         ``segment``: the table's column)."""
         if not self._summed:
             rows = np.arange(self.n) if rows is None else rows
-            line_rules.flow_sums(rows, segment, self.balance_start, *(getattr(self, f) for f in self.PER_ROW), self.sums)
+            line_rules.flow_sums(rows, segment, line_rules.bundle(line_rules.SummedFlows, self),
+                                 self.sums)
             self._summed = True
         return self.sums
+
+    def row_flows(self) -> line_rules.RowFlows:
+        """The per-row flows the stage rules add to (collection, charge-offs)."""
+        return line_rules.bundle(line_rules.RowFlows, self)
 
     def totals(self) -> dict[str, int]:
         """Portfolio totals of the ledger's flows (cents)."""
@@ -117,9 +122,8 @@ def collect(
     Days past due grow by a month while arrears exceed the grace amount; paying them cures.
     """
     t = table
-    line_rules.collect(t.savings_cents, t.arrears_principal_cents, t.arrears_interest_cents,
-                    t.balance_cents, t.dpd_months, interest, due, skip, grace_cents,
-                    flows.principal_repaid, flows.interest_paid)
+    line_rules.collect(line_rules.bundle(line_rules.Loans, t), interest, due, skip, grace_cents,
+                       flows.row_flows())
 
 
 def charge_off(
@@ -127,8 +131,5 @@ def charge_off(
 ) -> np.ndarray:
     """Write off accounts ``after_months`` in arrears; a share is recovered. Returns the rows."""
     t = table
-    return line_rules.charge_off(
-        month, t.status, t.dpd_months, after_months, recovery_rate, t.balance_cents,
-        t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents, t.ring_end,
-        t.ring_rem, t.default_month, flows.written_off, flows.recovered,
-    )
+    return line_rules.charge_off(month, after_months, recovery_rate,
+                                 line_rules.bundle(line_rules.Loans, t), flows.row_flows())

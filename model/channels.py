@@ -24,6 +24,7 @@ import pandas as pd
 from limitlab.agents import channel_kernels
 from limitlab.agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
 from limitlab.agents.codes import HABITS, KINDS, Kind, Status
+from limitlab.agents.line_rules import bundle
 
 CENTS = 100
 
@@ -242,10 +243,9 @@ class Channels:
         # make a business distressed, then failed (a failed business earns nothing more).
         # Only small-business rows change: the rule runs over them (``self.businesses``).
         need_b, distressed_b = channel_kernels.business_health(
-            self.businesses, m.month, t.status, t.failed, self.shortfall_m, t.base_income_cents,
-            t.savings_cents, t.shortfall_total_cents, t.revenue_penalty, t.cash_short_months,
-            t.distress_months_total, t.failed_month, cfg.unfunded_revenue_loss,
-            cfg.distress_months, cfg.failure_months)
+            self.businesses, m.month, bundle(channel_kernels.BusinessColumns, t),
+            self.shortfall_m, channel_kernels.HealthParams(
+                cfg.unfunded_revenue_loss, cfg.distress_months, cfg.failure_months))
         self._collect(need_b, distressed_b)
 
     def full(self, member_values: np.ndarray, fill=0) -> np.ndarray:
@@ -266,9 +266,8 @@ class Channels:
             p, f = ln.pos, ln.flows
             (active, closed, had, opened, defaulted, limit, outstanding, disbursed, repaid,
              written_off, recovered, interest, funding) = channel_kernels.position_totals(
-                month, p.status, p.limit_cents, p.balance_cents, p.opened_month, p.default_month,
-                f.balance_start, f.disbursed, f.principal_repaid, f.written_off, f.recovered,
-                f.interest_paid, f.funding_cost).tolist()
+                month, bundle(channel_kernels.PositionColumns, p),
+                bundle(channel_kernels.PositionFlows, f)).tolist()
             self.rows.append({
                 "month": month, "lender": ln.name,
                 "active_accounts": active,

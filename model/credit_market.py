@@ -31,6 +31,7 @@ from limitlab.agents.borrowers import (
     SmallBusiness,
     income_factors,
     init_rows,
+    line_columns,
     set_income_loadings,
 )
 from limitlab.agents.codes import Action, Actor, Kind, Reason, Status
@@ -272,47 +273,25 @@ class CreditMarketModel(mesa.Model):
         z, sector_ext, season_ext = income_factors(e.z, e.sector_factors, e.season, ec.rho,
                                                    ec.sectors)
         rows = self.live
-        cash = (
-            t.status, t.segment, t.balance_cents, t.dpd_months,
-            t.idio, t.load_idio, t.load_sector, t.sector, t.world, t.income_sigma,
-            t.base_income_cents, t.spend_ratio, t.spend_sigma, t.savings_cents,
-            t.savings_cap_cents, t.ext_debt_cents, t.ext_borrow_prob, t.draw_amount_cents,
-            f.balance_start, f.dpd_start, f.sums, z, sector_ext, season_ext,
-            float(self.config.economy.idio_persistence), lc.funding_rate / 12.0, not online,
-            ch is not None, t.failed, t.revenue_penalty,
-        )
         size = t.n if ch else 0  # per row, what the line did not grant, for the other channels
         rest_need, rest_disc = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
-        draw = (
-            self.month, rows, d.key, t.status, t.segment, t.savings_cents, t.limit_cents,
-            t.balance_cents, t.arrears_principal_cents, t.arrears_interest_cents,
-            t.instalment_cents, t.ring_end, t.ring_rem, t.target_util, t.draw_prob,
-            t.draw_amount_cents, t.tenor, t.quick_cycles, t.drawn_total_cents, t.drawn_m_cents,
-            t.draws_m, t.max_draw_m_cents, t.cycles_m, f.sums,
-            lc.daily_rate * credit_line.DAYS_PER_MONTH, qc.share, lc.daily_rate * qc.days,
-            other_due if ch else rest_need, ch is not None, rest_need,
-            rest_disc,
-        )
-
-        def pay_args(rows_: np.ndarray, collect: bool, early: bool) -> tuple:
-            return (
-                rows_, d.key, t.status, t.segment, t.savings_cents, t.balance_cents,
-                t.arrears_principal_cents, t.arrears_interest_cents, t.instalment_cents,
-                t.ring_end, t.ring_rem, t.dpd_months, t.late_prob, t.early_repay_prob,
-                t.early_m, f.sums, f.balance_start, lc.daily_rate * credit_line.DAYS_PER_MONTH,
-                int(round(lc.grace_amount * 100)),
-                collect, early,
-            )
-
+        line = line_rules.LineMonth(
+            line_columns(t), line_rules.Opening(f.balance_start, f.dpd_start, f.sums),
+            line_rules.income_terms(z, sector_ext, season_ext, self.config.economy.idio_persistence),
+            line_rules.LineParams(
+                lc.funding_rate / 12.0, lc.daily_rate * credit_line.DAYS_PER_MONTH, qc.share,
+                lc.daily_rate * qc.days, int(round(lc.grace_amount * 100)), not online,
+                ch is not None),
+            line_rules.Requests(other_due if ch else rest_need, rest_need, rest_disc))
         if not ch:  # the credit line alone: the passes and the books in one compiled call
             return self.lender.booked(*lender_month.line_month(
-                d.key, rows, cash, draw, pay_args(rows, True, True),
-                self.lender.book_args(rows)))
-        line_rules.line_open(d.key, rows, cash, draw)
+                self.month, d.key, rows, line, self.lender.book_args(rows)))
+        line_rules.line_open(self.month, d.key, rows, line)
         self._fund_elsewhere(rest_need, rest_disc)
-        wanting = line_rules.line_pay(*pay_args(rows, True, False))
+        pay = (line.columns, line.opening, line.params)
+        wanting = line_rules.line_pay(rows, d.key, *pay, True, False)
         ch.pay()
-        line_rules.line_pay(*pay_args(wanting, False, True))
+        line_rules.line_pay(wanting, d.key, *pay, False, True)
         return self.lender.book(rows)
 
     def _fund_elsewhere(self, rest_need: np.ndarray, rest_disc: np.ndarray) -> None:

@@ -66,10 +66,7 @@ def lender_month(rows, c, p, s, sums):
         off[k] = i
         k += hit
         if hit:  # rare: a branch
-            wo, rec = write_off_row(i, p.month, p.recovery_rate, c.status, c.dpd_months,
-                                    c.balance_cents, c.arrears_principal_cents,
-                                    c.arrears_interest_cents, c.instalment_cents, c.ring_end,
-                                    c.ring_rem, c.default_month)
+            wo, rec = write_off_row(i, p.month, p.recovery_rate, c)
             g = np.uint64(c.segment[i])
             sums[g, S_WRITTEN_OFF] += wo
             sums[g, S_RECOVERED] += rec

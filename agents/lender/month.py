@@ -164,11 +164,11 @@ def month(lender: Lender, booked: np.ndarray | None = None) -> None:
 
 
 @jit
-def line_month(key, rows, cash, draw, pay, book):
+def line_month(month, key, rows, line, book):
     """The credit line's whole month in one compiled call: the borrowers' passes
-    (agents.line_rules.line_open with ``cash`` and ``draw``, line_pay with ``pay``), then
-    the lender's books (agents.lender.books.lender_month with ``book``). Returns the
-    books' rows."""
-    line_open(key, rows, cash, draw)
-    line_pay(*pay)
+    (agents.line_rules.line_open and line_pay over ``line``, a LineMonth), then the
+    lender's books (agents.lender.books.lender_month with ``book``). Returns the books'
+    rows."""
+    line_open(month, key, rows, line)
+    line_pay(rows, key, line.columns, line.opening, line.params, True, True)
     return lender_month(*book)

@@ -1,0 +1,46 @@
+"""The code's shape: kernels read named bundles, not long lists of positional arguments.
+
+A kernel that takes a column or a parameter by position can have two of them swapped and
+still compile and run; a NamedTuple bundle is read by name. No function in ``agents/``
+takes more than :data:`MAX_PARAMETERS` parameters (``self``/``cls`` not counted).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+AGENTS = Path(__file__).resolve().parent.parent / "agents"
+MAX_PARAMETERS = 10
+
+
+def parameter_counts(root: Path) -> dict[str, int]:
+    """``module:function`` -> its parameters, for every function defined under ``root``."""
+    out: dict[str, int] = {}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                a = node.args
+                names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+                if names and names[0] in ("self", "cls"):
+                    names = names[1:]
+                n = len(names) + (a.vararg is not None) + (a.kwarg is not None)
+                out[f"{path.relative_to(root.parent)}:{node.name}"] = n
+    return out
+
+
+def test_no_function_in_agents_takes_more_than_ten_parameters():
+    counts = parameter_counts(AGENTS)
+    assert len(counts) > 100  # the scan sees the package
+    too_many = {name: n for name, n in counts.items() if n > MAX_PARAMETERS}
+    assert too_many == {}, f"pass a NamedTuple bundle instead: {too_many}"
+
+
+def test_the_scan_counts_every_kind_of_parameter(tmp_path):
+    pkg = tmp_path / "agents"
+    pkg.mkdir()
+    (pkg / "m.py").write_text(
+        "def f(a, /, b, *args, c, **kw): pass\n"
+        "class K:\n"
+        "    def g(self, a, b): pass\n")
+    assert parameter_counts(pkg) == {"agents/m.py:f": 5, "agents/m.py:g": 2}
