@@ -123,10 +123,7 @@ def normals_at(key, rows, out):
 def hash_uniform_row(i, offset):
     """limitlab.agents.learning.hash_uniform of row ``i``: splitmix64 of the row times the golden
     gamma plus the (month, key) ``offset``, read as a 53-bit uniform in [0, 1)."""
-    z = np.uint64(i) * np.uint64(0x9E3779B97F4A7C15) + offset
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
+    z = mix64(np.uint64(i) * _GOLDEN + offset)
     return np.float64(z >> np.uint64(11)) / 9007199254740992.0  # 2**53
 
 

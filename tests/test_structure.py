@@ -44,3 +44,20 @@ def test_the_scan_counts_every_kind_of_parameter(tmp_path):
         "class K:\n"
         "    def g(self, a, b): pass\n")
     assert parameter_counts(pkg) == {"agents/m.py:f": 5, "agents/m.py:g": 2}
+
+
+def test_score_from_pd_is_points_of_the_log_odds_of_the_pd():
+    """The score has one formula (agents.lender.scorecard.points_of): applicants' and
+    reopenings' scores, from a PD, are its points at the PD's log-odds."""
+    import numpy as np
+    from limitlab.agents.lender.scorecard import pd_of, points_of, score_from_pd
+
+    rng = np.random.default_rng(5)
+    pd = np.concatenate([np.float32([0.0, 1e-9, 1e-6, 0.03, 0.5, 1 - 1e-6, 1.0]),
+                         rng.random(2000, dtype=np.float32)])
+    clipped = np.clip(pd, 1e-6, 1 - 1e-6)
+    by_row = [points_of.py_func(-float(np.log((1 - q) / q))) for q in clipped]
+    assert np.array_equal(score_from_pd(pd), np.array(by_row, dtype=np.float32))
+    assert score_from_pd(np.float32([0.03]))[0] == np.float32(650.0)
+    assert abs(float(points_of.py_func(-3.4760986898352733 - np.log(2.0))) - 700.0) < 1e-9
+    assert float(pd_of.py_func(np.log(0.03 / 0.97))) == np.float32(0.03)

@@ -154,8 +154,10 @@ def pd_of(z):
 
 @row
 def points_of(z):
-    """Points: 650 at a 3% PD, 50 points double the odds; log((1 - pd) / pd) = -z, with
-    the PD kept inside [1e-6, 1 - 1e-6] (as :func:`score_from_pd`)."""
+    """Points of the log-odds of default ``z``: 650 at a 3% PD (:data:`SCORE_CENTRE`,
+    :data:`REFERENCE_PD`), :data:`POINTS_TO_DOUBLE_ODDS` double the odds of repaying;
+    log((1 - pd) / pd) = -z, kept within the log-odds of a PD of 1e-6 and 1 - 1e-6. The
+    one formula of the score: :func:`score_from_pd` calls it too."""
     clip = 13.815509557963774  # log((1 - 1e-6) / 1e-6)
     ref = 3.4760986898352733  # log(0.97 / 0.03)
     return np.float32(650.0 + 72.13475204444817 * (min(max(-z, -clip), clip) - ref))
@@ -211,8 +213,19 @@ def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.nda
     return out
 
 
+@jit
+def points_of_log_odds(z, out):
+    """:func:`points_of` each of ``z`` (float64) into ``out`` (float32)."""
+    for j in range(z.size):
+        out[j] = points_of(z[j])
+
+
 def score_from_pd(pd: np.ndarray) -> np.ndarray:
-    """Points scale: 650 at a 3% PD, 50 points double the odds of repaying."""
+    """Points of PDs by :func:`points_of` (650 at a 3% PD, 50 points double the odds of
+    repaying), the log-odds ``-log((1 - pd) / pd)`` worked out by numpy in the PDs' own
+    precision, the PD kept inside [1e-6, 1 - 1e-6]."""
     pd = np.clip(pd, 1e-6, 1 - 1e-6)
-    log_odds_ = np.log((1 - pd) / pd) - np.log((1 - REFERENCE_PD) / REFERENCE_PD)
-    return (SCORE_CENTRE + POINTS_TO_DOUBLE_ODDS / np.log(2.0) * log_odds_).astype(np.float32)
+    z = -np.log((1 - pd) / pd).astype(np.float64)
+    out = np.empty(z.shape, dtype=np.float32)
+    points_of_log_odds(z.ravel(), out.reshape(-1))
+    return out
