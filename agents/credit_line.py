@@ -84,6 +84,17 @@ class MonthFlows:
         return {f: int(tot[c]) for f, c in col.items()}
 
 
+def line_params(cfg, external: bool, channels: bool) -> line_rules.LineParams:
+    """The credit line's terms for the month's passes from the scenario ``cfg``
+    (``external``: new borrowing elsewhere is the unmodelled external debt; ``channels``:
+    other lenders are modelled)."""
+    lc = cfg.lender
+    qc = cfg.population.quick_cycle
+    return line_rules.LineParams(
+        lc.funding_rate / 12.0, lc.daily_rate * DAYS_PER_MONTH, qc.share, lc.daily_rate * qc.days,
+        int(round(lc.grace_amount * 100)), external, channels)
+
+
 def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Bill the month: this month's instalment moves from the schedule to the billed amount.
 

@@ -281,7 +281,8 @@ def income_of(i, c, eps, e):
 def income_exponent(i, c, eps, e):
     """:func:`income_of`'s first part: (new state, ``sigma·X - sigma²/2``)."""
     z = e.z_world[0] if e.z_world.size == 1 else e.z_world[c.world[i]]
-    st = np.float32(e.a * c.idio[i] + e.b * eps)
+    # in float64 (as compiled code promotes float32), then stored as the column's float32
+    st = np.float32(e.a * np.float64(c.idio[i]) + e.b * np.float64(eps))
     x = (np.float64(c.load_idio[i]) * st + z
          + np.float64(c.load_sector[i]) * e.sector_ext[c.sector[i]])
     sg = np.float64(c.income_sigma[i])

@@ -264,8 +264,6 @@ class CreditMarketModel(mesa.Model):
         (A few passes rather than one: a compiled loop over ~80 columns runs slower per
         access than several over ~30.)"""
         t, d, f = self.table, self.draws, self.flows
-        lc = self.config.lender
-        qc = self.config.population.quick_cycle
         ch = self.channels
         other_due = ch.begin_month() if ch else None
         online = ch is not None and ch.online is not None
@@ -278,10 +276,7 @@ class CreditMarketModel(mesa.Model):
         line = line_rules.LineMonth(
             line_columns(t), line_rules.Opening(f.balance_start, f.dpd_start, f.sums),
             line_rules.income_terms(z, sector_ext, season_ext, self.config.economy.idio_persistence),
-            line_rules.LineParams(
-                lc.funding_rate / 12.0, lc.daily_rate * credit_line.DAYS_PER_MONTH, qc.share,
-                lc.daily_rate * qc.days, int(round(lc.grace_amount * 100)), not online,
-                ch is not None),
+            credit_line.line_params(self.config, not online, ch is not None),
             line_rules.Requests(other_due if ch else rest_need, rest_need, rest_disc))
         if not ch:  # the credit line alone: the passes and the books in one compiled call
             return self.lender.booked(*lender_month.line_month(
