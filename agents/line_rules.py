@@ -702,15 +702,12 @@ def line_draw(month, rows, key, c, o, p, r):
 
 
 @row
-def repay_early(i, c, wants, bal, d1, cash, ai):
-    """Row ``i`` repays everything early when it ``wants`` and can
-    (:func:`repays_early`), from the values after its payment. Returns (whether it did,
-    balance, cash, principal and interest repaid early)."""
-    if repays_early(wants, c.status[i], bal, d1, cash, ai):  # rare: a branch
-        c.instalment_cents[i] = 0
-        clear_plans_row(i, c.ring_end, c.ring_rem)
-        return True, 0, cash - (bal + ai), bal, ai
-    return False, bal, cash, 0, 0
+def repay_in_full(i, c, bal, cash, ai):
+    """Row ``i`` repays its balance ``bal`` and billed interest ``ai`` from its ``cash``:
+    its plans end. Returns (cash after, principal repaid, interest repaid)."""
+    c.instalment_cents[i] = 0
+    clear_plans_row(i, c.ring_end, c.ring_rem)
+    return cash - (bal + ai), bal, ai
 
 
 @jit
@@ -727,6 +724,7 @@ def line_pay(rows, key, c, o, p, collect, early):
     k = 0
     for j in range(rows.size):
         i = np.uint64(rows[j])
+        st = c.status[i]
         g = np.uint64(c.segment[i])
         bal = c.balance_cents[i]
         cash = c.savings_cents[i]
@@ -750,11 +748,13 @@ def line_pay(rows, key, c, o, p, collect, early):
                 wanting[k] = i
                 k += wants
         if early:
-            ok, bal, cash, e_p, e_i = repay_early(i, c, wants, bal, d1, cash, ai)
+            ok = repays_early(wants, st, bal, d1, cash, ai)
             c.early_m[i] = ok
-            repaid += e_p
-            income_paid += e_i
-            if ok:  # everything repaid: nothing billed is left unpaid
+            if ok:  # rare: a branch
+                cash, e_p, e_i = repay_in_full(i, c, bal, cash, ai)
+                repaid += e_p
+                income_paid += e_i
+                bal = 0
                 ap = 0
                 ai = 0
         c.balance_cents[i] = bal

@@ -284,15 +284,15 @@ def repay_early(rows, key, c, f) -> None:
     """A current borrower who wants to and can repays everything."""
     for i in rows:
         wants = R.u_hi(R.word(key, i, draws.W_PAY)) < c.early_repay_prob[i]
-        ok, c.balance_cents[i], c.savings_cents[i], principal, interest = R.repay_early(
-            i, c, wants, c.balance_cents[i], c.dpd_months[i], c.savings_cents[i],
-            c.arrears_interest_cents[i])
-        c.early_m[i] = ok
-        if ok:
+        bal, cash, ai = c.balance_cents[i], c.savings_cents[i], c.arrears_interest_cents[i]
+        c.early_m[i] = R.repays_early(wants, c.status[i], bal, c.dpd_months[i], cash, ai)
+        if c.early_m[i]:
+            c.savings_cents[i], principal, interest = R.repay_in_full(i, c, bal, cash, ai)
+            c.balance_cents[i] = 0
             c.arrears_principal_cents[i] = 0
             c.arrears_interest_cents[i] = 0
-        f.sums[c.segment[i], S_REPAID] += principal
-        f.sums[c.segment[i], S_INTEREST] += interest
+            f.sums[c.segment[i], S_REPAID] += principal
+            f.sums[c.segment[i], S_INTEREST] += interest
 
 
 # ---------------------------------------------------------------------- the lender's books
