@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments import outcomes as oc
 from limitlab.experiments import plots
 from limitlab.experiments.fileio import read_parquet
 from limitlab.experiments.pages import (
@@ -81,7 +82,7 @@ def outcome_table(runs: pd.DataFrame, outcomes=KEY_OUTCOMES) -> pd.DataFrame:
             continue
         x = runs[o].to_numpy(dtype=float)
         x = x[np.isfinite(x)]
-        m, lo, hi = mean_ci(x, bounded=plots.OUTCOME_INFO.get(o, ("", ""))[1] == "pct")
+        m, lo, hi = mean_ci(x, bounded=oc.kind_of(o) == "share")
         rows[o] = {
             "mean": m, "ci_low": lo, "ci_high": hi,
             "median": float(np.median(x)) if x.size else math.nan,
@@ -92,16 +93,11 @@ def outcome_table(runs: pd.DataFrame, outcomes=KEY_OUTCOMES) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-SEGMENT_METRICS = (
-    ("open_accounts", "open accounts at end", "num"),
-    ("average_limit", "average limit at end (yuan)", "money"),
-    ("utilisation", "utilisation at end", "pct"),
-    ("annualised_default_rate", "annualised default rate", "pct"),
-    ("closure_share", "closures per account opened", "pct"),
-    ("unmet_demand_share", "unmet demand share", "pct"),
-    ("losses", "losses (yuan)", "money"),
-    ("net_income", "net income (yuan)", "money"),
-)
+# per-segment measures, in table order: (measure, label, kind) from limitlab.experiments.outcomes
+SEGMENT_METRICS = tuple(
+    (m, oc.label_of(m), oc.kind_of(m))
+    for m in ("open_accounts", "average_limit", "utilisation", "annualised_default_rate",
+              "closure_share", "unmet_demand_share", "losses", "net_income"))
 
 
 def segment_metrics(segments: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +148,7 @@ def segment_table(segments: pd.DataFrame) -> pd.DataFrame:
     for key, grp in per_run.groupby(["kind", "habit"]):
         row = {}
         for m in metrics:
-            row[m], row[f"{m}_lo"], row[f"{m}_hi"] = mean_ci(grp[m], bounded=kinds[m] == "pct")
+            row[m], row[f"{m}_lo"], row[f"{m}_hi"] = mean_ci(grp[m], bounded=kinds[m] == "share")
         rows[key] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.names = ["kind", "habit"]
@@ -204,12 +200,10 @@ def _tail_html(tail: pd.DataFrame, source: str) -> str:
         if r["measure"] in ("var", "es") and bool(r.get("too_few_replicates")):
             cells = ["not shown", plots.tail_note(r)]
         else:
-            ci = (f"{fmt_value(r['ci_low'], 'money')} – {fmt_value(r['ci_high'], 'money')}"
-                  if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]) else "n/a")
-            cells = [fmt_value(r["value"], "money"), ci]
+            cells = [fmt_value(r["value"], "yuan"), oc.fmt_interval(r["ci_low"], r["ci_high"], "yuan")]
         rows.append([names.get(r["measure"], r["measure"]), level, *cells])
     k = risk.MIN_TAIL_OBSERVATIONS
-    return (html_table(["measure", "level", "yuan", "95% bootstrap interval"], rows)
+    return (html_table(["measure", "level", "value", "95% bootstrap interval"], rows)
             + f"<p>VaR and ES at a level q are shown only when at least {k} replicates lie "
             f"beyond it (replicates × (1 − q) ≥ {k}, i.e. at least ⌈{k} / (1 − q)⌉ replicates); "
             "with fewer the estimate is little more than the largest run and the bootstrap "
@@ -220,8 +214,7 @@ def _tail_html(tail: pd.DataFrame, source: str) -> str:
 
 
 def _outcome_kind(o: str) -> tuple[str, str]:
-    label, kind = plots.OUTCOME_INFO.get(o, (o.replace("_", " "), "num"))
-    return label + (" (yuan)" if kind == "money" else ""), kind
+    return oc.label_of(o), oc.kind_of(o)
 
 
 # ---------------------------------------------------------------- report sections
@@ -282,13 +275,13 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
 
     def say(o):
         m, lo, hi = vals[o]
-        return fmt_ci(m, lo, hi, plots.OUTCOME_INFO.get(o, ("", "num"))[1])
+        return fmt_ci(m, lo, hi, oc.kind_of(o))
 
     if res.kind == "sweep":
         return out
     if "loss_rate" in vals:
         out.append(f"Losses were {say('loss_rate')} of average outstanding"
-                   + (f" ({say('cumulative_losses')} yuan in total)" if "cumulative_losses" in vals else "")
+                   + (f" ({say('cumulative_losses')} in total)" if "cumulative_losses" in vals else "")
                    + (f"; the annualised default rate was {say('annualised_default_rate')}"
                       if "annualised_default_rate" in vals else "") + ".")
     if "closure_rate" in vals:
@@ -303,7 +296,7 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
                    + (f"; mean utilisation was {say('mean_utilisation')}" if "mean_utilisation" in vals else "")
                    + ".")
     if "net_income" in vals:
-        out.append(f"Net income over the run was {say('net_income')} yuan.")
+        out.append(f"Net income over the run was {say('net_income')}.")
     if rates is not None and len(rates):
         s = worst_segment_sentence(rates)
         if s:
@@ -313,7 +306,7 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
         if len(col):
             kind, habit = col.idxmax()
             out.append(f"The largest unmet demand share: {_segment_words(kind, habit)}, "
-                       f"{col.max() * 100:.2f}%.")
+                       f"{fmt_value(col.max(), 'share')}.")
     if tail is not None and len(tail):
         out.append(tail_sentence(tail))
     return out
@@ -335,12 +328,12 @@ def worst_segment_sentence(rates: pd.DataFrame) -> str | None:
         return None
     s = (f"Highest lifetime default rate (defaults ÷ accounts opened, among segments with at "
          f"least {risk.MIN_SEGMENT_ACCOUNTS} accounts opened): {_segment_words(w['kind'], w['habit'])}, "
-         f"{w['lifetime_default_rate'] * 100:.2f}% of {int(w['accounts_opened']):,} accounts")
+         f"{fmt_value(w['lifetime_default_rate'], 'share')} of {int(w['accounts_opened']):,} accounts")
     if math.isfinite(w.get("default_rate_12m", math.nan)):
-        s += f" (12-month default rate of the opening book {w['default_rate_12m'] * 100:.2f}%)"
+        s += f" (12-month default rate of the opening book {fmt_value(w['default_rate_12m'], 'share')})"
     if math.isfinite(w.get("exposure_share", math.nan)) and math.isfinite(w.get("loss_share", math.nan)):
-        s += (f"; they hold {w['exposure_share'] * 100:.1f}% of exposure and "
-              f"{w['loss_share'] * 100:.1f}% of losses")
+        s += (f"; they hold {fmt_value(w['exposure_share'], 'share')} of exposure and "
+              f"{fmt_value(w['loss_share'], 'share')} of losses")
     return s + "."
 
 
@@ -348,15 +341,15 @@ def tail_sentence(tail: pd.DataFrame) -> str:
     """Expected loss, then VaR/ES at the levels the replicates support, or what the others
     need."""
     el = tail[tail["measure"] == "expected_loss"].iloc[0]
-    s = (f"Across replicates the expected loss was {fmt_ci(el['value'], el['ci_low'], el['ci_high'], 'money')}"
-         " yuan (ranges in this sentence: 95% bootstrap intervals)")
+    s = (f"Across replicates the expected loss was {fmt_ci(el['value'], el['ci_low'], el['ci_high'], 'yuan')}"
+         " (ranges in this sentence: 95% bootstrap intervals)")
     t = tail[tail["measure"].isin(["var", "es"])]
     flagged = t["too_few_replicates"].fillna(False).astype(bool)
     shown = []
     for level, grp in t[~flagged].groupby("level", sort=True):
         v = grp.set_index("measure")
         shown.append(f"the {level * 100:g}% VaR {fmt_ci(v.loc['var', 'value'], v.loc['var', 'ci_low'], v.loc['var', 'ci_high'], 'money')}"
-                     f" and ES {fmt_ci(v.loc['es', 'value'], v.loc['es', 'ci_low'], v.loc['es', 'ci_high'], 'money')} yuan")
+                     f" and ES {fmt_ci(v.loc['es', 'value'], v.loc['es', 'ci_low'], v.loc['es', 'ci_high'], 'money')}")
     if shown:
         s += "; " + "; ".join(shown)
     hidden = t[flagged & (t["measure"] == "var")]
@@ -384,7 +377,7 @@ def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
     for o in SWEEP_OUTCOMES:
         if o not in runs.columns or not axes:
             continue
-        label, kind = plots.OUTCOME_INFO.get(o, (o, "num"))
+        label, kind = _outcome_kind(o)
         if many:
             # a large (LHS/Sobol) design: which axis moves the binned median the most
             spans = {a: plots.outcome_by_axis(runs, a, o)["median"] for a in axes}
@@ -426,9 +419,9 @@ def _outcome_rows(res: Results) -> str:
     for o, r in t.iterrows():
         label, kind = _outcome_kind(o)
         rows.append([label, fmt_value(r["mean"], kind),
-                     f"{fmt_value(r['ci_low'], kind)} – {fmt_value(r['ci_high'], kind)}",
+                     oc.fmt_interval(r["ci_low"], r["ci_high"], kind),
                      fmt_value(r["median"], kind),
-                     f"{fmt_value(r['p05'], kind)} – {fmt_value(r['p95'], kind)}", str(int(r["n"]))])
+                     oc.fmt_interval(r["p05"], r["p95"], kind), str(int(r["n"]))])
     return html_table(["outcome", "mean", "95% CI of mean", "median", "5–95% of runs",
                         "replicates"], rows)
 
@@ -470,10 +463,11 @@ def _default_rates_html(rates: pd.DataFrame, n_runs: int) -> str:
         rows.append([
             "all" if x["total"] else x["kind"].replace("_", " "),
             "all" if x["total"] else x["habit"].replace("_", " ") + (" (few accounts)" if few else ""),
-            fmt_value(x["accounts_opened"] / max(n_runs, 1), "num"),
-            fmt_value(x["default_rate_12m"], "pct"), fmt_value(x["lifetime_default_rate"], "pct"),
-            fmt_value(x["annualised_default_rate"], "pct"),
-            fmt_value(x.get("exposure_share", math.nan), "pct"), fmt_value(x.get("loss_share", math.nan), "pct"),
+            fmt_value(x["accounts_opened"] / max(n_runs, 1), "count"),
+            fmt_value(x["default_rate_12m"], "share"), fmt_value(x["lifetime_default_rate"], "share"),
+            fmt_value(x["annualised_default_rate"], "share"),
+            fmt_value(x.get("exposure_share", math.nan), "share"),
+            fmt_value(x.get("loss_share", math.nan), "share"),
         ])
     per = " per replicate" if n_runs > 1 else ""
     return (html_table(["kind", "habit", f"accounts opened{per}", "12-month default rate",
@@ -497,7 +491,7 @@ def actions_by_reason_html(reasons: pd.DataFrame) -> str:
                              observed=True)["count"].sum() / runs)
     counts = counts[counts > 0].sort_values(ascending=False)
     what = "count" if runs == 1 else f"mean per run ({runs} runs)"
-    rows = [[a.replace("_", " "), r.replace("_", " "), f"{v:,.1f}" if runs > 1 else f"{v:,.0f}"]
+    rows = [[a.replace("_", " "), r.replace("_", " "), fmt_value(v, "count")]
             for (a, r), v in counts.items()]
     return "<h3>Actions by type and reason</h3>" + html_table(["action", "reason", what], rows)
 
@@ -652,8 +646,8 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
         key = key if isinstance(key, tuple) else (key,)
         cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key] + [str(len(grp))]
         for o in outcomes:
-            m, lo, hi = mean_ci(grp[o], bounded=plots.OUTCOME_INFO.get(o, ("", ""))[1] == "pct")
-            cells.append(fmt_ci(m, lo, hi, plots.OUTCOME_INFO.get(o, ("", "num"))[1]))
+            m, lo, hi = mean_ci(grp[o], bounded=oc.kind_of(o) == "share")
+            cells.append(fmt_ci(m, lo, hi, oc.kind_of(o)))
         rows.append(cells)
     if rows:
         s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
@@ -686,10 +680,11 @@ def _frontier_section(res: Results) -> Section:
 
         share = pts["false_alarm_share"].mean() if "false_alarm_share" in pts else math.nan
         s.html.append(
-            f"<p>What it shows: false alarms run from {lo[fa]:,.0f} per 1,000 account-years "
-            f"({html.escape(where(lo))}; losses {lo[lr]:.1%}) to {hi[fa]:,.0f} "
-            f"({html.escape(where(hi))}; losses {hi[lr]:.1%}). Averaged over the design points, "
-            f"{share:.0%} of the restrictive actions judged against the twin were false alarms: "
+            f"<p>What it shows: false alarms run from {fmt_value(lo[fa], 'number')} per 1,000 "
+            f"account-years ({html.escape(where(lo))}; losses {fmt_value(lo[lr], 'share')}) to "
+            f"{fmt_value(hi[fa], 'number')} ({html.escape(where(hi))}; losses "
+            f"{fmt_value(hi[lr], 'share')}). Averaged over the design points, "
+            f"{fmt_value(share, 'share')} of the restrictive actions judged against the twin were false alarms: "
             "most borrowers the lender restricts would not have defaulted. Points to the lower "
             "left dominate; a lever that moves right without moving down buys no safety.</p>")
     return s
@@ -712,11 +707,11 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
         summary = [
             f"{d['replicates']} paired replicates (same seeds in every arm).",
             "Loss reduction of the tester crackdown: total "
-            + _ci_cell(*d["total_reduction"], "{:,.0f}") + " yuan; by exclusion "
-            + _ci_cell(*d["exclusion_effect"], "{:,.0f}") + "; by behaviour change "
-            + _ci_cell(*d["behaviour_effect"], "{:,.0f}") + ".",
-            f"Share of the reduction due to behaviour change: {d['behaviour_share'][0]:.1%} "
-            f"(95% bootstrap interval {d['behaviour_share'][1]:.1%} to {d['behaviour_share'][2]:.1%}).",
+            + fmt_ci(*d["total_reduction"], "yuan") + "; by exclusion "
+            + fmt_ci(*d["exclusion_effect"], "yuan") + "; by behaviour change "
+            + fmt_ci(*d["behaviour_effect"], "yuan") + " (95% intervals).",
+            "Share of the reduction due to behaviour change: "
+            + fmt_ci(*d["behaviour_share"], "share") + " (95% bootstrap interval).",
         ]
         for _, r in comp[comp["habit"] == "all"].iterrows():
             summary.append(f"After a {r['kind']}: followers of the advice back in "
@@ -755,8 +750,10 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
                    "small businesses within the same runs (95% t-intervals)."]
         for _, r in table[table["metric"].isin(["sb_failure_rate", "sb_shortfall_rate"])].iterrows():
             summary.append(f"{r['condition']}: {r['metric'].replace('sb_', '').replace('_', ' ')} "
-                           f"single {r['single_channel']:.2%}, diversified {r['diversified']:.2%}, "
-                           f"difference {r['difference']:+.2%} [{r['difference_lo']:+.2%}, {r['difference_hi']:+.2%}]")
+                           f"single {fmt_value(r['single_channel'], 'share')}, diversified "
+                           f"{fmt_value(r['diversified'], 'share')}, difference "
+                           + oc.fmt_ci(r["difference"], r["difference_lo"], r["difference_hi"],
+                                             "share", difference=True))
         s = Section("Funding strategies of small businesses")
         s.html.append(
             "<p>Mechanism: a diversified business keeps the bank and supply-chain lines open and "
