@@ -505,6 +505,91 @@ def plot_reasons(reasons: pd.DataFrame, ax: Axes | None = None, *,
     return fig
 
 
+# ---------------------------------------------------------------- reviews and score quality
+
+
+def plot_reviews(monthly: pd.DataFrame, reviews: pd.DataFrame, ax: Sequence[Axes] | None = None) -> Figure:
+    """The system reviews: the book-wide limit multiplier by month (left) and each review's
+    realised default rate against the risk appetite (right); for a batch the median with a
+    5–95% band and the reviews' mean.
+
+    Args:
+        monthly: ``monthly`` table (``limit_multiplier``; with ``run_id`` for a batch).
+        reviews: ``reviews`` table.
+        ax: Two Axes (default: a new 1×2 Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    if ax is None:
+        fig, axes = new_figure((12, 4), 1, 2)
+    else:
+        axes = list(np.ravel(ax))
+        fig = axes[0].figure
+    left, right = axes
+    m = portfolio_rows(monthly)
+    stats = across_runs(m, "month", "limit_multiplier")
+    _band_line(left, stats.index.to_numpy(), stats, color="#2ca02c")
+    left.set_ylim(0, max(1.05, float(np.nanmax(stats["hi"])) * 1.05))
+    left.set_xlabel("month")
+    left.set_ylabel("limit multiplier (1 = no review cut)")
+    left.set_title("Limit multiplier set by the reviews" + _band_note(m), fontsize="medium")
+    left.grid(alpha=0.3)
+    g = reviews.groupby("month", sort=True)[["realised_default_rate", "risk_appetite"]].mean() * 100
+    x = g.index.to_numpy()
+    right.bar(x, g["realised_default_rate"].to_numpy(), width=max(1.0, np.diff(x).min() * 0.6 if x.size > 1 else 1.0),
+              color="#d62728", alpha=0.8, label="realised default rate")
+    right.step(x, g["risk_appetite"].to_numpy(), where="mid", color="0.2", ls="--", label="risk appetite")
+    right.yaxis.set_major_formatter(PercentFormatter(100))
+    right.set_ylim(bottom=0)
+    right.set_xlabel("review month")
+    right.set_ylabel("default rate of the lookback window")
+    n = n_runs(reviews)
+    right.set_title("Realised default rate at each review vs appetite"
+                    + (f" — mean of {n} runs" if n > 1 else ""), fontsize="medium")
+    right.legend(fontsize="small")
+    right.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def plot_score_quality(monthly: pd.DataFrame, ax: Sequence[Axes] | None = None) -> Figure:
+    """Score AUC and PSI by month (median and 5–95% band across runs for a batch).
+
+    Args:
+        monthly: ``monthly`` table with ``score_auc`` and ``score_psi``.
+        ax: Two Axes (default: a new 1×2 Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    if ax is None:
+        fig, axes = new_figure((12, 4), 1, 2)
+    else:
+        axes = list(np.ravel(ax))
+        fig = axes[0].figure
+    m = portfolio_rows(monthly)
+    for a, col, title, ylabel in (
+            (axes[0], "score_auc", "Score AUC (12-month charge-off)", "AUC (0.5 = chance)"),
+            (axes[1], "score_psi", "Score PSI against its reference month", "PSI")):
+        if col not in m or not m[col].notna().any():
+            _no_data(a, title, "not measured in these runs")
+            continue
+        stats = across_runs(m.dropna(subset=[col]), "month", col)
+        _band_line(a, stats.index.to_numpy(), stats, color="#1f77b4")
+        a.set_xlabel("month")
+        a.set_ylabel(ylabel)
+        a.set_title(title + _band_note(m), fontsize="medium")
+        a.grid(alpha=0.3)
+        if col == "score_auc":
+            a.axhline(0.5, color="0.4", lw=1, ls=":")
+            a.set_ylim(0.4, 1.0)
+        else:
+            for level in (0.1, 0.25):
+                a.axhline(level, color="0.4", lw=1, ls=":")
+            a.set_ylim(0, max(0.3, float(np.nanmax(stats["hi"])) * 1.1))
+    return fig
+
+
 # ---------------------------------------------------------------- losses
 
 

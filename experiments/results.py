@@ -22,7 +22,8 @@ PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "r
 # columns read per table (anything else in the files is never loaded)
 COLUMNS: dict[str, list[str]] = {
     "monthly": sorted({"month", "lender", *(c for c, *_ in plots.PORTFOLIO_PANELS),
-                       *(c for c, _ in plots.FUNNEL_STAGES)}),
+                       *(c for c, _ in plots.FUNNEL_STAGES),
+                       "limit_multiplier", "score_auc", "score_psi"}),
     "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts", "frozen_accounts",
                  "accounts_with_balance", "new_accounts", "new_defaults", "closures",
                  "demand", "unmet_demand", "losses", "net_income"],

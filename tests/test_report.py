@@ -61,9 +61,11 @@ def test_report_is_self_contained_with_figures_beside_it(dirs, built, kind):
     assert images and len(images) == len(files)
     assert sorted(images) == sorted(f.read_bytes() for f in files)  # the same PNGs, embedded
     assert all(img.startswith(PNG) for img in images)
-    # no network: no scripts, no external URLs of any kind
+    # no network: no scripts, no external URLs of any kind; the one link is to the
+    # configuration file written beside the report
     assert "<script" not in page
-    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert not re.search(r'(src|href)="(?!data:|report-config\.json")', page)
+    assert (html.parent / report.CONFIG_FILE).is_file()
     assert f"limitlab {kind} report" in page
 
 
