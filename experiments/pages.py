@@ -59,6 +59,7 @@ table.segments td:nth-child(-n+2){white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.88rem}
 ul.summary li{margin:.2rem 0}
+p.warning{background:#fff4e5;border-left:4px solid #e67e00;padding:.4rem .7rem}
 """
 
 
@@ -69,8 +70,9 @@ def fmt_any(v) -> str:
 
 
 def render_html(title: str, meta: str, summary: list[str], sections: list[Section],
-                images: dict[str, bytes]) -> str:
-    """The report page: summary, then each section's HTML and figures (inline PNG)."""
+                images: dict[str, bytes], warnings: list[str] | None = None) -> str:
+    """The report page: warnings (if any), summary, then each section's HTML and figures
+    (inline PNG)."""
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -78,6 +80,7 @@ def render_html(title: str, meta: str, summary: list[str], sections: list[Sectio
         # an inline icon, so the browser does not ask the (absent) server for favicon.ico
         '<link rel="icon" href="data:,">', "</head><body>",
         f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
+        *(f'<p class="warning">Warning: {html.escape(w)}.</p>' for w in warnings or []),
         "<h2>Summary</h2>", '<ul class="summary">',
         *(f"<li>{html.escape(s)}</li>" for s in summary), "</ul>",
     ]

@@ -1093,7 +1093,10 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
     meta = (f"{res.path.resolve()} · built {time.strftime('%Y-%m-%d %H:%M')}"
             + (f" · model commit {commit}" if commit else "")
             + (f" · config hash {res.manifest['config_hash']}" if res.manifest.get("config_hash") else ""))
-    page = render_html(title, meta, summary, sections, images)
+    from limitlab.experiments.results import provenance_warnings, warn
+
+    warnings = provenance_warnings(res.manifest)
+    page = render_html(title, meta, summary, sections, images, warnings)
     check_report_out(out_path, list(images), overwrite,
                      [CONFIG_FILE] if config_text is not None else [])
     from limitlab.experiments.fileio import atomic_write_bytes, atomic_write_text
@@ -1105,6 +1108,8 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
     if config_text is not None:
         atomic_write_text(out_path.parent / CONFIG_FILE, config_text)
     atomic_write_text(out_path, page)
+    for w in warnings:
+        warn(w)
     return out_path
 
 

@@ -103,3 +103,38 @@ def test_a_users_file_named_like_the_configuration_is_not_replaced(tightening, t
     with pytest.raises(ConfigError, match=report.CONFIG_FILE):
         report.build_report(out, tmp_path / "r.html")
     assert mine.read_text() == "my notes"
+
+
+def _copy_with_manifest(src, dst, change):
+    import shutil
+
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("report.html", "figures", report.CONFIG_FILE))
+    manifest = json.loads((dst / "manifest.json").read_text())
+    change(manifest)
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    return dst
+
+
+def test_results_of_another_version_are_warned_about_on_the_page_and_stderr(tightening, tmp_path, capsys):
+    out, _ = tightening
+    old = _copy_with_manifest(out, tmp_path / "old", lambda m: m["versions"].update(limitlab="0.0.1"))
+    capsys.readouterr()
+    page = report.build_report(old).read_text()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("limitlab: warning: these results were written by limitlab 0.0.1")
+    assert '<p class="warning">Warning: these results were written by limitlab 0.0.1' in page
+
+
+def test_a_configuration_hash_this_version_computes_differently_is_warned_about(tightening, tmp_path, capsys):
+    out, _ = tightening
+    odd = _copy_with_manifest(out, tmp_path / "odd", lambda m: m.update(config_hash="0123456789abcdef"))
+    capsys.readouterr()
+    page = report.build_report(odd).read_text()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "hash 0123456789abcdef" in err[0] and "schema has changed" in err[0]
+    assert "schema has changed" in page
+
+
+def test_current_results_carry_no_warning(tightening, capsys):
+    out, page = tightening
+    assert 'class="warning"' not in page
