@@ -262,7 +262,9 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
         reps = "replicates" if res.kind == "batch" else "runs"
         monthly = res.table("monthly")
         drawn = int(monthly["run_id"].nunique()) if monthly is not None and "run_id" in monthly else n
-        out.append(f"{n} {reps} of scenario {res.manifest.get('scenario', '?')}"
+        of = (f"sweep {res.manifest.get('name') or res.path.name} on scenario "
+              if res.kind == "sweep" else "scenario ")
+        out.append(f"{n} {reps} of {of}{res.manifest.get('scenario', '?')}"
                    + (f", {size} each" if size else "")
                    + (f" ({res.failed} failed runs left out)" if res.failed else "")
                    + ("; ranges are 95% confidence intervals of the mean across replicates."
@@ -361,6 +363,41 @@ def tail_sentence(tail: pd.DataFrame) -> str:
     return s + "."
 
 
+def spread_sentence(label: str, kind: str, groups, where) -> str | None:
+    """How an outcome differs across design points (or bins of an axis), said only as far
+    as the replicates support it: the lowest and highest group means with their 95%
+    confidence intervals, and "not distinguishable" when those intervals overlap.
+
+    Args:
+        label: The outcome's label.
+        kind: Its kind (:mod:`limitlab.experiments.outcomes`).
+        groups: A pandas GroupBy of the outcome by design point (or axis bin).
+        where: A function giving the words for a group key (``"period_months = 6"``).
+    """
+    bounded = kind == "share"
+    stats = {}
+    reps = []
+    for key, v in groups:
+        x = np.asarray(v, dtype=float)
+        stats[key] = mean_ci(x, bounded=bounded)
+        reps.append(int(np.isfinite(x).sum()))
+    stats = {k: v for k, v in stats.items() if math.isfinite(v[0])}
+    if len(stats) < 2:
+        return None
+    lo_key = min(stats, key=lambda k: stats[k][0])
+    hi_key = max(stats, key=lambda k: stats[k][0])
+    (m_lo, lo_lo, lo_hi), (m_hi, hi_lo, hi_hi) = stats[lo_key], stats[hi_key]
+    few = min(reps)
+    if m_lo == m_hi:
+        return f"Mean {label} is the same at every design point: {fmt_ci(m_lo, lo_lo, lo_hi, kind)}."
+    said = (f"lowest {fmt_ci(m_lo, lo_lo, lo_hi, kind)} ({where(lo_key)}), highest "
+            f"{fmt_ci(m_hi, hi_lo, hi_hi, kind)} ({where(hi_key)})")
+    if not (math.isfinite(lo_hi) and math.isfinite(hi_lo)) or lo_hi >= hi_lo:
+        return (f"Mean {label}: the design points are not distinguishable with {few} runs "
+                f"each — {said}; the 95% intervals of the extremes overlap.")
+    return f"Mean {label} differs across the design: {said} (95% confidence intervals)."
+
+
 def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
     runs, axes = res.runs, res.axes
     out = []
@@ -379,32 +416,32 @@ def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
             continue
         label, kind = _outcome_kind(o)
         if many:
-            # a large (LHS/Sobol) design: which axis moves the binned median the most
-            spans = {a: plots.outcome_by_axis(runs, a, o)["median"] for a in axes}
+            # a large (LHS/Sobol) design: the axis whose bins' means differ the most
+            groups = {a: plots._axis_groups(runs, a, 12)[0] for a in axes}
+            spans = {a: runs[o].groupby(k, observed=True).mean() for a, k in groups.items()}
             a = max(spans, key=lambda k: np.nanmax(spans[k]) - np.nanmin(spans[k]))
-            m = spans[a]
-            out.append(f"Median {label} moved most along {short(a)}: from "
-                       f"{fmt_value(m.min(), kind)} ({short(a)} ≈ {show(m.idxmin())}) to "
-                       f"{fmt_value(m.max(), kind)} ({short(a)} ≈ {show(m.idxmax())}).")
-            continue
-        by_point = runs.groupby(axes, dropna=False)[o].median()
-        if by_point.dropna().empty:
-            continue
+            by = runs[o].groupby(groups[a], observed=True)
 
-        def where(key):
-            key = key if isinstance(key, tuple) else (key,)
-            return ", ".join(f"{short(a)} = {show(v)}" for a, v in zip(axes, key))
+            def where(key, a=a):
+                return f"{short(a)} ≈ {show(key[0] if isinstance(key, tuple) else key)}"
+        else:
+            by = runs.groupby(axes, dropna=False)[o]
 
-        out.append(f"Median {label} ranged from "
-                   f"{fmt_value(by_point.min(), kind)} ({where(by_point.idxmin())}) to "
-                   f"{fmt_value(by_point.max(), kind)} ({where(by_point.idxmax())}).")
+            def where(key):
+                key = key if isinstance(key, tuple) else (key,)
+                return ", ".join(f"{short(a)} = {show(v)}" for a, v in zip(axes, key))
+        s = spread_sentence(label, kind, by, where)
+        if s:
+            out.append(s)
     if sens is not None and len(sens):
         col = "ST" if "ST" in sens.columns else "mu_star" if "mu_star" in sens.columns else None
         if col:
             for o, grp in sens.groupby("outcome", sort=False):
                 top = grp.loc[grp[col].idxmax()]
-                out.append(f"Most influential parameter for {o}: {top['parameter']} "
-                           f"({col} = {top[col]:.3g}).")
+                conf = top.get(f"{col}_conf")
+                pm = f" ± {oc.sig(float(conf), 2)}, 95% CI" if conf is not None and math.isfinite(float(conf)) else ""
+                out.append(f"Largest {col} for {oc.label_of(str(o))}: {top['parameter']} "
+                           f"({col} = {oc.sig(float(top[col]), 2)}{pm}).")
     return out
 
 
@@ -551,8 +588,8 @@ def scenario_section(res: Results) -> tuple[Section, str | None]:
     name = res.manifest.get("scenario") or (cfg or {}).get("name")
     if res.kind == "sweep":
         s.title = "The sweep and its base scenario"
-        design = res.manifest.get("name")
-        s.html.append(f"<p>Sweep <b>{html.escape(str(design or '?'))}</b> over "
+        design = res.manifest.get("name") or res.path.name
+        s.html.append(f"<p>Sweep <b>{html.escape(str(design))}</b> over "
                       f"{html.escape(', '.join(res.axes) or 'no axes')}, on scenario "
                       f"<b>{html.escape(str(name or '?'))}</b>. The parameters below are the base "
                       "scenario's; each design point overrides its axes.</p>")
@@ -563,7 +600,8 @@ def scenario_section(res: Results) -> tuple[Section, str | None]:
         return s, None
     rows = changed_parameters(cfg)
     review = (cfg.get("lender") or {}).get("review") or {}
-    if not review.get("period_months"):
+    swept = any(a.startswith("lender.review.") for a in res.axes) if res.kind == "sweep" else False
+    if not review.get("period_months") and not swept:
         s.html.append("<p>This scenario runs no system reviews (lender.review.period_months = 0): "
                       "limits move only through account-level rules.</p>")
     if rows:
@@ -1087,8 +1125,11 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
                 fig.savefig(buf, format="png", dpi=dpi)
                 images[name] = buf.getvalue()
 
-    scenario = res.manifest.get("scenario") or res.manifest.get("config", {}).get("name") or res.path.name
+    scenario = res.manifest.get("scenario") or (res.manifest.get("config") or {}).get("name") or res.path.name
     title = f"limitlab {res.kind} report: {scenario}"
+    if res.kind == "sweep":  # titled with the sweep; its base scenario beside it
+        sweep = res.manifest.get("name") or res.path.name
+        title = f"limitlab sweep report: {sweep}" + (f" (on scenario {scenario})" if scenario != sweep else "")
     commit = res.manifest.get("git_commit")
     meta = (f"{res.path.resolve()} · built {time.strftime('%Y-%m-%d %H:%M')}"
             + (f" · model commit {commit}" if commit else "")
