@@ -173,7 +173,7 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
     Raises:
         ConfigError: a directory is not a batch with successful runs.
     """
-    from limitlab.experiments.outcomes import fmt, label_of
+    from limitlab.experiments.outcomes import fmt, fmt_interval, label_of
     from limitlab.experiments.pages import Section, html_table, render_html
     from limitlab.experiments.report import KEY_OUTCOMES
     from limitlab.experiments.results import load_results
@@ -193,8 +193,7 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
         frames.append(diff.assign(scenario_a=names[0], scenario_b=name))
         rows = []
         for r in diff.itertuples():
-            ci = (f"{fmt(r.ci_low, r.kind, difference=True)} to {fmt(r.ci_high, r.kind, difference=True)}"
-                  if math.isfinite(r.ci_low) else "n/a")
+            ci = fmt_interval(r.ci_low, r.ci_high, r.kind, difference=True)
             rows.append([label_of(r.outcome), fmt(r.mean_a, r.kind), fmt(r.mean_b, r.kind),
                          fmt(r.difference, r.kind, difference=True), ci,
                          "yes" if r.significant else "no", f"{r.comparison}, n={r.n}"])

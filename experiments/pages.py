@@ -46,7 +46,7 @@ def html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
-max-width:1200px;padding:1.5rem;color:#222;line-height:1.45}
+max-width:1360px;padding:1.5rem;color:#222;line-height:1.45}
 h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 .meta{color:#666;font-size:.9rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
@@ -54,7 +54,9 @@ th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
 td{white-space:nowrap}td:first-child{white-space:normal}
 div.scroll{overflow-x:auto;max-width:100%}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-table.segments td:nth-child(2){text-align:left}
+table.segments td:nth-child(2),table.segments th:nth-child(2){text-align:left}
+table.segments{font-size:.8rem}
+table.params td,table.params th{text-align:left}table.params td:last-child{white-space:normal}
 table.segments td:nth-child(-n+2){white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.88rem}

@@ -405,9 +405,11 @@ def plot_closure_funnel(monthly: pd.DataFrame, ax: Axes | None = None) -> Figure
     if counts.shape[0] > 1:
         lo, hi = np.quantile(counts, BAND, axis=0)
         ax.errorbar(med, y, xerr=[med - lo, hi - med], fmt="none", ecolor="0.2", capsize=3)
-    for bar, v in zip(bars, med):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:,.0f}",
-                va="center", fontsize="small")
+    # the count beyond the whisker, so the error bar does not run through it
+    ends = np.quantile(counts, BAND[1], axis=0) if counts.shape[0] > 1 else med
+    for bar, v, end in zip(bars, med, ends):
+        ax.text(max(float(end), bar.get_width()), bar.get_y() + bar.get_height() / 2,
+                f" {v:,.0f}", va="center", fontsize="small")
     ax.set_yticks(y, labels)
     ax.set_xlabel("events over the run (count)")
     n = n_runs(monthly)
@@ -501,7 +503,8 @@ def plot_reasons(reasons: pd.DataFrame, ax: Axes | None = None, *,
     ax.set_title("Lender actions by reason: " + ", ".join(a.replace("_", " ") for a in actions))
     ax.grid(alpha=0.3)
     if len(piv.columns):
-        ax.legend(fontsize="small", ncol=2)
+        # beside the axes: a legend inside covers the lines of the first months
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 
@@ -659,9 +662,9 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
         ci = ""
         if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
             ax.axvspan(r["ci_low"] / scale, r["ci_high"] / scale, color=colour, alpha=0.08, lw=0)
-            ci = f" [{r['ci_low'] / scale:,.2f}, {r['ci_high'] / scale:,.2f}]"
+            ci = f" ({outcomes.sig(r['ci_low'] / scale)}–{outcomes.sig(r['ci_high'] / scale)})"
         ax.axvline(r["value"] / scale, color=colour, ls=ls, lw=lw,
-                   label=f"{name}: {r['value'] / scale:,.2f}{ci} {unit}")
+                   label=f"{name}: {outcomes.sig(r['value'] / scale)}{ci} {unit}")
     ax.set_xlabel(f"cumulative losses over the run ({unit})")
     ax.set_ylabel("replicates (count)")
     ax.set_title("Loss distribution across replicates")
@@ -736,7 +739,8 @@ def plot_vintages(curves: pd.DataFrame, ax: Axes | None = None, *, cohorts: Sequ
                  + (f"\nmean of {runs} runs, band: 95% CI of the mean" if runs > 1 else ""))
     ax.grid(alpha=0.3)
     if ax.get_lines():
-        ax.legend(fontsize="small", ncol=2, loc="upper left")
+        # beside the axes: inside, it covered the early cohorts' curves
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 

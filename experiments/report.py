@@ -326,8 +326,8 @@ def worst_segment_sentence(rates: pd.DataFrame) -> str | None:
     from limitlab.experiments import risk
 
     w = risk.worst_segment(rates)
-    if w is None:
-        return None
+    if w is None or not w["lifetime_default_rate"] > 0:
+        return None  # a "highest" rate of 0% names no risk
     s = (f"Highest lifetime default rate (defaults ÷ accounts opened, among segments with at "
          f"least {risk.MIN_SEGMENT_ACCOUNTS} accounts opened): {_segment_words(w['kind'], w['habit'])}, "
          f"{fmt_value(w['lifetime_default_rate'], 'share')} of {int(w['accounts_opened']):,} accounts")
@@ -869,7 +869,9 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
         s = Section("Sensitivity analysis")
         for method, grp in sens.groupby("method", sort=False):
             for o in list(dict.fromkeys(grp["outcome"].astype(str)))[:6]:
-                s.figures.append((f"sensitivity_{method}_{o}", f"{method}: indices for {o} with 95% confidence intervals.",
+                s.figures.append((f"sensitivity_{method}_{o}",
+                                  f"{method.capitalize()} indices for {oc.label_of(o)}, with 95% "
+                                  "confidence intervals.",
                                   plots.plot_sensitivity(grp, outcome=o)))
         sections.append(s)
 
@@ -890,7 +892,8 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
         rows.append(cells)
     if rows:
         s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
-        s.html.append(html_table([*point_cols, "runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
+        s.html.append(html_table([c.rsplit(".", 1)[-1] for c in point_cols]
+                                 + ["runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
     sections.append(s)
     return sections, summary_sentences(res, None, None) + _sweep_sentences(res, sens)
 
@@ -1036,8 +1039,18 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
             summary.append(f"{heading}: {int(df['ok'].sum())} of {len(df)} checks pass.")
         if "inside" in df.columns:
             summary.append(f"{heading}: {int(df['inside'].sum())} of {len(df)} sample quantiles inside their intervals.")
+    captions = {
+        "default_fraction_tails": "Tail of the monthly default fraction per (PD, ρ) pair: the "
+                                  "model's scenarios against the finite-N mixed binomial and "
+                                  "the Vasicek limit.",
+        "irb": "Basel IRB retail risk weights (lines) beside the model's own 99.9% quantile "
+               "(points, with their intervals).",
+        "quantiles": "Sample quantiles of the default fraction against the mixed binomial, "
+                     "with order-statistic intervals.",
+    }
     for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
-        s.figures.append((f"validation_{png.stem}", png.stem.replace("_", " "), png.read_bytes()))
+        s.figures.append((f"validation_{png.stem}",
+                          captions.get(png.stem, png.stem.replace("_", " ")), png.read_bytes()))
     return [s], summary
 
 

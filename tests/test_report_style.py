@@ -135,3 +135,14 @@ def test_sweep_heatmap_colours_start_at_zero():
     runs = pd.DataFrame({"a": [1, 1, 2, 2], "b": [1, 2, 1, 2], "loss_rate": [0.1, 0.11, 0.12, 0.13]})
     fig = plots.plot_outcome_heatmap(runs, "a", "b", "loss_rate")
     assert fig.axes[0].get_images()[0].get_clim()[0] == 0
+
+
+def test_no_segment_is_named_worst_on_a_zero_default_rate():
+    rates = pd.DataFrame({
+        "kind": ["individual", "small_business", "all"], "habit": ["prudent", "prudent", "all"],
+        "accounts_opened": [150, 40, 190], "lifetime_default_rate": [0.0, 0.1, 0.02],
+        "default_rate_12m": [0.0, 0.0, 0.0], "exposure_share": [0.8, 0.2, 1.0],
+        "loss_share": [0.0, 1.0, 1.0]})
+    assert report.worst_segment_sentence(rates) is None
+    rates.loc[0, "lifetime_default_rate"] = 0.01
+    assert report.worst_segment_sentence(rates).startswith("Highest lifetime default rate")
