@@ -101,6 +101,22 @@ def _report_dirs(root: Path) -> dict[str, Path]:
     return pages
 
 
+def _section_shot(page, heading: str) -> bytes:
+    """A screenshot of one section of the page: from its heading to the next one."""
+    box = page.evaluate(
+        """(heading) => {
+            const hs = Array.from(document.querySelectorAll('h2'));
+            const i = hs.findIndex(h => h.textContent === heading);
+            const top = hs[i].getBoundingClientRect().top + window.scrollY;
+            const end = i + 1 < hs.length ? hs[i + 1].getBoundingClientRect().top + window.scrollY
+                                          : document.documentElement.scrollHeight;
+            return {top: top, height: end - top};
+        }""", heading)
+    page.set_viewport_size({"width": SCREENSHOT_WIDTH, "height": 1000})
+    return page.screenshot(full_page=True, clip={"x": 0, "y": box["top"] - 8,
+                                                 "width": SCREENSHOT_WIDTH, "height": box["height"]})
+
+
 def _save_small_png(png: bytes, path: Path) -> None:
     """The screenshot in 256 colours (a third of the bytes; charts and text stay sharp)."""
     import io
@@ -142,6 +158,10 @@ def test_screenshots_of_every_report_kind(tmp_path):
                 height = min(SCREENSHOT_HEIGHT, page.evaluate("document.documentElement.scrollHeight"))
                 page.set_viewport_size({"width": SCREENSHOT_WIDTH, "height": height})
                 _save_small_png(page.screenshot(), out / f"report-{kind}.png")
+                if kind == "batch":  # two sections further down, for docs/report-measures.md
+                    for name, heading in (("tail-risk", "Loss distribution across replicates"),
+                                          ("default-rates-vintages", "Credit quality")):
+                        _save_small_png(_section_shot(page, heading), out / f"report-{name}.png")
                 page.close()
         finally:
             browser.close()
