@@ -9,16 +9,12 @@ from pathlib import Path
 
 from limitlab.experiments.catalog import load_scenario
 
+# the outcomes of the terminal summary, in order (labels and number style:
+# limitlab.experiments.outcomes)
 SUMMARY_ROWS = (
-    ("annualised_default_rate", "annualised default rate", "{:.2%}"),
-    ("loss_rate", "losses / average outstanding", "{:.2%}"),
-    ("mean_utilisation", "mean utilisation", "{:.1%}"),
-    ("closure_rate", "accounts ever closed", "{:.1%}"),
-    ("reopened_lower_share", "reopened below previous limit", "{:.1%}"),
-    ("unmet_demand_share", "unmet demand share", "{:.1%}"),
-    ("final_total_limit", "final total limit (yuan)", "{:,.0f}"),
-    ("final_outstanding", "final outstanding (yuan)", "{:,.0f}"),
-    ("net_income", "net income (yuan)", "{:,.0f}"),
+    "annualised_default_rate", "loss_rate", "mean_utilisation", "closure_rate",
+    "reopened_lower_share", "unmet_demand_share", "final_total_limit", "final_outstanding",
+    "net_income",
 )
 
 
@@ -45,15 +41,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def print_summary(summary: dict, title: str) -> None:
+    from limitlab.experiments.outcomes import fmt, kind_of, label_of
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
     table.add_column("outcome")
     table.add_column("value", justify="right")
-    for key, label, fmt in SUMMARY_ROWS:
-        v = summary.get(key)
-        table.add_row(label, "n/a" if v is None or v != v else fmt.format(v))
+    for key in SUMMARY_ROWS:
+        table.add_row(label_of(key), fmt(summary.get(key), kind_of(key)))
     Console().print(table)
 
 

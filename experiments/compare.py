@@ -73,6 +73,8 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, outcomes) -> pd.DataFrame:
         if o not in a or o not in b:
             continue
         xa, xb = a[o].to_numpy(float), b[o].to_numpy(float)
+        if not (np.isfinite(xa).any() and np.isfinite(xb).any()):
+            continue  # not measured in these runs (e.g. score AUC in runs too short for it)
         ma, mb = float(np.nanmean(xa)), float(np.nanmean(xb))
         if pairs is not None:
             d = pairs[f"{o}_b"].to_numpy(float) - pairs[f"{o}_a"].to_numpy(float)
@@ -87,6 +89,52 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, outcomes) -> pd.DataFrame:
                      "significant": bool(math.isfinite(lo) and (lo > 0 or hi < 0)),
                      "comparison": how, "n": n})
     return pd.DataFrame(rows)
+
+
+def differing_parameters(a: dict | None, b: dict | None) -> list[tuple[str, object, object]]:
+    """``(key, value in a, value in b)`` for every parameter two resolved configurations
+    set differently (name and description aside)."""
+    from limitlab.experiments.report import _flatten
+
+    fa, fb = _flatten(a or {}), _flatten(b or {})
+    return [(k, fa.get(k), fb.get(k)) for k in sorted(set(fa) | set(fb))
+            if k not in ("name", "description") and fa.get(k) != fb.get(k)]
+
+
+def config_warnings(results, names) -> list[str]:
+    """Warnings for the page and stderr: batches from another limitlab version (than each
+    other or this one), and batches whose configuration hashes differ (what differs is
+    listed under each comparison)."""
+    from limitlab.experiments.results import current_version, recorded_hash
+
+    out = []
+    versions = {str((r.manifest.get("versions") or {}).get("limitlab")) for r in results}
+    now = current_version()
+    if len(versions) > 1:
+        out.append(f"the batches come from different limitlab versions ({', '.join(sorted(versions))})")
+    elif versions and next(iter(versions)) not in (now, "None"):
+        out.append(f"the batches were written by limitlab {next(iter(versions))}; this is {now}")
+    hashes = [recorded_hash(r.manifest) for r in results]
+    if len({h for h in hashes}) > 1:
+        ref = results[0].manifest.get("config")
+        counts = [len(differing_parameters(ref, r.manifest.get("config"))) for r in results[1:]]
+        out.append("the batches' configurations differ (config hashes "
+                   + ", ".join(f"{n} {h or 'unknown'}" for n, h in zip(names, hashes))
+                   + f"): {', '.join(str(c) for c in counts)} parameters against {names[0]}, "
+                   "listed under each comparison; check that only what you meant to compare differs")
+    return out
+
+
+def _differing_html(ref, other, name_a: str, name_b: str) -> list[str]:
+    from limitlab.experiments.pages import html_table
+    from limitlab.experiments.report import _param_cell
+
+    rows = differing_parameters(ref.manifest.get("config"), other.manifest.get("config"))
+    if not rows:
+        return ["<p>The two configurations are the same (apart from name and description).</p>"]
+    return ["<h3>Parameters that differ</h3>",
+            html_table(["parameter", name_a, name_b],
+                       [[k, _param_cell(a), _param_cell(b)] for k, a, b in rows], "params")]
 
 
 def _series_figure(results, names, dpi: int):
@@ -125,7 +173,7 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
     Raises:
         ConfigError: a directory is not a batch with successful runs.
     """
-    from limitlab.experiments.outcomes import fmt, label_of
+    from limitlab.experiments.outcomes import fmt, fmt_interval, label_of
     from limitlab.experiments.pages import Section, html_table, render_html
     from limitlab.experiments.report import KEY_OUTCOMES
     from limitlab.experiments.results import load_results
@@ -138,18 +186,14 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
     names = [str(r.manifest.get("scenario") or d.name) for r, d in zip(results, dirs)]
     if len(set(names)) < len(names):
         names = [f"{n} ({d.name})" for n, d in zip(names, dirs)]
-    warnings = []
-    versions = {str(r.manifest.get("versions", {}).get("limitlab")) for r in results}
-    if len(versions) > 1:
-        warnings.append(f"the batches come from different limitlab versions ({', '.join(sorted(versions))})")
+    warnings = config_warnings(results, names)
     frames, sections = [], []
     for res, name in zip(results[1:], names[1:]):
         diff = differences(results[0].runs, res.runs, KEY_OUTCOMES)
         frames.append(diff.assign(scenario_a=names[0], scenario_b=name))
         rows = []
         for r in diff.itertuples():
-            ci = (f"{fmt(r.ci_low, r.kind, difference=True)} to {fmt(r.ci_high, r.kind, difference=True)}"
-                  if math.isfinite(r.ci_low) else "n/a")
+            ci = fmt_interval(r.ci_low, r.ci_high, r.kind, difference=True)
             rows.append([label_of(r.outcome), fmt(r.mean_a, r.kind), fmt(r.mean_b, r.kind),
                          fmt(r.difference, r.kind, difference=True), ci,
                          "yes" if r.significant else "no", f"{r.comparison}, n={r.n}"])
@@ -161,7 +205,8 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
         sections.append(Section(f"{name} against {names[0]}", [
             f"<p>{note} Difference = {name} − {names[0]}; 95% confidence intervals.</p>",
             html_table(["outcome", names[0], name, "difference", "95% CI", "CI excludes 0",
-                         "comparison"], rows)]))
+                         "comparison"], rows),
+            *_differing_html(results[0], res, names[0], name)]))
     table = pd.concat(frames, ignore_index=True)
     images = {"series": _series_figure(results, names, dpi)}
     sections.append(Section("Over time", figures=[(
@@ -175,15 +220,19 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
             for o, d, k in zip(sig["outcome"], sig["difference"], sig["kind"])) or "none"
         summary.append(f"{name} against {names[0]}: outcomes whose 95% interval excludes zero: "
                        f"{words}.")
-    summary += [f"Warning: {w}." for w in warnings]
     meta = " · ".join(f"{n}: {d.resolve()} ({len(r.runs)} runs)"
                       for n, d, r in zip(names, dirs, results)) + f" · built {time.strftime('%Y-%m-%d %H:%M')}"
-    page = render_html(f"limitlab comparison: {' vs '.join(names)}", meta, summary, sections, images)
+    page = render_html(f"limitlab comparison: {' vs '.join(names)}", meta, summary, sections, images,
+                       warnings)
     out.mkdir(parents=True, exist_ok=True)
     for fname, text in (("differences.csv", table.to_csv(index=False)), ("compare.html", page)):
         tmp = out / f".{fname}.tmp"
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out / fname)
+    from limitlab.experiments.results import warn
+
+    for w in warnings:
+        warn(w)
     return out / "compare.html"
 
 

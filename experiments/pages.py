@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from limitlab.experiments import outcomes
 
 
 @dataclass
@@ -25,43 +25,43 @@ class Section:
 
 
 def fmt_value(v: float, kind: str) -> str:
-    """A number as shown in the report: ``pct`` as %, ``money`` in yuan, ``num`` plain."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "n/a"
-    if kind == "pct":
-        return f"{v * 100:.2f}%"
-    if kind == "money":
-        return f"{v:,.0f}"
-    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:,.1f}"
+    """A number in the common style of :mod:`limitlab.experiments.outcomes` (kinds
+    ``share``/``pct``, ``yuan``/``money``, ``ratio``, ``count``, ``number``/``num``)."""
+    return outcomes.fmt(v, kind)
 
 
 def fmt_ci(m: float, lo: float, hi: float, kind: str) -> str:
-    """``mean (lo – hi)``, or just the mean when the interval is undefined."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return fmt_value(m, kind)
-    return f"{fmt_value(m, kind)} ({fmt_value(lo, kind)} – {fmt_value(hi, kind)})"
+    """``value (low–high)`` on one line with one unit, or the value alone when the interval
+    is undefined (:func:`limitlab.experiments.outcomes.fmt_ci`)."""
+    return outcomes.fmt_ci(m, lo, hi, kind)
 
 
 def html_table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
                    for r in rows)
-    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
-max-width:1200px;padding:1.5rem;color:#222;line-height:1.45}
+max-width:1360px;padding:1.5rem;color:#222;line-height:1.45}
 h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 .meta{color:#666;font-size:.9rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
 th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
+td{white-space:nowrap}td:first-child{white-space:normal}
+div.scroll{overflow-x:auto;max-width:100%}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-table.segments td:nth-child(2){text-align:left}
+table.segments td:nth-child(2),table.segments th:nth-child(2){text-align:left}
+table.segments{font-size:.8rem}
+table.params td,table.params th{text-align:left}table.params td:last-child{white-space:normal}
 table.segments td:nth-child(-n+2){white-space:nowrap}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.88rem}
 ul.summary li{margin:.2rem 0}
+p.warning{background:#fff4e5;border-left:4px solid #e67e00;padding:.4rem .7rem}
 """
 
 
@@ -72,8 +72,9 @@ def fmt_any(v) -> str:
 
 
 def render_html(title: str, meta: str, summary: list[str], sections: list[Section],
-                images: dict[str, bytes]) -> str:
-    """The report page: summary, then each section's HTML and figures (inline PNG)."""
+                images: dict[str, bytes], warnings: list[str] | None = None) -> str:
+    """The report page: warnings (if any), summary, then each section's HTML and figures
+    (inline PNG)."""
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -81,6 +82,7 @@ def render_html(title: str, meta: str, summary: list[str], sections: list[Sectio
         # an inline icon, so the browser does not ask the (absent) server for favicon.ico
         '<link rel="icon" href="data:,">', "</head><body>",
         f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
+        *(f'<p class="warning">Warning: {html.escape(w)}.</p>' for w in warnings or []),
         "<h2>Summary</h2>", '<ul class="summary">',
         *(f"<li>{html.escape(s)}</li>" for s in summary), "</ul>",
     ]

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from limitlab.agents.codes import HABITS, KINDS, REASON_NAMES
+from limitlab.experiments import outcomes
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -78,25 +79,6 @@ FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
     ("reopenings", "reopened"),
 )
 
-# outcomes of runs.parquet / a run's summary: (label, format: pct | money | num)
-OUTCOME_INFO: dict[str, tuple[str, str]] = {
-    "loss_rate": ("losses / average outstanding", "pct"),
-    "cumulative_losses": ("cumulative losses", "money"),
-    "average_outstanding": ("average outstanding", "money"),
-    "mean_default_rate": ("mean monthly default rate", "pct"),
-    "annualised_default_rate": ("annualised default rate", "pct"),
-    "final_total_limit": ("final total limit", "money"),
-    "final_outstanding": ("final outstanding", "money"),
-    "mean_utilisation": ("mean utilisation", "pct"),
-    "closure_rate": ("accounts ever closed", "pct"),
-    "reopen_rate": ("accounts ever reopened", "pct"),
-    "reopened_lower_share": ("reopened below previous limit", "pct"),
-    "unmet_demand_share": ("unmet demand share", "pct"),
-    "net_income": ("net income", "money"),
-    "interest_income": ("interest income", "money"),
-    "accounts_opened": ("accounts opened", "num"),
-}
-
 BAND = (0.05, 0.95)
 IQR = (0.25, 0.75)
 
@@ -138,7 +120,8 @@ def paired_ci_bars(ax: Axes, labels, pairs) -> np.ndarray:
     return x
 
 def money_unit(values) -> tuple[float, str]:
-    """Divisor and unit label for money values (yuan), chosen from their largest magnitude.
+    """Divisor and unit label for money values (yuan), chosen from their largest magnitude
+    (:func:`limitlab.experiments.outcomes.money_unit`, the unit of every table too).
 
     Args:
         values: Money amounts in yuan (any array-like; NaN ignored).
@@ -146,13 +129,25 @@ def money_unit(values) -> tuple[float, str]:
     Returns:
         ``(divisor, unit)``, e.g. ``(1e6, "million yuan")``.
     """
-    arr = np.asarray(values, dtype=float)
-    top = float(np.nanmax(np.abs(arr))) if arr.size and np.isfinite(arr).any() else 0.0
-    if top >= 1e6:
-        return 1e6, "million yuan"
-    if top >= 1e4:
-        return 1e3, "thousand yuan"
-    return 1.0, "yuan"
+    return outcomes.money_unit(np.asarray(values, dtype=float).ravel().tolist())
+
+
+def from_zero(ax: Axes, axis: str = "y") -> None:
+    """Start a level's axis at zero (end it there when every value drawn is negative);
+    an axis whose data cross zero is left as drawn."""
+    lo, hi = ax.dataLim.intervaly if axis == "y" else ax.dataLim.intervalx
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return
+    set_lim = ax.set_ylim if axis == "y" else ax.set_xlim
+    if lo >= 0:
+        set_lim(0, None)
+    elif hi <= 0:
+        set_lim(None, 0)
+
+
+def integer_ticks(axis) -> None:
+    """Whole-number ticks on a count axis (no 0.5 accounts)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def n_runs(df: pd.DataFrame) -> int:
@@ -281,6 +276,7 @@ def plot_metric_over_time(monthly: pd.DataFrame, column: str, ax: Axes | None = 
     ax.set_ylabel(ylabel)
     if not unit.startswith("percent"):
         _thousands(ax)
+    from_zero(ax)
     ax.grid(alpha=0.3)
     return fig
 
@@ -348,16 +344,19 @@ def plot_limits_by_segment(segments: pd.DataFrame, by: str = "habit", ax: Axes |
     """
     fig, ax = _fig_ax(ax)
     avg = average_limit_by_segment(segments, by)
+    scale, unit = money_unit(avg["average_limit"].to_numpy(dtype=float))
     colours = SEGMENT_COLOURS[by]
     for label in SEGMENT_LABELS[by]:
         s = avg[avg[by].astype(str) == label]
         if s.empty or s["average_limit"].isna().all():
             continue
         stats = across_runs(s, "month", "average_limit", IQR)
-        _band_line(ax, stats.index.to_numpy(), stats, color=colours[label], label=label.replace("_", " "))
+        _band_line(ax, stats.index.to_numpy(), stats, scale=scale, color=colours[label],
+                   label=label.replace("_", " "))
     ax.set_xlabel("month")
-    ax.set_ylabel("average limit per open account (yuan)")
+    ax.set_ylabel(f"average limit per open account ({unit})")
     _thousands(ax)
+    from_zero(ax)
     ax.set_title(f"Limits by {by}" + _band_note(segments, IQR))
     ax.grid(alpha=0.3)
     if ax.get_lines():
@@ -406,12 +405,17 @@ def plot_closure_funnel(monthly: pd.DataFrame, ax: Axes | None = None) -> Figure
     if counts.shape[0] > 1:
         lo, hi = np.quantile(counts, BAND, axis=0)
         ax.errorbar(med, y, xerr=[med - lo, hi - med], fmt="none", ecolor="0.2", capsize=3)
-    for bar, v in zip(bars, med):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:,.0f}",
-                va="center", fontsize="small")
+    # the count beyond the whisker, so the error bar does not run through it
+    ends = np.quantile(counts, BAND[1], axis=0) if counts.shape[0] > 1 else med
+    for bar, v, end in zip(bars, med, ends):
+        ax.text(max(float(end), bar.get_width()), bar.get_y() + bar.get_height() / 2,
+                f" {v:,.0f}", va="center", fontsize="small")
     ax.set_yticks(y, labels)
     ax.set_xlabel("events over the run (count)")
-    ax.set_title("The closure story: flags to reopenings" + _band_note(monthly))
+    n = n_runs(monthly)
+    ax.set_title("The closure story: flags to reopenings"
+                 + (f"\nmedian of {n} runs, {BAND[0]:.0%}–{BAND[1]:.0%} whiskers" if n > 1 else ""))
+    integer_ticks(ax.xaxis)
     ax.xaxis.set_major_formatter(FuncFormatter(_tick))
     ax.margins(x=0.15)
     return fig
@@ -455,6 +459,7 @@ def plot_reopen_ratio(borrowers: pd.DataFrame | None, ax: Axes | None = None, *,
     ax.set_title(f"{title}\n{ratios.size:,} reopened accounts, {lower:.0%} below their old limit")
     ax.set_xlabel("limit after reopening / limit before closure (ratio)")
     ax.set_ylabel("accounts (count)")
+    integer_ticks(ax.yaxis)
     return fig
 
 
@@ -492,10 +497,99 @@ def plot_reasons(reasons: pd.DataFrame, ax: Axes | None = None, *,
     ax.set_xlabel("month")
     n = n_runs(reasons)
     ax.set_ylabel("actions per month" + (" (mean per run)" if n > 1 else " (count)"))
+    if n == 1:
+        integer_ticks(ax.yaxis)
+    from_zero(ax)
     ax.set_title("Lender actions by reason: " + ", ".join(a.replace("_", " ") for a in actions))
     ax.grid(alpha=0.3)
     if len(piv.columns):
-        ax.legend(fontsize="small", ncol=2)
+        # beside the axes: a legend inside covers the lines of the first months
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return fig
+
+
+# ---------------------------------------------------------------- reviews and score quality
+
+
+def plot_reviews(monthly: pd.DataFrame, reviews: pd.DataFrame, ax: Sequence[Axes] | None = None) -> Figure:
+    """The system reviews: the book-wide limit multiplier by month (left) and each review's
+    realised default rate against the risk appetite (right); for a batch the median with a
+    5–95% band and the reviews' mean.
+
+    Args:
+        monthly: ``monthly`` table (``limit_multiplier``; with ``run_id`` for a batch).
+        reviews: ``reviews`` table.
+        ax: Two Axes (default: a new 1×2 Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    if ax is None:
+        fig, axes = new_figure((12, 4), 1, 2)
+    else:
+        axes = list(np.ravel(ax))
+        fig = axes[0].figure
+    left, right = axes
+    m = portfolio_rows(monthly)
+    stats = across_runs(m, "month", "limit_multiplier")
+    _band_line(left, stats.index.to_numpy(), stats, color="#2ca02c")
+    left.set_ylim(0, max(1.05, float(np.nanmax(stats["hi"])) * 1.05))
+    left.set_xlabel("month")
+    left.set_ylabel("limit multiplier (1 = no review cut)")
+    left.set_title("Limit multiplier set by the reviews" + _band_note(m), fontsize="medium")
+    left.grid(alpha=0.3)
+    g = reviews.groupby("month", sort=True)[["realised_default_rate", "risk_appetite"]].mean() * 100
+    x = g.index.to_numpy()
+    right.bar(x, g["realised_default_rate"].to_numpy(), width=max(1.0, np.diff(x).min() * 0.6 if x.size > 1 else 1.0),
+              color="#d62728", alpha=0.8, label="realised default rate")
+    right.step(x, g["risk_appetite"].to_numpy(), where="mid", color="0.2", ls="--", label="risk appetite")
+    right.yaxis.set_major_formatter(PercentFormatter(100))
+    right.set_ylim(bottom=0)
+    right.set_xlabel("review month")
+    right.set_ylabel("default rate of the lookback window")
+    n = n_runs(reviews)
+    right.set_title("Realised default rate at each review vs appetite"
+                    + (f" — mean of {n} runs" if n > 1 else ""), fontsize="medium")
+    right.legend(fontsize="small")
+    right.grid(alpha=0.3, axis="y")
+    return fig
+
+
+def plot_score_quality(monthly: pd.DataFrame, ax: Sequence[Axes] | None = None) -> Figure:
+    """Score AUC and PSI by month (median and 5–95% band across runs for a batch).
+
+    Args:
+        monthly: ``monthly`` table with ``score_auc`` and ``score_psi``.
+        ax: Two Axes (default: a new 1×2 Figure).
+
+    Returns:
+        The Figure drawn on.
+    """
+    if ax is None:
+        fig, axes = new_figure((12, 4), 1, 2)
+    else:
+        axes = list(np.ravel(ax))
+        fig = axes[0].figure
+    m = portfolio_rows(monthly)
+    for a, col, title, ylabel in (
+            (axes[0], "score_auc", "Score AUC (12-month charge-off)", "AUC (0.5 = chance)"),
+            (axes[1], "score_psi", "Score PSI against its reference month", "PSI")):
+        if col not in m or not m[col].notna().any():
+            _no_data(a, title, "not measured in these runs")
+            continue
+        stats = across_runs(m.dropna(subset=[col]), "month", col)
+        _band_line(a, stats.index.to_numpy(), stats, color="#1f77b4")
+        a.set_xlabel("month")
+        a.set_ylabel(ylabel)
+        a.set_title(title + _band_note(m), fontsize="medium")
+        a.grid(alpha=0.3)
+        if col == "score_auc":
+            a.axhline(0.5, color="0.4", lw=1, ls=":")
+            a.set_ylim(0.4, 1.0)
+        else:
+            for level in (0.1, 0.25):
+                a.axhline(level, color="0.4", lw=1, ls=":")
+            a.set_ylim(0, max(0.3, float(np.nanmax(stats["hi"])) * 1.1))
     return fig
 
 
@@ -568,9 +662,9 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
         ci = ""
         if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
             ax.axvspan(r["ci_low"] / scale, r["ci_high"] / scale, color=colour, alpha=0.08, lw=0)
-            ci = f" [{r['ci_low'] / scale:,.2f}, {r['ci_high'] / scale:,.2f}]"
+            ci = f" ({outcomes.sig(r['ci_low'] / scale)}–{outcomes.sig(r['ci_high'] / scale)})"
         ax.axvline(r["value"] / scale, color=colour, ls=ls, lw=lw,
-                   label=f"{name}: {r['value'] / scale:,.2f}{ci} {unit}")
+                   label=f"{name}: {outcomes.sig(r['value'] / scale)}{ci} {unit}")
     ax.set_xlabel(f"cumulative losses over the run ({unit})")
     ax.set_ylabel("replicates (count)")
     ax.set_title("Loss distribution across replicates")
@@ -640,11 +734,13 @@ def plot_vintages(curves: pd.DataFrame, ax: Axes | None = None, *, cohorts: Sequ
     ax.set_xlabel("months on book")
     ax.set_ylabel("cumulative default rate (% of accounts opened)")
     ax.yaxis.set_major_formatter(PercentFormatter(100))
+    from_zero(ax)
     ax.set_title("Vintage default curves by origination cohort"
                  + (f"\nmean of {runs} runs, band: 95% CI of the mean" if runs > 1 else ""))
     ax.grid(alpha=0.3)
     if ax.get_lines():
-        ax.legend(fontsize="small", ncol=2, loc="upper left")
+        # beside the axes: inside, it covered the early cohorts' curves
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 
@@ -672,21 +768,37 @@ def plot_roll_rates(roll_rates: pd.DataFrame, ax: Axes | None = None) -> Figure:
     Returns:
         The Figure drawn on.
     """
-    fig, ax = _fig_ax(ax, (7, 4))
+    fig, ax = _fig_ax(ax, (7.5, 4.5))
     mat = roll_rate_matrix(roll_rates)
+    # a destination no account reached is a column of zeros: left out, and named below
+    reached = roll_rates.groupby(roll_rates["to_bucket"].astype(str), observed=True)["count"].sum()
+    buckets = [str(c) for c in getattr(roll_rates["to_bucket"].dtype, "categories", mat.columns)]
+    empty = [c for c in buckets if reached.get(c, 0) == 0]
+    mat = mat[[c for c in mat.columns if c not in empty]]
     data = mat.to_numpy(dtype=float) * 100
     im = ax.imshow(data, cmap="Reds", vmin=0, vmax=100, aspect="auto")
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             ax.text(j, i, f"{data[i, j]:.1f}", ha="center", va="center", fontsize="small",
                     color="white" if data[i, j] > 60 else "black")
-    ax.set_xticks(range(data.shape[1]), [c.replace("_", " ") for c in mat.columns])
-    ax.set_yticks(range(data.shape[0]), [c.replace("_", " ") for c in mat.index])
-    ax.set_xlabel("bucket next month")
+    ax.set_xticks(range(data.shape[1]), [bucket_label(c, wrap=True) for c in mat.columns])
+    ax.set_yticks(range(data.shape[0]), [bucket_label(c) for c in mat.index])
+    ax.set_xlabel("bucket next month"
+                  + (f"\n(no account reached: {', '.join(bucket_label(c) for c in empty)})" if empty else ""))
     ax.set_ylabel("bucket this month")
-    ax.set_title("Days-past-due roll rates (% of accounts per month)")
+    ax.set_title("Days-past-due roll rates\n(% of the row's accounts moving per month)")
     fig.colorbar(im, ax=ax, label="% of row")
     return fig
+
+
+BUCKET_LABELS = {"current": "current", "dpd_30": "30 dpd", "dpd_60": "60 dpd",
+                 "dpd_90_plus": "90+ dpd", "charged_off": "charged off", "paid_off": "paid off"}
+
+
+def bucket_label(bucket: str, wrap: bool = False) -> str:
+    """A days-past-due bucket as a short label (two lines with ``wrap``, for column ticks)."""
+    label = BUCKET_LABELS.get(bucket, bucket.replace("_", " "))
+    return label.replace(" ", "\n", 1) if wrap else label
 
 
 # ---------------------------------------------------------------- access
@@ -786,13 +898,17 @@ def outcome_by_axis(runs: pd.DataFrame, axis: str, outcome: str, *, max_levels: 
     return out
 
 
-def _outcome_label(outcome: str) -> str:
-    label, fmt = OUTCOME_INFO.get(outcome, (outcome.replace("_", " "), "num"))
-    return label + {"pct": " (%)", "money": " (yuan)"}.get(fmt, "")
-
-
-def _outcome_scale(outcome: str) -> float:
-    return 0.01 if OUTCOME_INFO.get(outcome, ("", "num"))[1] == "pct" else 1.0
+def outcome_scale(outcome: str, values=()) -> tuple[float, str]:
+    """Divisor and axis label of an outcome: shares in %, money in the unit its values'
+    size calls for (:mod:`limitlab.experiments.outcomes`), others as they are."""
+    kind = outcomes.kind_of(outcome)
+    label = outcomes.label_of(outcome)
+    if kind == "share":
+        return 0.01, f"{label} (%)"
+    if kind == "yuan":
+        scale, unit = money_unit(values)
+        return scale, f"{label} ({unit})"
+    return 1.0, label
 
 
 def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes | None = None, *,
@@ -812,7 +928,7 @@ def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes |
     """
     fig, ax = _fig_ax(ax, (5, 3.5))
     stats = outcome_by_axis(runs, axis, outcome, max_levels=max_levels)
-    scale = _outcome_scale(outcome)
+    scale, ylabel = outcome_scale(outcome, stats[["median", "lo", "hi"]].to_numpy())
     _, numeric = _axis_groups(runs, axis, max_levels)
     x = stats.index.to_numpy() if numeric else np.arange(len(stats))
     _band_line(ax, x, stats, scale=scale, color="#1f77b4")
@@ -820,9 +936,10 @@ def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes |
     if not numeric:
         ax.set_xticks(x, [str(v) for v in stats.index])
     ax.set_xlabel(axis)
-    ax.set_ylabel(_outcome_label(outcome))
+    ax.set_ylabel(ylabel)
     _thousands(ax)
-    ax.set_title(f"{outcome.replace('_', ' ')} vs {axis.rsplit('.', 1)[-1]}", fontsize="medium")
+    from_zero(ax)
+    ax.set_title(f"{outcomes.label_of(outcome)} vs {axis.rsplit('.', 1)[-1]}", fontsize="medium")
     ax.grid(alpha=0.3)
     return fig
 
@@ -854,15 +971,19 @@ def plot_outcome_heatmap(runs: pd.DataFrame, x_axis: str, y_axis: str, outcome: 
     """
     fig, ax = _fig_ax(ax, (5.5, 4))
     grid = outcome_grid(runs, x_axis, y_axis, outcome, max_levels=max_levels)
-    scale = _outcome_scale(outcome)
+    scale, label = outcome_scale(outcome, grid.to_numpy(dtype=float))
     data = grid.to_numpy(dtype=float) / scale
-    im = ax.imshow(data, origin="lower", aspect="auto", cmap="viridis")
+    finite = data[np.isfinite(data)]
+    # a level's colour scale starts at zero, so equal colours mean equal sizes, not ranks
+    lo = 0.0 if finite.size and finite.min() >= 0 else None
+    hi = 0.0 if finite.size and finite.max() <= 0 else None
+    im = ax.imshow(data, origin="lower", aspect="auto", cmap="viridis", vmin=lo, vmax=hi)
     if data.size <= 100:
-        mid = np.nanmean(data) if np.isfinite(data).any() else 0
+        mid = np.mean(im.get_clim())
         for i in range(data.shape[0]):
             for j in range(data.shape[1]):
                 if np.isfinite(data[i, j]):
-                    ax.text(j, i, f"{data[i, j]:.3g}", ha="center", va="center", fontsize="x-small",
+                    ax.text(j, i, outcomes.sig(data[i, j]), ha="center", va="center", fontsize="x-small",
                             color="white" if data[i, j] < mid else "black")
 
     def fmt(v):
@@ -872,8 +993,8 @@ def plot_outcome_heatmap(runs: pd.DataFrame, x_axis: str, y_axis: str, outcome: 
     ax.set_yticks(range(grid.shape[0]), [fmt(v) for v in grid.index])
     ax.set_xlabel(x_axis)
     ax.set_ylabel(y_axis)
-    ax.set_title(f"median {outcome.replace('_', ' ')}", fontsize="medium")
-    fig.colorbar(im, ax=ax, label=_outcome_label(outcome))
+    ax.set_title(f"median {outcomes.label_of(outcome)}", fontsize="medium")
+    fig.colorbar(im, ax=ax, label=label)
     return fig
 
 

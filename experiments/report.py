@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments import outcomes as oc
 from limitlab.experiments import plots
 from limitlab.experiments.fileio import read_parquet
 from limitlab.experiments.pages import (
@@ -55,7 +56,7 @@ KEY_OUTCOMES = (
     "loss_rate", "cumulative_losses", "annualised_default_rate", "mean_default_rate",
     "average_outstanding", "final_total_limit", "mean_utilisation", "closure_rate",
     "reopen_rate", "reopened_lower_share", "unmet_demand_share", "interest_income",
-    "net_income", "accounts_opened",
+    "net_income", "accounts_opened", "mean_score_auc", "mean_score_psi",
 )
 # outcomes drawn for sweeps (against axes, heatmaps, sensitivity)
 SWEEP_OUTCOMES = ("loss_rate", "annualised_default_rate", "unmet_demand_share", "net_income")
@@ -81,7 +82,7 @@ def outcome_table(runs: pd.DataFrame, outcomes=KEY_OUTCOMES) -> pd.DataFrame:
             continue
         x = runs[o].to_numpy(dtype=float)
         x = x[np.isfinite(x)]
-        m, lo, hi = mean_ci(x, bounded=plots.OUTCOME_INFO.get(o, ("", ""))[1] == "pct")
+        m, lo, hi = mean_ci(x, bounded=oc.kind_of(o) == "share")
         rows[o] = {
             "mean": m, "ci_low": lo, "ci_high": hi,
             "median": float(np.median(x)) if x.size else math.nan,
@@ -92,16 +93,11 @@ def outcome_table(runs: pd.DataFrame, outcomes=KEY_OUTCOMES) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-SEGMENT_METRICS = (
-    ("open_accounts", "open accounts at end", "num"),
-    ("average_limit", "average limit at end (yuan)", "money"),
-    ("utilisation", "utilisation at end", "pct"),
-    ("annualised_default_rate", "annualised default rate", "pct"),
-    ("closure_share", "closures per account opened", "pct"),
-    ("unmet_demand_share", "unmet demand share", "pct"),
-    ("losses", "losses (yuan)", "money"),
-    ("net_income", "net income (yuan)", "money"),
-)
+# per-segment measures, in table order: (measure, label, kind) from limitlab.experiments.outcomes
+SEGMENT_METRICS = tuple(
+    (m, oc.label_of(m), oc.kind_of(m))
+    for m in ("open_accounts", "average_limit", "utilisation", "annualised_default_rate",
+              "closure_share", "unmet_demand_share", "losses", "net_income"))
 
 
 def segment_metrics(segments: pd.DataFrame) -> pd.DataFrame:
@@ -152,7 +148,7 @@ def segment_table(segments: pd.DataFrame) -> pd.DataFrame:
     for key, grp in per_run.groupby(["kind", "habit"]):
         row = {}
         for m in metrics:
-            row[m], row[f"{m}_lo"], row[f"{m}_hi"] = mean_ci(grp[m], bounded=kinds[m] == "pct")
+            row[m], row[f"{m}_lo"], row[f"{m}_hi"] = mean_ci(grp[m], bounded=kinds[m] == "share")
         rows[key] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.names = ["kind", "habit"]
@@ -204,12 +200,10 @@ def _tail_html(tail: pd.DataFrame, source: str) -> str:
         if r["measure"] in ("var", "es") and bool(r.get("too_few_replicates")):
             cells = ["not shown", plots.tail_note(r)]
         else:
-            ci = (f"{fmt_value(r['ci_low'], 'money')} – {fmt_value(r['ci_high'], 'money')}"
-                  if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]) else "n/a")
-            cells = [fmt_value(r["value"], "money"), ci]
+            cells = [fmt_value(r["value"], "yuan"), oc.fmt_interval(r["ci_low"], r["ci_high"], "yuan")]
         rows.append([names.get(r["measure"], r["measure"]), level, *cells])
     k = risk.MIN_TAIL_OBSERVATIONS
-    return (html_table(["measure", "level", "yuan", "95% bootstrap interval"], rows)
+    return (html_table(["measure", "level", "value", "95% bootstrap interval"], rows)
             + f"<p>VaR and ES at a level q are shown only when at least {k} replicates lie "
             f"beyond it (replicates × (1 − q) ≥ {k}, i.e. at least ⌈{k} / (1 − q)⌉ replicates); "
             "with fewer the estimate is little more than the largest run and the bootstrap "
@@ -220,8 +214,7 @@ def _tail_html(tail: pd.DataFrame, source: str) -> str:
 
 
 def _outcome_kind(o: str) -> tuple[str, str]:
-    label, kind = plots.OUTCOME_INFO.get(o, (o.replace("_", " "), "num"))
-    return label + (" (yuan)" if kind == "money" else ""), kind
+    return oc.label_of(o), oc.kind_of(o)
 
 
 # ---------------------------------------------------------------- report sections
@@ -269,7 +262,9 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
         reps = "replicates" if res.kind == "batch" else "runs"
         monthly = res.table("monthly")
         drawn = int(monthly["run_id"].nunique()) if monthly is not None and "run_id" in monthly else n
-        out.append(f"{n} {reps} of scenario {res.manifest.get('scenario', '?')}"
+        of = (f"sweep {res.manifest.get('name') or res.path.name} on scenario "
+              if res.kind == "sweep" else "scenario ")
+        out.append(f"{n} {reps} of {of}{res.manifest.get('scenario', '?')}"
                    + (f", {size} each" if size else "")
                    + (f" ({res.failed} failed runs left out)" if res.failed else "")
                    + ("; ranges are 95% confidence intervals of the mean across replicates."
@@ -282,13 +277,13 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
 
     def say(o):
         m, lo, hi = vals[o]
-        return fmt_ci(m, lo, hi, plots.OUTCOME_INFO.get(o, ("", "num"))[1])
+        return fmt_ci(m, lo, hi, oc.kind_of(o))
 
     if res.kind == "sweep":
         return out
     if "loss_rate" in vals:
         out.append(f"Losses were {say('loss_rate')} of average outstanding"
-                   + (f" ({say('cumulative_losses')} yuan in total)" if "cumulative_losses" in vals else "")
+                   + (f" ({say('cumulative_losses')} in total)" if "cumulative_losses" in vals else "")
                    + (f"; the annualised default rate was {say('annualised_default_rate')}"
                       if "annualised_default_rate" in vals else "") + ".")
     if "closure_rate" in vals:
@@ -303,7 +298,7 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
                    + (f"; mean utilisation was {say('mean_utilisation')}" if "mean_utilisation" in vals else "")
                    + ".")
     if "net_income" in vals:
-        out.append(f"Net income over the run was {say('net_income')} yuan.")
+        out.append(f"Net income over the run was {say('net_income')}.")
     if rates is not None and len(rates):
         s = worst_segment_sentence(rates)
         if s:
@@ -313,7 +308,7 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
         if len(col):
             kind, habit = col.idxmax()
             out.append(f"The largest unmet demand share: {_segment_words(kind, habit)}, "
-                       f"{col.max() * 100:.2f}%.")
+                       f"{fmt_value(col.max(), 'share')}.")
     if tail is not None and len(tail):
         out.append(tail_sentence(tail))
     return out
@@ -331,16 +326,16 @@ def worst_segment_sentence(rates: pd.DataFrame) -> str | None:
     from limitlab.experiments import risk
 
     w = risk.worst_segment(rates)
-    if w is None:
-        return None
+    if w is None or not w["lifetime_default_rate"] > 0:
+        return None  # a "highest" rate of 0% names no risk
     s = (f"Highest lifetime default rate (defaults ÷ accounts opened, among segments with at "
          f"least {risk.MIN_SEGMENT_ACCOUNTS} accounts opened): {_segment_words(w['kind'], w['habit'])}, "
-         f"{w['lifetime_default_rate'] * 100:.2f}% of {int(w['accounts_opened']):,} accounts")
+         f"{fmt_value(w['lifetime_default_rate'], 'share')} of {int(w['accounts_opened']):,} accounts")
     if math.isfinite(w.get("default_rate_12m", math.nan)):
-        s += f" (12-month default rate of the opening book {w['default_rate_12m'] * 100:.2f}%)"
+        s += f" (12-month default rate of the opening book {fmt_value(w['default_rate_12m'], 'share')})"
     if math.isfinite(w.get("exposure_share", math.nan)) and math.isfinite(w.get("loss_share", math.nan)):
-        s += (f"; they hold {w['exposure_share'] * 100:.1f}% of exposure and "
-              f"{w['loss_share'] * 100:.1f}% of losses")
+        s += (f"; they hold {fmt_value(w['exposure_share'], 'share')} of exposure and "
+              f"{fmt_value(w['loss_share'], 'share')} of losses")
     return s + "."
 
 
@@ -348,15 +343,15 @@ def tail_sentence(tail: pd.DataFrame) -> str:
     """Expected loss, then VaR/ES at the levels the replicates support, or what the others
     need."""
     el = tail[tail["measure"] == "expected_loss"].iloc[0]
-    s = (f"Across replicates the expected loss was {fmt_ci(el['value'], el['ci_low'], el['ci_high'], 'money')}"
-         " yuan (ranges in this sentence: 95% bootstrap intervals)")
+    s = (f"Across replicates the expected loss was {fmt_ci(el['value'], el['ci_low'], el['ci_high'], 'yuan')}"
+         " (ranges in this sentence: 95% bootstrap intervals)")
     t = tail[tail["measure"].isin(["var", "es"])]
     flagged = t["too_few_replicates"].fillna(False).astype(bool)
     shown = []
     for level, grp in t[~flagged].groupby("level", sort=True):
         v = grp.set_index("measure")
         shown.append(f"the {level * 100:g}% VaR {fmt_ci(v.loc['var', 'value'], v.loc['var', 'ci_low'], v.loc['var', 'ci_high'], 'money')}"
-                     f" and ES {fmt_ci(v.loc['es', 'value'], v.loc['es', 'ci_low'], v.loc['es', 'ci_high'], 'money')} yuan")
+                     f" and ES {fmt_ci(v.loc['es', 'value'], v.loc['es', 'ci_low'], v.loc['es', 'ci_high'], 'money')}")
     if shown:
         s += "; " + "; ".join(shown)
     hidden = t[flagged & (t["measure"] == "var")]
@@ -366,6 +361,41 @@ def tail_sentence(tail: pd.DataFrame) -> str:
         s += (f". VaR and ES at {levels} are not shown: they need at least {needs} replicates "
               f"(this batch has {int(hidden['n_replicates'].iloc[0]):,})")
     return s + "."
+
+
+def spread_sentence(label: str, kind: str, groups, where) -> str | None:
+    """How an outcome differs across design points (or bins of an axis), said only as far
+    as the replicates support it: the lowest and highest group means with their 95%
+    confidence intervals, and "not distinguishable" when those intervals overlap.
+
+    Args:
+        label: The outcome's label.
+        kind: Its kind (:mod:`limitlab.experiments.outcomes`).
+        groups: A pandas GroupBy of the outcome by design point (or axis bin).
+        where: A function giving the words for a group key (``"period_months = 6"``).
+    """
+    bounded = kind == "share"
+    stats = {}
+    reps = []
+    for key, v in groups:
+        x = np.asarray(v, dtype=float)
+        stats[key] = mean_ci(x, bounded=bounded)
+        reps.append(int(np.isfinite(x).sum()))
+    stats = {k: v for k, v in stats.items() if math.isfinite(v[0])}
+    if len(stats) < 2:
+        return None
+    lo_key = min(stats, key=lambda k: stats[k][0])
+    hi_key = max(stats, key=lambda k: stats[k][0])
+    (m_lo, lo_lo, lo_hi), (m_hi, hi_lo, hi_hi) = stats[lo_key], stats[hi_key]
+    few = min(reps)
+    if m_lo == m_hi:
+        return f"Mean {label} is the same at every design point: {fmt_ci(m_lo, lo_lo, lo_hi, kind)}."
+    said = (f"lowest {fmt_ci(m_lo, lo_lo, lo_hi, kind)} ({where(lo_key)}), highest "
+            f"{fmt_ci(m_hi, hi_lo, hi_hi, kind)} ({where(hi_key)})")
+    if not (math.isfinite(lo_hi) and math.isfinite(hi_lo)) or lo_hi >= hi_lo:
+        return (f"Mean {label}: the design points are not distinguishable with {few} runs "
+                f"each — {said}; the 95% intervals of the extremes overlap.")
+    return f"Mean {label} differs across the design: {said} (95% confidence intervals)."
 
 
 def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
@@ -384,34 +414,34 @@ def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
     for o in SWEEP_OUTCOMES:
         if o not in runs.columns or not axes:
             continue
-        label, kind = plots.OUTCOME_INFO.get(o, (o, "num"))
+        label, kind = _outcome_kind(o)
         if many:
-            # a large (LHS/Sobol) design: which axis moves the binned median the most
-            spans = {a: plots.outcome_by_axis(runs, a, o)["median"] for a in axes}
+            # a large (LHS/Sobol) design: the axis whose bins' means differ the most
+            groups = {a: plots._axis_groups(runs, a, 12)[0] for a in axes}
+            spans = {a: runs[o].groupby(k, observed=True).mean() for a, k in groups.items()}
             a = max(spans, key=lambda k: np.nanmax(spans[k]) - np.nanmin(spans[k]))
-            m = spans[a]
-            out.append(f"Median {label} moved most along {short(a)}: from "
-                       f"{fmt_value(m.min(), kind)} ({short(a)} ≈ {show(m.idxmin())}) to "
-                       f"{fmt_value(m.max(), kind)} ({short(a)} ≈ {show(m.idxmax())}).")
-            continue
-        by_point = runs.groupby(axes, dropna=False)[o].median()
-        if by_point.dropna().empty:
-            continue
+            by = runs[o].groupby(groups[a], observed=True)
 
-        def where(key):
-            key = key if isinstance(key, tuple) else (key,)
-            return ", ".join(f"{short(a)} = {show(v)}" for a, v in zip(axes, key))
+            def where(key, a=a):
+                return f"{short(a)} ≈ {show(key[0] if isinstance(key, tuple) else key)}"
+        else:
+            by = runs.groupby(axes, dropna=False)[o]
 
-        out.append(f"Median {label} ranged from "
-                   f"{fmt_value(by_point.min(), kind)} ({where(by_point.idxmin())}) to "
-                   f"{fmt_value(by_point.max(), kind)} ({where(by_point.idxmax())}).")
+            def where(key):
+                key = key if isinstance(key, tuple) else (key,)
+                return ", ".join(f"{short(a)} = {show(v)}" for a, v in zip(axes, key))
+        s = spread_sentence(label, kind, by, where)
+        if s:
+            out.append(s)
     if sens is not None and len(sens):
         col = "ST" if "ST" in sens.columns else "mu_star" if "mu_star" in sens.columns else None
         if col:
             for o, grp in sens.groupby("outcome", sort=False):
                 top = grp.loc[grp[col].idxmax()]
-                out.append(f"Most influential parameter for {o}: {top['parameter']} "
-                           f"({col} = {top[col]:.3g}).")
+                conf = top.get(f"{col}_conf")
+                pm = f" ± {oc.sig(float(conf), 2)}, 95% CI" if conf is not None and math.isfinite(float(conf)) else ""
+                out.append(f"Largest {col} for {oc.label_of(str(o))}: {top['parameter']} "
+                           f"({col} = {oc.sig(float(top[col]), 2)}{pm}).")
     return out
 
 
@@ -426,9 +456,9 @@ def _outcome_rows(res: Results) -> str:
     for o, r in t.iterrows():
         label, kind = _outcome_kind(o)
         rows.append([label, fmt_value(r["mean"], kind),
-                     f"{fmt_value(r['ci_low'], kind)} – {fmt_value(r['ci_high'], kind)}",
+                     oc.fmt_interval(r["ci_low"], r["ci_high"], kind),
                      fmt_value(r["median"], kind),
-                     f"{fmt_value(r['p05'], kind)} – {fmt_value(r['p95'], kind)}", str(int(r["n"]))])
+                     oc.fmt_interval(r["p05"], r["p95"], kind), str(int(r["n"]))])
     return html_table(["outcome", "mean", "95% CI of mean", "median", "5–95% of runs",
                         "replicates"], rows)
 
@@ -470,10 +500,11 @@ def _default_rates_html(rates: pd.DataFrame, n_runs: int) -> str:
         rows.append([
             "all" if x["total"] else x["kind"].replace("_", " "),
             "all" if x["total"] else x["habit"].replace("_", " ") + (" (few accounts)" if few else ""),
-            fmt_value(x["accounts_opened"] / max(n_runs, 1), "num"),
-            fmt_value(x["default_rate_12m"], "pct"), fmt_value(x["lifetime_default_rate"], "pct"),
-            fmt_value(x["annualised_default_rate"], "pct"),
-            fmt_value(x.get("exposure_share", math.nan), "pct"), fmt_value(x.get("loss_share", math.nan), "pct"),
+            fmt_value(x["accounts_opened"] / max(n_runs, 1), "count"),
+            fmt_value(x["default_rate_12m"], "share"), fmt_value(x["lifetime_default_rate"], "share"),
+            fmt_value(x["annualised_default_rate"], "share"),
+            fmt_value(x.get("exposure_share", math.nan), "share"),
+            fmt_value(x.get("loss_share", math.nan), "share"),
         ])
     per = " per replicate" if n_runs > 1 else ""
     return (html_table(["kind", "habit", f"accounts opened{per}", "12-month default rate",
@@ -497,9 +528,210 @@ def actions_by_reason_html(reasons: pd.DataFrame) -> str:
                              observed=True)["count"].sum() / runs)
     counts = counts[counts > 0].sort_values(ascending=False)
     what = "count" if runs == 1 else f"mean per run ({runs} runs)"
-    rows = [[a.replace("_", " "), r.replace("_", " "), f"{v:,.1f}" if runs > 1 else f"{v:,.0f}"]
+    rows = [[a.replace("_", " "), r.replace("_", " "), fmt_value(v, "count")]
             for (a, r), v in counts.items()]
     return "<h3>Actions by type and reason</h3>" + html_table(["action", "reason", what], rows)
+
+
+# ---------------------------------------------------------------- the scenario
+
+#: the full resolved configuration, written beside the report and linked from it
+CONFIG_FILE = "report-config.json"
+_NOT_PARAMETERS = ("name", "description")
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def changed_parameters(config: dict) -> list[dict]:
+    """Every parameter of ``config`` (a resolved scenario, as a manifest holds it) whose
+    value differs from the schema default: ``key``, ``value``, ``default``, ``help``."""
+    from limitlab.experiments.params import parameters
+    from limitlab.model.config import ScenarioConfig
+
+    defaults = _flatten(ScenarioConfig().to_dict())
+    helps = {p["key"]: p["help"] for p in parameters()}
+    rows = []
+    for key, value in _flatten(config).items():
+        if key in _NOT_PARAMETERS:
+            continue
+        default = defaults.get(key, "(not in the schema)")
+        if value != default:
+            rows.append({"key": key, "value": value, "default": default, "help": helps.get(key, "")})
+    return rows
+
+
+def _param_cell(v) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list | dict):
+        return json.dumps(v)
+    return str(v)
+
+
+def scenario_section(res: Results) -> tuple[Section, str | None]:
+    """What was simulated: the scenario's description, every parameter that differs from
+    the schema defaults, and a link to the full resolved configuration (returned as the
+    JSON text to write beside the report, or None without a configuration)."""
+    s = Section("The scenario")
+    cfg = res.manifest.get("config")
+    desc = (cfg or {}).get("description") or res.manifest.get("description")
+    name = res.manifest.get("scenario") or (cfg or {}).get("name")
+    if res.kind == "sweep":
+        s.title = "The sweep and its base scenario"
+        design = res.manifest.get("name") or res.path.name
+        s.html.append(f"<p>Sweep <b>{html.escape(str(design))}</b> over "
+                      f"{html.escape(', '.join(res.axes) or 'no axes')}, on scenario "
+                      f"<b>{html.escape(str(name or '?'))}</b>. The parameters below are the base "
+                      "scenario's; each design point overrides its axes.</p>")
+    if desc:
+        s.html.append(f"<p><b>{html.escape(str(name or ''))}</b>: {html.escape(str(desc))}</p>")
+    if not isinstance(cfg, dict):
+        s.html.append("<p>The results do not record their configuration.</p>")
+        return s, None
+    rows = changed_parameters(cfg)
+    review = (cfg.get("lender") or {}).get("review") or {}
+    swept = any(a.startswith("lender.review.") for a in res.axes) if res.kind == "sweep" else False
+    if not review.get("period_months") and not swept:
+        s.html.append("<p>This scenario runs no system reviews (lender.review.period_months = 0): "
+                      "limits move only through account-level rules.</p>")
+    if rows:
+        s.html.append(f"<p>{len(rows)} parameters differ from the schema defaults "
+                      "(<code>limitlab params</code> lists every parameter):</p>")
+        s.html.append(html_table(["parameter", "this scenario", "default", "meaning"],
+                                 [[r["key"], _param_cell(r["value"]), _param_cell(r["default"]),
+                                   r["help"]] for r in rows], "params"))
+    else:
+        s.html.append("<p>Every parameter has its schema default.</p>")
+    s.html.append(f'<p>The full resolved configuration: <a href="{CONFIG_FILE}">{CONFIG_FILE}</a> '
+                  "(beside this report"
+                  + (f"; hash {html.escape(str(res.manifest['config_hash']))}"
+                     if res.manifest.get("config_hash") else "") + ").</p>")
+    return s, json.dumps(cfg, indent=2, sort_keys=False) + "\n"
+
+
+# ---------------------------------------------------------------- reviews, actions, scores, years
+
+
+def reviews_section(res: Results) -> Section | None:
+    """The system reviews: when they ran, what they decided (tighten, hold, loosen), the
+    limit multiplier, realised default rate against appetite, and the cuts and closures
+    they caused; None when no review ran."""
+    reviews = res.table("reviews")
+    if reviews is None or not len(reviews):
+        return None
+    s = Section("System reviews")
+    n = plots.n_runs(reviews)
+    r = reviews.assign(tighten=(reviews["direction"].astype(str) == "tighten").astype(float))
+    g = r.groupby("month", sort=True)
+    per = " (mean per run)" if n > 1 else ""
+    rows = []
+    for month, grp in g:
+        rows.append([
+            str(int(month)),
+            f"{grp['tighten'].mean():.0%} of runs" if n > 1 else str(grp["direction"].iloc[0]),
+            oc.fmt(grp["realised_default_rate"].mean(), "share"),
+            oc.fmt(grp["risk_appetite"].mean(), "share"),
+            f"{oc.sig(grp['limit_multiplier_before'].mean())} → {oc.sig(grp['limit_multiplier_after'].mean())}",
+            oc.fmt(grp["limits_cut"].mean(), "count"), oc.fmt(grp["accounts_closed"].mean(), "count"),
+        ])
+    total_cut = reviews["limits_cut"].sum() / n
+    total_closed = reviews["accounts_closed"].sum() / n
+    tightened = int((reviews.groupby("month")["direction"].agg(lambda d: (d.astype(str) == "tighten").any())).sum())
+    s.html.append(f"<p>{g.ngroups} reviews{' in each run' if n > 1 else ''}; {tightened} of them "
+                  f"tightened{' in at least one run' if n > 1 else ''}. Reviews cut "
+                  f"{oc.fmt(total_cut, 'count')} limits and closed {oc.fmt(total_closed, 'count')} "
+                  f"accounts{per}. A review compares the realised default rate of its lookback "
+                  "window with the risk appetite and moves the book-wide limit multiplier.</p>")
+    s.html.append(html_table(["review month", "decision", f"realised default rate{per}",
+                               "risk appetite", "limit multiplier before → after",
+                               f"limits cut{per}", f"accounts closed{per}"], rows))
+    monthly = res.table("monthly")
+    if monthly is not None and "limit_multiplier" in monthly.columns:
+        s.figures.append(("review_multiplier", "The book-wide limit multiplier the reviews set, "
+                          "and each review's realised default rate against the risk appetite.",
+                          plots.plot_reviews(monthly, reviews)))
+    return s
+
+
+def actions_by_type_html(reasons: pd.DataFrame) -> str:
+    """The lender's actions by type (all reasons together)."""
+    lender = reasons[reasons["actor"].astype(str) == "lender"]
+    runs = plots.n_runs(reasons)
+    counts = lender.groupby(lender["action"].astype(str), observed=True)["count"].sum() / runs
+    order = [*plots.RESTRICTIVE_ACTIONS, *plots.RESTORING_ACTIONS]
+    counts = counts[counts > 0]
+    ranked = [a for a in order if a in counts.index] + [a for a in counts.index if a not in order]
+    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
+    rows = [[a.replace("_", " "), "restrictive" if a in plots.RESTRICTIVE_ACTIONS
+             else "restoring" if a in plots.RESTORING_ACTIONS else "other",
+             oc.fmt(counts[a], "count")] for a in ranked]
+    return "<h3>Actions by type</h3>" + html_table(["action", "effect", what], rows)
+
+
+def score_section(res: Results) -> Section | None:
+    """How good the lender's score was over time: AUC (12-month outcome, by the month the
+    score was used) and PSI against the score's reference month; None without them."""
+    monthly = res.table("monthly")
+    if monthly is None or not {"score_auc", "score_psi"} & set(monthly.columns):
+        return None
+    m = plots.portfolio_rows(monthly)
+    if not any(c in m and m[c].notna().any() for c in ("score_auc", "score_psi")):
+        return None
+    s = Section("Score quality over time")
+    s.html.append("<p>AUC: the chance the lender's 12-month PD ranks an account that charged off "
+                  "in the next 12 months above one that did not, by the month the score was used "
+                  "(so the last 12 months have no AUC yet); 0.5 is chance. PSI: population "
+                  "stability of the score distribution against its reference month (below 0.1 "
+                  "stable, 0.1–0.25 a shift worth watching, above 0.25 a large shift).</p>")
+    s.figures.append(("score_quality", "Score AUC and PSI by month"
+                      + (" (median across replicates, 5–95% band)." if plots.n_runs(m) > 1 else "."),
+                      plots.plot_score_quality(m)))
+    return s
+
+
+def losses_by_year(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Losses, average outstanding and their ratio per year of the run (months 1–12 are
+    year 1), for each run."""
+    m = plots.portfolio_rows(monthly)
+    m = m[m["month"] > 0]
+    keys = [plots.RUN] if plots.RUN in m.columns else []
+    m = m.assign(year=(m["month"] - 1) // 12 + 1)
+    g = m.groupby([*keys, "year"], observed=True).agg(losses=("losses", "sum"),
+                                                       outstanding=("outstanding", "mean"),
+                                                       months=("month", "size"))
+    g["loss_rate"] = g["losses"] / g["outstanding"].where(g["outstanding"] > 0)
+    return g.reset_index()
+
+
+def losses_by_year_html(monthly: pd.DataFrame) -> str:
+    per = losses_by_year(monthly)
+    many = plots.RUN in per.columns and per[plots.RUN].nunique() > 1
+    rows = []
+    for year, grp in per.groupby("year", sort=True):
+        months = int(grp["months"].max())
+        cells = [f"{int(year)}" + ("" if months == 12 else f" ({months} months)")]
+        for col, kind in (("losses", "yuan"), ("outstanding", "yuan"), ("loss_rate", "share")):
+            if many:
+                m, lo, hi = mean_ci(grp[col].to_numpy(dtype=float), bounded=kind == "share")
+                cells.append(fmt_ci(m, lo, hi, kind))
+            else:
+                cells.append(fmt_value(float(grp[col].iloc[0]), kind))
+        rows.append(cells)
+    note = " Mean across replicates (95% confidence interval)." if many else ""
+    return ("<h3>Losses by year</h3>" + html_table(
+        ["year", "losses (write-offs − recoveries)", "average outstanding",
+         "losses / average outstanding"], rows)
+            + f"<p>Year 1 is months 1–12; a last, shorter year says how many months it has.{note}</p>")
 
 
 def run_sections(res: Results) -> tuple[list[Section], list[str]]:
@@ -521,9 +753,10 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
 
     s = Section("Portfolio")
     if monthly is not None:
-        s.figures.append(("portfolio", "Portfolio over time. Money in yuan; rates in %."
+        s.figures.append(("portfolio", "Portfolio over time. Money in the unit each axis names; rates in %."
                           + (" Lines: median across replicates; bands: 5–95%." if res.kind == "batch" else ""),
                           plots.plot_portfolio(monthly)))
+        s.html.append(losses_by_year_html(monthly))
     sections.append(s)
     if tail is not None:
         s = Section("Loss distribution across replicates")
@@ -569,14 +802,11 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
                           plots.plot_reasons(reasons, actions=plots.RESTRICTIVE_ACTIONS)))
         s.figures.append(("reasons_restoring", "Limit rises, unfreezes, reopenings and granted appeals by reason.",
                           plots.plot_reasons(reasons, actions=plots.RESTORING_ACTIONS)))
+        s.html.append(actions_by_type_html(reasons))
         s.html.append(actions_by_reason_html(reasons))
-        reviews = res.table("reviews")
-        if res.kind == "run" and reviews is not None and len(reviews):
-            s.html.append("<h3>System reviews</h3>")
-            s.html.append(html_table(
-                list(reviews.columns),
-                [[fmt_value(v, "num") if isinstance(v, int | float | np.number) and not isinstance(v, bool) else v
-                  for v in row] for row in reviews.itertuples(index=False)]))
+        sections.append(s)
+    s = reviews_section(res)
+    if s is not None:
         sections.append(s)
 
     from limitlab.experiments import risk
@@ -597,6 +827,9 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
         s.figures.append(("roll_rates", "Monthly transitions between days-past-due buckets.",
                           plots.plot_roll_rates(roll)))
     sections.append(s)
+    s = score_section(res)
+    if s is not None:
+        sections.append(s)
     return sections, summary_sentences(res, seg, tail, rates)
 
 
@@ -636,7 +869,9 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
         s = Section("Sensitivity analysis")
         for method, grp in sens.groupby("method", sort=False):
             for o in list(dict.fromkeys(grp["outcome"].astype(str)))[:6]:
-                s.figures.append((f"sensitivity_{method}_{o}", f"{method}: indices for {o} with 95% confidence intervals.",
+                s.figures.append((f"sensitivity_{method}_{o}",
+                                  f"{method.capitalize()} indices for {oc.label_of(o)}, with 95% "
+                                  "confidence intervals.",
                                   plots.plot_sensitivity(grp, outcome=o)))
         sections.append(s)
 
@@ -652,12 +887,13 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
         key = key if isinstance(key, tuple) else (key,)
         cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in key] + [str(len(grp))]
         for o in outcomes:
-            m, lo, hi = mean_ci(grp[o], bounded=plots.OUTCOME_INFO.get(o, ("", ""))[1] == "pct")
-            cells.append(fmt_ci(m, lo, hi, plots.OUTCOME_INFO.get(o, ("", "num"))[1]))
+            m, lo, hi = mean_ci(grp[o], bounded=oc.kind_of(o) == "share")
+            cells.append(fmt_ci(m, lo, hi, oc.kind_of(o)))
         rows.append(cells)
     if rows:
         s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
-        s.html.append(html_table([*point_cols, "runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
+        s.html.append(html_table([c.rsplit(".", 1)[-1] for c in point_cols]
+                                 + ["runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
     sections.append(s)
     return sections, summary_sentences(res, None, None) + _sweep_sentences(res, sens)
 
@@ -686,10 +922,11 @@ def _frontier_section(res: Results) -> Section:
 
         share = pts["false_alarm_share"].mean() if "false_alarm_share" in pts else math.nan
         s.html.append(
-            f"<p>What it shows: false alarms run from {lo[fa]:,.0f} per 1,000 account-years "
-            f"({html.escape(where(lo))}; losses {lo[lr]:.1%}) to {hi[fa]:,.0f} "
-            f"({html.escape(where(hi))}; losses {hi[lr]:.1%}). Averaged over the design points, "
-            f"{share:.0%} of the restrictive actions judged against the twin were false alarms: "
+            f"<p>What it shows: false alarms run from {fmt_value(lo[fa], 'number')} per 1,000 "
+            f"account-years ({html.escape(where(lo))}; losses {fmt_value(lo[lr], 'share')}) to "
+            f"{fmt_value(hi[fa], 'number')} ({html.escape(where(hi))}; losses "
+            f"{fmt_value(hi[lr], 'share')}). Averaged over the design points, "
+            f"{fmt_value(share, 'share')} of the restrictive actions judged against the twin were false alarms: "
             "most borrowers the lender restricts would not have defaulted. Points to the lower "
             "left dominate; a lever that moves right without moving down buys no safety.</p>")
     return s
@@ -712,11 +949,11 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
         summary = [
             f"{d['replicates']} paired replicates (same seeds in every arm).",
             "Loss reduction of the tester crackdown: total "
-            + _ci_cell(*d["total_reduction"], "{:,.0f}") + " yuan; by exclusion "
-            + _ci_cell(*d["exclusion_effect"], "{:,.0f}") + "; by behaviour change "
-            + _ci_cell(*d["behaviour_effect"], "{:,.0f}") + ".",
-            f"Share of the reduction due to behaviour change: {d['behaviour_share'][0]:.1%} "
-            f"(95% bootstrap interval {d['behaviour_share'][1]:.1%} to {d['behaviour_share'][2]:.1%}).",
+            + fmt_ci(*d["total_reduction"], "yuan") + "; by exclusion "
+            + fmt_ci(*d["exclusion_effect"], "yuan") + "; by behaviour change "
+            + fmt_ci(*d["behaviour_effect"], "yuan") + " (95% intervals).",
+            "Share of the reduction due to behaviour change: "
+            + fmt_ci(*d["behaviour_share"], "share") + " (95% bootstrap interval).",
         ]
         for _, r in comp[comp["habit"] == "all"].iterrows():
             summary.append(f"After a {r['kind']}: followers of the advice back in "
@@ -755,8 +992,10 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
                    "small businesses within the same runs (95% t-intervals)."]
         for _, r in table[table["metric"].isin(["sb_failure_rate", "sb_shortfall_rate"])].iterrows():
             summary.append(f"{r['condition']}: {r['metric'].replace('sb_', '').replace('_', ' ')} "
-                           f"single {r['single_channel']:.2%}, diversified {r['diversified']:.2%}, "
-                           f"difference {r['difference']:+.2%} [{r['difference_lo']:+.2%}, {r['difference_hi']:+.2%}]")
+                           f"single {fmt_value(r['single_channel'], 'share')}, diversified "
+                           f"{fmt_value(r['diversified'], 'share')}, difference "
+                           + oc.fmt_ci(r["difference"], r["difference_lo"], r["difference_hi"],
+                                             "share", difference=True))
         s = Section("Funding strategies of small businesses")
         s.html.append(
             "<p>Mechanism: a diversified business keeps the bank and supply-chain lines open and "
@@ -800,8 +1039,18 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
             summary.append(f"{heading}: {int(df['ok'].sum())} of {len(df)} checks pass.")
         if "inside" in df.columns:
             summary.append(f"{heading}: {int(df['inside'].sum())} of {len(df)} sample quantiles inside their intervals.")
+    captions = {
+        "default_fraction_tails": "Tail of the monthly default fraction per (PD, ρ) pair: the "
+                                  "model's scenarios against the finite-N mixed binomial and "
+                                  "the Vasicek limit.",
+        "irb": "Basel IRB retail risk weights (lines) beside the model's own 99.9% quantile "
+               "(points, with their intervals).",
+        "quantiles": "Sample quantiles of the default fraction against the mixed binomial, "
+                     "with order-statistic intervals.",
+    }
     for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
-        s.figures.append((f"validation_{png.stem}", png.stem.replace("_", " "), png.read_bytes()))
+        s.figures.append((f"validation_{png.stem}",
+                          captions.get(png.stem, png.stem.replace("_", " ")), png.read_bytes()))
     return [s], summary
 
 
@@ -814,7 +1063,8 @@ def _is_limitlab_report(f: Path) -> bool:
     return b"<title>limitlab " in head
 
 
-def check_report_out(out_path: Path, names: list[str] | None = None, overwrite: bool = False) -> None:
+def check_report_out(out_path: Path, names: list[str] | None = None, overwrite: bool = False,
+                     beside: list[str] | None = None) -> None:
     """Refuse to replace a file ``limitlab report`` did not write, unless ``overwrite``.
 
     ``out_path`` may be replaced when it is a previous report; figures beside it when that
@@ -831,6 +1081,11 @@ def check_report_out(out_path: Path, names: list[str] | None = None, overwrite: 
                                                                 "monthly.parquet", *STUDY_MARKERS))
     if names and not ours:
         clash = [n for n in names if (d / "figures" / f"{n}.png").exists()]
+        taken = [f for f in beside or [] if (d / f).exists()]
+        if taken:
+            raise ConfigError(f"--out: {str(d / taken[0])!r} — exists and no limitlab report or "
+                              "results are beside it; pass --overwrite to replace it, or give "
+                              "another --out")
         if clash:
             raise ConfigError(f"--out: {str(d / 'figures' / (clash[0] + '.png'))!r} — exists and no "
                               "limitlab report or results are beside it; pass --overwrite to "
@@ -864,10 +1119,13 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
 
     check_output_dir(out_path.parent)  # before any figure is drawn
     check_report_out(out_path, overwrite=overwrite)
+    config_text = None
     if res.kind in STUDY_MARKERS.values():
         sections, summary = study_sections(res)
     else:
         sections, summary = sweep_sections(res) if res.kind == "sweep" else run_sections(res)
+        scenario, config_text = scenario_section(res)
+        sections.insert(0, scenario)
 
     # every figure is drawn in memory first: nothing is written when one fails
     images: dict[str, bytes] = {}
@@ -880,21 +1138,32 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
                 fig.savefig(buf, format="png", dpi=dpi)
                 images[name] = buf.getvalue()
 
-    scenario = res.manifest.get("scenario") or res.manifest.get("config", {}).get("name") or res.path.name
+    scenario = res.manifest.get("scenario") or (res.manifest.get("config") or {}).get("name") or res.path.name
     title = f"limitlab {res.kind} report: {scenario}"
+    if res.kind == "sweep":  # titled with the sweep; its base scenario beside it
+        sweep = res.manifest.get("name") or res.path.name
+        title = f"limitlab sweep report: {sweep}" + (f" (on scenario {scenario})" if scenario != sweep else "")
     commit = res.manifest.get("git_commit")
     meta = (f"{res.path.resolve()} · built {time.strftime('%Y-%m-%d %H:%M')}"
             + (f" · model commit {commit}" if commit else "")
             + (f" · config hash {res.manifest['config_hash']}" if res.manifest.get("config_hash") else ""))
-    page = render_html(title, meta, summary, sections, images)
-    check_report_out(out_path, list(images), overwrite)
+    from limitlab.experiments.results import provenance_warnings, warn
+
+    warnings = provenance_warnings(res.manifest)
+    page = render_html(title, meta, summary, sections, images, warnings)
+    check_report_out(out_path, list(images), overwrite,
+                     [CONFIG_FILE] if config_text is not None else [])
     from limitlab.experiments.fileio import atomic_write_bytes, atomic_write_text
 
     fig_dir = out_path.parent / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     for name, png in images.items():
         atomic_write_bytes(fig_dir / f"{name}.png", png)
+    if config_text is not None:
+        atomic_write_text(out_path.parent / CONFIG_FILE, config_text)
     atomic_write_text(out_path, page)
+    for w in warnings:
+        warn(w)
     return out_path
 
 

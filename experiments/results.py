@@ -22,7 +22,8 @@ PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "r
 # columns read per table (anything else in the files is never loaded)
 COLUMNS: dict[str, list[str]] = {
     "monthly": sorted({"month", "lender", *(c for c, *_ in plots.PORTFOLIO_PANELS),
-                       *(c for c, _ in plots.FUNNEL_STAGES)}),
+                       *(c for c, _ in plots.FUNNEL_STAGES),
+                       "limit_multiplier", "score_auc", "score_psi"}),
     "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts", "frozen_accounts",
                  "accounts_with_balance", "new_accounts", "new_defaults", "closures",
                  "demand", "unmet_demand", "losses", "net_income"],
@@ -187,3 +188,65 @@ def load_results(path: str | Path) -> Results:
                               f"({res.failed} failed); rerun with --retry-failed")
         res.runs = runs
     return res
+
+
+# ---------------------------------------------------------------- provenance checks
+
+
+def current_version() -> str:
+    """The installed limitlab version."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("limitlab")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def recorded_hash(manifest: dict) -> str | None:
+    """The configuration hash a manifest records, or (for manifests written without one)
+    the hash of the configuration it holds; None without either."""
+    if manifest.get("config_hash"):
+        return str(manifest["config_hash"])
+    cfg = manifest.get("config")
+    if isinstance(cfg, dict):
+        from limitlab.model.config import ScenarioConfig
+
+        try:
+            return ScenarioConfig.model_validate(cfg).config_hash()
+        except Exception:  # a configuration this schema no longer accepts
+            return None
+    return None
+
+
+def provenance_warnings(manifest: dict, where: str = "these results") -> list[str]:
+    """What a reader should know before trusting ``where``: written by another limitlab
+    version, or a configuration whose hash this version computes differently (the schema
+    changed since: defaults or fields differ)."""
+    out = []
+    version = (manifest.get("versions") or {}).get("limitlab")
+    now = current_version()
+    if version and version != now:
+        out.append(f"{where} were written by limitlab {version}; this is limitlab {now}: a "
+                   "fresh run may differ")
+    cfg, stored = manifest.get("config"), manifest.get("config_hash")
+    if isinstance(cfg, dict) and stored:
+        from limitlab.model.config import ScenarioConfig
+
+        try:
+            again = ScenarioConfig.model_validate(cfg).config_hash()
+        except Exception:
+            again = None
+        if again != stored:
+            out.append(f"the configuration of {where} (hash {stored}) "
+                       + ("is no longer valid in this limitlab version"
+                          if again is None else f"hashes to {again} in this limitlab version")
+                       + ": the parameter schema has changed since they were written")
+    return out
+
+
+def warn(message: str) -> None:
+    """One line on stderr: ``limitlab: warning: …``."""
+    import sys
+
+    print(f"limitlab: warning: {' '.join(message.split())}", file=sys.stderr)

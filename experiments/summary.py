@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from limitlab.experiments.outcomes import fmt, kind_of, label_of
+from limitlab.experiments.outcomes import fmt, fmt_interval, kind_of, label_of
 
 # the key outcomes, in order (labels and kinds: limitlab.experiments.outcomes)
 KEY_OUTCOMES = (
@@ -105,7 +105,7 @@ def render(kind_of_dir: str, rows: list[dict[str, Any]], fmt_name: str) -> str:
         head = (["point", *axes] if kind_of_dir == "sweep" else []) + ["outcome", "mean", "95% CI", "runs"]
         body = []
         for r in rows:
-            ci = (f"{fmt(r['low'], r['kind'])} to {fmt(r['high'], r['kind'])}"
+            ci = (fmt_interval(r["low"], r["high"], r["kind"])
                   if math.isfinite(r["low"]) else "not measured" if r["runs"] == 0 else "n/a (1 run)")
             lead = [str(r["point"]), *(f"{r[a]:.4g}" if isinstance(r[a], float) else str(r[a])
                                        for a in axes)] if kind_of_dir == "sweep" else []

@@ -13,7 +13,7 @@ import pandas as pd
 from limitlab.model.validation import MixedBinomial, irb_risk_weight, vasicek_cdf
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 MODEL_COLOUR = "#1b9e77"
 MIXED_COLOUR = "#d95f02"
@@ -58,7 +58,9 @@ def plot_default_fraction_cdf(
                 label="Vasicek (N → ∞)")
     ax.set_yscale("log")
     ax.set_ylim(max(0.3 / m, 1e-6), 1.2)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    # few ticks, no forced decimals: "0.50%" on every half-point ran into each other
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     ax.set_xlabel("default fraction in the month")
     ax.set_ylabel("P(default fraction > x)")
     ax.set_title(f"pd = {pd_value:.2%}, ρ = {rho:.3g}")

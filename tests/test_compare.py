@@ -68,4 +68,33 @@ def test_bad_input_is_one_line_and_nothing_is_replaced(batches, tmp_path, capsys
     assert main(["compare", str(batches["a"]), str(tmp_path), "--out", str(tmp_path / "x")]) == 2
     assert main(["compare", str(batches["a"])]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("limitlab: error: ") for line in err)
+    errors = [line for line in err if not line.startswith("limitlab: warning: ")]
+    assert len(errors) == 3 and all(line.startswith("limitlab: error: ") for line in errors)
+
+
+def test_different_configurations_are_warned_about_and_listed(batches, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(batches["a"]), str(batches["b"]), "--out", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("limitlab: warning: the batches' configurations differ")
+    page = (out / "compare.html").read_text()
+    assert '<p class="warning">Warning: the batches&#x27; configurations differ' in page
+    # what differs is listed: the reviews periodic tightening switches on
+    assert "<td>lender.review.period_months</td><td>0</td><td>6</td>" in page
+
+
+def test_batches_from_another_version_are_warned_about(batches, tmp_path, capsys):
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(batches["a"], old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["versions"]["limitlab"] = "0.0.1"
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "cmp"
+    assert main(["compare", str(old), str(batches["a"]), "--out", str(out)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [line for line in err if line.startswith("limitlab: warning: ")]
+    assert any("different limitlab versions (0.0.1, " in line for line in err)
+    assert "different limitlab versions" in (out / "compare.html").read_text()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from limitlab.experiments import report, results
 from limitlab.experiments.cli import main
+from limitlab.experiments.outcomes import fmt, fmt_ci, money_unit, sig
 from limitlab.model.config import ConfigError
 from scipy import stats
 
@@ -60,17 +61,19 @@ def test_report_is_self_contained_with_figures_beside_it(dirs, built, kind):
     assert images and len(images) == len(files)
     assert sorted(images) == sorted(f.read_bytes() for f in files)  # the same PNGs, embedded
     assert all(img.startswith(PNG) for img in images)
-    # no network: no scripts, no external URLs of any kind
+    # no network: no scripts, no external URLs of any kind; the one link is to the
+    # configuration file written beside the report
     assert "<script" not in page
-    assert not re.search(r'(src|href)="(?!data:)', page)
+    assert not re.search(r'(src|href)="(?!data:|report-config\.json")', page)
+    assert (html.parent / report.CONFIG_FILE).is_file()
     assert f"limitlab {kind} report" in page
 
 
 def test_run_report_shows_its_outcomes_and_segments(dirs, built):
     page = built["run"].read_text()
     summary = json.loads((dirs["run"] / "manifest.json").read_text())["summary"]
-    assert f"{summary['loss_rate'] * 100:.2f}%" in page
-    assert f"{summary['net_income']:,.0f}" in page
+    assert fmt(summary["loss_rate"], "share") in page
+    assert fmt(summary["net_income"], "yuan") in page
     assert "Per-segment outcomes" in page
     assert 'alt="Limit after the last reopening' in page  # single runs keep borrowers
 
@@ -80,10 +83,11 @@ def test_batch_report_has_cis_and_loss_distribution(dirs, built):
     runs = pd.read_parquet(dirs["batch"] / "runs.parquet")
     x = runs["net_income"].to_numpy()
     half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    assert f"{x.mean():,.0f} ({x.mean() - half:,.0f} – {x.mean() + half:,.0f})" in page
+    assert fmt_ci(x.mean(), x.mean() - half, x.mean() + half, "yuan") in page
     assert (dirs["batch"] / "figures" / "loss_distribution.png").is_file()
     el = runs["cumulative_losses"].mean()
-    assert f"expected loss was {el:,.0f} (" in page
+    scale, _ = money_unit([el])
+    assert f"expected loss was {sig(el / scale)} (" in page
     assert "VaR and ES at 95%, 99%, 99.9% are not shown: they need at least 200, 1,000, 10,000 replicates" in page
     assert "4 replicates" in page
 
@@ -225,8 +229,8 @@ def test_summary_numbers_come_from_the_data():
     res._cache.update({"monthly": None})
     text = " ".join(report.summary_sentences(res, None, None))
     assert "2 replicates of scenario s" in text
-    assert "Losses were 20.00%" in text
-    assert "20.00% (20.00% – 20.00%) of accounts were closed at least once" in text
+    assert "Losses were 20.0%" in text
+    assert "20.0% (20.0–20.0%) of accounts were closed at least once" in text
     assert np.isfinite(report.mean_ci([0.1, 0.3])[1])
 
 

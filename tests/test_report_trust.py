@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from limitlab.experiments import plots, report, results, risk
 from limitlab.experiments.catalog import load_scenario
+from limitlab.experiments.outcomes import sig
 from limitlab.experiments.outputs import write_parquet
 from limitlab.model.run import simulate
 
@@ -89,7 +90,7 @@ def test_var_and_es_are_drawn_with_intervals_only_where_supported():
         "VaR 95%", "ES 95%", "VaR, ES 99%", "VaR, ES 99.9%"]
     assert "VaR, ES 99%: needs ≥ 1,000 replicates (have 250)" in labels
     var95 = next(r for r in rows if r["measure"] == "var" and r["level"] == 0.95)
-    assert f"[{var95['ci_low'] / 1e6:,.2f}, {var95['ci_high'] / 1e6:,.2f}]" in labels[2]
+    assert f"({sig(var95['ci_low'] / 1e6)}–{sig(var95['ci_high'] / 1e6)}) million yuan" in labels[2]
 
 
 # ---------------------------------------------------------------- vintages

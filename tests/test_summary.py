@@ -64,5 +64,5 @@ def test_not_a_results_directory_is_one_line(tmp_path, capsys):
 
 def test_number_style():
     assert fmt(0.012345, "share") == "1.23%"
-    assert fmt(1234567.8, "yuan") == "1,234,568"
+    assert fmt(1234567.8, "yuan") == "1.23 million yuan"
     assert fmt(float("nan"), "share") == "n/a"
