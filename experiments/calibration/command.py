@@ -148,9 +148,10 @@ def manifest_of(spec: dict[str, Any], measured, args: argparse.Namespace) -> dic
     }
 
 
-def _prepare_out(out: Path, manifest: dict[str, Any], args: argparse.Namespace) -> None:
+def _prepare_out(out: Path, manifest: dict[str, Any], args: argparse.Namespace,
+                 check_only: bool = False) -> None:
     """Refuse to mix calibrations: an existing --out needs --resume (same settings) or
-    --overwrite (its own files removed first)."""
+    --overwrite (its own files removed first, unless ``check_only``)."""
     from limitlab.experiments.sweep import changed_keys
 
     mpath = out / "manifest.json"
@@ -172,6 +173,8 @@ def _prepare_out(out: Path, manifest: dict[str, Any], args: argparse.Namespace) 
         if not mpath.exists():
             raise ConfigError(f"--out: {str(out)!r} — not a calibration directory (no "
                               "manifest.json); --overwrite only replaces a calibration")
+        if check_only:
+            return
         for name in OWN_FILES:
             (out / name).unlink(missing_ok=True)
 
@@ -189,13 +192,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_executor_args(args.workers, args.dask)
     out: Path = spec["out"]
     scenario_out: Path = spec["scenario_out"]
-    default_scenario_out = scenario_out == out / "calibrated.toml"
-    if scenario_out.exists() and not args.overwrite and not (args.resume and default_scenario_out):
-        raise ConfigError(f"--scenario-out: {str(scenario_out)!r} — exists; give --overwrite to "
-                          "replace it, or another path")
     check_output_dir(out)
     measured, not_measured = _measured(spec)
     manifest = manifest_of(spec, measured, args)
+    _prepare_out(out, manifest, args, check_only=True)
+    inside = scenario_out.resolve().parent == out.resolve()  # replaced with --out's own files
+    if scenario_out.exists() and not args.overwrite and not (args.resume and inside):
+        raise ConfigError(f"--scenario-out: {str(scenario_out)!r} — exists; give --overwrite to "
+                          "replace it, or another path")
     _prepare_out(out, manifest, args)
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *_: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
