@@ -161,6 +161,11 @@ def _prepare_out(out: Path, manifest: dict[str, Any], args: argparse.Namespace,
             raise ConfigError(f"--resume: {str(out)!r} — holds no calibration to resume "
                               "(no manifest.json); run without --resume")
         old = json.loads(mpath.read_text(encoding="utf-8"))
+        from limitlab.experiments.calibration.smc import completed_generations
+
+        if (done := completed_generations(out / "history.db")) > args.generations:
+            raise ConfigError(f"--generations: {args.generations} — the calibration in "
+                              f"{str(out)!r} already has {done}; give at least {done}")
         if changed := changed_keys({k: old.get(k) for k in SPEC_KEYS},
                                    {k: manifest[k] for k in SPEC_KEYS}):
             raise ConfigError(f"--resume: {str(out)!r} — its calibration had other settings "
@@ -207,14 +212,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"limitlab: warning: target {t.name} not measured — {why}; left out", file=sys.stderr)
     with directory_lock(out, "calibration directory"):
         atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        from limitlab.experiments.calibration.smc import StuckError
         from limitlab.experiments.sweep import open_executor
 
         with open_executor(args.workers, args.dask) as ex:
             say(f"calibrating {len(spec['levers'])} levers to {len(measured)} targets on "
                 f"{ex.description}: population {args.population} x {args.generations} generations "
                 f"of {manifest['borrowers']} borrowers x {manifest['months']} months")
-            history = run(spec, measured, out, args.population, args.generations, args.window,
-                          ex.executor.map, say)
+            try:
+                history = run(spec, measured, out, args.population, args.generations,
+                              args.window, ex.executor.map, say)
+            except StuckError as exc:  # the generations done so far are kept for --resume
+                print(f"limitlab: error: {exc} — the model cannot come closer to the targets "
+                      "with these levers and ranges; widen the ranges or add levers",
+                      file=sys.stderr)
+                return 1
         write_outputs(spec, measured, not_measured, manifest, history, out, scenario_out,
                       atomic_write_bytes, atomic_write_text)
     say(f"wrote {out / 'report.html'}, {out / 'posterior.parquet'} and {scenario_out}")
