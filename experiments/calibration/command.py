@@ -283,7 +283,8 @@ def write_outputs(spec, measured, not_measured, manifest, history, out: Path, sc
     data["description"] = (f"{data.get('description', '')} Calibrated by limitlab calibrate to "
                            f"{len(measured)} targets.").strip()
     validate_config(data)
-    manifest = {**manifest, "generations_done": len(generations),
+    manifest = {**manifest, "generations_done": int(generations["generation"].max()) + 1,
+                "simulations": int(generations["simulations"].sum()),
                 "posterior": summary.to_dict(orient="records"),
                 "missed": fit.loc[fit["missed"], "target"].tolist(),
                 "not_measured": {t.name: why for t, why in not_measured}}

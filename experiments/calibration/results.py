@@ -47,8 +47,9 @@ def posterior_table(history, levers: list[Lever], targets: list[Target]) -> pd.D
 
 
 def generations_table(history) -> pd.DataFrame:
+    """Thresholds and simulation counts; generation -1 is the prior sample behind the first
+    threshold."""
     pops = history.get_all_populations()
-    pops = pops[pops["t"] >= 0]
     return pd.DataFrame({"generation": pops["t"].astype(int).to_numpy(),
                          "epsilon": pops["epsilon"].astype(float).to_numpy(),
                          "simulations": pops["samples"].astype(int).to_numpy()})
@@ -140,8 +141,9 @@ def report_html(*, title: str, meta: str, fit: pd.DataFrame, summary: pd.DataFra
     missed = fit[fit["missed"]]
     lines = [
         f"{len(fit)} targets fitted with {len(summary)} levers: ABC-SMC, population "
-        f"{settings['population']}, {len(generations)} generations, "
-        f"{int(generations['simulations'].sum())} simulations of {settings['borrowers']} borrowers "
+        f"{settings['population']}, {int(generations['generation'].max()) + 1} generations, "
+        f"{int(generations['simulations'].sum())} simulations (the prior sample's included) of "
+        f"{settings['borrowers']} borrowers "
         f"x {settings['months']} months (seed {settings['seed']}).",
         ("Missed (model's posterior median more than 2 uncertainties from the target): "
          + ", ".join(missed["target"]) + ".") if len(missed) else
@@ -199,5 +201,6 @@ def report_html(*, title: str, meta: str, fit: pd.DataFrame, summary: pd.DataFra
     secs.append(lev_sec)
     secs.append(Section("Generations", [html_table(
         ["generation", "threshold (standardised distance)", "simulations"],
-        [[str(g.generation), f"{g.epsilon:.4g}", str(g.simulations)] for g in generations.itertuples()])]))
+        [["prior sample" if g.generation < 0 else str(g.generation), f"{g.epsilon:.4g}",
+          str(g.simulations)] for g in generations.itertuples()])]))
     return render_html(title, meta, lines, secs, images)
