@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -40,9 +41,17 @@ def release_free_memory() -> bool:
     process; Arrow's own allocator (which writes the Parquet files) cannot reuse it, so a
     run's peak would be the book *plus* the encoding buffers. Returns whether it applied.
     """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
+    libc = _libc()
+    if libc is None or not hasattr(libc, "malloc_trim"):
         return False
+    libc.malloc_trim(0)
     return True
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, found once (``ctypes.util.find_library`` runs ``ldconfig``)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None

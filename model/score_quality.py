@@ -105,7 +105,7 @@ class ScoreQuality:
     def __init__(self) -> None:
         self.pending: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows, PDs, sorted
         self.metrics: dict[int, dict[str, float]] = {}
-        self.calibration_rows: list[dict] = []
+        self.calibration_rows: list[tuple[int, int, int, float, int]] = []
         self._ref: tuple[np.ndarray, np.ndarray] | None = None  # edges, shares
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
         self._version = 0
@@ -157,23 +157,40 @@ class ScoreQuality:
         pd_sum = np.zeros(len(BAND_LABELS))
         hits = np.zeros(len(BAND_LABELS), dtype=np.int64)
         recording.band_sums(p, y, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
-        for b, label in enumerate(BAND_LABELS):
-            if n[b]:
-                self.calibration_rows.append({
-                    "score_month": s, "band": label, "accounts": int(n[b]),
-                    "predicted_pd": pd_sum[b] / n[b], "defaults": int(hits[b]),
-                    "realised_default_rate": hits[b] / n[b],
-                })
+        for b in np.flatnonzero(n).tolist():  # (score month, band code, accounts, PD sum, defaults)
+            self.calibration_rows.append((s, b, int(n[b]), float(pd_sum[b]), int(hits[b])))
 
     def monthly(self, months: list[int]) -> pd.DataFrame:
         """One row per month: the columns in :data:`MONTHLY_COLUMNS` (NaN where unjudged)."""
-        recs = [{"month": m, **{c: self.metrics.get(m, {}).get(c, np.nan) for c in MONTHLY_COLUMNS}}
-                for m in months]
-        return pd.DataFrame(recs, columns=["month", *MONTHLY_COLUMNS])
+        return pd.DataFrame({"month": months, **self.columns(months)},
+                            columns=["month", *MONTHLY_COLUMNS])
+
+    def columns(self, months: list[int]) -> dict[str, np.ndarray]:
+        """:data:`MONTHLY_COLUMNS` as arrays, one value per month of ``months`` (NaN where
+        unjudged; ``score_version`` whole numbers unless a month has none)."""
+        out = {}
+        for c in MONTHLY_COLUMNS:
+            values = [self.metrics.get(m, {}).get(c, np.nan) for m in months]
+            whole = all(type(v) is int for v in values)
+            out[c] = np.array(values, dtype=np.int64 if whole and values else np.float64)
+        return out
 
     def calibration(self) -> pd.DataFrame:
         """Predicted vs realised 12-month default rate by score month and PD band."""
+        from limitlab.model.recorder import categorical
+
         cols = ["score_month", "band", "accounts", "predicted_pd", "defaults", "realised_default_rate"]
-        df = pd.DataFrame(self.calibration_rows, columns=cols)
-        df["band"] = pd.Categorical(df["band"], categories=BAND_LABELS)
-        return df
+        rows = self.calibration_rows
+        if not rows:
+            df = pd.DataFrame(rows, columns=cols)
+            df["band"] = pd.Categorical(df["band"], categories=BAND_LABELS)
+            return df
+        month, band, accounts, pd_sum, defaults = (np.array(c) for c in zip(*rows))
+        return pd.DataFrame({
+            "score_month": month.astype(np.int64),
+            "band": categorical(band, BAND_LABELS),
+            "accounts": accounts.astype(np.int64),
+            "predicted_pd": pd_sum / accounts,
+            "defaults": defaults.astype(np.int64),
+            "realised_default_rate": defaults / accounts,
+        })
