@@ -243,21 +243,27 @@ def release(model: CreditMarketModel) -> None:
     """Free a finished model's state now, without a garbage collection: its book, event
     log, recorder and lender are dropped from the model, so reference counting frees them
     at once. A Mesa model is a web of references (the lender and the model point at each
-    other); what is left of it is a small shell the collector frees in its own time.
-
-    The first time in a process, what is still alive after one full collection (modules,
-    compiled kernels, the caller's state) moves to the collector's permanent generation, so
-    its automatic collections during later runs scan only what those runs made."""
-    global _long_lived_frozen
+    other); what is left of it is a small shell the collector frees in its own time."""
+    global _runs_released
     if model.lender is not None:
         vars(model.lender).clear()
     vars(model).clear()
-    if not _long_lived_frozen:
+    _runs_released += 1
+
+
+def _freeze_long_lived() -> None:
+    """Before a process's second run: what is still alive after one full collection
+    (modules, compiled kernels, the caller's state) moves to the collector's permanent
+    generation, so its automatic collections during this and later runs scan only what
+    the runs make. A process that runs once (``limitlab run``) never pays for it."""
+    global _long_lived_frozen
+    if _runs_released and not _long_lived_frozen:
         gc.collect()
         gc.freeze()
         _long_lived_frozen = True
 
 
+_runs_released = 0
 _long_lived_frozen = False
 
 
@@ -271,6 +277,7 @@ def simulate(
 ) -> RunResult:
     """Run ``config`` for ``config.months`` months from ``seed`` (default ``config.seed``)."""
     start = time.perf_counter()
+    _freeze_long_lived()
     want_events = config.output.events if events is None else events
     want_borrowers = config.output.borrowers if borrowers is None else borrowers
     # the twin first: only its default months are kept, so its book is freed before the
