@@ -66,13 +66,16 @@ def auc(score: np.ndarray, positive: np.ndarray, ordered: np.ndarray | None = No
     return float((below.sum() + 0.5 * (upto - below).sum()) / (pos.size * n_neg))
 
 
+_DECILES = np.linspace(0, 1, PSI_BINS + 1)[1:-1]  # the inner quantiles of the PSI bins
+
+
 def psi_bins(reference: np.ndarray) -> np.ndarray:
     """Inner bin edges at the deciles of ``reference`` (sorted ascending; duplicates
     dropped): ``np.quantile``'s linear interpolation, read off the sorted values."""
     if reference.size == 0:
         return np.empty(0)
     x = reference
-    h = (x.size - 1) * np.linspace(0, 1, PSI_BINS + 1)[1:-1]
+    h = (x.size - 1) * _DECILES
     lo = np.floor(h).astype(np.int64)
     hi = np.minimum(lo + 1, x.size - 1)
     a, b = x[lo].astype(np.float64), x[hi].astype(np.float64)
@@ -84,8 +87,10 @@ def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Share of ``values`` (sorted ascending) in each bin of the inner ``edges`` (empty bins
     get PSI_FLOOR); bin b holds the values with exactly b edges <= them, counted by a binary
     search per edge."""
-    below = np.searchsorted(values, edges.astype(values.dtype), side="left")  # values < edge
-    counts = np.diff(np.concatenate(([0], below, [values.size])))
+    bounds = np.empty(edges.size + 2, dtype=np.int64)  # 0, the values below each edge, all
+    bounds[0], bounds[-1] = 0, values.size
+    bounds[1:-1] = np.searchsorted(values, edges.astype(values.dtype), side="left")
+    counts = bounds[1:] - bounds[:-1]
     return np.maximum(counts / max(values.size, 1), PSI_FLOOR)
 
 
