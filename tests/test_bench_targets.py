@@ -136,6 +136,31 @@ def test_monthly_loop_against_an_earlier_tree(borrowers):
     print(f"  this / earlier time: {med['this tree'] / med['earlier tree']:.3f} by medians")
 
 
+@pytest.mark.skipif(not BEFORE, reason="LIMITLAB_BENCH_BEFORE not set")
+def test_batch_against_an_earlier_tree(tmp_path):
+    """The 2,000 x 60 batch on 2 workers, this tree and the earlier one interleaved
+    (``LIMITLAB_BENCH_BATCH_RUNS`` runs, default 200): the earlier tree is imported through
+    PYTHONPATH from a directory outside the repository, so its workers import it too."""
+    runs = int(os.environ.get("LIMITLAB_BENCH_BATCH_RUNS", "200"))
+    counter = iter(range(10**6))
+
+    def batch(env: dict[str, str]) -> float:
+        out = tmp_path / f"b{next(counter)}"
+        seconds = wall([*LIMITLAB, "batch", "baseline", "--replicates", str(runs), "--borrowers", "2000",
+                        "--months", "60", "--workers", "2", "--quiet", "--out", str(out)],
+                       cwd=tmp_path, env={**os.environ, **env})
+        shutil.rmtree(out)
+        return seconds
+
+    ways = {"this tree": lambda: batch({}), "earlier tree": lambda: batch({"PYTHONPATH": BEFORE})}
+    times = interleaved(ways, max(2, REPEATS // 2))
+    print(f"\nbatch {runs} x 2,000 x 60 on 2 workers, whole process, interleaved")
+    med = {k: show(k, v) for k, v in times.items()}
+    for k, m in med.items():
+        print(f"  {k}: {runs * 2000 * 60 / m / 1e6:.2f} M borrower-months/s")
+    print(f"  earlier / this time: {med['earlier tree'] / med['this tree']:.2f}x by medians")
+
+
 def test_stretch_runs_of_10k_by_100_months(tmp_path):
     runs = int(os.environ.get("LIMITLAB_BENCH_STRETCH_RUNS", "1000"))
     out = tmp_path / "stretch"
