@@ -55,3 +55,19 @@ def _libc() -> ctypes.CDLL | None:
         return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     except OSError:
         return None
+
+
+models_released = 0  # finished models released in this process (limitlab.model.run)
+
+
+def release_model(model) -> None:
+    """Free a finished model's state now, without a garbage collection: its book, event
+    log, recorder and lender are dropped from the model, so reference counting frees them
+    at once. A Mesa model is a web of references (the lender and the model point at each
+    other); what is left of it is a small shell the collector frees in its own time."""
+    global models_released
+    lender = getattr(model, "lender", None)
+    if lender is not None:
+        vars(lender).clear()
+    vars(model).clear()
+    models_released += 1

@@ -7,8 +7,6 @@ and flows to its segment's slot), so the portfolio row is exactly the sum of its
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 from limitlab.agents import recording
@@ -21,6 +19,7 @@ from limitlab.agents.codes import (
     Action,
     Actor,
 )
+from limitlab.model.categories import categorical
 from limitlab.model.score_quality import ScoreQuality
 
 N_GROUPS = len(KINDS) * len(HABITS)
@@ -54,17 +53,6 @@ EVENT_FIELDS = {
     Action.APPEAL_FILED: "appeals_filed",
     Action.APPEAL_GRANTED: "appeals_granted",
 }
-
-
-@functools.cache
-def _categories(labels: tuple[str, ...]) -> pd.CategoricalDtype:
-    return pd.CategoricalDtype(list(labels))
-
-
-def categorical(codes: np.ndarray, labels) -> pd.Categorical:
-    """``codes`` as a categorical of ``labels`` (the dtype built once per list of labels:
-    building it is most of the cost of a small table's categorical column)."""
-    return pd.Categorical.from_codes(codes, dtype=_categories(tuple(labels)))
 
 
 _RESTRICTIVE = (int(Action.FREEZE), int(Action.CLOSE), int(Action.LIMIT_DOWN))

@@ -23,11 +23,12 @@ from limitlab.agents.codes import (
     STATUS_NAMES,
     detail_text,
 )
-from limitlab.model import tradeoff
-from limitlab.model._memory import release_free_memory
+from limitlab.model import _memory, tradeoff
+from limitlab.model._memory import release_free_memory, release_model
+from limitlab.model.categories import categorical
 from limitlab.model.config import ScenarioConfig
 from limitlab.model.credit_market import CreditMarketModel
-from limitlab.model.recorder import categorical, vintages
+from limitlab.model.recorder import vintages
 
 # outcomes every run reports (sweeps and batches aggregate these)
 OUTCOMES = (
@@ -239,31 +240,18 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
     return tables
 
 
-def release(model: CreditMarketModel) -> None:
-    """Free a finished model's state now, without a garbage collection: its book, event
-    log, recorder and lender are dropped from the model, so reference counting frees them
-    at once. A Mesa model is a web of references (the lender and the model point at each
-    other); what is left of it is a small shell the collector frees in its own time."""
-    global _runs_released
-    if model.lender is not None:
-        vars(model.lender).clear()
-    vars(model).clear()
-    _runs_released += 1
-
-
 def _freeze_long_lived() -> None:
     """Before a process's second run: what is still alive after one full collection
     (modules, compiled kernels, the caller's state) moves to the collector's permanent
     generation, so its automatic collections during this and later runs scan only what
     the runs make. A process that runs once (``limitlab run``) never pays for it."""
     global _long_lived_frozen
-    if _runs_released and not _long_lived_frozen:
+    if _memory.models_released and not _long_lived_frozen:
         gc.collect()
         gc.freeze()
         _long_lived_frozen = True
 
 
-_runs_released = 0
 _long_lived_frozen = False
 
 
@@ -292,7 +280,7 @@ def simulate(
         summary.update(model.channels.summary())
     seed_used = model.streams.describe()
     # the tables hold what the outputs need; free the book before they are written
-    release(model)
+    release_model(model)
     del model
     release_free_memory()
     return RunResult(

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from limitlab.agents import recording
 from limitlab.agents.learning import HORIZON_MONTHS
+from limitlab.model.categories import categorical
 
 PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
 BAND_LABELS = ("0-1%", "1-2%", "2-5%", "5-10%", "10-20%", "20-30%", "30%+")
@@ -182,8 +183,6 @@ class ScoreQuality:
 
     def calibration(self) -> pd.DataFrame:
         """Predicted vs realised 12-month default rate by score month and PD band."""
-        from limitlab.model.recorder import categorical
-
         cols = ["score_month", "band", "accounts", "predicted_pd", "defaults", "realised_default_rate"]
         rows = self.calibration_rows
         if not rows:

@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 from limitlab.agents.codes import ACTION_NAMES, HABITS, KINDS, REASON_NAMES, Action
 from limitlab.agents.learning import HORIZON_MONTHS
-from limitlab.model.recorder import SUM_FIELDS, categorical
+from limitlab.model._memory import release_model
+from limitlab.model.categories import categorical
+from limitlab.model.recorder import SUM_FIELDS
 
 RESTRICTIVE_ACTIONS = (Action.FREEZE, Action.CLOSE, Action.LIMIT_DOWN)
 MISS_LEAD_MONTHS = 3  # a restriction must come at least this long before the default
@@ -61,10 +63,7 @@ def run_twin(config, seed=None) -> np.ndarray:
     model = CreditMarketModel(twin_config(config), rng=seed, create_agents=False, keep_events=False)
     model.run()
     default_month = model.table.default_month.copy()
-    # free the twin's book now, before the run needs the room (model.run.release)
-    from limitlab.model.run import release
-
-    release(model)
+    release_model(model)  # free the twin's book now, before the run needs the room
     return default_month
 
 

@@ -78,7 +78,7 @@ def main() -> None:
         (tradeoff, "attach", "  trade-off columns and tables"),
         (run, "summarise", "summary"),
         (run, "_free_finished_model", "freeing the model (gc.collect)"),
-        (run, "release", "freeing the model (release)"),
+        (run, "release_model", "freeing the model (release)"),
         (run, "release_free_memory", "malloc_trim"),
     ]
     for owner, name, label in month_parts + run_parts:
