@@ -25,7 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", help="scenario TOML file, or a name from experiments/scenarios/")
     add_run_options(p, out_help="output directory (default results/<scenario>/<run-id>/)")
     p.add_argument("--no-events", action="store_true", help="do not write events.parquet")
-    p.add_argument("--no-figures", action="store_true", help="do not write figures/")
+    p.add_argument("--figures", action="store_true",
+                   help="also write figures/*.png (matplotlib: ~1-3 s more; `limitlab report` draws them "
+                        "and more)")
+    p.add_argument("--no-figures", action="store_true",
+                   help="do not write figures/, even if the scenario's output.figures asks for them")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty --out: replace only the files a previous run's "
@@ -87,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    write_run(result, out, figures=config.output.figures and not args.no_figures, overwrite=args.overwrite)
+    write_run(result, out, figures=(args.figures or config.output.figures) and not args.no_figures, overwrite=args.overwrite)
     if not args.quiet:
         print_summary(result.summary, f"{config.name}: {config.population.borrowers:,} borrowers × "
                       f"{config.months} months, seed {config.seed} ({result.wall_seconds:.1f} s)")

@@ -204,6 +204,40 @@ def execute(task: RunTask) -> RunOutput:
     return out
 
 
+def execute_many(tasks: Sequence[RunTask]) -> list[RunOutput]:
+    """Run several tasks one after another in one worker call: a worker task of a few
+    seconds rather than one small run (each run is exactly what it gives alone)."""
+    return [execute(task) for task in tasks]
+
+
+# seconds a worker task should take: long enough that submitting, pickling and scheduling
+# (a few ms a task in a process pool, more on Dask) are a small share, short enough that
+# the slots stay balanced and results come back steadily
+TASK_SECONDS = 2.0
+# a conservative worker speed for sizing tasks: borrower-months per second, plus a run's
+# fixed cost (its tables and their Parquet encoding)
+SIZING_RATE = 2.0e6
+SIZING_FIXED_SECONDS = 0.05
+
+
+def _runs_per_task(points: pd.DataFrame, base: ScenarioConfig | None, runs: int, slots: int) -> int:
+    """How many runs go into one worker task: about :data:`TASK_SECONDS` of work at the
+    design's largest book (``points``: the design's points, whose axes may set the book's
+    size), and at least two tasks per slot (so no slot idles while another finishes)."""
+    if runs <= 0:
+        return 1
+    if base is None:  # a model without a scenario (e.g. Ishigami): microseconds a run
+        seconds = 0.001
+    else:
+        def largest(key: str, default: int) -> float:
+            return float(max(default, points[key].max())) if key in points and len(points) else default
+
+        book = largest("population.borrowers", base.population.borrowers) * largest("months", base.months)
+        seconds = book / SIZING_RATE + SIZING_FIXED_SECONDS
+    per_task = max(1, int(TASK_SECONDS / seconds))
+    return max(1, min(per_task, math.ceil(runs / (2 * slots))))
+
+
 # ------------------------------------------------------------------------- executors
 class InProcessExecutor(cf.Executor):
     """Runs each task at submission, in this process (for debugging and notebooks)."""
@@ -637,6 +671,7 @@ def run_design(
     progress: bool = True,
     shuffle: int | None = None,
     max_in_flight: int | None = None,
+    runs_per_task: int | None = None,
 ) -> SweepResults:
     """Run every (point, replicate) of ``design`` and write the results to ``out``.
 
@@ -652,8 +687,10 @@ def run_design(
         keep: Optional tables to write too: ``borrowers``, ``events``.
         progress: Show a progress bar with ETA.
         shuffle: Submit runs in an order shuffled with this seed (results do not change).
-        max_in_flight: Runs submitted but not yet written, at most (default 2 per slot):
-            bounds memory whatever the number of runs.
+        max_in_flight: Worker tasks submitted but not yet written, at most (default 2 per
+            slot): bounds memory whatever the number of runs.
+        runs_per_task: Runs in one worker task (default: about :data:`TASK_SECONDS` of work,
+            at least two tasks per slot; 1 in-process). Results do not depend on it.
 
     Returns:
         The results, read back from ``out``.
@@ -718,6 +755,13 @@ def run_design(
                  "submitted": todo, "ok": 0, "failed": 0, "wall_seconds": 0.0,
                  "executor": info.description}
         limit = max_in_flight or 2 * info.slots
+        if runs_per_task is not None:
+            per_task = runs_per_task
+        elif isinstance(info.executor, InProcessExecutor):
+            per_task = 1
+        else:
+            per_task = _runs_per_task(design_df, base, todo, info.slots)
+        stats["runs_per_task"] = per_task
         bar = None
         if progress and todo:
             from tqdm import tqdm
@@ -725,22 +769,25 @@ def run_design(
             bar = stack.enter_context(tqdm(total=todo, unit="run", desc=design.name, smoothing=0.1,
                                            dynamic_ncols=True))
         start = time.perf_counter()
-        pending: dict[cf.Future, RunTask] = {}
+        pending: dict[cf.Future, list[RunTask]] = {}
         source = tasks()
         try:
             while True:
                 while len(pending) < limit:
-                    task = next(source, None)
-                    if task is None:
+                    chunk = list(itertools.islice(source, per_task))
+                    if not chunk:
                         break
-                    pending[info.executor.submit(execute, task)] = task
+                    fut = (info.executor.submit(execute, chunk[0]) if len(chunk) == 1
+                           else info.executor.submit(execute_many, chunk))
+                    pending[fut] = chunk
                 if not pending:
                     break
                 done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for fut in sorted(done, key=lambda f: pending[f].run_id):
-                    task = pending.pop(fut)
+                for fut in sorted(done, key=lambda f: pending[f][0].run_id):
+                    chunk = pending.pop(fut)
                     try:
-                        output = fut.result()
+                        result = fut.result()
+                        outputs = result if isinstance(result, list) else [result]
                     except cf.process.BrokenProcessPool:
                         raise ConfigError(
                             "a worker process died (out of memory, killed, or a script without "
@@ -748,12 +795,14 @@ def run_design(
                             f"saved in {str(out)!r}: rerun with --resume") from None
                     except Exception:
                         # the worker could not return a result (e.g. it could not unpickle it)
-                        output = RunOutput(task.run_id, "failed", traceback.format_exc(), {}, {}, 0.0, "")
-                    rec = _write_output(out, output)
-                    records[rec["run_id"]] = rec
-                    stats[output.status] += 1
+                        error = traceback.format_exc()
+                        outputs = [RunOutput(t.run_id, "failed", error, {}, {}, 0.0, "") for t in chunk]
+                    for output in outputs:
+                        rec = _write_output(out, output)
+                        records[rec["run_id"]] = rec
+                        stats[output.status] += 1
                     if bar is not None:
-                        bar.update(1)
+                        bar.update(len(outputs))
                         if stats["failed"]:
                             bar.set_postfix(failed=stats["failed"], refresh=False)
         except BaseException as exc:

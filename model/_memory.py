@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -40,9 +41,33 @@ def release_free_memory() -> bool:
     process; Arrow's own allocator (which writes the Parquet files) cannot reuse it, so a
     run's peak would be the book *plus* the encoding buffers. Returns whether it applied.
     """
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
+    libc = _libc()
+    if libc is None or not hasattr(libc, "malloc_trim"):
         return False
+    libc.malloc_trim(0)
     return True
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, found once (``ctypes.util.find_library`` runs ``ldconfig``)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+models_released = 0  # finished models released in this process (limitlab.model.run)
+
+
+def release_model(model) -> None:
+    """Free a finished model's state now, without a garbage collection: its book, event
+    log, recorder and lender are dropped from the model, so reference counting frees them
+    at once. A Mesa model is a web of references (the lender and the model point at each
+    other); what is left of it is a small shell the collector frees in its own time."""
+    global models_released
+    lender = getattr(model, "lender", None)
+    if lender is not None:
+        vars(lender).clear()
+    vars(model).clear()
+    models_released += 1

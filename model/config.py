@@ -675,7 +675,11 @@ class ChannelsConfig(_Strict):
 class OutputConfig(_Strict):
     events: bool = Field(True, description="write events.parquet (switch off for big batches)")
     borrowers: bool = Field(True, description="write borrowers.parquet")
-    figures: bool = Field(True, description="write figures/*.png for a single run")
+    figures: bool = Field(
+        False,
+        description="write figures/*.png for a single run (limitlab run --figures; the report "
+        "draws them and more)",
+    )
     twin: bool = Field(
         False,
         description="judge restrictive actions against a twin run with no restrictive actions "

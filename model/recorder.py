@@ -19,6 +19,7 @@ from limitlab.agents.codes import (
     Action,
     Actor,
 )
+from limitlab.model.categories import categorical
 from limitlab.model.score_quality import ScoreQuality
 
 N_GROUPS = len(KINDS) * len(HABITS)
@@ -79,7 +80,9 @@ class Recorder:
         self.months: list[int] = []
         self.reason_rows: list[tuple[int, int, int, int, int]] = []
         self.roll = np.zeros((len(ROLL_FROM), len(ROLL_TO)), dtype=np.int64)
-        self.system_rows: list[dict] = []
+        # per month: the economy and the lender's policy (the monthly table's last columns)
+        self.system: dict[str, list[float]] = {"economy_factor": [], "limit_multiplier": [],
+                                               "pd_scale": []}
         self._idx = {f: i for i, f in enumerate(SUM_FIELDS)}
         # restrictive lender actions (month, action, reason, ids), kept even without the
         # event log: the trade-off judges them after the run (model/tradeoff.py)
@@ -108,52 +111,56 @@ class Recorder:
         self.months.append(month)
 
         pol = model.lender.policy
-        self.system_rows.append({
-            "month": month,
-            "lender": self.lender_name,
-            "economy_factor": float(model.economy.z.mean()),
-            "limit_multiplier": pol.limit_multiplier,
-            "pd_scale": pol.pd_scale,
-            "rows": int(t.n),
-        })
+        system = self.system
+        system["economy_factor"].append(float(model.economy.z.mean()))
+        system["limit_multiplier"].append(pol.limit_multiplier)
+        system["pd_scale"].append(pol.pd_scale)
         new_def = int(out[:, idx["new_defaults"]].sum())
         model.lender.record_month(new_def, int(out[:, idx["accounts_with_balance"]].sum()))
         self.quality.collect(model, can_default)
 
     # ----------------------------------------------------------------- tables
-    def segments(self) -> pd.DataFrame:
-        """One row per month × kind × habit, money in yuan."""
+    def segments(self, tail: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """One row per month × kind × habit, money in yuan (``tail``: more columns, month
+        by month and segment by segment, appended at the end)."""
         arr = np.stack(self.rows)  # (months, groups, fields)
         m, gcount, f = arr.shape
-        df = pd.DataFrame(arr.reshape(m * gcount, f), columns=list(SUM_FIELDS))
-        df.insert(0, "month", np.repeat(np.asarray(self.months, dtype=np.int32), gcount))
-        df.insert(1, "lender", self.lender_name)
         groups = np.tile(np.arange(gcount), m)
-        df.insert(2, "kind", pd.Categorical(np.array(KINDS)[groups // len(HABITS)], categories=KINDS))
-        df.insert(3, "habit", pd.Categorical(np.array(HABITS)[groups % len(HABITS)], categories=HABITS))
-        return _finish(df)
+        head = {
+            "month": np.repeat(np.asarray(self.months, dtype=np.int32), gcount),
+            "lender": None,
+            "kind": categorical(groups // len(HABITS), KINDS),
+            "habit": categorical(groups % len(HABITS), HABITS),
+        }
+        return _frame(head, arr.reshape(m * gcount, f), self.lender_name, tail)
 
-    def monthly(self) -> pd.DataFrame:
-        """One row per month (and lender), the sum of the segments."""
+    def monthly(self, tail: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """One row per month (and lender), the sum of the segments, then the economy and the
+        lender's policy (and ``tail``'s columns, one value a month)."""
         arr = np.stack(self.rows).sum(axis=1)
-        df = pd.DataFrame(arr, columns=list(SUM_FIELDS))
-        df.insert(0, "month", np.asarray(self.months, dtype=np.int32))
-        df.insert(1, "lender", self.lender_name)
-        df = _finish(df)
-        sys = pd.DataFrame(self.system_rows).drop(columns=["lender", "rows"])
-        return df.merge(sys, on="month", how="left")
+        head = {"month": np.asarray(self.months, dtype=np.int32), "lender": None}
+        system = {name: np.asarray(values, dtype=np.float64) for name, values in self.system.items()}
+        return _frame(head, arr, self.lender_name, {**system, **(tail or {})})
+
+    def sums(self) -> np.ndarray:
+        """Every month's sums per segment, shape (months, groups, SUM_FIELDS), in cents."""
+        return np.stack(self.rows)
 
     def reasons(self, reason_names: list[str] = REASON_NAMES) -> pd.DataFrame:
         """Events per month, actor, action and reason (``reason_names``: the lender's
-        labels by code, custom rules' included)."""
-        cols = ["month", "actor", "action", "reason", "count"]
-        df = pd.DataFrame(self.reason_rows, columns=cols)
-        if df.empty:
-            df = pd.DataFrame({c: pd.Series(dtype="int64") for c in cols})
-        df = df.groupby(["month", "actor", "action", "reason"], as_index=False)["count"].sum()
-        df["actor"] = pd.Categorical.from_codes(df["actor"], categories=ACTOR_NAMES)
-        df["action"] = pd.Categorical.from_codes(df["action"], categories=ACTION_NAMES)
-        df["reason"] = pd.Categorical.from_codes(df["reason"], categories=reason_names)
+        labels by code, custom rules' included), sorted by those four."""
+        rows = np.asarray(self.reason_rows, dtype=np.int64).reshape(-1, 5)
+        # one integer key per (month, actor, action, reason), ordered as the four are
+        key = ((rows[:, 0] * 256 + rows[:, 1]) * 256 + rows[:, 2]) * 256 + rows[:, 3]
+        uniq, inverse = np.unique(key, return_inverse=True)
+        count = np.bincount(inverse.ravel(), weights=rows[:, 4], minlength=uniq.size)
+        df = pd.DataFrame({
+            "month": uniq >> 24,
+            "actor": categorical((uniq >> 16) & 255, ACTOR_NAMES),
+            "action": categorical((uniq >> 8) & 255, ACTION_NAMES),
+            "reason": categorical(uniq & 255, reason_names),
+            "count": count.astype(np.int64),
+        })
         df.insert(1, "lender", self.lender_name)
         return df
 
@@ -164,29 +171,40 @@ class Recorder:
         rate = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
         return pd.DataFrame({
             "lender": self.lender_name,
-            "from_bucket": pd.Categorical(np.array(ROLL_FROM)[frm.ravel()], categories=ROLL_FROM),
-            "to_bucket": pd.Categorical(np.array(ROLL_TO)[to.ravel()], categories=ROLL_TO),
+            "from_bucket": categorical(frm.ravel(), ROLL_FROM),
+            "to_bucket": categorical(to.ravel(), ROLL_TO),
             "count": counts.ravel(),
             "rate": rate.ravel(),
         })
 
 
-def _finish(df: pd.DataFrame) -> pd.DataFrame:
-    """Derived columns and cents → yuan. ``utilisation`` is outstanding / total limit, NaN
-    in a month with no limit on offer (``summarise``'s ``mean_utilisation`` skips those
-    months and is 0 when every month is one)."""
-    df["losses"] = df["written_off"] - df["recoveries"]
-    df["net_income"] = df["interest_income"] - df["funding_cost"] - df["losses"]
+def _frame(head: dict, arr: np.ndarray, lender: str, tail: dict | None = None) -> pd.DataFrame:
+    """A sums table in one construction from the (rows, SUM_FIELDS) cents array: ``head``'s
+    columns first (``lender``: the lender's name on every row), the sums, the derived
+    columns, then ``tail``'s.
+
+    ``losses`` and ``net_income`` are derived in cents, then the money columns become yuan.
+    ``utilisation`` is outstanding / total limit, NaN in a month with no limit on offer
+    (``summarise``'s ``mean_utilisation`` skips those months and is 0 when every month is
+    one)."""
+    n = arr.shape[0]
+    cols: dict[str, np.ndarray] = {}
+    for name, values in head.items():
+        cols[name] = values
+    sums = {f: arr[:, i] for i, f in enumerate(SUM_FIELDS)}
+    sums["losses"] = sums["written_off"] - sums["recoveries"]
+    sums["net_income"] = sums["interest_income"] - sums["funding_cost"] - sums["losses"]
     for c in MONEY_FIELDS:
-        df[c] = df[c].astype(np.float64) / 100.0
-    lim = df["total_limit"].to_numpy()
-    df["utilisation"] = np.divide(
-        df["outstanding"].to_numpy(), lim, out=np.full(len(df), np.nan), where=lim > 0
-    )
-    wb = df["accounts_with_balance"].to_numpy()
-    df["default_rate"] = np.divide(
-        df["new_defaults"].to_numpy(), wb, out=np.zeros(len(df)), where=wb > 0
-    )
+        sums[c] = sums[c].astype(np.float64) / 100.0
+    cols.update(sums)
+    lim = sums["total_limit"]
+    cols["utilisation"] = np.divide(sums["outstanding"], lim, out=np.full(n, np.nan), where=lim > 0)
+    wb = sums["accounts_with_balance"]
+    cols["default_rate"] = np.divide(sums["new_defaults"], wb, out=np.zeros(n), where=wb > 0)
+    cols.update(tail or {})
+    del cols["lender"]
+    df = pd.DataFrame(cols)
+    df.insert(1, "lender", lender)
     return df
 
 

@@ -23,8 +23,9 @@ from limitlab.agents.codes import (
     STATUS_NAMES,
     detail_text,
 )
-from limitlab.model import tradeoff
-from limitlab.model._memory import release_free_memory
+from limitlab.model import _memory, tradeoff
+from limitlab.model._memory import release_free_memory, release_model
+from limitlab.model.categories import categorical
 from limitlab.model.config import ScenarioConfig
 from limitlab.model.credit_market import CreditMarketModel
 from limitlab.model.recorder import vintages
@@ -123,14 +124,14 @@ def borrowers_table(model: CreditMarketModel) -> pd.DataFrame:
     return pd.DataFrame({
         "borrower_id": rows.astype(np.int64),
         "lender": model.lender.name,
-        "kind": pd.Categorical.from_codes(t.kind[rows], categories=KINDS),
-        "habit": pd.Categorical.from_codes(t.habit[rows], categories=HABITS),
+        "kind": categorical(t.kind[rows], KINDS),
+        "habit": categorical(t.habit[rows], HABITS),
         "sector": t.sector[rows].astype(np.int16),
         "opened_month": t.opened_month[rows],
         "limit": yuan("limit_cents"),
         "peak_limit": yuan("peak_limit_cents"),
         "balance": yuan("balance_cents"),
-        "status": pd.Categorical.from_codes(status, categories=STATUS_NAMES),
+        "status": categorical(status, STATUS_NAMES),
         "score": t.score[rows].astype(np.float64),
         "pd_estimate": t.pd_estimate[rows].astype(np.float64),
         "times_flagged": t.times_flagged[rows],
@@ -216,10 +217,9 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
     """Every output table of a finished run; ``twin_default_month`` (from
     :func:`limitlab.model.tradeoff.run_twin`) lets restrictive actions be judged as false alarms."""
     rec = model.recorder
-    monthly = rec.monthly()
     tables = {
-        "monthly": monthly,
-        "segments": rec.segments(),
+        "monthly": None,  # both written by tradeoff.attach, with the trade-off's columns
+        "segments": None,
         "reasons": rec.reasons(model.lender.reason_names),
         "vintages": vintages(model.table, model.month),
         "roll_rates": rec.roll_rates(),
@@ -240,17 +240,14 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
     return tables
 
 
-def _free_finished_model() -> None:
-    """Free a finished run's model: a Mesa model is a web of references that only the cyclic
-    garbage collector frees, so collect now rather than when the next run needs the room.
-
-    After a process's first run, whatever is still alive (modules, compiled kernels, the
-    caller's state) is moved to the collector's permanent generation, so the collections of
-    later runs scan only what those runs made: ~5 ms instead of ~0.1 s a run (measured at
-    2,000 borrowers x 60 months, where the full collection was a third of the run)."""
+def _freeze_long_lived() -> None:
+    """Before a process's second run: what is still alive after one full collection
+    (modules, compiled kernels, the caller's state) moves to the collector's permanent
+    generation, so its automatic collections during this and later runs scan only what
+    the runs make. A process that runs once (``limitlab run``) never pays for it."""
     global _long_lived_frozen
-    gc.collect()
-    if not _long_lived_frozen:
+    if _memory.models_released and not _long_lived_frozen:
+        gc.collect()
         gc.freeze()
         _long_lived_frozen = True
 
@@ -268,6 +265,7 @@ def simulate(
 ) -> RunResult:
     """Run ``config`` for ``config.months`` months from ``seed`` (default ``config.seed``)."""
     start = time.perf_counter()
+    _freeze_long_lived()
     want_events = config.output.events if events is None else events
     want_borrowers = config.output.borrowers if borrowers is None else borrowers
     # the twin first: only its default months are kept, so its book is freed before the
@@ -282,8 +280,8 @@ def simulate(
         summary.update(model.channels.summary())
     seed_used = model.streams.describe()
     # the tables hold what the outputs need; free the book before they are written
+    release_model(model)
     del model
-    _free_finished_model()
     release_free_memory()
     return RunResult(
         config=config,

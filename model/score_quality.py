@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from limitlab.agents import recording
 from limitlab.agents.learning import HORIZON_MONTHS
+from limitlab.model.categories import categorical
 
 PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
 BAND_LABELS = ("0-1%", "1-2%", "2-5%", "5-10%", "10-20%", "20-30%", "30%+")
@@ -66,13 +67,16 @@ def auc(score: np.ndarray, positive: np.ndarray, ordered: np.ndarray | None = No
     return float((below.sum() + 0.5 * (upto - below).sum()) / (pos.size * n_neg))
 
 
+_DECILES = np.linspace(0, 1, PSI_BINS + 1)[1:-1]  # the inner quantiles of the PSI bins
+
+
 def psi_bins(reference: np.ndarray) -> np.ndarray:
     """Inner bin edges at the deciles of ``reference`` (sorted ascending; duplicates
     dropped): ``np.quantile``'s linear interpolation, read off the sorted values."""
     if reference.size == 0:
         return np.empty(0)
     x = reference
-    h = (x.size - 1) * np.linspace(0, 1, PSI_BINS + 1)[1:-1]
+    h = (x.size - 1) * _DECILES
     lo = np.floor(h).astype(np.int64)
     hi = np.minimum(lo + 1, x.size - 1)
     a, b = x[lo].astype(np.float64), x[hi].astype(np.float64)
@@ -84,8 +88,10 @@ def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Share of ``values`` (sorted ascending) in each bin of the inner ``edges`` (empty bins
     get PSI_FLOOR); bin b holds the values with exactly b edges <= them, counted by a binary
     search per edge."""
-    below = np.searchsorted(values, edges.astype(values.dtype), side="left")  # values < edge
-    counts = np.diff(np.concatenate(([0], below, [values.size])))
+    bounds = np.empty(edges.size + 2, dtype=np.int64)  # 0, the values below each edge, all
+    bounds[0], bounds[-1] = 0, values.size
+    bounds[1:-1] = np.searchsorted(values, edges.astype(values.dtype), side="left")
+    counts = bounds[1:] - bounds[:-1]
     return np.maximum(counts / max(values.size, 1), PSI_FLOOR)
 
 
@@ -105,7 +111,7 @@ class ScoreQuality:
     def __init__(self) -> None:
         self.pending: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows, PDs, sorted
         self.metrics: dict[int, dict[str, float]] = {}
-        self.calibration_rows: list[dict] = []
+        self.calibration_rows: list[tuple[int, int, int, float, int]] = []
         self._ref: tuple[np.ndarray, np.ndarray] | None = None  # edges, shares
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
         self._version = 0
@@ -157,23 +163,38 @@ class ScoreQuality:
         pd_sum = np.zeros(len(BAND_LABELS))
         hits = np.zeros(len(BAND_LABELS), dtype=np.int64)
         recording.band_sums(p, y, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
-        for b, label in enumerate(BAND_LABELS):
-            if n[b]:
-                self.calibration_rows.append({
-                    "score_month": s, "band": label, "accounts": int(n[b]),
-                    "predicted_pd": pd_sum[b] / n[b], "defaults": int(hits[b]),
-                    "realised_default_rate": hits[b] / n[b],
-                })
+        for b in np.flatnonzero(n).tolist():  # (score month, band code, accounts, PD sum, defaults)
+            self.calibration_rows.append((s, b, int(n[b]), float(pd_sum[b]), int(hits[b])))
 
     def monthly(self, months: list[int]) -> pd.DataFrame:
         """One row per month: the columns in :data:`MONTHLY_COLUMNS` (NaN where unjudged)."""
-        recs = [{"month": m, **{c: self.metrics.get(m, {}).get(c, np.nan) for c in MONTHLY_COLUMNS}}
-                for m in months]
-        return pd.DataFrame(recs, columns=["month", *MONTHLY_COLUMNS])
+        return pd.DataFrame({"month": months, **self.columns(months)},
+                            columns=["month", *MONTHLY_COLUMNS])
+
+    def columns(self, months: list[int]) -> dict[str, np.ndarray]:
+        """:data:`MONTHLY_COLUMNS` as arrays, one value per month of ``months`` (NaN where
+        unjudged; ``score_version`` whole numbers unless a month has none)."""
+        out = {}
+        for c in MONTHLY_COLUMNS:
+            values = [self.metrics.get(m, {}).get(c, np.nan) for m in months]
+            whole = all(type(v) is int for v in values)
+            out[c] = np.array(values, dtype=np.int64 if whole and values else np.float64)
+        return out
 
     def calibration(self) -> pd.DataFrame:
         """Predicted vs realised 12-month default rate by score month and PD band."""
         cols = ["score_month", "band", "accounts", "predicted_pd", "defaults", "realised_default_rate"]
-        df = pd.DataFrame(self.calibration_rows, columns=cols)
-        df["band"] = pd.Categorical(df["band"], categories=BAND_LABELS)
-        return df
+        rows = self.calibration_rows
+        if not rows:
+            df = pd.DataFrame(rows, columns=cols)
+            df["band"] = pd.Categorical(df["band"], categories=BAND_LABELS)
+            return df
+        month, band, accounts, pd_sum, defaults = (np.array(c) for c in zip(*rows))
+        return pd.DataFrame({
+            "score_month": month.astype(np.int64),
+            "band": categorical(band, BAND_LABELS),
+            "accounts": accounts.astype(np.int64),
+            "predicted_pd": pd_sum / accounts,
+            "defaults": defaults.astype(np.int64),
+            "realised_default_rate": defaults / accounts,
+        })

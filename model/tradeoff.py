@@ -21,13 +21,15 @@ summary.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from limitlab.agents.codes import ACTION_NAMES, HABITS, KINDS, REASON_NAMES, Action
 from limitlab.agents.learning import HORIZON_MONTHS
+from limitlab.model._memory import release_model
+from limitlab.model.categories import categorical
+from limitlab.model.recorder import SUM_FIELDS
 
 RESTRICTIVE_ACTIONS = (Action.FREEZE, Action.CLOSE, Action.LIMIT_DOWN)
 MISS_LEAD_MONTHS = 3  # a restriction must come at least this long before the default
@@ -61,10 +63,7 @@ def run_twin(config, seed=None) -> np.ndarray:
     model = CreditMarketModel(twin_config(config), rng=seed, create_agents=False, keep_events=False)
     model.run()
     default_month = model.table.default_month.copy()
-    # a Mesa model is a web of references (agents, lender, recorder ↔ model): free the
-    # twin's book now rather than at the next garbage collection, before the run needs room
-    del model
-    gc.collect()
+    release_model(model)  # free the twin's book now, before the run needs the room
     return default_month
 
 
@@ -97,10 +96,11 @@ def judge(restrictions: list[tuple[int, int, int, np.ndarray]], default_month: n
         A :class:`Judgement`.
     """
     if restrictions:
-        month = np.concatenate([np.full(b[3].size, b[0], np.int32) for b in restrictions])
+        sizes = np.fromiter((b[3].size for b in restrictions), np.int64, len(restrictions))
+        month, action, reason = (
+            np.repeat(np.fromiter((b[k] for b in restrictions), dt, len(restrictions)), sizes)
+            for k, dt in ((0, np.int32), (1, np.int8), (2, np.int8)))
         ids = np.concatenate([b[3] for b in restrictions]).astype(np.int64)
-        action = np.concatenate([np.full(b[3].size, b[1], np.int8) for b in restrictions])
-        reason = np.concatenate([np.full(b[3].size, b[2], np.int8) for b in restrictions])
     else:
         month = np.empty(0, np.int32)
         ids = np.empty(0, np.int64)
@@ -126,8 +126,10 @@ def judge(restrictions: list[tuple[int, int, int, np.ndarray]], default_month: n
     return Judgement(month, ids, action, reason, judged, false_alarm, rows, d, ~warned[rows])
 
 
-def segment_counts(j: Judgement, group: np.ndarray, months: list[int], has_twin: bool) -> pd.DataFrame:
-    """Counts per month × segment (kind × habit code) in :data:`COUNT_COLUMNS`."""
+def segment_counts(j: Judgement, group: np.ndarray, months: list[int],
+                   has_twin: bool) -> dict[str, np.ndarray]:
+    """Counts per month × segment (kind × habit code) in :data:`COUNT_COLUMNS`, as float
+    arrays month-major (the recorder's segment order); NaN where not judged."""
     n_m = len(months)
     lookup = np.full(max(months, default=0) + 2, -1, dtype=np.int64)
     lookup[np.asarray(months, dtype=np.int64)] = np.arange(n_m)
@@ -145,51 +147,59 @@ def segment_counts(j: Judgement, group: np.ndarray, months: list[int], has_twin:
         "false_alarms": count(j.month, j.borrower_id, j.false_alarm),
         "misses": count(j.default_month, j.default_rows, j.miss),
     }
-    df = pd.DataFrame({k: v.astype(np.float64) for k, v in out.items()})
-    df.insert(0, "month", np.repeat(np.asarray(months, np.int32), N_GROUPS))
-    df.insert(1, "group", np.tile(np.arange(N_GROUPS), n_m))
+    out = {k: v.astype(np.float64) for k, v in out.items()}
     if has_twin:
         last = max(months) if months else 0
-        unjudged = df["month"].to_numpy() + HORIZON_MONTHS > last
-        df.loc[unjudged, ["judged_actions", "false_alarms"]] = np.nan
+        unjudged = np.repeat(np.asarray(months, np.int64), N_GROUPS) + HORIZON_MONTHS > last
     else:
-        df[["judged_actions", "false_alarms"]] = np.nan
-    return df
+        unjudged = np.ones(n_m * N_GROUPS, dtype=bool)
+    for c in ("judged_actions", "false_alarms"):
+        out[c][unjudged] = np.nan
+    return out
 
 
 def errors_by_reason(j: Judgement, reason_names: list[str] = REASON_NAMES) -> pd.DataFrame:
     """Restrictive actions, judged actions and false alarms by action and reason
-    (``reason_names``: the lender's labels by code, custom rules' included)."""
-    df = pd.DataFrame({
-        "action": j.action, "reason": j.reason, "judged": j.judged, "false_alarm": j.false_alarm,
+    (``reason_names``: the lender's labels by code, custom rules' included), sorted by both."""
+    key = j.action.astype(np.int64) * 256 + j.reason.astype(np.int64)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    inverse = inverse.ravel()
+
+    def total(flag: np.ndarray) -> np.ndarray:
+        return np.bincount(inverse, weights=flag.astype(np.float64), minlength=uniq.size).astype(np.int64)
+
+    judged = total(j.judged)
+    alarms = total(j.false_alarm)
+    return pd.DataFrame({
+        "action": categorical(uniq // 256, ACTION_NAMES),
+        "reason": categorical(uniq % 256, reason_names),
+        "actions": np.bincount(inverse, minlength=uniq.size).astype(np.int64),
+        "judged_actions": judged,
+        "false_alarms": alarms,
+        "false_alarm_share": np.divide(alarms.astype(float), judged.astype(float),
+                                       out=np.full(uniq.size, np.nan), where=judged > 0),
     })
-    g = df.groupby(["action", "reason"], as_index=False).agg(
-        actions=("judged", "size"), judged_actions=("judged", "sum"),
-        false_alarms=("false_alarm", "sum"))
-    g["false_alarm_share"] = np.divide(
-        g["false_alarms"].to_numpy(float), g["judged_actions"].to_numpy(float),
-        out=np.full(len(g), np.nan), where=g["judged_actions"].to_numpy() > 0)
-    g["action"] = pd.Categorical.from_codes(g["action"].astype(int), categories=ACTION_NAMES)
-    g["reason"] = pd.Categorical.from_codes(g["reason"].astype(int), categories=reason_names)
-    return g
 
 
-def limit_stability(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``limit_moves`` and ``limit_move_rate`` (moves per open account) to a sums table."""
-    moves = df["limit_ups"] + df["limit_downs"] + df["closures"] + df["reopenings"]
-    open_ = (df["active_accounts"] + df["frozen_accounts"]).to_numpy(float)
-    df["limit_moves"] = moves
-    df["limit_move_rate"] = np.divide(moves.to_numpy(float), open_, out=np.full(len(df), np.nan),
-                                      where=open_ > 0)
-    return df
+def limit_stability(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """``limit_moves`` (limit rises + cuts + closures + reopenings) and ``limit_move_rate``
+    (moves per open account) of a recorder's sums, shape (rows, SUM_FIELDS)."""
+    f = {name: sums[:, i] for i, name in enumerate(SUM_FIELDS)}
+    moves = f["limit_ups"] + f["limit_downs"] + f["closures"] + f["reopenings"]
+    open_ = (f["active_accounts"] + f["frozen_accounts"]).astype(float)
+    rate = np.divide(moves.astype(float), open_, out=np.full(moves.size, np.nan), where=open_ > 0)
+    return {"limit_moves": moves, "limit_move_rate": rate}
 
 
 def attach(tables: dict, model, twin_default_month: np.ndarray | None = None) -> Judgement:
-    """Add score quality, false alarms, misses and limit stability to a run's tables (in place).
+    """Write a run's ``monthly`` and ``segments`` tables with score quality, false alarms,
+    misses and limit stability, and add its trade-off tables (in place).
 
-    ``monthly`` and ``segments`` gain :data:`COUNT_COLUMNS`, ``limit_moves`` and
-    ``limit_move_rate``; ``monthly`` also the score-quality columns; new tables
-    ``calibration``, ``errors_by_reason`` and (learning lender) ``refits``.
+    ``monthly`` and ``segments`` carry :data:`COUNT_COLUMNS`, ``limit_moves`` and
+    ``limit_move_rate`` after the recorder's columns; ``monthly`` also the score-quality
+    columns (before the limit stability); new tables ``calibration``, ``errors_by_reason``
+    and (learning lender) ``refits``. Every column comes from arrays: each table is built
+    once.
     """
     rec = model.recorder
     months = list(rec.months)
@@ -197,20 +207,13 @@ def attach(tables: dict, model, twin_default_month: np.ndarray | None = None) ->
     group = (t.kind.astype(np.int64) * len(HABITS) + t.habit).astype(np.int64)
     j = judge(rec.restrictions, t.default_month, model.month, twin_default_month)
     seg_counts = segment_counts(j, group, months, twin_default_month is not None)
-
-    seg = tables["segments"]
-    g = seg["kind"].cat.codes.to_numpy(np.int64) * len(HABITS) + seg["habit"].cat.codes.to_numpy(np.int64)
-    key = pd.DataFrame({"month": seg["month"].to_numpy(np.int32), "group": g})
-    merged = key.merge(seg_counts, on=["month", "group"], how="left")
-    for c in COUNT_COLUMNS:
-        seg[c] = merged[c].to_numpy()
-    tables["segments"] = limit_stability(seg)
-
-    mon = tables["monthly"]
-    sums = seg_counts.groupby("month", as_index=False)[list(COUNT_COLUMNS)].sum(min_count=1)
-    mon = mon.merge(sums, on="month", how="left")
-    mon = mon.merge(rec.quality.monthly(months), on="month", how="left")
-    tables["monthly"] = limit_stability(mon)
+    sums = rec.sums()  # (months, groups, fields)
+    n_m, n_g, n_f = sums.shape
+    tables["segments"] = rec.segments({**seg_counts, **limit_stability(sums.reshape(n_m * n_g, n_f))})
+    # a month's counts: the sum of its segments' (NaN where the month is not judged)
+    mon_counts = {c: v.reshape(n_m, N_GROUPS).sum(axis=1) for c, v in seg_counts.items()}
+    tables["monthly"] = rec.monthly({**mon_counts, **rec.quality.columns(months),
+                                     **limit_stability(sums.sum(axis=1))})
     tables["calibration"] = rec.quality.calibration()
     tables["errors_by_reason"] = errors_by_reason(j, model.lender.reason_names)
     refits = getattr(model.lender.scorecard, "refits", None)

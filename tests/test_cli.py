@@ -19,7 +19,7 @@ def run_cli(*args, cwd=None):
 def test_run_writes_every_output(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", "baseline", "--borrowers", "300", "--months", "12", "--seed", "3",
-                 "--set", "lender.review.period_months=6", "--out", str(out)]) == 0
+                 "--set", "lender.review.period_months=6", "--figures", "--out", str(out)]) == 0
     for name in ("manifest.json", "monthly.parquet", "segments.parquet", "borrowers.parquet",
                  "events.parquet", "reasons.parquet", "vintages.parquet", "roll_rates.parquet"):
         assert (out / name).exists(), name

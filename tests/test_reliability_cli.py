@@ -78,7 +78,7 @@ def test_run_out_dot_deletes_nothing(tmp_path, monkeypatch, capsys):
 
 def test_overwrite_replaces_only_the_previous_runs_listed_files(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["run", "baseline", *SMALL, "--seed", "1", "--out", str(out)]) == 0
+    assert main(["run", "baseline", *SMALL, "--seed", "1", "--figures", "--out", str(out)]) == 0
     man = json.loads((out / "manifest.json").read_text())
     listed = set(man["files"])
     assert {"monthly.parquet", "events.parquet"} <= listed and any(f.startswith("figures/") for f in listed)

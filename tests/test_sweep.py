@@ -222,6 +222,7 @@ def test_identical_results_whatever_the_executor_or_order(executor_dirs, other):
 def test_identical_results_on_a_dask_local_cluster(executor_dirs, tmp_path):
     pytest.importorskip("distributed")
     res = run_design(tiny_grid(), tmp_path / "dask", dask="local:2", progress=False, shuffle=5)
+    assert res.stats["runs_per_task"] == 2  # 8 runs on 2 workers: tasks of 2 runs
     assert res.timings["worker"].str.startswith("tcp://").all()
     same_outputs(executor_dirs["in_process"], res.path)
 
