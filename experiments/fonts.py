@@ -6,8 +6,8 @@ Nothing here is a font file in the repository: the fonts come from registry pack
 * **Figures (matplotlib)**: Noto Sans CJK SC from the PyPI package ``mplfonts`` (installed
   with limitlab's ``cjk`` extra, which ``make setup`` includes), or a system font with Chinese
   glyphs (Debian's ``fonts-noto-cjk``, WenQuanYi, Source Han Sans), or the file named by
-  ``LIMITLAB_CJK_FONT``. :func:`use_cjk_font` registers it with matplotlib and puts it behind
-  the usual sans-serif font, so Latin text keeps its look and Chinese text gets glyphs.
+  ``LIMITLAB_CJK_FONT``. :func:`use_cjk_font` registers it with matplotlib and appends it to
+  ``font.family``, so Latin text keeps its look and Chinese characters fall back to it.
   Without one, :func:`require_cjk_font` raises :class:`CJKFontMissing` with one line saying
   how to install it.
 * **The page (browser)**: the Simplified Chinese subset of Noto Sans SC (400 weight, one
@@ -112,10 +112,10 @@ def use_cjk_font() -> str | None:
     if str(path) not in {f.fname for f in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=str(path)).get_name()
-    sans = [f for f in rcParams["font.sans-serif"] if f != family]
-    rcParams["font.sans-serif"] = [*sans[:1], family, *sans[1:]]
-    if "sans-serif" not in rcParams["font.family"]:
-        rcParams["font.family"] = ["sans-serif", *rcParams["font.family"]]
+    # matplotlib falls back glyph by glyph along font.family: Latin text keeps the first
+    # family's look, Chinese characters come from this font
+    chain = [f for f in rcParams["font.family"] if f != family]
+    rcParams["font.family"] = [*chain, family]
     return family
 
 

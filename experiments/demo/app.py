@@ -28,7 +28,7 @@ from limitlab.experiments.demo.lessons import DEFAULT_LESSON, LESSONS, get_lesso
 from limitlab.experiments.demo.server import LANG_ENV
 from limitlab.experiments.demo.session import DemoModel, model_class
 from limitlab.experiments.demo.texts import LANGUAGES, LEVER_TEXT, article, text
-from limitlab.experiments.fonts import WEB_FONT_CSS, WEB_FONT_FAMILY
+from limitlab.experiments.fonts import WEB_FONT_CSS, WEB_FONT_FAMILY, WEB_FONT_NAME
 from limitlab.experiments.i18n import DEFAULT_LANGUAGE, check_language
 from mesa.visualization.solara_viz import ModelController
 
@@ -214,6 +214,11 @@ def DemoPage(model: solara.Reactive[DemoModel] | None = None, lang: str | None =
     solara.Style(PAGE_CSS + WEB_FONT_CSS)
     mode = "presentation" if presentation.value else "desk"
     with solara.Div(classes=["limitlab-page", mode, f"lang-{shown}"]):
+        # starts the web font's download at once: charts draw on a canvas, which does not
+        # redraw when a font arrives later
+        solara.HTML(tag="span", unsafe_innerHTML="借呗额度",
+                    style=f"font-family:'{WEB_FONT_NAME}';position:absolute;opacity:0;"
+                          "pointer-events:none;", classes=["font-warmup"])
         with solara.Div(classes=["limitlab-side"]):
             LanguageSwitch(language)
             LessonPicker(lesson, lambda key: load(key, "lesson_loaded"), note_text,

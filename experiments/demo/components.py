@@ -18,6 +18,7 @@ import pandas as pd
 import solara
 import traitlets
 from limitlab.agents.codes import HABITS, Status
+from limitlab.experiments.fonts import WEB_FONT_FAMILY
 from mesa.visualization.utils import update_counter
 from solara.components.echarts import EchartsWidget
 
@@ -68,20 +69,22 @@ def _chart(titles: list[str], x_max: float, *, y_names: list[str] | None = None,
            lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """The frame of a chart with one or two panels side by side."""
     n = len(titles)
-    axis_label = {"fontSize": FONT_PX, "color": "#222"}
-    name_style = {"fontSize": FONT_PX, "color": "#222"}
+    axis_label = {"fontSize": FONT_PX, "color": "#222", "fontFamily": WEB_FONT_FAMILY}
+    name_style = {"fontSize": FONT_PX, "color": "#222", "fontFamily": WEB_FONT_FAMILY}
     return {
         "animation": False,
-        "textStyle": {"fontSize": FONT_PX},
+        "textStyle": {"fontSize": FONT_PX, "fontFamily": WEB_FONT_FAMILY},
         "title": [
             {"text": t, "left": ("center" if n == 1 else ("25%" if i == 0 else "75%")),
              "textAlign": "center" if n > 1 else "auto", "top": 4,
-             "textStyle": {"fontSize": TITLE_PX, "fontWeight": "normal"}}
+             "textStyle": {"fontSize": TITLE_PX, "fontWeight": "normal",
+                           "fontFamily": WEB_FONT_FAMILY}}
             for i, t in enumerate(titles)
         ],
         "grid": PANELS[n],
         "tooltip": {"trigger": "axis" if time_axis else "item", "textStyle": {"fontSize": FONT_PX}},
-        "legend": {"bottom": 0, "left": "center", "textStyle": {"fontSize": FONT_PX},
+        "legend": {"bottom": 0, "left": "center",
+                   "textStyle": {"fontSize": FONT_PX, "fontFamily": WEB_FONT_FAMILY},
                    "itemGap": 14, "data": []},
         "xAxis": [
             {"type": "value", "gridIndex": i, "min": x_min, "max": x_max,
