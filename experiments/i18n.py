@@ -143,6 +143,9 @@ def update_catalogues() -> dict[str, list[str]]:
             if message.id and lang == "en":
                 message.string = message.id
         catalog.obsolete.clear()
+        catalog.last_translator = "the limitlab authors"
+        catalog.language_team = f"limitlab {LANGUAGES[lang]}"
+        catalog.msgid_bugs_address = "the limitlab issue tracker"
         _write(catalog, path)
         todo[lang] = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
     return todo

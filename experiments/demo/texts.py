@@ -62,7 +62,6 @@ ENGLISH: dict[str, str] = {
     "scenario_file": N_("Scenario file: experiments/scenarios/{file}"),
     "run": N_("Run"),
     "run_help": N_("RESET: a new run with these settings · ▶: play and pause · STEP: one month"),
-    "language": N_("Language"),
     "controls": N_("Settings"),
     "presentation": N_("Presentation mode (large charts and numbers)"),
     "seed": N_("Seed (a whole number)"),
