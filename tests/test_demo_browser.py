@@ -134,9 +134,11 @@ class Offline:
         self.page.locator(".limitlab-chart canvas").first.wait_for()
         return self.page
 
+    step_label = "Step"  # the Step button's label in the page's language
+
     @property
     def step_button(self):
-        return self.page.get_by_role("button", name="Step", exact=True)
+        return self.page.get_by_role("button", name=self.step_label, exact=True)
 
     def step(self, expected_month: int) -> None:
         """Click Step and wait until the monitors and every chart show ``expected_month``."""
@@ -330,12 +332,13 @@ def test_a_chinese_page_has_chinese_labels_lessons_and_charts_with_every_glyph(b
     from fontTools.ttLib import TTFont
     from limitlab.experiments import fonts
     from limitlab.experiments.demo.lessons import DEFAULT_LESSON, get_lesson
-    from limitlab.experiments.demo.texts import LEVER_TEXT
+    from limitlab.experiments.demo.texts import LEVER_TEXT, text
 
     tab = Offline(browser, demo_url, VIEWPORTS["1920x1080"])
     try:
         page = tab.open()
         page.get_by_role("button", name="简体中文", exact=True).click()
+        tab.step_label = text("step", "zh")
         lesson = get_lesson(DEFAULT_LESSON)
         page.locator(".lesson-watch").filter(has_text=lesson.watch_in("zh")[:12]).wait_for()
         tab.step(1)

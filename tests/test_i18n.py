@@ -97,10 +97,9 @@ def test_slider_help_lines_are_the_schema_descriptions():
 
 
 # --------------------------------------------------------------- the page in Chinese
-# Words a Chinese page may show in Latin letters: the product's name, Mesa's run buttons (their
-# meaning is given in Chinese beside them), the scenario file and name, abbreviations of the
-# model (PD, Z) and the language switch's "English".
-ALLOWED = {"limitlab", "reset", "step", "english", "pd", "z", "experiments", "scenarios", "toml"}
+# Words a Chinese page may show in Latin letters: the product's name, the scenario file and
+# name, abbreviations of the model (PD, Z) and the language switch's "English".
+ALLOWED = {"limitlab", "english", "pd", "z", "experiments", "scenarios", "toml"}
 
 
 def _strings(value) -> list[str]:
@@ -181,6 +180,7 @@ def test_a_chinese_page_shows_no_word_outside_the_catalogue(stepped_model):
                             handle_error=False)
     pieces = shown_words(root)
     assert text("lesson", "zh") in pieces and "课程" in pieces
+    assert {"重置", "▶", "下一个月"} <= set(pieces)  # the run buttons
     assert english_words(pieces, stepped_model.config.name) == set()
     # a chosen borrower's story, the lender's reasons included, is Chinese as well
     row = pick_borrower(stepped_model, "tester")
@@ -211,3 +211,18 @@ def test_the_language_switch_changes_every_word_and_keeps_the_model(stepped_mode
     assert page_model.value is stepped_model and stepped_model.month == 4
     switch.v_model = list(LANGUAGES).index("en")
     rc.find(v.Select, label="Lesson").assert_single()
+
+
+def test_a_rejected_seed_is_one_line_on_the_page_and_the_model_is_kept(stepped_model):
+    import ipyvuetify as v
+
+    page_model = solara.reactive(stepped_model)
+    _, rc = solara.render(solara.AppLayout(children=[DemoPage(page_model, lang="zh")]),
+                          handle_error=False)
+    seed = rc.find(v.TextField, label=text("seed", "zh")).widget
+    seed.v_model = "abc"
+    seed.fire_event("keyup.enter", None)
+    rc.find(v.Btn, children=[text("reset", "zh")]).widget.click()
+    alert = rc.find(v.Alert).widget
+    assert "seed = 'abc': must be a whole number" in str(alert.children)
+    assert page_model.value is stepped_model and stepped_model.month == 4

@@ -4,9 +4,10 @@ Run it with ``limitlab demo`` (or ``solara run experiments/demo/app.py``). Each 
 session gets its own :class:`~experiments.demo.session.DemoModel`, created inside the page
 component (a model created at import would be shared by the whole class).
 
-The page is built from Mesa's pieces, not Mesa's whole ``SolaraViz`` page: Mesa's
-``ModelController`` (Reset, play/pause, Step; Reset rebuilds ``type(model)(**values)``) and
-Mesa's ``update_counter`` (every view redraws when it moves), with the page's own settings
+The page is built from Mesa's pieces, not Mesa's whole ``SolaraViz`` page: run buttons that
+work as Mesa's ``ModelController`` does (Reset, play/pause, Step; Reset rebuilds
+``type(model)(**values)``; every change moves Mesa's ``update_counter``), labelled in the
+page's language, Mesa's ``update_counter`` (every view redraws when it moves), the page's own settings
 panel (sliders full width, value and unit always shown) and layout (charts that fill their
 column; "presentation mode", on by default, for a projector). Choosing a lesson sets every
 control to that lesson's settings and says so; "back to the lesson's settings" does the
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import html
 import os
+import time
+import traceback
 from typing import Any
 
 import solara
@@ -30,7 +33,8 @@ from limitlab.experiments.demo.session import DemoModel, model_class
 from limitlab.experiments.demo.texts import LANGUAGES, LEVER_TEXT, article, text
 from limitlab.experiments.fonts import WEB_FONT_CSS, WEB_FONT_FAMILY, WEB_FONT_NAME
 from limitlab.experiments.i18n import DEFAULT_LANGUAGE, check_language
-from mesa.visualization.solara_viz import ModelController
+from limitlab.model.config import ConfigError
+from mesa.visualization.utils import force_update
 
 PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing (plus the step and redraw)
 
@@ -159,6 +163,58 @@ def LessonPicker(lesson: str, on_lesson, note: str, on_restore, lang: str = DEFA
 
 
 @solara.component
+def RunButtons(model: solara.Reactive[DemoModel], values: solara.Reactive[dict[str, Any]],
+               lang: str = DEFAULT_LANGUAGE, play_interval_ms: int = PLAY_INTERVAL_MS):
+    """Reset, play/pause and Step, as Mesa's ``ModelController`` (labels in ``lang``).
+
+    Reset builds ``type(model)(**values)`` (the lesson's class with the controls' values);
+    Step runs one month; play steps every ``play_interval_ms`` in a background task. Every
+    change moves Mesa's ``update_counter`` (``force_update``), which redraws the views. A
+    control value the schema rejects is shown as one line instead of a new model.
+    """
+    playing = solara.use_reactive(False)
+    running = solara.use_reactive(True)
+    error = solara.use_reactive(None)
+
+    def advance() -> None:
+        model.value.step()
+        running.value = model.value.running
+        force_update()
+
+    def play() -> None:
+        try:
+            while running.value and playing.value:
+                time.sleep(play_interval_ms / 1000)
+                advance()
+        except Exception as exc:  # shown on the page; the traceback goes to the terminal
+            error.value = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+
+    solara.lab.use_task(play, dependencies=[playing.value, running.value], prefer_threaded=True)
+
+    def reset() -> None:
+        playing.value = False
+        try:
+            fresh = type(model.value)(**values.value)
+        except ConfigError as exc:
+            error.value = str(exc)
+            return
+        error.value = None
+        running.value = True
+        model.value = fresh
+        force_update()
+
+    with solara.Row(justify="space-between"):
+        solara.Button(label=text("reset", lang), color="primary", on_click=reset)
+        solara.Button(label="❚❚" if playing.value else "▶", color="primary",
+                      on_click=lambda: playing.set(not playing.value), disabled=not running.value)
+        solara.Button(label=text("step", lang), color="primary", on_click=advance,
+                      disabled=playing.value or not running.value)
+    if error.value:
+        solara.Error(label=error.value)
+
+
+@solara.component
 def LanguageSwitch(lang: solara.Reactive[str]):
     """English / 简体中文: every word of the page follows at once (the model is kept)."""
     names = list(LANGUAGES.values())
@@ -197,9 +253,6 @@ def DemoPage(model: solara.Reactive[DemoModel] | None = None, lang: str | None =
     note, set_note = solara.use_state(("", ""))  # (message key, lesson key): shown in any language
     language = solara.use_reactive(lang or start_language())
     presentation = solara.use_reactive(True)
-    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
-    render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)
     shown = language.value
 
     def load(key: str, message: str) -> None:
@@ -224,10 +277,7 @@ def DemoPage(model: solara.Reactive[DemoModel] | None = None, lang: str | None =
             LessonPicker(lesson, lambda key: load(key, "lesson_loaded"), note_text,
                          lambda: load(lesson, "lesson_restored"), shown)
             with solara.Card(text("run", shown), margin=0, elevation=1, classes=["limitlab-run"]):
-                ModelController(
-                    model, model_parameters=values, play_interval=play_interval,
-                    render_interval=render_interval, use_threads=use_threads,
-                )
+                RunButtons(model, values, shown)
                 solara.Text(text("run_help", shown), classes=["run-help"])
                 solara.Switch(label=text("presentation", shown), value=presentation)
             Settings(lesson, values, shown)

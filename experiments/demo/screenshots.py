@@ -68,7 +68,7 @@ def shoot(out: Path, months: int, size: tuple[int, int] = (1920, 1080),
                     "() => document.querySelector('.monitor[data-name=\"month\"] "
                     ".monitor-value').innerText === '0'")
                 for month in range(1, months + 1):
-                    page.get_by_role("button", name="Step", exact=True).click()
+                    page.get_by_role("button", name=text("step", lang), exact=True).click()
                     page.wait_for_function(
                         "() => document.querySelector('.monitor[data-name=\"month\"] "
                         f".monitor-value').innerText === '{month}'")
