@@ -5,11 +5,11 @@ session gets its own :class:`~experiments.demo.session.DemoModel`, created insid
 component (a model created at import would be shared by the whole class).
 
 The page is built from Mesa's pieces, not Mesa's whole ``SolaraViz`` page: run buttons that
-work as Mesa's ``ModelController`` does (Reset, play/pause, Step; Reset rebuilds
-``type(model)(**values)``; every change moves Mesa's ``update_counter``), labelled in the
-page's language, Mesa's ``update_counter`` (every view redraws when it moves), the page's own settings
-panel (sliders full width, value and unit always shown) and layout (charts that fill their
-column; "presentation mode", on by default, for a projector). Choosing a lesson sets every
+work as Mesa's ``ModelController`` does but are labelled in the page's language (Reset,
+play/pause, Step; Reset rebuilds ``type(model)(**values)``), Mesa's ``update_counter``
+(every view redraws when it moves), the page's own settings panel (sliders full width, value
+and unit always shown) and layout (charts that fill their column; "presentation mode", on by
+default, for a projector). Choosing a lesson sets every
 control to that lesson's settings and says so; "back to the lesson's settings" does the
 same for the current lesson. Every word comes from :mod:`.texts`, in the language the page
 shows (English or Simplified Chinese, switched on the page; ``limitlab demo --lang zh`` sets
