@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
 		rm -rf $(VENV); echo "creating $(VENV) with $(PYTHON_FOR_VENV)"; $(PYTHON_FOR_VENV) -m venv $(VENV); fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dask,demo,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dask,demo,dev,cjk]'
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -32,14 +32,14 @@ setup: $(STAMP)
 # The classroom demo's JavaScript/CSS, served locally (classrooms are often offline).
 ASSETS_STAMP := .assets/solara-cdn/.limitlab-stamp
 
-$(ASSETS_STAMP): $(STAMP) experiments/demo/fetch_assets.py
+$(ASSETS_STAMP): $(STAMP) experiments/demo/fetch_assets.py experiments/fonts.py
 	$(BIN)/python -m limitlab.experiments.demo.fetch_assets
 	@touch $(ASSETS_STAMP)
 
 assets: $(ASSETS_STAMP)
 
 demo: setup assets
-	$(BIN)/limitlab demo $(if $(PORT),--port $(PORT))
+	$(BIN)/limitlab demo $(if $(PORT),--port $(PORT)) $(if $(LANG_DEMO),--lang $(LANG_DEMO))
 
 # The baseline experiment: 20 replicates of 5,000 borrowers x 60 months, its risk measures
 # and its report (results/baseline/report.html). --resume: a second `make run` only

@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from limitlab.experiments.demo.server import DEFAULT_HOST, server_command, server_env
+from limitlab.experiments.demo.server import DEFAULT_HOST, LANG_ENV, server_command, server_env
+from limitlab.experiments.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 DEFAULT_PORT = 8765
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "register", "server_command", "server_env"]
@@ -29,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--host", default=DEFAULT_HOST,
         help="address to listen on (default 127.0.0.1, this computer only; 0.0.0.0 lets "
              "students' browsers on the same network connect)",
+    )
+    p.add_argument(
+        "--lang", default=DEFAULT_LANGUAGE, metavar="|".join(LANGUAGES),
+        help="the language a new page starts in: en (English) or zh (简体中文); the page "
+             "has a switch too (default en)",
     )
     p.set_defaults(func=cmd_demo)
 
@@ -48,6 +54,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"limitlab: error: --port {args.port}: must be 1..65535", file=sys.stderr)
         return 2
+    if args.lang not in LANGUAGES:
+        print(f"limitlab: error: --lang: {args.lang} — choose one of: {', '.join(LANGUAGES)}",
+              file=sys.stderr)
+        return 2
     try:
         cache = ensure_assets()
     except RuntimeError as exc:
@@ -56,7 +66,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"limitlab demo: open http://{shown}:{args.port}/ in a browser (Ctrl-C stops it)",
           flush=True)
-    proc = subprocess.Popen(server_command(args.port, args.host), env=server_env(cache))
+    env = server_env(cache)
+    env[LANG_ENV] = args.lang
+    proc = subprocess.Popen(server_command(args.port, args.host), env=env)
     try:
         return proc.wait()
     except KeyboardInterrupt:

@@ -442,3 +442,18 @@ def test_diversified_business_lesson_shows_the_funding_chart():
     short = [s for s in option["series"] if s["xAxisIndex"] == 0 and s["type"] == "line"
              and "markArea" not in s and "markLine" not in s]
     assert len(short) == 3 and all(len(s["data"]) == 3 for s in short)
+
+
+def test_play_runs_month_after_month_until_paused(page_model):
+    rc = render(DemoPage(page_model))
+    click(rc, "▶")
+    deadline = time.monotonic() + 60
+    while page_model.value.month < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    click(rc, "❚❚")
+    paused_at = page_model.value.month
+    assert paused_at >= 3
+    time.sleep(1.0)
+    assert page_model.value.month <= paused_at + 1  # a month already under way may finish
+    rc.find(v.Btn, children=[STEP]).assert_single()
+    assert not rc.find(v.Btn, children=[STEP]).widget.disabled

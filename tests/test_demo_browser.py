@@ -9,6 +9,7 @@ would fail here. A screenshot is saved as ``test-artifacts/demo.png``.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -133,9 +134,11 @@ class Offline:
         self.page.locator(".limitlab-chart canvas").first.wait_for()
         return self.page
 
+    step_label = "Step"  # the Step button's label in the page's language
+
     @property
     def step_button(self):
-        return self.page.get_by_role("button", name="Step", exact=True)
+        return self.page.get_by_role("button", name=self.step_label, exact=True)
 
     def step(self, expected_month: int) -> None:
         """Click Step and wait until the monitors and every chart show ``expected_month``."""
@@ -310,3 +313,53 @@ def test_two_browsers_get_independent_models(browser, demo_url):
     finally:
         a.close()
         b.close()
+
+
+# the Chinese characters the page shows, and the titles of its charts
+CHINESE_SHOWN = """() => Array.from(new Set((document.body.innerText.match(
+    /[\\u3000-\\u303f\\u4e00-\\u9fff\\uff00-\\uffef]/g) || []))).join('')"""
+CHART_TITLES = """() => Array.from(document.querySelectorAll('.limitlab-chart')).flatMap(el => {
+    const o = el.__vue__ && el.__vue__.option;
+    return o ? o.title.map(t => t.text) : []; })"""
+WEB_FONT_LOADED = """async (name) => {
+    await document.fonts.load(`16px '${name}'`, '额度不足');
+    await document.fonts.ready;
+    return Array.from(document.fonts).some(f => f.family.replace(/['"]/g, '') === name
+                                                  && f.status === 'loaded'); }"""
+
+
+def test_a_chinese_page_has_chinese_labels_lessons_and_charts_with_every_glyph(browser, demo_url):
+    from fontTools.ttLib import TTFont
+    from limitlab.experiments import fonts
+    from limitlab.experiments.demo.lessons import DEFAULT_LESSON, get_lesson
+    from limitlab.experiments.demo.texts import LEVER_TEXT, text
+
+    tab = Offline(browser, demo_url, VIEWPORTS["1920x1080"])
+    try:
+        page = tab.open()
+        page.get_by_role("button", name="简体中文", exact=True).click()
+        tab.step_label = text("step", "zh")
+        lesson = get_lesson(DEFAULT_LESSON)
+        page.locator(".lesson-watch").filter(has_text=lesson.watch_in("zh")[:12]).wait_for()
+        tab.step(1)
+        tab.step(2)
+        labels = list(tab.lever_values())
+        assert len(labels) == 15
+        assert set(labels) == {t.label_in("zh") for t in LEVER_TEXT.values()}
+        assert all(re.search(r"[\u4e00-\u9fff]", label) for label in labels), labels
+        titles = page.evaluate(CHART_TITLES)
+        assert len(titles) >= 5 and all(re.search(r"[\u4e00-\u9fff]", t) for t in titles), titles
+        assert page.evaluate(WEB_FONT_LOADED, fonts.WEB_FONT_NAME), "the web font did not load"
+        # no missing glyph: every Chinese character on the page is in the font the page loads
+        # (this machine has no CJK system font, so the web font draws all of them)
+        name, version = fonts.WEB_FONT_PACKAGE
+        woff = fetch_assets.package_dir(fetch_assets.DEFAULT_CACHE, name, version)
+        cmap = TTFont(woff / fonts.WEB_FONT_FILES[1], lazy=True).getBestCmap()
+        shown = page.evaluate(CHINESE_SHOWN)
+        assert len(shown) > 100
+        assert [c for c in shown if ord(c) not in cmap] == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "demo-zh.png"))
+        assert tab.blocked == [], f"the page tried to reach the internet: {tab.blocked[:3]}"
+    finally:
+        tab.close()

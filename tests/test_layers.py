@@ -75,3 +75,5 @@ def test_wheel_installs_only_the_limitlab_package(tmp_path):
         for init in (ROOT / layer).rglob("__init__.py"):
             assert f"limitlab/{init.relative_to(ROOT).as_posix()}" in names, init
     assert "limitlab/experiments/scenarios/baseline.toml" in names
+    for lang in ("en", "zh"):  # the message catalogues are read at run time
+        assert f"limitlab/experiments/locale/{lang}/LC_MESSAGES/limitlab.po" in names

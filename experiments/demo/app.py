@@ -4,32 +4,43 @@ Run it with ``limitlab demo`` (or ``solara run experiments/demo/app.py``). Each 
 session gets its own :class:`~experiments.demo.session.DemoModel`, created inside the page
 component (a model created at import would be shared by the whole class).
 
-The page is built from Mesa's pieces, not Mesa's whole ``SolaraViz`` page: Mesa's
-``ModelController`` (Reset, play/pause, Step; Reset rebuilds ``type(model)(**values)``) and
-Mesa's ``update_counter`` (every view redraws when it moves), with the page's own settings
-panel (sliders full width, value and unit always shown) and layout (charts that fill their
-column; "presentation mode", on by default, for a projector). Choosing a lesson sets every
+The page is built from Mesa's pieces, not Mesa's whole ``SolaraViz`` page: run buttons that
+work as Mesa's ``ModelController`` does but are labelled in the page's language (Reset,
+play/pause, Step; Reset rebuilds ``type(model)(**values)``), Mesa's ``update_counter``
+(every view redraws when it moves), the page's own settings panel (sliders full width, value
+and unit always shown) and layout (charts that fill their column; "presentation mode", on by
+default, for a projector). Choosing a lesson sets every
 control to that lesson's settings and says so; "back to the lesson's settings" does the
-same for the current lesson. Every word comes from :mod:`.texts`.
+same for the current lesson. Every word comes from :mod:`.texts`, in the language the page
+shows (English or Simplified Chinese, switched on the page; ``limitlab demo --lang zh`` sets
+the language a new page starts in through ``LIMITLAB_LANG``).
 """
 
 from __future__ import annotations
 
 import html
+import os
+import time
+import traceback
 from typing import Any
 
 import solara
 from limitlab.experiments.demo.components import Views
 from limitlab.experiments.demo.controls import default_values, model_params
 from limitlab.experiments.demo.lessons import DEFAULT_LESSON, LESSONS, get_lesson
+from limitlab.experiments.demo.server import LANG_ENV
 from limitlab.experiments.demo.session import DemoModel, model_class
-from limitlab.experiments.demo.texts import LEVER_TEXT, text
-from mesa.visualization.solara_viz import ModelController
+from limitlab.experiments.demo.texts import LANGUAGES, LEVER_TEXT, article, text
+from limitlab.experiments.fonts import WEB_FONT_CSS, WEB_FONT_FAMILY, WEB_FONT_NAME
+from limitlab.experiments.i18n import DEFAULT_LANGUAGE, check_language
+from limitlab.model.config import ConfigError
+from mesa.visualization.utils import force_update
 
 PLAY_INTERVAL_MS = 150  # a month every ~0.15 s while playing (plus the step and redraw)
 
+
 PAGE_CSS = """
-.limitlab-page {display:grid;grid-template-columns:minmax(300px,340px) minmax(0,1fr);
+.limitlab-page {font-family:FONT_FAMILY;display:grid;grid-template-columns:minmax(300px,340px) minmax(0,1fr);
   gap:14px;align-items:start;}
 .limitlab-side, .limitlab-main {display:flex;flex-direction:column;gap:12px;min-width:0;}
 .limitlab-charts {display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:12px;}
@@ -63,7 +74,20 @@ PAGE_CSS = """
   .presentation .limitlab-monitors {grid-template-columns:repeat(6,minmax(0,1fr));}
 }
 @media (max-width:900px) {.limitlab-page {grid-template-columns:minmax(0,1fr);}}
-"""
+.limitlab-page .v-btn, .limitlab-page .v-label, .limitlab-page .v-select__selection,
+.limitlab-page .v-card__title {font-family:FONT_FAMILY;}
+.run-help, .article-name {font-size:12px;color:#555;}
+.article-summary {font-size:13px;line-height:1.45;}
+.presentation .article-summary {font-size:15px;}
+""".replace("FONT_FAMILY", WEB_FONT_FAMILY)
+
+
+def start_language() -> str:
+    """The language a new page starts in: ``LIMITLAB_LANG`` if set (and known), else English."""
+    try:
+        return check_language(os.environ.get(LANG_ENV, DEFAULT_LANGUAGE))
+    except ValueError:
+        return DEFAULT_LANGUAGE
 
 
 def new_model(lesson: str) -> DemoModel:
@@ -72,7 +96,7 @@ def new_model(lesson: str) -> DemoModel:
 
 
 @solara.component
-def Lever(name: str, spec: dict[str, Any], value, on_value):
+def Lever(name: str, spec: dict[str, Any], value, on_value, lang: str = DEFAULT_LANGUAGE):
     """One slider, full width, its label and value (with unit) always shown above it."""
     shown = LEVER_TEXT[spec["text"]]
     is_int = spec["type"] == "SliderInt"
@@ -85,8 +109,8 @@ def Lever(name: str, spec: dict[str, Any], value, on_value):
             tag="div",
             unsafe_innerHTML=(
                 f'<span class="lever-label" title="{html.escape(spec["help"])}">'
-                f"{html.escape(shown.label)}</span>"
-                f'<span class="lever-value">{html.escape(shown.show(value))}</span>'
+                f"{html.escape(shown.label_in(lang))}</span>"
+                f'<span class="lever-value">{html.escape(shown.show(value, lang))}</span>'
             ),
             classes=["lever-head"],
         )
@@ -97,14 +121,14 @@ def Lever(name: str, spec: dict[str, Any], value, on_value):
 
 
 @solara.component
-def Settings(lesson: str, values: solara.Reactive[dict[str, Any]]):
+def Settings(lesson: str, values: solara.Reactive[dict[str, Any]], lang: str = DEFAULT_LANGUAGE):
     """Every control of the lesson: the seed, the sliders and the recession."""
-    params = solara.use_memo(lambda: model_params(lesson), [lesson])
+    params = solara.use_memo(lambda: model_params(lesson, lang), [lesson, lang])
 
     def setter(name: str):
         return lambda v: values.set({**values.value, name: v})
 
-    with solara.Card(text("controls"), margin=0, elevation=1, classes=["limitlab-settings"]):
+    with solara.Card(text("controls", lang), margin=0, elevation=1, classes=["limitlab-settings"]):
         for name, spec in params.items():
             if not isinstance(spec, dict):
                 continue
@@ -115,70 +139,151 @@ def Settings(lesson: str, values: solara.Reactive[dict[str, Any]]):
             elif spec["type"] == "Checkbox":
                 solara.Checkbox(label=spec["label"], value=bool(current), on_value=setter(name))
             else:
-                Lever(name, spec, current, setter(name))
+                Lever(name, spec, current, setter(name), lang)
 
 
 @solara.component
-def LessonPicker(lesson: str, on_lesson, note: str, on_restore):
+def LessonPicker(lesson: str, on_lesson, note: str, on_restore, lang: str = DEFAULT_LANGUAGE):
     """The lesson selector, what the class should watch, and the way back to its settings."""
-    titles = {lsn.title: key for key, lsn in LESSONS.items()}
+    titles = {lsn.title_in(lang): key for key, lsn in LESSONS.items()}
     current = get_lesson(lesson)
-    with solara.Card(text("lesson"), margin=0, elevation=1):
+    with solara.Card(text("lesson", lang), margin=0, elevation=1):
         solara.Select(
-            label=text("lesson"), value=current.title, values=list(titles),
+            label=text("lesson", lang), value=current.title_in(lang), values=list(titles),
             on_value=lambda title: on_lesson(titles[title]),
         )
         if note:
             solara.Text(note, classes=["lesson-note"])
-        solara.HTML(tag="p", unsafe_innerHTML=html.escape(current.watch), classes=["lesson-watch"])
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(current.watch_in(lang)),
+                    classes=["lesson-watch"])
         with solara.Row():
-            solara.Button(text("back_to_lesson"), on_click=on_restore, outlined=True, small=True,
+            solara.Button(text("back_to_lesson", lang), on_click=on_restore, outlined=True, small=True,
                           classes=["back-to-lesson"])
-        solara.Text(text("scenario_file", file=current.scenario), classes=["scenario-file"])
+        solara.Text(text("scenario_file", lang, file=current.scenario), classes=["scenario-file"])
 
 
 @solara.component
-def DemoPage(model: solara.Reactive[DemoModel] | None = None):
+def RunButtons(model: solara.Reactive[DemoModel], values: solara.Reactive[dict[str, Any]],
+               lang: str = DEFAULT_LANGUAGE, play_interval_ms: int = PLAY_INTERVAL_MS):
+    """Reset, play/pause and Step, as Mesa's ``ModelController`` (labels in ``lang``).
+
+    Reset builds ``type(model)(**values)`` (the lesson's class with the controls' values);
+    Step runs one month; play steps every ``play_interval_ms`` in a background task. Every
+    change moves Mesa's ``update_counter`` (``force_update``), which redraws the views. A
+    control value the schema rejects is shown as one line instead of a new model.
+    """
+    playing = solara.use_reactive(False)
+    running = solara.use_reactive(True)
+    error = solara.use_reactive(None)
+
+    def advance() -> None:
+        model.value.step()
+        running.value = model.value.running
+        force_update()
+
+    def play() -> None:
+        try:
+            while running.value and playing.value:
+                time.sleep(play_interval_ms / 1000)
+                advance()
+        except Exception as exc:  # shown on the page; the traceback goes to the terminal
+            error.value = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+
+    solara.lab.use_task(play, dependencies=[playing.value, running.value], prefer_threaded=True)
+
+    def reset() -> None:
+        playing.value = False
+        try:
+            fresh = type(model.value)(**values.value)
+        except ConfigError as exc:
+            error.value = str(exc)
+            return
+        error.value = None
+        running.value = True
+        model.value = fresh
+        force_update()
+
+    with solara.Row(justify="space-between"):
+        solara.Button(label=text("reset", lang), color="primary", on_click=reset)
+        solara.Button(label="❚❚" if playing.value else "▶", color="primary",
+                      on_click=lambda: playing.set(not playing.value), disabled=not running.value)
+        solara.Button(label=text("step", lang), color="primary", on_click=advance,
+                      disabled=playing.value or not running.value)
+    if error.value:
+        solara.Error(label=error.value)
+
+
+@solara.component
+def LanguageSwitch(lang: solara.Reactive[str]):
+    """English / 简体中文: every word of the page follows at once (the model is kept)."""
+    names = list(LANGUAGES.values())
+    codes = dict(zip(names, LANGUAGES, strict=True))
+    with solara.Div(classes=["language-switch"]):
+        solara.ToggleButtonsSingle(
+            value=LANGUAGES[lang.value], values=names,
+            on_value=lambda name: lang.set(codes[name]), dense=True,
+        )
+
+
+@solara.component
+def SourceArticle(lang: str = DEFAULT_LANGUAGE):
+    """The article the model is built from: its name and a few lines of what it says."""
+    with solara.Card(article("heading", lang), margin=0, elevation=1, classes=["source-article"]):
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(article("name", lang)),
+                    classes=["article-name"])
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(article("summary", lang)),
+                    classes=["article-summary"])
+
+
+@solara.component
+def DemoPage(model: solara.Reactive[DemoModel] | None = None, lang: str | None = None):
     """The lesson picker, Mesa's run buttons, the settings and the views around one model.
 
     Args:
         model: the model to show; by default the page creates its own (one per browser
             session). Tests pass a reactive to look at the model behind the page.
+        lang: the language the page starts in ("en" or "zh"; default: :func:`start_language`).
     """
     start = DEFAULT_LESSON if model is None else model.value.lesson
     lesson, set_lesson = solara.use_state(start)
     first = solara.use_memo(lambda: new_model(DEFAULT_LESSON) if model is None else None, [])
     model = solara.use_reactive(model if model is not None else first)
     values = solara.use_reactive(solara.use_memo(lambda: default_values(start), []))
-    note, set_note = solara.use_state("")
+    note, set_note = solara.use_state(("", ""))  # (message key, lesson key): shown in any language
+    language = solara.use_reactive(lang or start_language())
     presentation = solara.use_reactive(True)
-    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
-    render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)
+    shown = language.value
 
     def load(key: str, message: str) -> None:
         """Every control back to lesson ``key``'s settings, and a fresh model built from them."""
         values.set(default_values(key))
         model.value = new_model(key)
         set_lesson(key)
-        set_note(text(message, title=get_lesson(key).title))
+        set_note((message, key))
 
-    solara.Title(text("title"))
-    solara.Style(PAGE_CSS)
+    note_text = text(note[0], shown, title=get_lesson(note[1]).title_in(shown)) if note[0] else ""
+    solara.Title(text("title", shown))
+    solara.Style(PAGE_CSS + WEB_FONT_CSS)
     mode = "presentation" if presentation.value else "desk"
-    with solara.Div(classes=["limitlab-page", mode]):
+    with solara.Div(classes=["limitlab-page", mode, f"lang-{shown}"]):
+        # starts the web font's download at once: charts draw on a canvas, which does not
+        # redraw when a font arrives later
+        solara.HTML(tag="span", unsafe_innerHTML="借呗额度",
+                    style=f"font-family:'{WEB_FONT_NAME}';position:absolute;opacity:0;"
+                          "pointer-events:none;", classes=["font-warmup"])
         with solara.Div(classes=["limitlab-side"]):
-            LessonPicker(lesson, lambda key: load(key, "lesson_loaded"), note,
-                         lambda: load(lesson, "lesson_restored"))
-            with solara.Card(text("run"), margin=0, elevation=1, classes=["limitlab-run"]):
-                ModelController(
-                    model, model_parameters=values, play_interval=play_interval,
-                    render_interval=render_interval, use_threads=use_threads,
-                )
-                solara.Switch(label=text("presentation"), value=presentation)
-            Settings(lesson, values)
+            LanguageSwitch(language)
+            LessonPicker(lesson, lambda key: load(key, "lesson_loaded"), note_text,
+                         lambda: load(lesson, "lesson_restored"), shown)
+            with solara.Card(text("run", shown), margin=0, elevation=1, classes=["limitlab-run"]):
+                RunButtons(model, values, shown)
+                solara.Text(text("run_help", shown), classes=["run-help"])
+                solara.Switch(label=text("presentation", shown), value=presentation)
+            Settings(lesson, values, shown)
+            SourceArticle(shown)
         with solara.Div(classes=["limitlab-main"]):
-            Views(model.value)
+            Views(model.value, shown)
 
 
 @solara.component

@@ -18,11 +18,12 @@ import pandas as pd
 import solara
 import traitlets
 from limitlab.agents.codes import HABITS, Status
+from limitlab.experiments.fonts import WEB_FONT_FAMILY
 from mesa.visualization.utils import update_counter
 from solara.components.echarts import EchartsWidget
 
 from .session import DemoModel, borrower_timeline, pick_borrower
-from .texts import text
+from .texts import DEFAULT_LANGUAGE, habit_name, kind_name, status_name, text
 
 FONT_PX = 16  # tick labels, axis names and legends: readable from the back of a room
 TITLE_PX = 19
@@ -60,36 +61,35 @@ PANELS = {  # grid boxes of one-panel and two-panel charts (room for the legend 
 }
 
 
-def habit_name(habit: str) -> str:
-    return text(f"h_{habit}")
-
-
 # ----------------------------------------------------------------------------- charts
 # Each chart is an ECharts option (a dict) built from the recorder's tables; the browser
 # draws it. Rendering PNGs on the server cost ~0.1 s of CPU per chart and month.
 def _chart(titles: list[str], x_max: float, *, y_names: list[str] | None = None,
-           x_name: str | None = None, x_min: float = 0, time_axis: bool = True) -> dict[str, Any]:
+           x_name: str | None = None, x_min: float = 0, time_axis: bool = True,
+           lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """The frame of a chart with one or two panels side by side."""
     n = len(titles)
-    axis_label = {"fontSize": FONT_PX, "color": "#222"}
-    name_style = {"fontSize": FONT_PX, "color": "#222"}
+    axis_label = {"fontSize": FONT_PX, "color": "#222", "fontFamily": WEB_FONT_FAMILY}
+    name_style = {"fontSize": FONT_PX, "color": "#222", "fontFamily": WEB_FONT_FAMILY}
     return {
         "animation": False,
-        "textStyle": {"fontSize": FONT_PX},
+        "textStyle": {"fontSize": FONT_PX, "fontFamily": WEB_FONT_FAMILY},
         "title": [
             {"text": t, "left": ("center" if n == 1 else ("25%" if i == 0 else "75%")),
              "textAlign": "center" if n > 1 else "auto", "top": 4,
-             "textStyle": {"fontSize": TITLE_PX, "fontWeight": "normal"}}
+             "textStyle": {"fontSize": TITLE_PX, "fontWeight": "normal",
+                           "fontFamily": WEB_FONT_FAMILY}}
             for i, t in enumerate(titles)
         ],
         "grid": PANELS[n],
         "tooltip": {"trigger": "axis" if time_axis else "item", "textStyle": {"fontSize": FONT_PX}},
-        "legend": {"bottom": 0, "left": "center", "textStyle": {"fontSize": FONT_PX},
+        "legend": {"bottom": 0, "left": "center",
+                   "textStyle": {"fontSize": FONT_PX, "fontFamily": WEB_FONT_FAMILY},
                    "itemGap": 14, "data": []},
         "xAxis": [
             {"type": "value", "gridIndex": i, "min": x_min, "max": x_max,
              "minInterval": 1 if time_axis else None, "axisLabel": axis_label,
-             "name": x_name or (text("month") if time_axis else ""), "nameLocation": "middle",
+             "name": x_name or (text("month", lang) if time_axis else ""), "nameLocation": "middle",
              "nameGap": 30, "nameTextStyle": name_style, "splitLine": {"show": False}}
             for i in range(n)
         ],
@@ -113,7 +113,7 @@ def _line(option: dict, name: str, x, y, colour: str, panel: int = 0, step: bool
     option["legend"]["data"].append(name)
 
 
-def _time_marks(option: dict, config, x_max: float) -> None:
+def _time_marks(option: dict, config, x_max: float, lang: str = DEFAULT_LANGUAGE) -> None:
     """Shade the recession and mark the system-review months on every panel."""
     shocks = [s for s in config.economy.shocks if s.sector is None]
     period = int(config.lender.review.period_months)
@@ -125,14 +125,14 @@ def _time_marks(option: dict, config, x_max: float) -> None:
     for panel in range(len(option["grid"])):
         if shocks:
             option["series"].append({
-                "type": "line", "name": text("recession_shade"), "data": [],
+                "type": "line", "name": text("recession_shade", lang), "data": [],
                 "xAxisIndex": panel, "yAxisIndex": panel,
                 "itemStyle": {"color": RECESSION_COLOUR}, "lineStyle": {"width": 0},
                 "markArea": {"silent": True, "itemStyle": {"color": RECESSION_COLOUR}, "data": areas},
             })
         if period > 0:
             option["series"].append({
-                "type": "line", "name": text("review_line"), "data": [],
+                "type": "line", "name": text("review_line", lang), "data": [],
                 "xAxisIndex": panel, "yAxisIndex": panel,
                 "itemStyle": {"color": REVIEW_COLOUR},
                 "lineStyle": {"type": "dotted", "color": REVIEW_COLOUR},
@@ -141,9 +141,9 @@ def _time_marks(option: dict, config, x_max: float) -> None:
                              "data": [{"xAxis": m} for m in reviews]},
             })
     if shocks:
-        option["legend"]["data"].append(text("recession_shade"))
+        option["legend"]["data"].append(text("recession_shade", lang))
     if period > 0:
-        option["legend"]["data"].append(text("review_line"))
+        option["legend"]["data"].append(text("review_line", lang))
 
 
 def _x_max(last_month: int) -> int:
@@ -151,21 +151,22 @@ def _x_max(last_month: int) -> int:
     return max(12, int(last_month))
 
 
-def portfolio_option(config, monthly: pd.DataFrame) -> dict[str, Any]:
+def portfolio_option(config, monthly: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """Total limits, outstanding and losses so far (million yuan); the default rate."""
     m = monthly["month"].to_numpy()
     x_max = _x_max(m[-1])
-    option = _chart([text("c_portfolio"), text("c_default_rate")], x_max)
-    _line(option, text("s_total_limit"), m, monthly["total_limit"] / 1e6, "#4c72b0")
-    _line(option, text("s_outstanding"), m, monthly["outstanding"] / 1e6, "#dd8452")
-    _line(option, text("s_losses"), m, monthly["losses"].cumsum() / 1e6, "#c44e52")
-    _line(option, text("c_default_rate"), m, 100 * 12 * monthly["default_rate"], "#222222", panel=1)
-    option["legend"]["data"].remove(text("c_default_rate"))  # the panel's title names it
-    _time_marks(option, config, x_max)
+    option = _chart([text("c_portfolio", lang), text("c_default_rate", lang)], x_max, lang=lang)
+    _line(option, text("s_total_limit", lang), m, monthly["total_limit"] / 1e6, "#4c72b0")
+    _line(option, text("s_outstanding", lang), m, monthly["outstanding"] / 1e6, "#dd8452")
+    _line(option, text("s_losses", lang), m, monthly["losses"].cumsum() / 1e6, "#c44e52")
+    _line(option, text("c_default_rate", lang), m, 100 * 12 * monthly["default_rate"], "#222222", panel=1)
+    option["legend"]["data"].remove(text("c_default_rate", lang))  # the panel's title names it
+    _time_marks(option, config, x_max, lang)
     return option
 
 
-def habit_limits_option(config, segments: pd.DataFrame) -> dict[str, Any]:
+def habit_limits_option(config, segments: pd.DataFrame,
+                        lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """Average limit of open lines per habit (yuan), month by month."""
     g = segments.groupby(["month", "habit"], observed=False)[
         ["total_limit", "active_accounts", "frozen_accounts"]
@@ -176,15 +177,15 @@ def habit_limits_option(config, segments: pd.DataFrame) -> dict[str, Any]:
     months = g.index.get_level_values("month").to_numpy()
     habits = g.index.get_level_values("habit").to_numpy()
     x_max = _x_max(months.max())
-    option = _chart([text("c_habit_limits")], x_max)
+    option = _chart([text("c_habit_limits", lang)], x_max, lang=lang)
     for habit in HABITS:
         mine = habits == habit
-        _line(option, habit_name(habit), months[mine], np.round(average[mine]), HABIT_COLOURS[habit])
-    _time_marks(option, config, x_max)
+        _line(option, habit_name(habit, lang), months[mine], np.round(average[mine]), HABIT_COLOURS[habit])
+    _time_marks(option, config, x_max, lang)
     return option
 
 
-def actions_option(config, monthly: pd.DataFrame) -> dict[str, Any]:
+def actions_option(config, monthly: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """Per month: closures, reopenings and appeals (left); limit cuts and freezes (right).
 
     Limit cuts can outnumber closures a hundred to one in a review month; on one axis they
@@ -192,22 +193,22 @@ def actions_option(config, monthly: pd.DataFrame) -> dict[str, Any]:
     """
     x_max = _x_max(monthly["month"].iloc[-1])
     m = monthly[monthly["month"] > 0]  # month 0 is the opening: no actions yet
-    option = _chart([text("c_actions"), text("c_cuts")], x_max, x_min=0)
+    option = _chart([text("c_actions", lang), text("c_cuts", lang)], x_max, x_min=0, lang=lang)
     for panel, series in enumerate((ACTION_SERIES, CUT_SERIES)):
         for column, colour in series:
-            _line(option, text(f"s_{column}"), m["month"].to_numpy(), m[column].to_numpy(),
+            _line(option, text(f"s_{column}", lang), m["month"].to_numpy(), m[column].to_numpy(),
                   colour, panel=panel, step=True)
-    _time_marks(option, config, x_max)
+    _time_marks(option, config, x_max, lang)
     return option
 
 
-def scatter_option(config, table) -> dict[str, Any]:
+def scatter_option(config, table, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """Each customer: score against limit, coloured by habit, its status by the marker."""
-    option = _chart([text("c_scatter")], None, x_name=text("score"), x_min=None, time_axis=False)
+    option = _chart([text("c_scatter", lang)], None, x_name=text("score", lang), x_min=None, time_axis=False, lang=lang)
     option["xAxis"][0].update({"min": "dataMin", "max": "dataMax", "scale": True})
-    option["yAxis"][0]["name"] = text("limit_yuan")
+    option["yAxis"][0]["name"] = text("limit_yuan", lang)
     option["grid"][0]["left"] = 80
-    option["tooltip"]["formatter"] = "{a}<br/>score, limit: {c}"
+    option["tooltip"]["formatter"] = "{a}<br/>" + text("score", lang) + ", " + text("limit_yuan", lang) + ": {c}"
     customers = np.isin(table.status, list(STATUS_SYMBOLS))
     score = np.round(table.score.astype(float), 0)
     limit = np.round(table.limit_cents / 100.0, 0)
@@ -217,27 +218,28 @@ def scatter_option(config, table) -> dict[str, Any]:
             if not rows.size:
                 continue
             option["series"].append({
-                "type": "scatter", "name": habit_name(habit), "symbol": symbol,
+                "type": "scatter", "name": habit_name(habit, lang), "symbol": symbol,
                 "symbolSize": 9,
                 "itemStyle": {"color": HABIT_COLOURS[habit], "opacity": 0.75},
                 "data": np.column_stack([score[rows], limit[rows]]),
             })
     for habit in HABITS:  # the habit legend, present even when a habit has no customer yet
-        option["series"].append({"type": "scatter", "name": habit_name(habit), "data": [],
+        option["series"].append({"type": "scatter", "name": habit_name(habit, lang), "data": [],
                                  "symbol": "circle", "itemStyle": {"color": HABIT_COLOURS[habit]}})
     for symbol, key in STATUS_SYMBOLS.values():  # the marker legend
-        option["series"].append({"type": "scatter", "name": text(key), "data": [],
+        option["series"].append({"type": "scatter", "name": text(key, lang), "data": [],
                                  "symbol": symbol, "itemStyle": {"color": "#666666"}})
-    option["legend"]["data"] = [habit_name(h) for h in HABITS] + [
-        text(k) for _, k in STATUS_SYMBOLS.values()]
+    option["legend"]["data"] = [habit_name(h, lang) for h in HABITS] + [
+        text(k, lang) for _, k in STATUS_SYMBOLS.values()]
     return option
 
 
-def funding_option(config, strategies: pd.DataFrame) -> dict[str, Any]:
+def funding_option(config, strategies: pd.DataFrame,
+                   lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """Small businesses by funding strategy (several lenders): how many went short of
     working capital this month, and how many have failed so far (per 100 businesses)."""
     x_max = _x_max(strategies["month"].max() if len(strategies) else 0)
-    option = _chart([text("c_short"), text("c_failed")], x_max)
+    option = _chart([text("c_short", lang), text("c_failed", lang)], x_max, lang=lang)
     for name, colour in STRATEGY_COLOURS.items():
         g = strategies[strategies["strategy"] == name]
         alive = g["businesses"].to_numpy(dtype=float)
@@ -245,10 +247,10 @@ def funding_option(config, strategies: pd.DataFrame) -> dict[str, Any]:
         m = g["month"].to_numpy()
         short = 100 * np.divide(g["shortfall_events"], alive, out=np.zeros(len(g)), where=alive > 0)
         failed = 100 * np.divide(g["failed"], total, out=np.zeros(len(g)), where=total > 0)
-        _line(option, text(f"g_{name}"), m, short, colour)
-        _line(option, text(f"g_{name}"), m, failed, colour, panel=1)
+        _line(option, text(f"g_{name}", lang), m, short, colour)
+        _line(option, text(f"g_{name}", lang), m, failed, colour, panel=1)
     option["legend"]["data"] = list(dict.fromkeys(option["legend"]["data"]))
-    _time_marks(option, config, x_max)
+    _time_marks(option, config, x_max, lang)
     return option
 
 
@@ -289,9 +291,10 @@ class EchartsArrays(EchartsWidget):
 
 
 @solara.component
-def Chart(model: DemoModel, build, data, name: str, tick: int = 0):
-    """The chart ``build(config, data(model))`` (an ECharts option), rebuilt every tick."""
-    option = solara.use_memo(lambda: build(model.config, data(model)), [model, model.month, tick])
+def Chart(model: DemoModel, build, data, name: str, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
+    """The chart ``build(config, data(model), lang)`` (an ECharts option), rebuilt every tick."""
+    option = solara.use_memo(lambda: build(model.config, data(model), lang),
+                             [model, model.month, tick, lang])
     EchartsArrays.element(
         option=option, responsive=True, attributes={"class": f"limitlab-chart chart-{name}"},
     )
@@ -316,59 +319,59 @@ MONITORS = (  # text key, value from (model, monthly table, last month's row)
 
 
 @solara.component
-def Monitors(model: DemoModel, tick: int = 0):
+def Monitors(model: DemoModel, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
     """The headline numbers, like NetLogo's monitors (``data-name`` is the monitor's key)."""
     monthly, _ = recorder_tables(model)
     last = monthly.iloc[-1]
     cells = "".join(
         f'<div class="monitor" data-name="{key[2:]}">'
-        f'<div class="monitor-name">{html.escape(text(key))}</div>'
+        f'<div class="monitor-name">{html.escape(text(key, lang))}</div>'
         f'<div class="monitor-value">{html.escape(value(model, monthly, last))}</div></div>'
         for key, value in MONITORS
     )
-    with solara.Card(text("monitors"), margin=0, elevation=1):
+    with solara.Card(text("monitors", lang), margin=0, elevation=1):
         solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["limitlab-monitors"])
         config = model.config
         solara.Text(
-            text("scenario_line", name=config.name, seed=config.seed,
+            text("scenario_line", lang, name=config.name, seed=config.seed,
                  borrowers=config.population.borrowers),
             classes=["monitor-scenario"],
         )
 
 
 @solara.component
-def PortfolioChart(model: DemoModel, tick: int = 0):
+def PortfolioChart(model: DemoModel, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
     """Outstanding, limits, losses and the default rate over time."""
-    Chart(model, portfolio_option, lambda m: recorder_tables(m)[0], "portfolio", tick)
+    Chart(model, portfolio_option, lambda m: recorder_tables(m)[0], "portfolio", tick, lang)
 
 
 @solara.component
-def LimitsByHabitChart(model: DemoModel, tick: int = 0):
+def LimitsByHabitChart(model: DemoModel, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
     """Average limit per habit over time."""
-    Chart(model, habit_limits_option, lambda m: recorder_tables(m)[1], "habit-limits", tick)
+    Chart(model, habit_limits_option, lambda m: recorder_tables(m)[1], "habit-limits", tick, lang)
 
 
 @solara.component
-def ActionsChart(model: DemoModel, tick: int = 0):
+def ActionsChart(model: DemoModel, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
     """Closures, reopenings, appeals, freezes and limit cuts per month."""
-    Chart(model, actions_option, lambda m: recorder_tables(m)[0], "actions", tick)
+    Chart(model, actions_option, lambda m: recorder_tables(m)[0], "actions", tick, lang)
 
 
 @solara.component
-def BorrowerScatter(model: DemoModel, tick: int = 0):
+def BorrowerScatter(model: DemoModel, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
     """Score against limit for every customer."""
-    Chart(model, scatter_option, lambda m: m.table, "scatter", tick)
+    Chart(model, scatter_option, lambda m: m.table, "scatter", tick, lang)
 
 
-def timeline_html(frame: pd.DataFrame) -> str:
+def timeline_html(frame: pd.DataFrame, lang: str = DEFAULT_LANGUAGE) -> str:
     """The inspector's month-by-month table as HTML (rows with an event highlighted)."""
-    head = "".join(f"<th>{html.escape(text(c))}</th>" for c in (
+    head = "".join(f"<th>{html.escape(text(c, lang))}</th>" for c in (
         "t_month", "t_status", "t_limit", "t_balance", "t_score", "t_what"))
     rows = []
     for r in frame.itertuples(index=False):
         what = r.what_happened
         rows.append(
-            f'<tr class="{"changed" if what else ""}"><td>{r.month}</td><td>{r.status}</td>'
+            f'<tr class="{"changed" if what else ""}"><td>{r.month}</td><td>{html.escape(status_name(r.status, lang))}</td>'
             f"<td>{r.limit:,.0f}</td><td>{r.balance:,.0f}</td><td>{r.score:.0f}</td>"
             f"<td>{html.escape(what)}</td></tr>"
         )
@@ -376,7 +379,7 @@ def timeline_html(frame: pd.DataFrame) -> str:
 
 
 @solara.component
-def Inspector(model: DemoModel, tick: int = 0):
+def Inspector(model: DemoModel, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
     """Pick a borrower (or a random tester) and read its story month by month."""
     row, set_row = solara.use_state(None)
     if row is not None and row >= model.table.n:  # the model was reset to fewer borrowers
@@ -385,55 +388,56 @@ def Inspector(model: DemoModel, tick: int = 0):
     def pick(wanted: str) -> None:
         set_row(pick_borrower(model, wanted, row))
 
-    with solara.Card(text("inspector"), margin=0, elevation=1):
+    with solara.Card(text("inspector", lang), margin=0, elevation=1):
         with solara.Row(style="align-items:center;flex-wrap:wrap;"):
-            solara.Button(text("random_tester"), on_click=lambda: pick("tester"), outlined=True)
-            solara.Button(text("random_reopened"), on_click=lambda: pick("reopened"), outlined=True)
+            solara.Button(text("random_tester", lang), on_click=lambda: pick("tester"), outlined=True)
+            solara.Button(text("random_reopened", lang), on_click=lambda: pick("reopened"), outlined=True)
         solara.InputInt(
-            text("borrower_id"), value=-1 if row is None else row,
+            text("borrower_id", lang), value=-1 if row is None else row,
             on_value=lambda v: set_row(v if v is not None and 0 <= v < model.table.n else None),
         )
         if row is None:
-            solara.Text(text("inspector_hint"))
+            solara.Text(text("inspector_hint", lang))
             return
         agent = model.borrower(row)
-        frame = borrower_timeline(model, row)
+        frame = borrower_timeline(model, row, lang)
         solara.Text(
-            text("inspector_summary", row=row, kind=agent.kind.replace("_", " "),
-                 habit=agent.habit.replace("_", " "), status=agent.status, limit=agent.limit,
+            text("inspector_summary", lang, row=row, kind=kind_name(agent.kind, lang),
+                 habit=habit_name(agent.habit, lang), status=status_name(agent.status, lang),
+                 limit=agent.limit,
                  balance=agent.balance, score=agent.score),
             classes=["inspector-summary"],
         )
-        solara.HTML(tag="div", unsafe_innerHTML=timeline_html(frame),
+        solara.HTML(tag="div", unsafe_innerHTML=timeline_html(frame, lang),
                     classes=["limitlab-inspector"])
 
 
 @solara.component
-def FundingChart(model: DemoModel, tick: int = 0):
+def FundingChart(model: DemoModel, tick: int = 0, lang: str = DEFAULT_LANGUAGE):
     """Small businesses by funding strategy, when other lenders take part (lesson 5)."""
     if getattr(model, "channels", None) is None or model.month == 0:
-        solara.Text(text("funding_hint"), classes=["funding-hint"])
+        solara.Text(text("funding_hint", lang), classes=["funding-hint"])
         return
-    Chart(model, funding_option, lambda m: m.channels.strategies(), "funding", tick)
+    Chart(model, funding_option, lambda m: m.channels.strategies(), "funding", tick, lang)
 
 
 CHARTS = [PortfolioChart, LimitsByHabitChart, ActionsChart, BorrowerScatter]
 
 
 @solara.component
-def Views(model: DemoModel):
+def Views(model: DemoModel, lang: str = DEFAULT_LANGUAGE):
     """Every view of ``model``, redrawn when Mesa's ``update_counter`` moves (step, reset).
 
     Only this component listens to the counter and hands it down as ``tick``: solara
     re-renders the page once per listener, so seven listening views cost seven passes.
     """
     tick = update_counter.get()
-    Monitors(model, tick)
+    Monitors(model, tick, lang)
     with solara.Div(classes=["limitlab-charts"]):
         for chart in CHARTS:
-            chart(model, tick)
-        FundingChart(model, tick)
-    Inspector(model, tick)
+            chart(model, tick, lang)
+        FundingChart(model, tick, lang)
+    Inspector(model, tick, lang)
 
 
 VIEWS = [Monitors, *CHARTS, FundingChart, Inspector]

@@ -1,7 +1,8 @@
 """The page's levers, generated from the parameter schema, and their translation back to it.
 
-Every slider is a dotted key of :mod:`limitlab.model.config`: its label and unit come from
-:mod:`.texts` (one place for the page's words), its help line is the Field's description, its type (int or float) the Field's annotation, its range the Field's bounds (narrowed to a
+Every slider is a dotted key of :mod:`limitlab.model.config`: its label, unit and help line
+come from :mod:`.texts` (the page's words, translated by the catalogues; the help line is
+the Field's description, checked against the schema by the tests), its type (int or float) the Field's annotation, its range the Field's bounds (narrowed to a
 classroom range where the schema allows absurd values, e.g. five million borrowers) and its
 starting value the lesson's scenario. A slider therefore cannot disagree with a TOML file.
 
@@ -30,7 +31,7 @@ from limitlab.model.config import (
 )
 
 from .lessons import DEFAULT_LESSON, get_lesson
-from .texts import LEVER_TEXT, text
+from .texts import DEFAULT_LANGUAGE, LEVER_HINT, LEVER_TEXT, text, translate
 
 RECESSION_MONTHS = 12  # length of the demo's recession when the lesson's scenario has none
 RECESSION_START = 24
@@ -58,9 +59,9 @@ class Lever:
         """The model parameter name: dots become ``__``, as SolaraViz passes keyword args."""
         return self.key.replace(".", "__")
 
-    def widget(self, config: ScenarioConfig) -> dict[str, Any]:
+    def widget(self, config: ScenarioConfig, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
         """Mesa's ``model_params`` entry for this lever, starting at ``config``'s value."""
-        info, annotation = field_info(self.key)
+        _, annotation = field_info(self.key)
         lo, hi = field_bounds(self.key)
         lo = lo if self.min is None else max(self.min, lo if lo is not None else self.min)
         hi = hi if self.max is None else min(self.max, hi if hi is not None else self.max)
@@ -69,9 +70,9 @@ class Lever:
         value = min(max(value, lo), hi)
         return {
             "type": "SliderInt" if is_int else "SliderFloat",
-            "label": LEVER_TEXT[self.key].label,
+            "label": LEVER_TEXT[self.key].label_in(lang),
             "text": self.key,
-            "help": _label(info.description or self.key),
+            "help": translate(LEVER_HINT[self.key], lang),
             "value": int(value) if is_int else float(value),
             "min": int(lo) if is_int else float(lo),
             "max": int(hi) if is_int else float(hi),
@@ -93,10 +94,6 @@ LEVERS: tuple[Lever, ...] = (
 HABIT_LEVERS = {f"population__habits__{h}" for h in HABITS if h != "prudent"}
 
 
-def _label(description: str) -> str:
-    return description[:1].upper() + description[1:]
-
-
 def _recession_of(config: ScenarioConfig) -> tuple[bool, float, int]:
     """(on, depth, start month) of the scenario's first economy-wide shock."""
     for shock in config.economy.shocks:
@@ -105,8 +102,9 @@ def _recession_of(config: ScenarioConfig) -> tuple[bool, float, int]:
     return False, RECESSION_DEPTH, RECESSION_START
 
 
-def model_params(lesson_key: str = DEFAULT_LESSON) -> dict[str, Any]:
-    """Mesa ``model_params`` for a lesson: the seed field, the levers and the recession.
+def model_params(lesson_key: str = DEFAULT_LESSON, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Mesa ``model_params`` for a lesson: the seed field, the levers and the recession,
+    labelled in ``lang``.
 
     The lesson's key is a fixed parameter, so Mesa's Reset rebuilds the same lesson with
     the sliders' current values.
@@ -117,23 +115,23 @@ def model_params(lesson_key: str = DEFAULT_LESSON) -> dict[str, Any]:
     start_lo, _ = field_bounds("economy.shocks.start_month")
     params: dict[str, Any] = {
         "lesson": lesson_key,
-        "seed": {"type": "InputText", "label": text("seed"), "value": str(config.seed)},
+        "seed": {"type": "InputText", "label": text("seed", lang), "value": str(config.seed)},
     }
     for lever in LEVERS:
-        params[lever.name] = lever.widget(config)
+        params[lever.name] = lever.widget(config, lang)
     params["recession"] = {
-        "type": "Checkbox", "label": text("recession", months=RECESSION_MONTHS), "value": on,
+        "type": "Checkbox", "label": text("recession", lang, months=RECESSION_MONTHS), "value": on,
     }
     params["recession_depth"] = {
         "type": "SliderFloat",
-        "label": LEVER_TEXT["recession_depth"].label, "text": "recession_depth",
-        "help": _label(field_info("economy.shocks.depth")[0].description),
+        "label": LEVER_TEXT["recession_depth"].label_in(lang), "text": "recession_depth",
+        "help": translate(LEVER_HINT["recession_depth"], lang),
         "value": depth, "min": max(0.0, depth_lo), "max": min(3.0, depth_hi), "step": 0.1,
     }
     params["recession_start"] = {
         "type": "SliderInt",
-        "label": LEVER_TEXT["recession_start"].label, "text": "recession_start",
-        "help": _label(field_info("economy.shocks.start_month")[0].description),
+        "label": LEVER_TEXT["recession_start"].label_in(lang), "text": "recession_start",
+        "help": translate(LEVER_HINT["recession_start"], lang),
         "value": start, "min": int(start_lo), "max": int(config.months) - 1, "step": 1,
     }
     return params

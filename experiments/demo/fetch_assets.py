@@ -25,6 +25,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from limitlab.experiments.fonts import WEB_FONT_FILES, WEB_FONT_PACKAGE
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE = REPO / ".assets" / "solara-cdn"
 COMPLETE = ".limitlab-complete"  # written last: a half-filled package folder is refetched
@@ -36,7 +38,10 @@ PACKAGES: tuple[tuple[str, str], ...] = (
     ("font-awesome", "4.5.0"),
     ("@widgetti/vue-grid-layout", "2.3.13-alpha.2"),  # Mesa's draggable grid of views
     ("echarts", "5.4.0"),  # the page's charts, drawn by the browser (solara.FigureEcharts)
+    WEB_FONT_PACKAGE,  # Chinese glyphs for the page (Noto Sans SC), served as a web font
 )
+# Packages of which only some files are kept (the font package holds 1,900 files, 9 weights)
+ONLY: dict[str, tuple[str, ...]] = {WEB_FONT_PACKAGE[0]: WEB_FONT_FILES}
 
 
 def package_dir(cache: Path, name: str, version: str) -> Path:
@@ -89,7 +94,11 @@ def fetch(cache: Path = DEFAULT_CACHE, *, quiet: bool = False) -> Path:
                 shutil.rmtree(target)
             unpack = Path(tmp) / "unpacked"
             with tarfile.open(tarball) as tar:
-                tar.extractall(unpack, filter="data")
+                members = None
+                if name in ONLY:
+                    wanted = {f"package/{f}" for f in ONLY[name]}
+                    members = [m for m in tar.getmembers() if m.name in wanted]
+                tar.extractall(unpack, members=members, filter="data")
             # npm tarballs hold one top folder, "package/" for nearly every package
             (top,) = [p for p in unpack.iterdir() if p.is_dir()]
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from typing import Any
 from limitlab.experiments.catalog import load_scenario, scenario_dir
 from limitlab.model.config import ScenarioConfig
 
-from .texts import LESSON_TEXT
+from .texts import DEFAULT_LANGUAGE, lesson_title, lesson_watch
 
 # A class watches a few hundred borrowers' dots and a month every ~0.1 s: 2,000 borrowers
 # keep the page responsive (see the benchmark in tests/test_demo.py) and the series smooth.
@@ -29,7 +29,8 @@ class Lesson:
 
     Attributes:
         key: short identifier (also the model parameter ``lesson``); its title and what
-            the class should watch are in :mod:`.texts` (``LESSON_TEXT``).
+            the class should watch are in :mod:`.texts` (``LESSON_TEXT``), translated
+            by the message catalogues.
         scenario: the scenario file, relative to ``experiments/scenarios/``.
         inspect: what the inspector's "random" button looks for first
             (``"tester"`` or ``"reopened"``).
@@ -45,13 +46,21 @@ class Lesson:
 
     @property
     def title(self) -> str:
-        """What the lesson selector shows."""
-        return LESSON_TEXT[self.key].title
+        """What the lesson selector shows (English)."""
+        return lesson_title(self.key)
 
     @property
     def watch(self) -> str:
-        """A few sentences telling the class what to watch."""
-        return LESSON_TEXT[self.key].watch
+        """A few sentences telling the class what to watch (English)."""
+        return lesson_watch(self.key)
+
+    def title_in(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The lesson's title in ``lang``."""
+        return lesson_title(self.key, lang)
+
+    def watch_in(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """What the class should watch, in ``lang``."""
+        return lesson_watch(self.key, lang)
 
     @property
     def path(self) -> Path:

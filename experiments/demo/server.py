@@ -17,6 +17,7 @@ from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_HOST = "127.0.0.1"
+LANG_ENV = "LIMITLAB_LANG"  # the language a new page starts in ("en" or "zh")
 
 
 def server_env(cache: Path, base: dict[str, str] | None = None) -> dict[str, str]:

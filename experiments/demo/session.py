@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from limitlab.agents.codes import ACTOR_NAMES, HABITS, STATUS_NAMES, Actor, Habit, detail_text
+from limitlab.agents.codes import HABITS, STATUS_NAMES, Actor, Habit
 from limitlab.model.credit_market import CreditMarketModel
 
 from .controls import scenario_for
 from .lessons import DEFAULT_LESSON, get_lesson
+from .texts import DEFAULT_LANGUAGE, event_words, text
 
 
 class BorrowerHistory:
@@ -115,25 +116,25 @@ def model_class(lesson: str) -> type[DemoModel]:
     })
 
 
-def borrower_timeline(model: DemoModel, row: int) -> pd.DataFrame:
+def borrower_timeline(model: DemoModel, row: int, lang: str = DEFAULT_LANGUAGE) -> pd.DataFrame:
     """The inspector's table: the borrower's month-by-month state and what happened.
 
     ``what_happened`` lists the month's events for this borrower in plain words, the
-    lender's reason included ("closed: 5 borrow-and-repay cycles in one month"); the
-    borrower's own actions (an appeal, leaving) are marked "(borrower)".
+    lender's reason included ("closed: 5 borrow-and-repay cycles in one month"), in
+    ``lang``; the borrower's own actions (an appeal, leaving) are marked "(borrower)".
     """
     frame = model.history.of(row)
     ev = model.events.columns()
     mine = np.flatnonzero(ev["borrower_id"] == row)
     words: dict[int, list[str]] = {}
     for i in mine:
-        text = detail_text(int(ev["action"][i]), int(ev["reason"][i]), float(ev["value"][i]),
-                           model.lender.custom.templates)
-        if int(ev["actor"][i]) == Actor.BORROWER:
-            text += f" ({ACTOR_NAMES[Actor.BORROWER]})"
-        words.setdefault(int(ev["month"][i]), []).append(text)
+        said = event_words(int(ev["action"][i]), int(ev["reason"][i]), float(ev["value"][i]),
+                           lang, model.lender.custom.templates,
+                           by_borrower=int(ev["actor"][i]) == Actor.BORROWER)
+        words.setdefault(int(ev["month"][i]), []).append(said)
+    separator = text("separator", lang)
     frame["what_happened"] = [
-        "; ".join(words.get(int(m), [])) for m in frame["month"]
+        separator.join(words.get(int(m), [])) for m in frame["month"]
     ]
     return frame
 
