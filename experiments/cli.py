@@ -125,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("limitlab: interrupted", file=sys.stderr)
         return 130
+    except SystemError as exc:
+        # Ctrl-C that lands while a compiled kernel returns reaches Python as a SystemError
+        # whose cause is the KeyboardInterrupt
+        if not isinstance(exc.__cause__, KeyboardInterrupt):
+            raise
+        print("limitlab: interrupted", file=sys.stderr)
+        return 130
 
 
 def default_out_dir(kind_root: str, name: str) -> Path:
