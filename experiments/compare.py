@@ -253,9 +253,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _main(args: argparse.Namespace) -> int:
     dirs = [Path(d) for d in args.dirs]
     if len(dirs) < 2:
-        raise ConfigError("compare: give at least two batch directories (the first is the reference)")
+        raise ConfigError(f"DIR: {len(dirs)} given — at least two batch directories (the first "
+                          "is the reference)")
     if not 50 <= args.dpi <= 300:
-        raise ConfigError(f"--dpi {args.dpi}: must be between 50 and 300")
+        raise ConfigError(f"--dpi: {args.dpi} — an integer from 50 to 300")
     for d in dirs:
         if not (d / "runs.parquet").is_file():
             raise ConfigError(f"{str(d)!r}: not a batch directory (no runs.parquet)")
