@@ -125,17 +125,24 @@ def test_a_calibration_interrupted_partway_and_resumed_gives_the_same_result(
     out = tmp_path / "interrupted"
     main_thread = threading.get_ident()
 
+    returned = threading.Event()
+
     def interrupt() -> None:
         deadline = time.monotonic() + 240
         while generations_stored(out / "history.db") < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)  # some particles of the second generation done
-        signal.pthread_kill(main_thread, signal.SIGINT)
+            time.sleep(0.02)
+        time.sleep(0.1)  # a particle or two of the second generation (of three) done
+        if not returned.is_set():
+            signal.pthread_kill(main_thread, signal.SIGINT)
 
     watcher = threading.Thread(target=interrupt, daemon=True)
     watcher.start()
-    assert calibrate(targets_file, out, "--workers", "0") == 130
+    try:
+        rc = calibrate(targets_file, out, "--workers", "0")
+    finally:
+        returned.set()
     watcher.join()
+    assert rc == 130
     assert "interrupted" in capsys.readouterr().err
     assert generations_stored(out / "history.db") in (1, 2)
     assert not (out / "posterior.parquet").exists()

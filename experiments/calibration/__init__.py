@@ -2,7 +2,7 @@
 
 - :mod:`.targets`: the targets file, and the registry of measures that say what in a run's
   outputs each target is compared with;
-- :mod:`.abc`: approximate Bayesian computation (pyabc's ABC-SMC) over limitlab's executors,
+- :mod:`.smc`: approximate Bayesian computation (pyabc's ABC-SMC) over limitlab's executors,
   reproducible from the seed whatever the number of workers, resumable per generation;
 - :mod:`.results`: the posterior table, the calibrated scenario and the report page;
 - :mod:`.command`: the command line.
