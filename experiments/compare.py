@@ -94,7 +94,7 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, outcomes) -> pd.DataFrame:
 def differing_parameters(a: dict | None, b: dict | None) -> list[tuple[str, object, object]]:
     """``(key, value in a, value in b)`` for every parameter two resolved configurations
     set differently (name and description aside)."""
-    from limitlab.experiments.report import _flatten
+    from limitlab.experiments.report_scenario import _flatten
 
     fa, fb = _flatten(a or {}), _flatten(b or {})
     return [(k, fa.get(k), fb.get(k)) for k in sorted(set(fa) | set(fb))
@@ -127,7 +127,7 @@ def config_warnings(results, names) -> list[str]:
 
 def _differing_html(ref, other, name_a: str, name_b: str) -> list[str]:
     from limitlab.experiments.pages import html_table
-    from limitlab.experiments.report import _param_cell
+    from limitlab.experiments.report_scenario import _param_cell
 
     rows = differing_parameters(ref.manifest.get("config"), other.manifest.get("config"))
     if not rows:

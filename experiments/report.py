@@ -33,16 +33,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from limitlab.experiments import outcomes as oc
-from limitlab.experiments import plots
+from limitlab.experiments import plots, sweep_plots
 from limitlab.experiments.fileio import read_parquet
 from limitlab.experiments.pages import (
     Section,
-    fmt_any,
     fmt_ci,
     fmt_value,
     html_table,
     render_html,
 )
+from limitlab.experiments.report_scenario import (  # noqa: F401 (changed_parameters, losses_by_year: the report's API)
+    CONFIG_FILE,
+    actions_by_reason_html,
+    actions_by_type_html,
+    changed_parameters,
+    losses_by_year,
+    losses_by_year_html,
+    reviews_section,
+    scenario_section,
+    score_section,
+)
+from limitlab.experiments.report_validation import _validation_sections
 from limitlab.experiments.results import (
     STUDY_MARKERS,
     Results,
@@ -417,7 +428,7 @@ def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
         label, kind = _outcome_kind(o)
         if many:
             # a large (LHS/Sobol) design: the axis whose bins' means differ the most
-            groups = {a: plots._axis_groups(runs, a, 12)[0] for a in axes}
+            groups = {a: sweep_plots._axis_groups(runs, a, 12)[0] for a in axes}
             spans = {a: runs[o].groupby(k, observed=True).mean() for a, k in groups.items()}
             a = max(spans, key=lambda k: np.nanmax(spans[k]) - np.nanmin(spans[k]))
             by = runs[o].groupby(groups[a], observed=True)
@@ -517,221 +528,6 @@ def _default_rates_html(rates: pd.DataFrame, n_runs: int) -> str:
             "to rank). Exposure share: share of average outstanding; loss share: share of "
             f"losses. Segments with fewer than {risk.MIN_SEGMENT_ACCOUNTS} accounts opened in "
             "all are marked and never named the worst.</p>")
-
-
-def actions_by_reason_html(reasons: pd.DataFrame) -> str:
-    """The lender's actions by type and reason: the count in a run, the mean per run in a
-    batch (every reason, custom rules' included)."""
-    lender = reasons[reasons["actor"].astype(str) == "lender"]
-    runs = plots.n_runs(reasons)
-    counts = (lender.groupby([lender["action"].astype(str), lender["reason"].astype(str)],
-                             observed=True)["count"].sum() / runs)
-    counts = counts[counts > 0].sort_values(ascending=False)
-    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
-    rows = [[a.replace("_", " "), r.replace("_", " "), fmt_value(v, "count")]
-            for (a, r), v in counts.items()]
-    return "<h3>Actions by type and reason</h3>" + html_table(["action", "reason", what], rows)
-
-
-# ---------------------------------------------------------------- the scenario
-
-#: the full resolved configuration, written beside the report and linked from it
-CONFIG_FILE = "report-config.json"
-_NOT_PARAMETERS = ("name", "description")
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[prefix + k] = v
-    return out
-
-
-def changed_parameters(config: dict) -> list[dict]:
-    """Every parameter of ``config`` (a resolved scenario, as a manifest holds it) whose
-    value differs from the schema default: ``key``, ``value``, ``default``, ``help``."""
-    from limitlab.experiments.params import parameters
-    from limitlab.model.config import ScenarioConfig
-
-    defaults = _flatten(ScenarioConfig().to_dict())
-    helps = {p["key"]: p["help"] for p in parameters()}
-    rows = []
-    for key, value in _flatten(config).items():
-        if key in _NOT_PARAMETERS:
-            continue
-        default = defaults.get(key, "(not in the schema)")
-        if value != default:
-            rows.append({"key": key, "value": value, "default": default, "help": helps.get(key, "")})
-    return rows
-
-
-def _param_cell(v) -> str:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, list | dict):
-        return json.dumps(v)
-    return str(v)
-
-
-def scenario_section(res: Results) -> tuple[Section, str | None]:
-    """What was simulated: the scenario's description, every parameter that differs from
-    the schema defaults, and a link to the full resolved configuration (returned as the
-    JSON text to write beside the report, or None without a configuration)."""
-    s = Section("The scenario")
-    cfg = res.manifest.get("config")
-    desc = (cfg or {}).get("description") or res.manifest.get("description")
-    name = res.manifest.get("scenario") or (cfg or {}).get("name")
-    if res.kind == "sweep":
-        s.title = "The sweep and its base scenario"
-        design = res.manifest.get("name") or res.path.name
-        s.html.append(f"<p>Sweep <b>{html.escape(str(design))}</b> over "
-                      f"{html.escape(', '.join(res.axes) or 'no axes')}, on scenario "
-                      f"<b>{html.escape(str(name or '?'))}</b>. The parameters below are the base "
-                      "scenario's; each design point overrides its axes.</p>")
-    if desc:
-        s.html.append(f"<p><b>{html.escape(str(name or ''))}</b>: {html.escape(str(desc))}</p>")
-    if not isinstance(cfg, dict):
-        s.html.append("<p>The results do not record their configuration.</p>")
-        return s, None
-    rows = changed_parameters(cfg)
-    review = (cfg.get("lender") or {}).get("review") or {}
-    swept = any(a.startswith("lender.review.") for a in res.axes) if res.kind == "sweep" else False
-    if not review.get("period_months") and not swept:
-        s.html.append("<p>This scenario runs no system reviews (lender.review.period_months = 0): "
-                      "limits move only through account-level rules.</p>")
-    if rows:
-        s.html.append(f"<p>{len(rows)} parameters differ from the schema defaults "
-                      "(<code>limitlab params</code> lists every parameter):</p>")
-        s.html.append(html_table(["parameter", "this scenario", "default", "meaning"],
-                                 [[r["key"], _param_cell(r["value"]), _param_cell(r["default"]),
-                                   r["help"]] for r in rows], "params"))
-    else:
-        s.html.append("<p>Every parameter has its schema default.</p>")
-    s.html.append(f'<p>The full resolved configuration: <a href="{CONFIG_FILE}">{CONFIG_FILE}</a> '
-                  "(beside this report"
-                  + (f"; hash {html.escape(str(res.manifest['config_hash']))}"
-                     if res.manifest.get("config_hash") else "") + ").</p>")
-    return s, json.dumps(cfg, indent=2, sort_keys=False) + "\n"
-
-
-# ---------------------------------------------------------------- reviews, actions, scores, years
-
-
-def reviews_section(res: Results) -> Section | None:
-    """The system reviews: when they ran, what they decided (tighten, hold, loosen), the
-    limit multiplier, realised default rate against appetite, and the cuts and closures
-    they caused; None when no review ran."""
-    reviews = res.table("reviews")
-    if reviews is None or not len(reviews):
-        return None
-    s = Section("System reviews")
-    n = plots.n_runs(reviews)
-    r = reviews.assign(tighten=(reviews["direction"].astype(str) == "tighten").astype(float))
-    g = r.groupby("month", sort=True)
-    per = " (mean per run)" if n > 1 else ""
-    rows = []
-    for month, grp in g:
-        rows.append([
-            str(int(month)),
-            f"{grp['tighten'].mean():.0%} of runs" if n > 1 else str(grp["direction"].iloc[0]),
-            oc.fmt(grp["realised_default_rate"].mean(), "share"),
-            oc.fmt(grp["risk_appetite"].mean(), "share"),
-            f"{oc.sig(grp['limit_multiplier_before'].mean())} → {oc.sig(grp['limit_multiplier_after'].mean())}",
-            oc.fmt(grp["limits_cut"].mean(), "count"), oc.fmt(grp["accounts_closed"].mean(), "count"),
-        ])
-    total_cut = reviews["limits_cut"].sum() / n
-    total_closed = reviews["accounts_closed"].sum() / n
-    tightened = int((reviews.groupby("month")["direction"].agg(lambda d: (d.astype(str) == "tighten").any())).sum())
-    s.html.append(f"<p>{g.ngroups} reviews{' in each run' if n > 1 else ''}; {tightened} of them "
-                  f"tightened{' in at least one run' if n > 1 else ''}. Reviews cut "
-                  f"{oc.fmt(total_cut, 'count')} limits and closed {oc.fmt(total_closed, 'count')} "
-                  f"accounts{per}. A review compares the realised default rate of its lookback "
-                  "window with the risk appetite and moves the book-wide limit multiplier.</p>")
-    s.html.append(html_table(["review month", "decision", f"realised default rate{per}",
-                               "risk appetite", "limit multiplier before → after",
-                               f"limits cut{per}", f"accounts closed{per}"], rows))
-    monthly = res.table("monthly")
-    if monthly is not None and "limit_multiplier" in monthly.columns:
-        s.figures.append(("review_multiplier", "The book-wide limit multiplier the reviews set, "
-                          "and each review's realised default rate against the risk appetite.",
-                          plots.plot_reviews(monthly, reviews)))
-    return s
-
-
-def actions_by_type_html(reasons: pd.DataFrame) -> str:
-    """The lender's actions by type (all reasons together)."""
-    lender = reasons[reasons["actor"].astype(str) == "lender"]
-    runs = plots.n_runs(reasons)
-    counts = lender.groupby(lender["action"].astype(str), observed=True)["count"].sum() / runs
-    order = [*plots.RESTRICTIVE_ACTIONS, *plots.RESTORING_ACTIONS]
-    counts = counts[counts > 0]
-    ranked = [a for a in order if a in counts.index] + [a for a in counts.index if a not in order]
-    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
-    rows = [[a.replace("_", " "), "restrictive" if a in plots.RESTRICTIVE_ACTIONS
-             else "restoring" if a in plots.RESTORING_ACTIONS else "other",
-             oc.fmt(counts[a], "count")] for a in ranked]
-    return "<h3>Actions by type</h3>" + html_table(["action", "effect", what], rows)
-
-
-def score_section(res: Results) -> Section | None:
-    """How good the lender's score was over time: AUC (12-month outcome, by the month the
-    score was used) and PSI against the score's reference month; None without them."""
-    monthly = res.table("monthly")
-    if monthly is None or not {"score_auc", "score_psi"} & set(monthly.columns):
-        return None
-    m = plots.portfolio_rows(monthly)
-    if not any(c in m and m[c].notna().any() for c in ("score_auc", "score_psi")):
-        return None
-    s = Section("Score quality over time")
-    s.html.append("<p>AUC: the chance the lender's 12-month PD ranks an account that charged off "
-                  "in the next 12 months above one that did not, by the month the score was used "
-                  "(so the last 12 months have no AUC yet); 0.5 is chance. PSI: population "
-                  "stability of the score distribution against its reference month (below 0.1 "
-                  "stable, 0.1–0.25 a shift worth watching, above 0.25 a large shift).</p>")
-    s.figures.append(("score_quality", "Score AUC and PSI by month"
-                      + (" (median across replicates, 5–95% band)." if plots.n_runs(m) > 1 else "."),
-                      plots.plot_score_quality(m)))
-    return s
-
-
-def losses_by_year(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Losses, average outstanding and their ratio per year of the run (months 1–12 are
-    year 1), for each run."""
-    m = plots.portfolio_rows(monthly)
-    m = m[m["month"] > 0]
-    keys = [plots.RUN] if plots.RUN in m.columns else []
-    m = m.assign(year=(m["month"] - 1) // 12 + 1)
-    g = m.groupby([*keys, "year"], observed=True).agg(losses=("losses", "sum"),
-                                                       outstanding=("outstanding", "mean"),
-                                                       months=("month", "size"))
-    g["loss_rate"] = g["losses"] / g["outstanding"].where(g["outstanding"] > 0)
-    return g.reset_index()
-
-
-def losses_by_year_html(monthly: pd.DataFrame) -> str:
-    per = losses_by_year(monthly)
-    many = plots.RUN in per.columns and per[plots.RUN].nunique() > 1
-    rows = []
-    for year, grp in per.groupby("year", sort=True):
-        months = int(grp["months"].max())
-        cells = [f"{int(year)}" + ("" if months == 12 else f" ({months} months)")]
-        for col, kind in (("losses", "yuan"), ("outstanding", "yuan"), ("loss_rate", "share")):
-            if many:
-                m, lo, hi = mean_ci(grp[col].to_numpy(dtype=float), bounded=kind == "share")
-                cells.append(fmt_ci(m, lo, hi, kind))
-            else:
-                cells.append(fmt_value(float(grp[col].iloc[0]), kind))
-        rows.append(cells)
-    note = " Mean across replicates (95% confidence interval)." if many else ""
-    return ("<h3>Losses by year</h3>" + html_table(
-        ["year", "losses (write-offs − recoveries)", "average outstanding",
-         "losses / average outstanding"], rows)
-            + f"<p>Year 1 is months 1–12; a last, shorter year says how many months it has.{note}</p>")
 
 
 def run_sections(res: Results) -> tuple[list[Section], list[str]]:
@@ -855,13 +651,13 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
         fig, grid = plots.new_figure((4.2 * len(outcomes), 3.3 * len(axes)), len(axes), len(outcomes))
         grid = np.asarray(grid).reshape(len(axes), len(outcomes))
         for (i, a), (j, o) in itertools.product(enumerate(axes), enumerate(outcomes)):
-            plots.plot_outcome_vs_axis(runs, a, o, grid[i, j])
+            sweep_plots.plot_outcome_vs_axis(runs, a, o, grid[i, j])
         fig.suptitle("Outcomes against each axis (median across runs, 5–95% band; other axes pooled)")
         s.figures.append(("outcomes_vs_axes", "Each outcome against each sweep axis.", fig))
     for k, (x_axis, y_axis) in enumerate(itertools.islice(itertools.combinations(axes, 2), 3)):
         fig, row = plots.new_figure((5.2 * min(len(outcomes), 2), 4.2), 1, min(len(outcomes), 2))
         for o, a in zip(outcomes[:2], np.ravel(row)):
-            plots.plot_outcome_heatmap(runs, x_axis, y_axis, o, a)
+            sweep_plots.plot_outcome_heatmap(runs, x_axis, y_axis, o, a)
         s.figures.append((f"heatmap_{k + 1}", f"Median outcomes over {x_axis} × {y_axis}.", fig))
     sections.append(s)
 
@@ -872,7 +668,7 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
                 s.figures.append((f"sensitivity_{method}_{o}",
                                   f"{method.capitalize()} indices for {oc.label_of(o)}, with 95% "
                                   "confidence intervals.",
-                                  plots.plot_sensitivity(grp, outcome=o)))
+                                  sweep_plots.plot_sensitivity(grp, outcome=o)))
         sections.append(s)
 
     s = Section("Design points")
@@ -1015,43 +811,6 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
                               diversification.plot_comparison(table, metric)))
         return [s], summary
     return _validation_sections(p)
-
-
-def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
-    """The validation page: the closed-form checks' table and the figures
-    ``limitlab validate`` wrote (embedded as they are)."""
-    summary = []
-    s = Section("Validation against closed-form credit-risk results")
-    s.html.append("<p>The model's default rule, run for one month with every borrower owing the "
-                  "same amount, against the Vasicek one-factor distribution (and the finite-N mixed "
-                  "binomial), the binomial at ρ = 0, and Basel IRB retail capital.</p>")
-    titles = {"moments": "Mean, variance and KS test against the finite-N mixed binomial",
-              "quantiles": "Quantiles of the default fraction with order-statistic intervals",
-              "irb": "Basel IRB risk weights beside the model's own 99.9% quantile"}
-    for name, heading in titles.items():
-        f = p / f"validation_{name}.parquet"
-        if not f.is_file():
-            continue
-        df = read_parquet(f)
-        s.html.append(f"<h3>{html.escape(heading)}</h3>")
-        s.html.append(html_table(list(df.columns), [[fmt_any(v) for v in row] for row in df.itertuples(index=False)]))
-        if "ok" in df.columns:
-            summary.append(f"{heading}: {int(df['ok'].sum())} of {len(df)} checks pass.")
-        if "inside" in df.columns:
-            summary.append(f"{heading}: {int(df['inside'].sum())} of {len(df)} sample quantiles inside their intervals.")
-    captions = {
-        "default_fraction_tails": "Tail of the monthly default fraction per (PD, ρ) pair: the "
-                                  "model's scenarios against the finite-N mixed binomial and "
-                                  "the Vasicek limit.",
-        "irb": "Basel IRB retail risk weights (lines) beside the model's own 99.9% quantile "
-               "(points, with their intervals).",
-        "quantiles": "Sample quantiles of the default fraction against the mixed binomial, "
-                     "with order-statistic intervals.",
-    }
-    for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
-        s.figures.append((f"validation_{png.stem}",
-                          captions.get(png.stem, png.stem.replace("_", " ")), png.read_bytes()))
-    return [s], summary
 
 
 def _is_limitlab_report(f: Path) -> bool:

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from limitlab.experiments import plots, risk
+from limitlab.experiments import plots, risk, sweep_plots
 from limitlab.experiments.catalog import load_scenario
 from limitlab.model.run import simulate
 from matplotlib.collections import PolyCollection
@@ -314,7 +314,7 @@ def sweep_runs() -> pd.DataFrame:
 
 def test_outcome_vs_axis_draws_median_per_value():
     runs = sweep_runs()
-    ax = plots.plot_outcome_vs_axis(runs, "x.a", "loss_rate").axes[0]
+    ax = sweep_plots.plot_outcome_vs_axis(runs, "x.a", "loss_rate").axes[0]
     line = ax.get_lines()[0]
     med = runs.groupby("x.a")["loss_rate"].median()
     np.testing.assert_allclose(line.get_xdata(), med.index)
@@ -326,15 +326,15 @@ def test_outcome_vs_axis_bins_continuous_designs():
     rng = np.random.default_rng(0)
     runs = pd.DataFrame({"x.a": rng.uniform(0, 1, 200)})
     runs["net_income"] = 1000 * runs["x.a"]
-    stats = plots.outcome_by_axis(runs, "x.a", "net_income", max_levels=5)
+    stats = sweep_plots.outcome_by_axis(runs, "x.a", "net_income", max_levels=5)
     assert len(stats) == 5 and stats["runs"].sum() == 200
-    line = plots.plot_outcome_vs_axis(runs, "x.a", "net_income", max_levels=5).axes[0].get_lines()[0]
+    line = sweep_plots.plot_outcome_vs_axis(runs, "x.a", "net_income", max_levels=5).axes[0].get_lines()[0]
     np.testing.assert_allclose(line.get_ydata(), stats["median"])
 
 
 def test_heatmap_holds_median_per_cell():
     runs = sweep_runs()
-    fig = plots.plot_outcome_heatmap(runs, "x.a", "y.b", "loss_rate")
+    fig = sweep_plots.plot_outcome_heatmap(runs, "x.a", "y.b", "loss_rate")
     image = fig.axes[0].get_images()[0].get_array()
     expected = runs.groupby(["y.b", "x.a"])["loss_rate"].median().unstack() * 100
     np.testing.assert_allclose(image, expected.to_numpy())
@@ -345,7 +345,7 @@ def test_sobol_bars_with_confidence_intervals():
     idx = pd.DataFrame({"outcome": ["loss_rate"] * 2 + ["net_income"] * 2, "parameter": ["p", "q"] * 2,
                         "S1": [0.6, 0.1, 0.3, 0.3], "S1_conf": [0.05, 0.02, 0.1, 0.1],
                         "ST": [0.7, 0.2, 0.4, 0.4], "ST_conf": [0.06, 0.03, 0.1, 0.1]})
-    ax = plots.plot_sensitivity(idx, outcome="loss_rate").axes[0]
+    ax = sweep_plots.plot_sensitivity(idx, outcome="loss_rate").axes[0]
     widths = [p.get_width() for p in ax.patches]
     assert widths == [0.6, 0.1, 0.7, 0.2]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["p", "q"]
@@ -354,7 +354,7 @@ def test_sobol_bars_with_confidence_intervals():
 def test_morris_bars():
     idx = pd.DataFrame({"outcome": ["loss_rate"] * 3, "parameter": ["a", "b", "c"],
                         "mu_star": [3.0, 1.0, 2.0], "mu_star_conf": [0.1, 0.1, 0.1], "sigma": [1, 1, 1]})
-    ax = plots.plot_sensitivity(idx).axes[0]
+    ax = sweep_plots.plot_sensitivity(idx).axes[0]
     assert [p.get_width() for p in ax.patches] == [3.0, 1.0, 2.0]
     assert "mu*" in ax.get_xlabel()
 

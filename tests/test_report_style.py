@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from limitlab.experiments import outcomes, plots, report
+from limitlab.experiments import outcomes, plots, report, sweep_plots
 from limitlab.experiments.catalog import load_scenario
 from limitlab.experiments.outcomes import fmt, fmt_ci, fmt_interval, label_of, sig
 from limitlab.model.run import simulate
@@ -60,7 +60,7 @@ def test_every_page_takes_its_labels_from_one_table():
     assert not hasattr(plots, "OUTCOME_INFO")
     assert dict((m, k) for m, _, k in report.SEGMENT_METRICS)["closure_share"] == "ratio"
     assert label_of("closure_share") == "closures per account opened"
-    _, label = plots.outcome_scale("net_income", [3e6])
+    _, label = sweep_plots.outcome_scale("net_income", [3e6])
     assert label == "net income (million yuan)"
 
 
@@ -133,7 +133,7 @@ def test_roll_rates_leave_out_buckets_no_account_reached():
 
 def test_sweep_heatmap_colours_start_at_zero():
     runs = pd.DataFrame({"a": [1, 1, 2, 2], "b": [1, 2, 1, 2], "loss_rate": [0.1, 0.11, 0.12, 0.13]})
-    fig = plots.plot_outcome_heatmap(runs, "a", "b", "loss_rate")
+    fig = sweep_plots.plot_outcome_heatmap(runs, "a", "b", "loss_rate")
     assert fig.axes[0].get_images()[0].get_clim()[0] == 0
 
 
@@ -146,3 +146,16 @@ def test_no_segment_is_named_worst_on_a_zero_default_rate():
     assert report.worst_segment_sentence(rates) is None
     rates.loc[0, "lifetime_default_rate"] = 0.01
     assert report.worst_segment_sentence(rates).startswith("Highest lifetime default rate")
+
+
+def test_validation_tables_use_the_common_number_style():
+    from limitlab.experiments.report_validation import validation_cell
+
+    assert validation_cell("pd", 0.002) == "0.200%"
+    assert validation_cell("level", 0.999) == "99.9%"
+    assert validation_cell("ci_high", float("inf")) == "∞"
+    assert validation_cell("ks_vasicek_p_value", 4.568e-218) == "< 0.0001"
+    assert validation_cell("ks_vasicek_p_value", float("nan")) == "n/a"
+    assert validation_cell("inside", True) == "yes"
+    assert validation_cell("variance", 5.35e-05) == "5.35e-05"
+    assert validation_cell("portfolio", "qrre") == "qrre"

@@ -1,0 +1,229 @@
+"""The report's sections that explain a run or batch's scenario: its description and
+changed parameters, the system reviews, the lender's actions, score quality and losses by year."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pandas as pd
+from limitlab.experiments import outcomes as oc
+from limitlab.experiments import plots
+from limitlab.experiments.pages import Section, fmt_ci, fmt_value, html_table
+from limitlab.experiments.results import Results
+from limitlab.model.stats import mean_ci
+
+
+def actions_by_reason_html(reasons: pd.DataFrame) -> str:
+    """The lender's actions by type and reason: the count in a run, the mean per run in a
+    batch (every reason, custom rules' included)."""
+    lender = reasons[reasons["actor"].astype(str) == "lender"]
+    runs = plots.n_runs(reasons)
+    counts = (lender.groupby([lender["action"].astype(str), lender["reason"].astype(str)],
+                             observed=True)["count"].sum() / runs)
+    counts = counts[counts > 0].sort_values(ascending=False)
+    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
+    rows = [[a.replace("_", " "), r.replace("_", " "), fmt_value(v, "count")]
+            for (a, r), v in counts.items()]
+    return "<h3>Actions by type and reason</h3>" + html_table(["action", "reason", what], rows)
+
+
+# ---------------------------------------------------------------- the scenario
+
+#: the full resolved configuration, written beside the report and linked from it
+CONFIG_FILE = "report-config.json"
+_NOT_PARAMETERS = ("name", "description")
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def changed_parameters(config: dict) -> list[dict]:
+    """Every parameter of ``config`` (a resolved scenario, as a manifest holds it) whose
+    value differs from the schema default: ``key``, ``value``, ``default``, ``help``."""
+    from limitlab.experiments.params import parameters
+    from limitlab.model.config import ScenarioConfig
+
+    defaults = _flatten(ScenarioConfig().to_dict())
+    helps = {p["key"]: p["help"] for p in parameters()}
+    rows = []
+    for key, value in _flatten(config).items():
+        if key in _NOT_PARAMETERS:
+            continue
+        default = defaults.get(key, "(not in the schema)")
+        if value != default:
+            rows.append({"key": key, "value": value, "default": default, "help": helps.get(key, "")})
+    return rows
+
+
+def _param_cell(v) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list | dict):
+        return json.dumps(v)
+    return str(v)
+
+
+def scenario_section(res: Results) -> tuple[Section, str | None]:
+    """What was simulated: the scenario's description, every parameter that differs from
+    the schema defaults, and a link to the full resolved configuration (returned as the
+    JSON text to write beside the report, or None without a configuration)."""
+    s = Section("The scenario")
+    cfg = res.manifest.get("config")
+    desc = (cfg or {}).get("description") or res.manifest.get("description")
+    name = res.manifest.get("scenario") or (cfg or {}).get("name")
+    if res.kind == "sweep":
+        s.title = "The sweep and its base scenario"
+        design = res.manifest.get("name") or res.path.name
+        s.html.append(f"<p>Sweep <b>{html.escape(str(design))}</b> over "
+                      f"{html.escape(', '.join(res.axes) or 'no axes')}, on scenario "
+                      f"<b>{html.escape(str(name or '?'))}</b>. The parameters below are the base "
+                      "scenario's; each design point overrides its axes.</p>")
+    if desc:
+        s.html.append(f"<p><b>{html.escape(str(name or ''))}</b>: {html.escape(str(desc))}</p>")
+    if not isinstance(cfg, dict):
+        s.html.append("<p>The results do not record their configuration.</p>")
+        return s, None
+    rows = changed_parameters(cfg)
+    review = (cfg.get("lender") or {}).get("review") or {}
+    swept = any(a.startswith("lender.review.") for a in res.axes) if res.kind == "sweep" else False
+    if not review.get("period_months") and not swept:
+        s.html.append("<p>This scenario runs no system reviews (lender.review.period_months = 0): "
+                      "limits move only through account-level rules.</p>")
+    if rows:
+        s.html.append(f"<p>{len(rows)} parameters differ from the schema defaults "
+                      "(<code>limitlab params</code> lists every parameter):</p>")
+        s.html.append(html_table(["parameter", "this scenario", "default", "meaning"],
+                                 [[r["key"], _param_cell(r["value"]), _param_cell(r["default"]),
+                                   r["help"]] for r in rows], "params"))
+    else:
+        s.html.append("<p>Every parameter has its schema default.</p>")
+    s.html.append(f'<p>The full resolved configuration: <a href="{CONFIG_FILE}">{CONFIG_FILE}</a> '
+                  "(beside this report"
+                  + (f"; hash {html.escape(str(res.manifest['config_hash']))}"
+                     if res.manifest.get("config_hash") else "") + ").</p>")
+    return s, json.dumps(cfg, indent=2, sort_keys=False) + "\n"
+
+
+# ---------------------------------------------------------------- reviews, actions, scores, years
+
+
+def reviews_section(res: Results) -> Section | None:
+    """The system reviews: when they ran, what they decided (tighten, hold, loosen), the
+    limit multiplier, realised default rate against appetite, and the cuts and closures
+    they caused; None when no review ran."""
+    reviews = res.table("reviews")
+    if reviews is None or not len(reviews):
+        return None
+    s = Section("System reviews")
+    n = plots.n_runs(reviews)
+    r = reviews.assign(tighten=(reviews["direction"].astype(str) == "tighten").astype(float))
+    g = r.groupby("month", sort=True)
+    per = " (mean per run)" if n > 1 else ""
+    rows = []
+    for month, grp in g:
+        rows.append([
+            str(int(month)),
+            f"{grp['tighten'].mean():.0%} of runs" if n > 1 else str(grp["direction"].iloc[0]),
+            oc.fmt(grp["realised_default_rate"].mean(), "share"),
+            oc.fmt(grp["risk_appetite"].mean(), "share"),
+            f"{oc.sig(grp['limit_multiplier_before'].mean())} → {oc.sig(grp['limit_multiplier_after'].mean())}",
+            oc.fmt(grp["limits_cut"].mean(), "count"), oc.fmt(grp["accounts_closed"].mean(), "count"),
+        ])
+    total_cut = reviews["limits_cut"].sum() / n
+    total_closed = reviews["accounts_closed"].sum() / n
+    tightened = int((reviews.groupby("month")["direction"].agg(lambda d: (d.astype(str) == "tighten").any())).sum())
+    s.html.append(f"<p>{g.ngroups} reviews{' in each run' if n > 1 else ''}; {tightened} of them "
+                  f"tightened{' in at least one run' if n > 1 else ''}. Reviews cut "
+                  f"{oc.fmt(total_cut, 'count')} limits and closed {oc.fmt(total_closed, 'count')} "
+                  f"accounts{per}. A review compares the realised default rate of its lookback "
+                  "window with the risk appetite and moves the book-wide limit multiplier.</p>")
+    s.html.append(html_table(["review month", "decision", f"realised default rate{per}",
+                               "risk appetite", "limit multiplier before → after",
+                               f"limits cut{per}", f"accounts closed{per}"], rows))
+    monthly = res.table("monthly")
+    if monthly is not None and "limit_multiplier" in monthly.columns:
+        s.figures.append(("review_multiplier", "The book-wide limit multiplier the reviews set, "
+                          "and each review's realised default rate against the risk appetite.",
+                          plots.plot_reviews(monthly, reviews)))
+    return s
+
+
+def actions_by_type_html(reasons: pd.DataFrame) -> str:
+    """The lender's actions by type (all reasons together)."""
+    lender = reasons[reasons["actor"].astype(str) == "lender"]
+    runs = plots.n_runs(reasons)
+    counts = lender.groupby(lender["action"].astype(str), observed=True)["count"].sum() / runs
+    order = [*plots.RESTRICTIVE_ACTIONS, *plots.RESTORING_ACTIONS]
+    counts = counts[counts > 0]
+    ranked = [a for a in order if a in counts.index] + [a for a in counts.index if a not in order]
+    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
+    rows = [[a.replace("_", " "), "restrictive" if a in plots.RESTRICTIVE_ACTIONS
+             else "restoring" if a in plots.RESTORING_ACTIONS else "other",
+             oc.fmt(counts[a], "count")] for a in ranked]
+    return "<h3>Actions by type</h3>" + html_table(["action", "effect", what], rows)
+
+
+def score_section(res: Results) -> Section | None:
+    """How good the lender's score was over time: AUC (12-month outcome, by the month the
+    score was used) and PSI against the score's reference month; None without them."""
+    monthly = res.table("monthly")
+    if monthly is None or not {"score_auc", "score_psi"} & set(monthly.columns):
+        return None
+    m = plots.portfolio_rows(monthly)
+    if not any(c in m and m[c].notna().any() for c in ("score_auc", "score_psi")):
+        return None
+    s = Section("Score quality over time")
+    s.html.append("<p>AUC: the chance the lender's 12-month PD ranks an account that charged off "
+                  "in the next 12 months above one that did not, by the month the score was used "
+                  "(so the last 12 months have no AUC yet); 0.5 is chance. PSI: population "
+                  "stability of the score distribution against its reference month (below 0.1 "
+                  "stable, 0.1–0.25 a shift worth watching, above 0.25 a large shift).</p>")
+    s.figures.append(("score_quality", "Score AUC and PSI by month"
+                      + (" (median across replicates, 5–95% band)." if plots.n_runs(m) > 1 else "."),
+                      plots.plot_score_quality(m)))
+    return s
+
+
+def losses_by_year(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Losses, average outstanding and their ratio per year of the run (months 1–12 are
+    year 1), for each run."""
+    m = plots.portfolio_rows(monthly)
+    m = m[m["month"] > 0]
+    keys = [plots.RUN] if plots.RUN in m.columns else []
+    m = m.assign(year=(m["month"] - 1) // 12 + 1)
+    g = m.groupby([*keys, "year"], observed=True).agg(losses=("losses", "sum"),
+                                                       outstanding=("outstanding", "mean"),
+                                                       months=("month", "size"))
+    g["loss_rate"] = g["losses"] / g["outstanding"].where(g["outstanding"] > 0)
+    return g.reset_index()
+
+
+def losses_by_year_html(monthly: pd.DataFrame) -> str:
+    per = losses_by_year(monthly)
+    many = plots.RUN in per.columns and per[plots.RUN].nunique() > 1
+    rows = []
+    for year, grp in per.groupby("year", sort=True):
+        months = int(grp["months"].max())
+        cells = [f"{int(year)}" + ("" if months == 12 else f" ({months} months)")]
+        for col, kind in (("losses", "yuan"), ("outstanding", "yuan"), ("loss_rate", "share")):
+            if many:
+                m, lo, hi = mean_ci(grp[col].to_numpy(dtype=float), bounded=kind == "share")
+                cells.append(fmt_ci(m, lo, hi, kind))
+            else:
+                cells.append(fmt_value(float(grp[col].iloc[0]), kind))
+        rows.append(cells)
+    note = " Mean across replicates (95% confidence interval)." if many else ""
+    return ("<h3>Losses by year</h3>" + html_table(
+        ["year", "losses (write-offs − recoveries)", "average outstanding",
+         "losses / average outstanding"], rows)
+            + f"<p>Year 1 is months 1–12; a last, shorter year says how many months it has.{note}</p>")
