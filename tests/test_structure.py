@@ -1,4 +1,5 @@
-"""The code's shape: kernels read named bundles, not long lists of positional arguments.
+"""The code's shape: kernels read named bundles, not long lists of positional arguments,
+and no module grows past :data:`MAX_MODULE_LINES` lines.
 
 A kernel that takes a column or a parameter by position can have two of them swapped and
 still compile and run; a NamedTuple bundle is read by name. No function in ``agents/``
@@ -34,6 +35,19 @@ def test_no_function_in_agents_takes_more_than_ten_parameters():
     assert len(counts) > 100  # the scan sees the package
     too_many = {name: n for name, n in counts.items() if n > MAX_PARAMETERS}
     assert too_many == {}, f"pass a NamedTuple bundle instead: {too_many}"
+
+
+MAX_MODULE_LINES = 1000
+
+
+def test_every_module_is_under_a_thousand_lines():
+    """A module a reader can hold: split by concern before it grows past this."""
+    root = AGENTS.parent
+    sizes = {str(p.relative_to(root)): len(p.read_text().splitlines())
+             for folder in ("agents", "model", "experiments") for p in (root / folder).rglob("*.py")}
+    assert len(sizes) > 50
+    too_long = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert too_long == {}, f"split these by concern: {too_long}"
 
 
 def test_the_scan_counts_every_kind_of_parameter(tmp_path):
