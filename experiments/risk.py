@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments import outcomes as oc
 from limitlab.experiments.fileio import read_parquet
 from limitlab.model.config import ConfigError
 
@@ -661,8 +662,12 @@ def cmd_risk(args: argparse.Namespace) -> int:
         print(f"point {entry['point']} ({axes}): {entry['n_replicates']} replicates"
               + (f", {entry['n_failed']} failed" if entry["n_failed"] else ""))
         for r in entry["loss_rate"]["measures"]:
-            name = r["measure"] if r["level"] is None else f"{r['measure']} {r['level']:.3g}"
-            flag = "  (too few replicates: needs {})".format(r["min_replicates"]) if r["too_few_replicates"] else ""
-            print(f"  loss rate {name:<18} {r['value']:8.2%}  [{r['ci_low']:.2%}, {r['ci_high']:.2%}]{flag}")
+            name = r["measure"].replace("_", " ")
+            if r["level"] is not None:
+                name = f"{ {'var': 'VaR', 'es': 'ES'}.get(r['measure'], r['measure'])} {100 * r['level']:g}%"
+            # a tail level the replicates cannot support is not quoted (as in the report)
+            value = (f"needs ≥ {r['min_replicates']:,} replicates" if r["too_few_replicates"]
+                     else oc.fmt_ci(r["value"], r["ci_low"], r["ci_high"], "share"))
+            print(f"  loss rate, {name:<16} {value}")
     print(f"wrote {out / 'risk.json'} and risk_*.parquet")
     return 0
