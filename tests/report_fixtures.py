@@ -1,7 +1,7 @@
 """Results directories for report tests, written from real (short) runs.
 
 A single run uses ``limitlab.experiments.outputs.write_run``; batches and sweeps are written in the
-layout of ``limitlab batch``/``limitlab sweep`` (issue 3): ``runs.parquet``,
+layout of ``limitlab batch``/``limitlab sweep``: ``runs.parquet``,
 ``design.parquet``, ``manifest.json`` and hive-partitioned per-run tables
 ``<table>/run_id=<id>/part-0.parquet``. Sweeps also get a Sobol sensitivity table.
 """
