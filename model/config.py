@@ -884,6 +884,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     for i, part in enumerate(parts):
         fields = getattr(model, "model_fields", {})
         if part not in fields:
+            if part in _RENAMED_KEYS:
+                raise ConfigError(f"{key} = {value!r}: renamed; use {_RENAMED_KEYS[part]}")
             where = ".".join(parts[:i]) or "<top level>"
             raise ConfigError(
                 f"{key}: unknown key '{part}' under {where}; allowed: {', '.join(sorted(fields))}"

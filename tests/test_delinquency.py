@@ -108,6 +108,11 @@ def test_old_key_default_after_months_names_the_new_key(where):
         validate_config(data)
 
 
+def test_old_key_in_a_set_override_names_the_new_key():
+    with pytest.raises(ConfigError, match=r"lender.default_after_months = 3: renamed; use charge_off_days"):
+        apply_overrides(small_config(), {"lender.default_after_months": 3})
+
+
 def test_channel_lenders_charge_off_days():
     cfg = apply_overrides(small_config(), {"channels.bank.charge_off_days": 180})
     assert cfg.channels.bank.charge_off_months == 6
