@@ -19,6 +19,7 @@ from limitlab.agents.codes import (
     Action,
     Actor,
 )
+from limitlab.agents.numerics import jit
 from limitlab.model.categories import categorical
 from limitlab.model.score_quality import ScoreQuality
 
@@ -193,14 +194,22 @@ def delinquency_sums(rows, segment, balance, dpd, balance_start) -> np.ndarray:
     month's live ``rows`` (lines on the books at the month's start; those written off in the
     month hold no balance at its end). ``dpd`` counts missed monthly payments, so 1 = 30+
     days past due and 3 = 90+."""
-    g = segment[rows].astype(np.int64)
-    bal = balance[rows]
-    d = dpd[rows]
-    # float weights hold cents exactly below 2**53 (90 trillion yuan)
-    w = np.stack([bal * (d >= 1), bal * (d >= 3), balance_start[rows]]).astype(np.float64)
-    idx = g[None, :] + N_GROUPS * np.arange(len(DELINQUENCY_FIELDS))[:, None]
-    out = np.bincount(idx.ravel(), weights=w.ravel(), minlength=N_GROUPS * len(DELINQUENCY_FIELDS))
-    return np.rint(out).astype(np.int64).reshape(len(DELINQUENCY_FIELDS), N_GROUPS).T
+    out = np.zeros((N_GROUPS, len(DELINQUENCY_FIELDS)), dtype=np.int64)
+    _delinquency_pass(rows, segment, balance, dpd, balance_start, out)
+    return out
+
+
+@jit
+def _delinquency_pass(rows, segment, balance, dpd, balance_start, out):
+    """One compiled pass of :func:`delinquency_sums` (branch-free: every row adds)."""
+    for j in range(rows.size):
+        i = rows[j]
+        g = np.int64(segment[i])
+        b = balance[i]
+        d = dpd[i]
+        out[g, 0] += b * np.int64(d >= 1)
+        out[g, 1] += b * np.int64(d >= 3)
+        out[g, 2] += balance_start[i]
 
 
 def delinquency_rates(dq: np.ndarray, outstanding: np.ndarray, written_off: np.ndarray,
