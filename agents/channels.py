@@ -243,7 +243,7 @@ class ChannelLender(mesa.Agent):
     def risk_step(self, month: int) -> np.ndarray:
         """Charge off 90+ days past due; lines in arrears are closed. Returns defaults."""
         p = self.pos
-        rows = credit_line.charge_off(p, month, self.cfg.default_after_months, self.cfg.recovery_rate, self.flows)
+        rows = credit_line.charge_off(p, month, self.cfg.charge_off_months, self.cfg.recovery_rate, self.flows)
         p.limit_cents[rows] = 0
         kernels.close_in_arrears(month, p.status, p.dpd_months, p.balance_cents, p.limit_cents,
                                  p.last_used_month)

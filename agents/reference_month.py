@@ -302,7 +302,7 @@ def books(lender: Lender, rows) -> np.ndarray:
     m = lender.model
     c = columns(lender.table)
     s = scorecard.score_params(*lender.scorecard.weight_vector())
-    p = BookParams(m.month, lender.cfg.default_after_months, lender.cfg.recovery_rate,
+    p = BookParams(m.month, lender.cfg.charge_off_months, lender.cfg.recovery_rate,
                    m.draws.key, m.config.population.leave_rate)
     written_off = charge_off(rows, c, p, m.flows.sums)
     remember(rows, c)

@@ -25,6 +25,7 @@ from limitlab.agents import channel_kernels
 from limitlab.agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
 from limitlab.agents.codes import HABITS, KINDS, Kind, Status
 from limitlab.agents.line_rules import bundle
+from limitlab.model.recorder import DELINQUENCY_FIELDS, delinquency_rates
 
 CENTS = 100
 
@@ -105,6 +106,9 @@ class Channels:
         self.businesses = np.zeros(0, dtype=np.int64)  # every small-business row
         self.view: MemberView | None = None
         self.rows: list[dict] = []
+        # per month and lender: balances 30+ / 90+ days past due, outstanding at the month's
+        # start (cents; model.recorder.DELINQUENCY_FIELDS)
+        self.delinquency_rows: list[tuple[int, str, int, int, int]] = []
         self.strategy_rows: list[dict] = []
         self.bills: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.shortfall_m = np.zeros(0, dtype=np.int64)
@@ -268,6 +272,10 @@ class Channels:
              written_off, recovered, interest, funding) = channel_kernels.position_totals(
                 month, bundle(channel_kernels.PositionColumns, p),
                 bundle(channel_kernels.PositionFlows, f)).tolist()
+            d = p.dpd_months
+            self.delinquency_rows.append((month, ln.name, int(p.balance_cents[d >= 1].sum()),
+                                          int(p.balance_cents[d >= 3].sum()),
+                                          int(f.balance_start.sum())))
             self.rows.append({
                 "month": month, "lender": ln.name,
                 "active_accounts": active,
@@ -319,8 +327,32 @@ class Channels:
         out["utilisation"] = np.where(out["total_limit"] > 0, out["outstanding"] / out["total_limit"].where(out["total_limit"] > 0), np.nan)
         out["default_rate"] = np.where(out["accounts_with_balance"] > 0,
                                        out["new_defaults"] / out["accounts_with_balance"].where(out["accounts_with_balance"] > 0), 0.0)
+        self._delinquency(out)
         out["lender"] = out["lender"].astype(str)
         return out.sort_values(["month", "lender"], kind="stable").reset_index(drop=True)
+
+    def _delinquency(self, out: pd.DataFrame) -> None:
+        """The other lenders' and the system's (``all``) delinquency rates, in place (the
+        credit line's rows have the recorder's)."""
+        rec = self.model.recorder
+        line = np.stack(rec.delinquency).sum(axis=1)
+        frames = [pd.DataFrame(self.delinquency_rows, columns=["month", "lender", *DELINQUENCY_FIELDS]),
+                  pd.DataFrame({"month": rec.months, "lender": rec.lender_name,
+                                **{c: line[:, i] for i, c in enumerate(DELINQUENCY_FIELDS)}})]
+        dq = pd.concat(frames, ignore_index=True)
+        system = dq.groupby("month", as_index=False)[list(DELINQUENCY_FIELDS)].sum()
+        system["lender"] = "all"
+        dq = pd.concat([dq, system], ignore_index=True).set_index(["month", "lender"])
+        other = (out["lender"].astype(str) != rec.lender_name).to_numpy()
+        key = pd.MultiIndex.from_arrays([out["month"][other], out["lender"].astype(str)[other]])
+        sums = dq.reindex(key).fillna(0).to_numpy(dtype=np.int64)
+        cents = {c: np.rint(out[c].to_numpy()[other] * CENTS).astype(np.int64)
+                 for c in ("outstanding", "written_off", "recoveries")}
+        rates = delinquency_rates(sums, cents["outstanding"], cents["written_off"], cents["recoveries"])
+        for name, values in rates.items():
+            col = out[name].to_numpy(dtype=np.float64, copy=True)
+            col[other] = values
+            out[name] = col
 
     def summary(self) -> dict[str, float]:
         """Small businesses' funding shortfall, distress and failure rates by strategy, and

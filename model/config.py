@@ -534,8 +534,11 @@ class LenderConfig(_Strict):
     income_estimate_noise: float = Field(
         0.3, ge=0, le=3, description="log-sd of the lender's error on declared income"
     )
-    default_after_months: int = Field(
-        3, ge=1, le=12, description="months in arrears before charge-off (3 = 90+ days past due)"
+    charge_off_days: int = Field(
+        90, ge=30, le=360, multiple_of=30,
+        description="days past due before charge-off, a multiple of 30 (one missed monthly "
+        "payment = 30 days); 90 until the baseline is recalibrated, when it moves to 180 (as "
+        "lenders in China write off) so that a 90+ days-past-due stock exists",
     )
     grace_amount: float = Field(
         0.0, ge=0, le=1e6, description="arrears up to this amount (yuan) do not count as missed"
@@ -553,6 +556,11 @@ class LenderConfig(_Strict):
         default_factory=list,
         description="your own rules, each a module named in the scenario ([[lender.custom_rules]])",
     )
+
+    @property
+    def charge_off_months(self) -> int:
+        """``charge_off_days`` in the model's monthly steps (missed payments)."""
+        return self.charge_off_days // 30
 
     @model_validator(mode="after")
     def _pd_order(self) -> LenderConfig:
@@ -606,7 +614,10 @@ class ChannelConfig(_Strict):
     daily_rate: float = Field(0.0006, ge=0, le=0.01, description="interest per day")
     funding_rate: float = Field(0.04, ge=0, le=1, description="annual cost of its funding")
     recovery_rate: float = Field(0.2, ge=0, le=1, description="share of a write-off recovered")
-    default_after_months: int = Field(3, ge=1, le=12, description="months in arrears before charge-off")
+    charge_off_days: int = Field(
+        90, ge=30, le=360, multiple_of=30,
+        description="days past due before charge-off, a multiple of 30 (one missed monthly payment = 30 days)",
+    )
     anchor_stress_threshold: float = Field(
         -1.5, ge=-10, le=10,
         description="supply chain: no advances while the anchor's sector factor is below this",
@@ -615,6 +626,11 @@ class ChannelConfig(_Strict):
         0.0, ge=0, le=5,
         description="a relationship's line grows by this share over its first 3 years (tenure)",
     )
+
+    @property
+    def charge_off_months(self) -> int:
+        """``charge_off_days`` in the model's monthly steps (missed payments)."""
+        return self.charge_off_days // 30
 
 
 class StrategyShares(_Strict):
@@ -754,6 +770,12 @@ def _fmt_loc(loc: tuple) -> str:
     return out
 
 
+# keys a scenario may still carry from before a rename: the error names the new key
+_RENAMED_KEYS = {
+    "default_after_months": "charge_off_days (days past due before charge-off: 30 x the old "
+                            "months, e.g. 3 -> 90)",
+}
+
 # the strict schema's type errors, said in the terms of a TOML file or a --set value
 _TYPE_MESSAGES = {
     "int_type": "must be a whole number (not a decimal, a boolean or a quoted string)",
@@ -772,6 +794,9 @@ def _error_line(exc: ValidationError, prefix: str = "") -> str:
     value = err.get("input")
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
+        renamed = _RENAMED_KEYS.get(str(loc[-1]))
+        if renamed:
+            return f"{key} = {err.get('input')!r}: renamed; use {renamed}"
         msg = "unknown key"
         allowed = _allowed_keys(loc[:-1])
         if allowed:
@@ -859,6 +884,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     for i, part in enumerate(parts):
         fields = getattr(model, "model_fields", {})
         if part not in fields:
+            if part in _RENAMED_KEYS:
+                raise ConfigError(f"{key} = {value!r}: renamed; use {_RENAMED_KEYS[part]}")
             where = ".".join(parts[:i]) or "<top level>"
             raise ConfigError(
                 f"{key}: unknown key '{part}' under {where}; allowed: {', '.join(sorted(fields))}"

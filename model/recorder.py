@@ -19,10 +19,14 @@ from limitlab.agents.codes import (
     Action,
     Actor,
 )
+from limitlab.agents.numerics import jit
 from limitlab.model.categories import categorical
 from limitlab.model.score_quality import ScoreQuality
 
 N_GROUPS = len(KINDS) * len(HABITS)
+# per month and segment, in cents: balances 30+ and 90+ days past due at the month's end,
+# outstanding at its start (the delinquency rates' numerators and the loss rates' base)
+DELINQUENCY_FIELDS = ("balance_dpd30", "balance_dpd90", "outstanding_start")
 ROLL_FROM = ("current", "dpd_30", "dpd_60")
 ROLL_TO = ("current", "dpd_30", "dpd_60", "dpd_90_plus", "charged_off", "paid_off")
 
@@ -88,6 +92,8 @@ class Recorder:
         # event log: the trade-off judges them after the run (model/tradeoff.py)
         self.restrictions: list[tuple[int, int, int, np.ndarray]] = []
         self.quality = ScoreQuality()  # AUC, calibration and PSI of the lender's score
+        # per month: (N_GROUPS, len(DELINQUENCY_FIELDS)) int64 cents, for the delinquency rates
+        self.delinquency: list[np.ndarray] = []
 
     def collect(self, model) -> None:
         t = model.table
@@ -109,6 +115,8 @@ class Recorder:
                 self.restrictions.append((month, action, reason, ids.copy()))
         self.rows.append(out)
         self.months.append(month)
+        self.delinquency.append(delinquency_sums(
+            model.live, t.segment, t.balance_cents, t.dpd_months, flows.balance_start))
 
         pol = model.lender.policy
         system = self.system
@@ -132,7 +140,8 @@ class Recorder:
             "kind": categorical(groups // len(HABITS), KINDS),
             "habit": categorical(groups % len(HABITS), HABITS),
         }
-        return _frame(head, arr.reshape(m * gcount, f), self.lender_name, tail)
+        dq = np.stack(self.delinquency).reshape(m * gcount, len(DELINQUENCY_FIELDS))
+        return _frame(head, arr.reshape(m * gcount, f), self.lender_name, tail, dq)
 
     def monthly(self, tail: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
         """One row per month (and lender), the sum of the segments, then the economy and the
@@ -140,7 +149,8 @@ class Recorder:
         arr = np.stack(self.rows).sum(axis=1)
         head = {"month": np.asarray(self.months, dtype=np.int32), "lender": None}
         system = {name: np.asarray(values, dtype=np.float64) for name, values in self.system.items()}
-        return _frame(head, arr, self.lender_name, {**system, **(tail or {})})
+        dq = np.stack(self.delinquency).sum(axis=1)
+        return _frame(head, arr, self.lender_name, {**system, **(tail or {})}, dq)
 
     def sums(self) -> np.ndarray:
         """Every month's sums per segment, shape (months, groups, SUM_FIELDS), in cents."""
@@ -178,7 +188,53 @@ class Recorder:
         })
 
 
-def _frame(head: dict, arr: np.ndarray, lender: str, tail: dict | None = None) -> pd.DataFrame:
+def delinquency_sums(rows, segment, balance, dpd, balance_start) -> np.ndarray:
+    """The month-end balances 30+ and 90+ days past due and the outstanding at the month's
+    start, per segment, in cents: (N_GROUPS, len(DELINQUENCY_FIELDS)) int64, over the
+    month's live ``rows`` (lines on the books at the month's start; those written off in the
+    month hold no balance at its end). ``dpd`` counts missed monthly payments, so 1 = 30+
+    days past due and 3 = 90+."""
+    out = np.zeros((N_GROUPS, len(DELINQUENCY_FIELDS)), dtype=np.int64)
+    _delinquency_pass(rows, segment, balance, dpd, balance_start, out)
+    return out
+
+
+@jit
+def _delinquency_pass(rows, segment, balance, dpd, balance_start, out):
+    """One compiled pass of :func:`delinquency_sums` (branch-free: every row adds)."""
+    for j in range(rows.size):
+        i = rows[j]
+        g = np.int64(segment[i])
+        b = balance[i]
+        d = dpd[i]
+        out[g, 0] += b * np.int64(d >= 1)
+        out[g, 1] += b * np.int64(d >= 3)
+        out[g, 2] += balance_start[i]
+
+
+def delinquency_rates(dq: np.ndarray, outstanding: np.ndarray, written_off: np.ndarray,
+                      recoveries: np.ndarray) -> dict[str, np.ndarray]:
+    """The industry's delinquency measures from cents (one value per row): ``dpd30_rate`` and
+    ``dpd90_rate``, balances 30+ / 90+ days past due over the month-end outstanding;
+    ``charge_off_rate``, the month's write-offs x 12 over the outstanding at the month's
+    start; ``net_loss_rate``, write-offs less recoveries x 12 over the same. Fractions, 0
+    where the denominator is 0."""
+    n = outstanding.shape[0]
+    start = dq[:, 2]
+
+    def ratio(num, den):
+        return np.divide(num.astype(np.float64), den, out=np.zeros(n), where=den > 0)
+
+    return {
+        "dpd30_rate": ratio(dq[:, 0], outstanding),
+        "dpd90_rate": ratio(dq[:, 1], outstanding),
+        "charge_off_rate": ratio(12 * written_off, start),
+        "net_loss_rate": ratio(12 * (written_off - recoveries), start),
+    }
+
+
+def _frame(head: dict, arr: np.ndarray, lender: str, tail: dict | None = None,
+           dq: np.ndarray | None = None) -> pd.DataFrame:
     """A sums table in one construction from the (rows, SUM_FIELDS) cents array: ``head``'s
     columns first (``lender``: the lender's name on every row), the sums, the derived
     columns, then ``tail``'s.
@@ -201,6 +257,10 @@ def _frame(head: dict, arr: np.ndarray, lender: str, tail: dict | None = None) -
     cols["utilisation"] = np.divide(sums["outstanding"], lim, out=np.full(n, np.nan), where=lim > 0)
     wb = sums["accounts_with_balance"]
     cols["default_rate"] = np.divide(sums["new_defaults"], wb, out=np.zeros(n), where=wb > 0)
+    if dq is not None:
+        cols.update(delinquency_rates(dq, arr[:, SUM_FIELDS.index("outstanding")],
+                                      arr[:, SUM_FIELDS.index("written_off")],
+                                      arr[:, SUM_FIELDS.index("recoveries")]))
     cols.update(tail or {})
     del cols["lender"]
     df = pd.DataFrame(cols)

@@ -60,7 +60,7 @@ VASICEK_OVERRIDES: dict[str, Any] = {
     "population.small_business_share": 0.0,
     "population.individual.income_dispersion": 0.0,  # everyone earns the same on average...
     "population.individual.initial_savings_months": 0.0,  # ...and has no cash buffer
-    "lender.default_after_months": 1,  # default at the first missed payment
+    "lender.charge_off_days": 30,  # default at the first missed payment
     "lender.grace_amount": 0.0,
 }
 
@@ -159,7 +159,7 @@ def run_one_month(
     month then runs the model's rules: the economy moves (one world per scenario), borrowers
     earn (``monthly_income``, ``earn_and_spend`` with no spending), the line bills, borrowers
     pay from their cash (``collect``, with the scenario's grace amount), and the lender
-    charges off accounts ``default_after_months`` in arrears (``charge_off``). Scenario
+    charges off accounts ``charge_off_days`` past due (``charge_off``). Scenario
     ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))`` only.
 
     Args:
@@ -316,7 +316,7 @@ class _OneMonthBook:
         grace_cents = int(round(cfg.lender.grace_amount * CENTS))
         credit_line.collect(t, month, interest, due, self.no_skip, grace_cents, flows)
         defaulted = credit_line.charge_off(
-            t, month, cfg.lender.default_after_months, cfg.lender.recovery_rate, flows
+            t, month, cfg.lender.charge_off_months, cfg.lender.recovery_rate, flows
         )
         world = t.world[defaulted]
         defaults = np.bincount(world, minlength=self.count).astype(np.float64)

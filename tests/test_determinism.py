@@ -112,6 +112,10 @@ def _number(pick, key: str, info, integer: bool):
         lo, hi = WITHIN_HORIZON[key]
         return pick.integer(lo, hi) if integer else pick.uniform(lo, hi)
     lo, hi, lo_open, hi_open = _bounds(info)
+    step = next((m.multiple_of for m in info.metadata
+                 if getattr(m, "multiple_of", None) is not None), None)
+    if integer and step:  # a multiple of ``step`` (charge-off days: whole months)
+        return step * pick.integer(-((-int(lo) - lo_open) // step), (int(hi) - hi_open) // step)
     if integer:
         return pick.integer(int(lo) + lo_open, int(hi) - hi_open)
     if lo_open or hi_open:  # an open end: stay a hair inside it

@@ -51,7 +51,7 @@ def around_defaults(draw) -> dict:
         "lender.restrictive_actions": draw(mostly),
         "lender.limit_growth": u(0.0, 0.5),
         "lender.on_time_streak_months": draw(st.integers(1, 4)),
-        "lender.default_after_months": draw(st.integers(1, 4)),
+        "lender.charge_off_days": 30 * draw(st.integers(1, 4)),
         "lender.monitoring.enabled": draw(mostly),
         "lender.monitoring.sensitivity": u(0.5, 3.0),
         "lender.monitoring.freeze_months": draw(st.integers(1, 3)),

@@ -88,7 +88,7 @@ def test_grace_amount_changes_the_sampler_output():
 
 
 def test_default_after_two_months_means_no_default_in_one_month():
-    cfg = apply_overrides(vasicek_config(0.1), {"lender.default_after_months": 2})
+    cfg = apply_overrides(vasicek_config(0.1), {"lender.charge_off_days": 60})
     f = sample_default_fractions(pd=0.2, rho=0.1, n_borrowers=100, n_scenarios=20, seed=1, config=cfg)
     assert (f == 0).all()
 

@@ -164,7 +164,7 @@ class Lender(mesa.Agent):
     def book_args(self, rows: np.ndarray) -> tuple:
         """agents.lender.books.lender_month's arguments for the live ``rows`` (the credit
         line's month runs it in the same compiled call as the borrowers' passes)."""
-        p = books.BookParams(self.model.month, self.cfg.default_after_months,
+        p = books.BookParams(self.model.month, self.cfg.charge_off_months,
                              self.cfg.recovery_rate, self.model.draws.key,
                              self.model.config.population.leave_rate)
         return (rows, columns(self.table), p, score_params(*self.scorecard.weight_vector()),
@@ -195,7 +195,7 @@ class Lender(mesa.Agent):
             old = t.limit_cents[rows].copy()
             t.limit_cents[rows] = 0
             self.events.add(self.model.month, rows, Action.DEFAULT, Reason.DAYS_PAST_DUE, old, 0,
-                            30.0 * self.cfg.default_after_months)
+                            30.0 * self.cfg.charge_off_months)
 
     def score(self) -> None:
         """Score every live account (status up to ``closed``); the others keep their last."""
