@@ -18,10 +18,12 @@ seed alone:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
 import random
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +117,51 @@ def _particle_task(sampler: SeededMappingSampler, simulate_one_bytes: bytes, tas
                      "simulations")
 
 
+class _Interrupts:
+    """Ctrl-C while particles are simulated stops the calibration at once; while pyabc writes
+    its history it waits until the write is done, so the database is never left with a
+    half-written transaction (the generations stored stay usable by ``--resume``)."""
+
+    def __init__(self) -> None:
+        self.simulating = False
+        self.pending = False
+
+    def handler(self, signum, frame) -> None:
+        if self.simulating:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def check(self) -> None:
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def installed(self):
+        """The handler, in the main thread only (signals are delivered there)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.pending = self.simulating = False
+        previous = signal.signal(signal.SIGINT, self.handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    @contextlib.contextmanager
+    def simulating_now(self):
+        self.check()
+        self.simulating = True
+        try:
+            yield
+        finally:
+            self.simulating = False
+
+
+_INTERRUPTS = _Interrupts()
+
+
 class SeededMappingSampler(MappingSampler):
     """pyabc's static-scheduling ``MappingSampler`` with per-particle seeds (see module doc)."""
 
@@ -132,7 +179,8 @@ class SeededMappingSampler(MappingSampler):
     def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False,
                                 ana_vars=None):
         fn = functools.partial(_particle_task, self, self.pickle(simulate_one))
-        results = list(self.map_(fn, [(t, i) for i in range(n)]))  # in task order
+        with _INTERRUPTS.simulating_now():
+            results = list(self.map_(fn, [(t, i) for i in range(n)]))  # in task order
         self.nr_evaluations_ = sum(k for _, k in results)
         sample = self._create_empty_sample()
         for s, _ in results:
@@ -203,6 +251,13 @@ def run_generations(*, db: Path, model: ParticleModel, levers: list[Lever], targ
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     observed = {t.name: t.value for t in targets}
     distance = Distance({t.name: t.uncertainty for t in targets})
+    with _INTERRUPTS.installed():
+        return _generations(db, model, levers, distance, observed, population, generations, seed,
+                            map_, on_generation)
+
+
+def _generations(db, model, levers, distance, observed, population, generations, seed, map_,
+                 on_generation) -> History:
     fresh = not Path(db).exists()
     while (done := completed_generations(db)) < generations:
         abc = ABCSMC(model, prior(levers), distance,
@@ -220,4 +275,5 @@ def run_generations(*, db: Path, model: ParticleModel, levers: list[Lever], targ
             pops = h.get_all_populations()
             row = pops[pops["t"] == done].iloc[0]
             on_generation(done, float(row["epsilon"]), int(row["samples"]), population)
+        _INTERRUPTS.check()  # a Ctrl-C that came while the generation was being stored
     return History(db_url(db), _id=1)
