@@ -12,9 +12,13 @@ plain Python (:func:`plain`: a compiled function's Python source, whose calls to
 compiled functions are to their Python source too), so the reference shares the rules'
 text with the compiled month and nothing of its compiled form.
 
+With other lenders (``channels.enabled``) their hooks (model.channels.Channels) run
+between the credit line's rules where the compiled month calls them, with the compiled
+loops they call (agents.channel_kernels, the positions' billing, payment and charge-offs)
+as plain Python too.
+
 The compiled month must reproduce it exactly — every column of the borrower table, the
-events, the lender's state (tests/test_reference_month.py). Not covered: other lenders
-(``channels.enabled``): their hooks run between the credit line's passes.
+events, each lender's state (tests/test_reference_month.py).
 
 Usage: ``month(model)`` steps a model (model.credit_market.CreditMarketModel, after its
 first compiled month) as ``model.step()`` would.
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.special
-from limitlab.agents import credit_line, draws, line_rules, numerics
+from limitlab.agents import channel_kernels, credit_line, draws, line_rules, numerics
 from limitlab.agents.borrowers import income_factors, line_columns
 from limitlab.agents.codes import ACTIVE, CLOSED
 from limitlab.agents.lender import (
@@ -92,6 +96,7 @@ class _Rules:
     def __getattr__(self, name):
         for module in (line_rules, draws, scorecard, monitoring, risk, growth, restrictions):
             fn = getattr(module, name, None)
+            fn = next((k for k, v in _PLAIN.items() if v is fn), fn)  # (python_loops)
             if isinstance(fn, CPUDispatcher):
                 out = plain(fn)
                 setattr(self, name, out)
@@ -125,14 +130,23 @@ LENDER_LOOPS = (
     (appeals, "appeals_filed"), (appeals, "appeal_decisions"), (applications, "applications"),
 )
 
+# ... and those the other lenders' hooks call (model.channels, agents.channels): the
+# channels' own kernels, the positions' billing, payment and charge-offs
+# (agents.credit_line), a multi-lender's new borrowing (the model's _fund_elsewhere)
+CHANNEL_LOOPS = tuple(
+    (channel_kernels, name) for name, fn in vars(channel_kernels).items()
+    if isinstance(fn, CPUDispatcher)) + (
+    (line_rules, "bill"), (line_rules, "collect"), (line_rules, "charge_off"),
+    (line_rules, "external_borrowing"),
+)
+
 
 # ---------------------------------------------------------------------- the month
 def month(model) -> None:
-    """One month of ``model`` (credit line alone), in the order of CreditMarketModel.step."""
+    """One month of ``model``, in the order of CreditMarketModel.step."""
     m = model
-    if m.channels is not None:
-        raise NotImplementedError("the reference month covers the credit line alone")
-    with np.errstate(over="ignore"), python_loops(*LENDER_LOOPS):
+    loops = LENDER_LOOPS + (CHANNEL_LOOPS if m.channels is not None else ())
+    with np.errstate(over="ignore"), python_loops(*loops):
         m.month += 1
         m.events.start_month()
         m.economy.advance(m.month)
@@ -145,6 +159,8 @@ def month(model) -> None:
         m.draws = type(m.draws).draw(m.streams.borrowers)
         written_off = credit_line_month(m)
         lender_month(m.lender, written_off)
+        if m.channels is not None:
+            m.channels.end_month()  # charge-offs and closures elsewhere, the bureau, health
         if m.config.adaptation.enabled:
             m.borrowers_respond()
         m.customers_leave()
@@ -156,23 +172,38 @@ def month(model) -> None:
 
 def credit_line_month(m) -> np.ndarray:
     """The borrowers' month on the credit line, then the lender's books. Returns the rows
-    written off."""
-    t, f = m.table, m.flows
+    written off.
+
+    With other lenders: their positions are billed first (what falls due on them is part
+    of each borrower's need), a failed or short business loses revenue, what the line did
+    not grant goes to the other channels after the draws, and borrowers pay the channels
+    between paying the line and repaying it early (CreditMarketModel.credit_line_month)."""
+    t, f, ch = m.table, m.flows, m.channels
+    other_due = ch.begin_month() if ch is not None else None
     ec = m.config.economy
     z, sector_ext, season_ext = income_factors(m.economy.z, m.economy.sector_factors,
                                                m.economy.season, ec.rho, ec.sectors)
     e = line_rules.income_terms(z, sector_ext, season_ext, ec.idio_persistence)
-    p = credit_line.line_params(m.config, True, False)
+    online = ch is not None and ch.online is not None
+    p = credit_line.line_params(m.config, not online, ch is not None)
     c = line_columns(t)
     rows = [int(i) for i in m.live]
     key = m.draws.key
     open_lines(rows, c, f, p)
     income = earn_income(rows, key, c, e)
+    if ch is not None:
+        income = lost_revenue(ch, rows, income)
     spend(rows, key, c, p, income)
     due = bill(rows, m.month, c, p)
-    avail = draw(rows, m.month, key, c, f, p, due)
+    size = t.n if ch is not None else 0  # per row, what the line did not grant
+    r = line_rules.Requests(other_due, np.zeros(size, np.int64), np.zeros(size, np.int64))
+    avail = draw(rows, m.month, key, c, f, p, due, r)
     quick_cycles(rows, key, c, f, p, avail)
+    if ch is not None:
+        m._fund_elsewhere(r.rest_need, r.rest_disc)  # the other channels fund the rest
     pay(rows, key, c, f, p)
+    if ch is not None:
+        ch.pay()  # borrowers pay the other channels from what cash is left
     repay_early(rows, key, c, f)
     return books(m.lender, rows)
 
@@ -194,6 +225,16 @@ def earn_income(rows, key, c, e) -> dict:
     for i in rows:
         c.idio[i], income[i] = R.income_of(i, c, R.normal_at(key, i), e)
     return income
+
+
+def lost_revenue(ch, rows, income) -> dict:
+    """A failed business earns nothing; a short one loses part of its revenue (the
+    channels' rule, model.channels.Channels.adjust_income)."""
+    full = np.zeros(ch.model.table.n, dtype=np.int64)
+    for i in rows:
+        full[i] = income[i]
+    adjusted = ch.adjust_income(full)
+    return {i: adjusted[i] for i in rows}
 
 
 def spend(rows, key, c, p, income) -> None:
@@ -219,14 +260,17 @@ def bill(rows, month, c, p) -> dict:
     return due
 
 
-def draw(rows, month, key, c, f, p, due) -> dict:
+def draw(rows, month, key, c, f, p, due, r) -> dict:
     """Borrowers ask for their need and their discretionary draw; the lender grants needs
     first within the available limit of an active line; each draw is booked on a plan.
-    Returns the limit each row has left."""
+    With other lenders (``p.channels``) the need covers what falls due on them too
+    (``r.other_due``) and what the line did not grant is kept (``r.rest_need``,
+    ``r.rest_disc``). Returns the limit each row has left."""
     avail = {}
     for i in rows:
+        owed = due[i] + r.other_due[i] if p.channels else due[i]
         need, disc, g_need, g_disc, avail[i] = R.request(
-            c.status[i], due[i], c.savings_cents[i], c.limit_cents[i], c.balance_cents[i],
+            c.status[i], owed, c.savings_cents[i], c.limit_cents[i], c.balance_cents[i],
             c.target_util[i], c.draw_prob[i], c.draw_amount_cents[i],
             R.u_hi(R.word(key, i, draws.W_DRAW)))
         granted = g_need + g_disc
@@ -236,6 +280,9 @@ def draw(rows, month, key, c, f, p, due) -> dict:
         c.drawn_m_cents[i] = granted
         c.draws_m[i] = int(g_need > 0) + int(g_disc > 0)
         c.max_draw_m_cents[i] = max(g_need, g_disc)
+        if p.channels:
+            r.rest_need[i] = need - g_need
+            r.rest_disc[i] = disc - g_disc
         if granted > 0:
             R.book_plan(i, month % RING, granted, c.tenor[i], c.instalment_cents, c.ring_end,
                         c.ring_rem)
