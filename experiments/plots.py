@@ -99,6 +99,15 @@ def _fig_ax(ax: Axes | None = None, figsize: tuple[float, float] = (8.0, 4.5)):
     return new_figure(figsize)
 
 
+def _fig_axes_pair(ax: Sequence[Axes] | None = None):
+    """The Figure and two side-by-side Axes: ``ax``'s, or a new 1×2 Figure's."""
+    if ax is None:
+        fig, axes = new_figure((12, 4), 1, 2)
+        return fig, list(axes)
+    axes = list(np.ravel(ax))
+    return axes[0].figure, axes
+
+
 
 def paired_ci_bars(ax: Axes, labels, pairs) -> np.ndarray:
     """Two bars per label, each a mean with its interval as an error bar.
@@ -524,11 +533,7 @@ def plot_reviews(monthly: pd.DataFrame, reviews: pd.DataFrame, ax: Sequence[Axes
     Returns:
         The Figure drawn on.
     """
-    if ax is None:
-        fig, axes = new_figure((12, 4), 1, 2)
-    else:
-        axes = list(np.ravel(ax))
-        fig = axes[0].figure
+    fig, axes = _fig_axes_pair(ax)
     left, right = axes
     m = portfolio_rows(monthly)
     stats = across_runs(m, "month", "limit_multiplier")
@@ -565,11 +570,7 @@ def plot_score_quality(monthly: pd.DataFrame, ax: Sequence[Axes] | None = None) 
     Returns:
         The Figure drawn on.
     """
-    if ax is None:
-        fig, axes = new_figure((12, 4), 1, 2)
-    else:
-        axes = list(np.ravel(ax))
-        fig = axes[0].figure
+    fig, axes = _fig_axes_pair(ax)
     m = portfolio_rows(monthly)
     for a, col, title, ylabel in (
             (axes[0], "score_auc", "Score AUC (12-month charge-off)", "AUC (0.5 = chance)"),
