@@ -70,7 +70,8 @@ def parameters() -> Iterator[dict[str, Any]]:
     yield from walk(ScenarioConfig(), "")
 
 
-def _cell(value: Any) -> str:
+def param_text(value: Any) -> str:
+    """A parameter value as text: booleans lower-case, floats short, lists and tables as JSON."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
@@ -89,7 +90,7 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
         w.writeheader()
-        w.writerows({c: _cell(r[c]) for c in cols} for r in rows)
+        w.writerows({c: param_text(r[c]) for c in cols} for r in rows)
         return buf.getvalue()
     if fmt == "markdown":
         def esc(s: str) -> str:
@@ -107,14 +108,14 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
         ]
         for r in rows:
             bounds = ", ".join(b for b in (r["min"], r["max"]) if b)
-            lines.append(f"| `{r['key']}` | {esc(r['type'])} | {esc(_cell(r['default']))} | "
+            lines.append(f"| `{r['key']}` | {esc(r['type'])} | {esc(param_text(r['default']))} | "
                          f"{bounds} | {esc(r['help'])} |")
         return "\n".join(lines) + "\n"
     width = max(len(r["key"]) for r in rows)
     out = []
     for r in rows:
         bounds = ", ".join(b for b in (r["min"], r["max"]) if b)
-        out.append(f"{r['key']:<{width}}  {_cell(r['default']):>10}  {bounds:<18}  {r['help']}")
+        out.append(f"{r['key']:<{width}}  {param_text(r['default']):>10}  {bounds:<18}  {r['help']}")
     return "\n".join(out) + "\n"
 
 

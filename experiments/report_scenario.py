@@ -10,6 +10,7 @@ import pandas as pd
 from limitlab.experiments import outcomes as oc
 from limitlab.experiments import plots
 from limitlab.experiments.pages import Section, fmt_ci, fmt_value, html_table
+from limitlab.experiments.params import param_text as _param_cell
 from limitlab.experiments.results import Results
 from limitlab.model.stats import mean_ci
 
@@ -61,16 +62,6 @@ def changed_parameters(config: dict) -> list[dict]:
         if value != default:
             rows.append({"key": key, "value": value, "default": default, "help": helps.get(key, "")})
     return rows
-
-
-def _param_cell(v) -> str:
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float):
-        return f"{v:g}"
-    if isinstance(v, list | dict):
-        return json.dumps(v)
-    return str(v)
 
 
 def scenario_section(res: Results) -> tuple[Section, str | None]:
