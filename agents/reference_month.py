@@ -159,15 +159,7 @@ def month(model) -> None:
         m.draws = type(m.draws).draw(m.streams.borrowers)
         written_off = credit_line_month(m)
         lender_month(m.lender, written_off)
-        if m.channels is not None:
-            m.channels.end_month()  # charge-offs and closures elsewhere, the bureau, health
-        if m.config.adaptation.enabled:
-            m.borrowers_respond()
-        m.customers_leave()
-        m.recorder.collect(m)
-        m.ledger.close_month(m)
-        if m.month >= m.config.months:
-            m.running = False
+        m.finish_month()  # other lenders, responses, departures, records: as the model runs them
 
 
 def credit_line_month(m) -> np.ndarray:

@@ -164,8 +164,13 @@ class CreditMarketModel(mesa.Model):
         self.live = line_rules.live_rows(self.table.status)
         self.draws = BorrowerDraws.draw(self.streams.borrowers)
         self.lender.step(booked=self.credit_line_month())
+        self.finish_month()
+
+    def finish_month(self) -> None:
+        """After the lender's rules: the other lenders' month end, borrowers' responses,
+        departures, the month's records and the ledger's check."""
         if self.channels:
-            self.channels.end_month()
+            self.channels.end_month()  # charge-offs and closures elsewhere, the bureau, health
         if self.config.adaptation.enabled:
             self.borrowers_respond()
         self.customers_leave()
