@@ -777,17 +777,14 @@ def run_design(
                     chunk = list(itertools.islice(source, per_task))
                     if not chunk:
                         break
-                    fut = (info.executor.submit(execute, chunk[0]) if len(chunk) == 1
-                           else info.executor.submit(execute_many, chunk))
-                    pending[fut] = chunk
+                    pending[info.executor.submit(execute_many, chunk)] = chunk
                 if not pending:
                     break
                 done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                 for fut in sorted(done, key=lambda f: pending[f][0].run_id):
                     chunk = pending.pop(fut)
                     try:
-                        result = fut.result()
-                        outputs = result if isinstance(result, list) else [result]
+                        outputs = fut.result()
                     except cf.process.BrokenProcessPool:
                         raise ConfigError(
                             "a worker process died (out of memory, killed, or a script without "
