@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limitlab.agents.codes import HABITS, KINDS, SCORE_FEATURES  # noqa: F401  (the one list of codes, re-exported)
+from limitlab.model.config_economics import CapitalConfig, CostsConfig, ProvisioningConfig
 from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -552,6 +553,10 @@ class LenderConfig(_Strict):
     learning: LearningConfig = Field(default_factory=LearningConfig)
     # behavioural constants (modelling choices)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
+    # the lender's economics (outputs; reviews may act on capital and funding)
+    provisioning: ProvisioningConfig = Field(default_factory=ProvisioningConfig)
+    capital: CapitalConfig = Field(default_factory=CapitalConfig)
+    costs: CostsConfig = Field(default_factory=CostsConfig)
     custom_rules: list[CustomRuleConfig] = Field(
         default_factory=list,
         description="your own rules, each a module named in the scenario ([[lender.custom_rules]])",

@@ -1,8 +1,12 @@
 """The lender's books, in integer cents, checked exactly every month.
 
 ``outstanding(t) = outstanding(t-1) + disbursed - principal repaid - written off`` must hold
-to the cent, and ``outstanding`` must equal the sum of every borrower's balance. A break
-raises :class:`LedgerError` at once, naming the month and the gap.
+to the cent, and ``outstanding`` must equal the sum of every borrower's balance. The
+allowance for expected credit losses is its own account:
+``provisions(t) = provisions(t-1) + provision charge - write-offs`` must equal the sum of
+every account's ECL (model.economics); capital held is its own account too (capital
+ratio x risk-weighted assets). A break raises :class:`LedgerError` at once, naming the
+month and the gap.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ __all__ = ["Ledger", "LedgerError"]
 class Ledger:
     def __init__(self) -> None:
         self.outstanding = 0
+        self.provisions = 0  # the allowance for expected credit losses, cents
+        self.capital = 0  # capital held against the book, cents
         self.history: list[dict[str, int]] = []
 
     def close_month(self, model) -> dict[str, int]:
@@ -42,6 +48,28 @@ class Ledger:
             "funding_cost_cents": f["funding_cost"],
             "closing_cents": actual,
         }
+        row.update(self._allowance(model, written_off))
         self.outstanding = actual
         self.history.append(row)
+        return row
+
+    def _allowance(self, model, written_off: int) -> dict[str, int]:
+        """The month's postings to the allowance and capital accounts, checked against the
+        sum of every account's ECL."""
+        econ = model.recorder.economics
+        last = econ.last()
+        charge = last["provision_charge"]
+        expected = self.provisions + charge - written_off
+        actual = econ.account_provisions(model.table.n)
+        if expected != actual or actual != last["provision"]:
+            raise LedgerError(
+                f"month {model.month}: provisions do not balance: opening {self.provisions} + "
+                f"charge {charge} - written off {written_off} = {expected} cents, but the "
+                f"accounts' ECL sums to {actual} cents (segments: {last['provision']})"
+            )
+        row = {"provisions_opening_cents": self.provisions, "provision_charge_cents": charge,
+               "provisions_written_off_cents": written_off, "provisions_closing_cents": actual,
+               "rwa_cents": last["rwa"], "capital_cents": last["capital"]}
+        self.provisions = actual
+        self.capital = last["capital"]
         return row

@@ -21,6 +21,7 @@ from limitlab.agents.codes import (
 )
 from limitlab.agents.numerics import jit
 from limitlab.model.categories import categorical
+from limitlab.model.economics import Economics, economics_columns
 from limitlab.model.score_quality import ScoreQuality
 
 N_GROUPS = len(KINDS) * len(HABITS)
@@ -94,6 +95,7 @@ class Recorder:
         self.quality = ScoreQuality()  # AUC, calibration and PSI of the lender's score
         # per month: (N_GROUPS, len(DELINQUENCY_FIELDS)) int64 cents, for the delinquency rates
         self.delinquency: list[np.ndarray] = []
+        self.economics: Economics | None = None  # provisions, capital, profit (per month)
 
     def collect(self, model) -> None:
         t = model.table
@@ -117,6 +119,7 @@ class Recorder:
         self.months.append(month)
         self.delinquency.append(delinquency_sums(
             model.live, t.segment, t.balance_cents, t.dpd_months, flows.balance_start))
+        self._collect_economics(model, out)
 
         pol = model.lender.policy
         system = self.system
@@ -126,6 +129,24 @@ class Recorder:
         new_def = int(out[:, idx["new_defaults"]].sum())
         model.lender.record_month(new_def, int(out[:, idx["accounts_with_balance"]].sum()))
         self.quality.collect(model, can_default)
+
+    def _collect_economics(self, model, out: np.ndarray) -> None:
+        """The month's provisions, capital and costs per segment (model.economics)."""
+        if self.economics is None:
+            self.economics = Economics(model.config.lender, N_GROUPS)
+        self.economics.collect(model, out, self._idx, self.delinquency[-1][:, 2])
+
+    def _economics_tail(self, per_segment: bool) -> dict[str, np.ndarray]:
+        """The economics columns (model.economics.ECONOMICS_COLUMNS) of the segments table
+        (``per_segment``) or of the monthly table."""
+        econ = np.stack(self.economics.rows)
+        sums = np.stack(self.rows)
+        if per_segment:
+            econ = econ.reshape(-1, econ.shape[-1])
+            sums = sums.reshape(-1, sums.shape[-1])
+        else:
+            econ, sums = econ.sum(axis=1), sums.sum(axis=1)
+        return economics_columns(econ, sums, self._idx, self.economics.cfg.capital)
 
     # ----------------------------------------------------------------- tables
     def segments(self, tail: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
@@ -141,6 +162,7 @@ class Recorder:
             "habit": categorical(groups % len(HABITS), HABITS),
         }
         dq = np.stack(self.delinquency).reshape(m * gcount, len(DELINQUENCY_FIELDS))
+        tail = {**(tail or {}), **self._economics_tail(True)}
         return _frame(head, arr.reshape(m * gcount, f), self.lender_name, tail, dq)
 
     def monthly(self, tail: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
@@ -150,7 +172,8 @@ class Recorder:
         head = {"month": np.asarray(self.months, dtype=np.int32), "lender": None}
         system = {name: np.asarray(values, dtype=np.float64) for name, values in self.system.items()}
         dq = np.stack(self.delinquency).sum(axis=1)
-        return _frame(head, arr, self.lender_name, {**system, **(tail or {})}, dq)
+        tail = {**system, **(tail or {}), **self._economics_tail(False)}
+        return _frame(head, arr, self.lender_name, tail, dq)
 
     def sums(self) -> np.ndarray:
         """Every month's sums per segment, shape (months, groups, SUM_FIELDS), in cents."""

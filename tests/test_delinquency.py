@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from limitlab.model.config import apply_overrides, validate_config
+from limitlab.model.economics import ECONOMICS_COLUMNS
 from limitlab.model.errors import ConfigError
 from limitlab.model.recorder import N_GROUPS, delinquency_rates, delinquency_sums
 from limitlab.model.run import simulate
@@ -13,7 +14,8 @@ from limitlab.model.run import simulate
 from tests.conftest import small_config
 from tests.output_digest import table_digest
 
-NEW_COLUMNS = ["dpd30_rate", "dpd90_rate", "charge_off_rate", "net_loss_rate"]
+# columns added since the digests below (the lender's economics: model.economics)
+NEW_COLUMNS = ["dpd30_rate", "dpd90_rate", "charge_off_rate", "net_loss_rate", *ECONOMICS_COLUMNS]
 
 
 def test_hand_built_book_gives_the_known_rates():

@@ -5,6 +5,11 @@ Above appetite the limit multiplier and PD cut-offs tighten by ``tightening_stre
 (scaled by how far above), every open line is cut in proportion, and marginal accounts are
 closed — whatever the borrower did. Below appetite the policy loosens back towards its
 starting point, and nobody's limit is cut.
+
+The lender's economics can call for the same tightening (:func:`economic_pressure`): a
+capital ratio (capital available / risk-weighted assets at the last month's end) under
+its target, or a funding-cost shock in force when the lender is told to act on it. The
+review then tightens by the larger of the pressures, defaults' included.
 """
 
 from __future__ import annotations
@@ -91,6 +96,28 @@ def cut_book(lender: Lender, factor: float) -> tuple[np.ndarray, np.ndarray]:
     return cut_rows, closed_rows
 
 
+def economic_pressure(lender: Lender) -> float:
+    """The economics' call for tightening, as a multiple of what the lender accepts (above
+    1 tightens, like realised defaults over appetite; 0 when nothing calls for it):
+    ``target ratio / (available capital / RWA)`` when capital is limited
+    (``lender.capital.available`` > 0) and short, and ``(funding rate + shock) / funding
+    rate`` while a funding shock is in force with ``lender.costs.review_on_funding_shock``."""
+    cfg = lender.cfg
+    m = lender.model.month
+    pressure = 0.0
+    cap = cfg.capital
+    econ = getattr(lender.model.recorder, "economics", None)
+    if cap.available > 0 and econ is not None:
+        rwa = econ.last()["rwa"]
+        if rwa > 0 and 100.0 * cap.available < cap.ratio * rwa:
+            pressure = cap.ratio * rwa / (100.0 * cap.available)
+    c = cfg.costs
+    if c.review_on_funding_shock and c.funding_shock_rate > 0 and 0 < c.funding_shock_month <= m:
+        base = cfg.funding_rate
+        pressure = max(pressure, (base + c.funding_shock_rate) / base if base > 0 else 2.0)
+    return pressure
+
+
 def review(lender: Lender) -> None:
     """The month's system review, if one is due: re-tune the policy (:func:`tighten` or
     :func:`loosen`), cut the book when tightening (:func:`cut_book`, only with restrictive
@@ -100,7 +127,7 @@ def review(lender: Lender) -> None:
     if not due(p, m):
         return
     realised = realised_rate(lender.default_history, p)
-    ratio = realised / p.appetite
+    ratio = max(realised / p.appetite, economic_pressure(lender))
     pol = lender.policy
     before = (pol.limit_multiplier, pol.pd_scale)
     cut_rows = closed_rows = np.empty(0, dtype=np.int64)

@@ -1,0 +1,154 @@
+"""The lender's economics, month by month and segment by segment: expected credit loss
+provisions (``limitlab.agents.economics``), Basel IRB capital (the IRB functions of
+:mod:`limitlab.model.validation`), operating costs and profit.
+
+All sums are kept in integer cents per segment (kind x habit), so the portfolio is exactly
+the sum of its segments, and the provisions' identity
+
+    opening provisions + provision charge - write-offs = closing provisions
+
+holds to the cent every month (the ledger checks it against the sum of every account's
+ECL). The charge tops the allowance up to the closing ECL after the month's write-offs
+have been charged against it in full. Definitions of every column: docs/economics.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from limitlab.agents.codes import HABITS, Kind
+from limitlab.agents.economics import (
+    ECL_FIELDS,
+    F_CHANGE,
+    F_EAD,
+    F_ON_BOOK,
+    F_PAST_DUE,
+    F_PROV,
+    EclColumns,
+    EclParams,
+    ecl_month,
+)
+from limitlab.model.validation import QRRE_CORRELATION, irb_capital, other_retail_correlation
+
+__all__ = ["ECONOMICS_COLUMNS", "Economics", "capital_cents", "economics_columns"]
+
+# the monthly and segments tables' economics columns, in order (money in yuan)
+ECONOMICS_COLUMNS = (
+    "ead", "stage1_ead", "stage2_ead", "stage3_ead", "provision", "provision_charge",
+    "rwa", "capital", "capital_charge", "operating_cost", "funding_shock_cost",
+    "pre_tax_profit", "economic_profit", "raroc",
+)
+# per month and segment, in cents: the ECL pass's sums, then these
+EXTRA_FIELDS = ("rwa", "capital", "provision_charge", "operating_cost", "funding_shock_cost")
+N_KINDS_HABITS = len(HABITS)
+
+
+def capital_cents(pd12: np.ndarray, ead_cents: np.ndarray, small_business: np.ndarray,
+                  lgd: float, pd_floor: float) -> np.ndarray:
+    """Basel IRB retail capital requirement ``K x EAD`` per account, in (float) cents: QRRE
+    correlation (0.04) for individuals' lines, the other-retail correlation for small
+    businesses'; the PD floored at ``pd_floor`` (a PD of 1, stage 3, needs no capital
+    beyond its provision: K = 0)."""
+    pd = np.maximum(pd12, pd_floor)
+    r = np.where(small_business, other_retail_correlation(pd), QRRE_CORRELATION)
+    return irb_capital(pd, lgd, r) * ead_cents
+
+
+class Economics:
+    """Per-row ECL state and the month's per-segment economics (cents), for one lender's
+    book (the borrower table)."""
+
+    def __init__(self, cfg, n_groups: int) -> None:
+        self.cfg = cfg  # the LenderConfig
+        p = cfg.provisioning
+        self.params = EclParams(p.standard == "cecl", p.ccf, p.lgd, p.sicr_threshold, p.life_months)
+        self.n_groups = n_groups
+        self.origin_pd = np.zeros(0, dtype=np.float64)
+        self.provision_cents = np.zeros(0, dtype=np.int64)
+        self.rows: list[np.ndarray] = []  # per month: (n_groups, ECL_FIELDS + EXTRA_FIELDS)
+
+    def _grow(self, n: int) -> None:
+        if self.origin_pd.size < n:
+            cap = max(n, 2 * self.origin_pd.size)
+            for name in ("origin_pd", "provision_cents"):
+                old = getattr(self, name)
+                new = np.zeros(cap, dtype=old.dtype)
+                new[: old.size] = old
+                setattr(self, name, new)
+
+    def collect(self, model, sums: np.ndarray, fields: dict[str, int],
+                outstanding_start: np.ndarray) -> np.ndarray:
+        """The month's economics per segment from the month's ECL pass over ``model.live``
+        and the recorder's sums (``sums``: N_GROUPS x SUM_FIELDS cents, ``fields``: their
+        positions; ``outstanding_start``: cents per segment). Returns the month's row
+        (n_groups x (ECL_FIELDS + EXTRA_FIELDS)) int64 cents, also kept."""
+        t = model.table
+        rows = model.live
+        self._grow(t.n)
+        cols = EclColumns(t.status, t.segment, t.limit_cents, t.balance_cents, t.dpd_months,
+                          t.pd_estimate, t.relationship_start, self.origin_pd[: t.n],
+                          self.provision_cents[: t.n])
+        out = np.zeros((self.n_groups, len(ECL_FIELDS) + len(EXTRA_FIELDS)), dtype=np.int64)
+        pd12 = np.empty(rows.size, dtype=np.float64)
+        ead = np.empty(rows.size, dtype=np.int64)
+        ecl_month(model.month, rows, cols, self.params, out, pd12, ead)
+        cfg = self.cfg
+        seg = t.segment[rows].astype(np.int64)
+        k = capital_cents(pd12, ead, seg >= N_KINDS_HABITS * int(Kind.SMALL_BUSINESS), cfg.provisioning.lgd,
+                          cfg.capital.pd_floor)
+        rwa = np.rint(np.bincount(seg, weights=12.5 * k, minlength=self.n_groups)).astype(np.int64)
+        e = len(ECL_FIELDS)
+        out[:, e] = rwa
+        out[:, e + 1] = np.rint(cfg.capital.ratio * rwa).astype(np.int64)
+        # write-offs are charged against the allowance in full; the charge tops it up
+        out[:, e + 2] = out[:, F_CHANGE] + sums[:, fields["written_off"]]
+        c = cfg.costs
+        applications = sums[:, fields["new_accounts"]] + sums[:, fields["rejections"]]
+        out[:, e + 3] = np.rint(100.0 * (c.per_account_month * out[:, F_ON_BOOK]
+                                         + c.per_application * applications
+                                         + c.per_collection_month * out[:, F_PAST_DUE])).astype(np.int64)
+        shock = c.funding_shock_rate if 0 < c.funding_shock_month <= model.month else 0.0
+        out[:, e + 4] = np.rint(outstanding_start * shock / 12.0).astype(np.int64)
+        self.rows.append(out)
+        return out
+
+    # ------------------------------------------------------------------ the ledger's view
+    def last(self) -> dict[str, int]:
+        """The latest month's totals in cents (the ledger's accounts)."""
+        if not self.rows:
+            return {"provision": 0, "provision_charge": 0, "capital": 0, "rwa": 0, "ead": 0}
+        tot = self.rows[-1].sum(axis=0)
+        e = len(ECL_FIELDS)
+        return {"provision": int(tot[F_PROV]), "provision_charge": int(tot[e + 2]),
+                "capital": int(tot[e + 1]), "rwa": int(tot[e]), "ead": int(tot[F_EAD])}
+
+    def account_provisions(self, n: int) -> int:
+        """The sum of every account's ECL (the allowance's sub-ledger), cents."""
+        return int(self.provision_cents[:n].sum())
+
+
+def economics_columns(econ: np.ndarray, sums: np.ndarray, fields: dict[str, int],
+                      capital_cfg) -> dict[str, np.ndarray]:
+    """The economics columns (yuan; ``raroc`` a fraction a year) of table rows: ``econ``
+    (rows x (ECL_FIELDS + EXTRA_FIELDS)) and ``sums`` (rows x SUM_FIELDS), cents."""
+    e = len(ECL_FIELDS)
+    idx = {**{f: i for i, f in enumerate(ECL_FIELDS)},
+           **{f: e + i for i, f in enumerate(EXTRA_FIELDS)}}
+    cents = {name: econ[:, idx[name]] for name in
+             ("ead", "stage1_ead", "stage2_ead", "stage3_ead", "provision", "provision_charge",
+              "rwa", "capital", "operating_cost", "funding_shock_cost")}
+    capital_charge = np.rint(cents["capital"] * capital_cfg.hurdle_rate / 12.0).astype(np.int64)
+    s = {f: sums[:, fields[f]] for f in ("interest_income", "funding_cost", "recoveries")}
+    pre_tax = (s["interest_income"] - s["funding_cost"] - cents["funding_shock_cost"]
+               - cents["operating_cost"] - cents["provision_charge"] + s["recoveries"])
+    economic = pre_tax - capital_charge
+    out = {}
+    for name in ECONOMICS_COLUMNS[:8]:
+        out[name] = cents[name] / 100.0
+    out["capital_charge"] = capital_charge / 100.0
+    out["operating_cost"] = cents["operating_cost"] / 100.0
+    out["funding_shock_cost"] = cents["funding_shock_cost"] / 100.0
+    out["pre_tax_profit"] = pre_tax / 100.0
+    out["economic_profit"] = economic / 100.0
+    cap = cents["capital"].astype(np.float64)
+    out["raroc"] = np.divide(12.0 * pre_tax, cap, out=np.full(cap.size, np.nan), where=cap > 0)
+    return {name: out[name] for name in ECONOMICS_COLUMNS}
