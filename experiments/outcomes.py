@@ -53,6 +53,14 @@ OUTCOMES: dict[str, Outcome] = {
     "net_income": Outcome("net income", "yuan"),
     "accounts_opened": Outcome("accounts opened", "count"),
     "false_alarms_per_1k_account_years": Outcome("false alarms per 1,000 account-years", "number"),
+    # the lender's economics (model.economics.summary; docs/economics.md)
+    "profit": Outcome("pre-tax profit", "yuan"),
+    "economic_profit": Outcome("economic profit (after the cost of capital)", "yuan"),
+    "raroc": Outcome("RAROC (pre-tax profit / capital, a year)", "ratio"),
+    "average_ead": Outcome("average exposure at default", "yuan"),
+    "average_provisions": Outcome("average provisions", "yuan"),
+    "average_capital": Outcome("average capital held", "yuan"),
+    "provision_coverage": Outcome("provisions / EAD", "share"),
     # per-segment measures of the report
     "open_accounts": Outcome("open accounts at end", "count"),
     "average_limit": Outcome("average limit at end", "yuan"),

@@ -15,6 +15,7 @@ have been charged against it in full. Definitions of every column: docs/economic
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from limitlab.agents.codes import HABITS, Kind
 from limitlab.agents.economics import (
     ECL_FIELDS,
@@ -29,7 +30,7 @@ from limitlab.agents.economics import (
 )
 from limitlab.model.validation import QRRE_CORRELATION, irb_capital, other_retail_correlation
 
-__all__ = ["ECONOMICS_COLUMNS", "Economics", "capital_cents", "economics_columns"]
+__all__ = ["ECONOMICS_COLUMNS", "Economics", "capital_cents", "economics_columns", "summary"]
 
 # the monthly and segments tables' economics columns, in order (money in yuan)
 ECONOMICS_COLUMNS = (
@@ -152,3 +153,26 @@ def economics_columns(econ: np.ndarray, sums: np.ndarray, fields: dict[str, int]
     cap = cents["capital"].astype(np.float64)
     out["raroc"] = np.divide(12.0 * pre_tax, cap, out=np.full(cap.size, np.nan), where=cap > 0)
     return {name: out[name] for name in ECONOMICS_COLUMNS}
+
+
+def summary(monthly: pd.DataFrame) -> dict[str, float]:
+    """The run's economics as scalar outcomes (a sweep's ``runs.parquet`` columns), from the
+    lender's monthly rows after month 0: ``profit`` and ``economic_profit`` summed (yuan),
+    ``raroc`` = 12 x summed pre-tax profit / summed capital (a year, fraction; NaN without
+    capital), ``average_ead``, ``average_provisions`` and ``average_capital`` (yuan), and
+    ``provision_coverage`` = average provisions / average EAD."""
+    m = monthly[monthly["month"] > 0]
+    if "pre_tax_profit" not in m or not len(m):
+        return {}
+    capital = float(m["capital"].sum())
+    profit = float(m["pre_tax_profit"].sum())
+    ead = float(m["ead"].mean())
+    return {
+        "profit": profit,
+        "economic_profit": float(m["economic_profit"].sum()),
+        "raroc": 12.0 * profit / capital if capital > 0 else float("nan"),
+        "average_ead": ead,
+        "average_provisions": float(m["provision"].mean()),
+        "average_capital": float(m["capital"].mean()),
+        "provision_coverage": float(m["provision"].mean()) / ead if ead > 0 else float("nan"),
+    }

@@ -23,7 +23,7 @@ from limitlab.agents.codes import (
     STATUS_NAMES,
     detail_text,
 )
-from limitlab.model import _memory, tradeoff
+from limitlab.model import _memory, economics, tradeoff
 from limitlab.model._memory import release_free_memory, release_model
 from limitlab.model.categories import categorical
 from limitlab.model.config import ScenarioConfig
@@ -104,6 +104,7 @@ def summarise(monthly: pd.DataFrame, model: CreditMarketModel) -> dict[str, floa
         "months": float(months),
     }
     out.update(tradeoff.summary(monthly))  # false alarms, misses, score quality (if measured)
+    out.update(economics.summary(monthly))  # profit, RAROC, provisions, capital
     return out
 
 
