@@ -1,4 +1,6 @@
-"""The experience-versus-risk frontier: losses against false alarms and unmet demand.
+"""The experience-versus-risk frontier: losses against false alarms and unmet demand; and
+the profit-versus-risk frontier: risk-adjusted (economic) profit against losses and against
+customer harm (unmet demand, false alarms), when the runs carry the lender's economics.
 
 ``limitlab frontier RESULTS_DIR`` reads a sweep's ``runs.parquet`` (one row per run: the
 design point, its axes as dotted-key columns and the run's summary outcomes, as written by
@@ -32,7 +34,8 @@ from matplotlib.figure import Figure
 LEARNING_AXIS = "lender.learning.refit_months"
 FRONTIER_OUTCOMES = ("loss_rate", "false_alarms_per_1k_account_years", "false_alarm_share",
                      "unmet_demand_share", "net_income", "miss_rate", "limit_move_rate",
-                     "mean_score_auc")
+                     "mean_score_auc", "profit", "economic_profit", "raroc",
+                     "average_provisions", "average_capital")
 LABELS = {
     "loss_rate": "losses / average outstanding",
     "false_alarms_per_1k_account_years": "false alarms per 1,000 account-years",
@@ -42,7 +45,15 @@ LABELS = {
     "miss_rate": "defaults not restricted 3-12 months before",
     "limit_move_rate": "limit moves per open account-month",
     "mean_score_auc": "mean score AUC",
+    "profit": "pre-tax profit (yuan)",
+    "economic_profit": "economic profit after the cost of capital (yuan)",
+    "raroc": "RAROC (a year)",
+    "average_provisions": "average provisions (yuan)",
+    "average_capital": "average capital held (yuan)",
 }
+# the profit-versus-risk frontier: (risk or harm on x, profit on y), a higher profit is better
+PROFIT_PANELS = (("loss_rate", "economic_profit"), ("unmet_demand_share", "economic_profit"),
+                 ("false_alarms_per_1k_account_years", "economic_profit"))
 
 
 def frontier_points(runs: pd.DataFrame, axes: list[str] | None = None,
@@ -132,12 +143,89 @@ def plot_frontier(points: pd.DataFrame, x: str = "false_alarms_per_1k_account_ye
 
 
 def plot_frontiers(points: pd.DataFrame) -> Figure:
-    """Losses against false alarms and against unmet demand, side by side."""
-    fig = Figure(figsize=(13.0, 5.0), layout="constrained")
-    a, b = fig.subplots(1, 2)
-    plot_frontier(points, "false_alarms_per_1k_account_years", "loss_rate", a)
-    plot_frontier(points, "unmet_demand_share", "loss_rate", b)
+    """Losses against false alarms and against unmet demand, side by side; with the
+    lender's economics in the runs, a second row: economic profit against losses, unmet
+    demand and false alarms (:func:`plot_profit_frontier`)."""
+    panels = [p for p in PROFIT_PANELS if {*p} <= set(points.columns) and points[p[1]].notna().any()]
+    rows = 2 if panels else 1
+    fig = Figure(figsize=(13.0, 5.0 * rows), layout="constrained")
+    grid = np.atleast_2d(fig.subplots(rows, max(2, len(panels))))
+    plot_frontier(points, "false_alarms_per_1k_account_years", "loss_rate", grid[0, 0])
+    plot_frontier(points, "unmet_demand_share", "loss_rate", grid[0, 1])
+    for k in range(2, grid.shape[1]):
+        grid[0, k].set_visible(False)
+    for (x, y), ax in zip(panels, grid[1] if panels else []):
+        plot_profit_frontier(points, x, y, ax)
     return fig
+
+
+def dominated(points: pd.DataFrame, x: str, y: str) -> np.ndarray:
+    """Which design points sit off the profit frontier: another point has a lower (or equal)
+    ``x`` (risk or harm) and a higher (or equal) ``y`` (profit), better in at least one,
+    comparing means. Boolean per row of ``points``."""
+    gx, gy = points[x].to_numpy(float), points[y].to_numpy(float)
+    better = ((gx[None, :] <= gx[:, None]) & (gy[None, :] >= gy[:, None])
+              & ((gx[None, :] < gx[:, None]) | (gy[None, :] > gy[:, None])))
+    return better.any(axis=1)
+
+
+def plot_profit_frontier(points: pd.DataFrame, x: str = "loss_rate", y: str = "economic_profit",
+                         ax: Axes | None = None, *,
+                         annotate: tuple[str, ...] = ("lender.monitoring.sensitivity",
+                                                      "lender.review.tightening_strength")) -> Figure:
+    """Profit (``y``, higher is better) against a risk or a harm (``x``, lower is better):
+    one marker per design point with 95% CI bars, the points no other beats on both joined
+    by a line (the frontier, upper left), the others hollow."""
+    if ax is None:
+        fig = Figure(figsize=(7.5, 5.0), layout="constrained")
+        ax = fig.add_subplot()
+    fig = ax.figure
+    scale_x = 100.0 if x.endswith(("_rate", "_share")) else 1.0
+    off = dominated(points, x, y)
+    gx, gy = points[x].to_numpy(float) * scale_x, points[y].to_numpy(float)
+    xerr = np.abs(np.vstack([gx - points[f"{x}_lo"] * scale_x, points[f"{x}_hi"] * scale_x - gx]))
+    yerr = np.abs(np.vstack([gy - points[f"{y}_lo"], points[f"{y}_hi"] - gy]))
+    ax.errorbar(gx, gy, xerr=np.nan_to_num(xerr), yerr=np.nan_to_num(yerr), fmt="none",
+                ecolor="0.6", capsize=2, lw=0.8)
+    ax.plot(gx[~off], gy[~off], "o", color="C2", ms=6, label="on the frontier")
+    ax.plot(gx[off], gy[off], "o", mfc="none", color="C3", ms=6, label="off it (dominated)")
+    order = np.argsort(gx[~off])
+    ax.plot(gx[~off][order], gy[~off][order], color="C2", lw=1.2)
+    for (_, r), px, py in zip(points.iterrows(), gx, gy):
+        text = "/".join(f"{r[a]:g}" for a in annotate if a in r)
+        ax.annotate(text, (px, py), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    ax.set_xlabel(LABELS.get(x, x) + (" (%)" if scale_x == 100 else ""))
+    ax.set_ylabel(LABELS.get(y, y))
+    ax.set_title(f"Profit vs risk: {LABELS.get(y, y)} against {LABELS.get(x, x)}\n"
+                 "(mean ± 95% CI across replicates)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def off_frontier(points: pd.DataFrame, axes: list[str], x: str = "loss_rate",
+                 y: str = "economic_profit") -> pd.DataFrame:
+    """The design points off the profit frontier (``x`` against ``y``), each with the
+    frontier point that beats it by the most profit at no more ``x``: columns ``setting``,
+    ``x``, ``y``, ``better_setting``, ``better_x``, ``better_y``."""
+    if not {x, y} <= set(points.columns):
+        return pd.DataFrame()
+    off = dominated(points, x, y)
+    gx, gy = points[x].to_numpy(float), points[y].to_numpy(float)
+
+    def setting(r) -> str:
+        return ", ".join(f"{a.split('.')[-1]} {r[a]:g}" for a in axes if a in r)
+
+    rows = []
+    for i in np.flatnonzero(off):
+        cand = np.flatnonzero(~off & (gx <= gx[i]))
+        if cand.size == 0:
+            continue
+        j = cand[np.argmax(gy[cand])]
+        rows.append({"setting": setting(points.iloc[i]), x: gx[i], y: gy[i],
+                     "better_setting": setting(points.iloc[j]), f"better_{x}": gx[j],
+                     f"better_{y}": gy[j]})
+    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- running a grid
@@ -242,3 +330,31 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     print(points.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"wrote {path / 'frontier.png'} and {path / 'frontier.csv'}")
     return 0
+
+
+def profit_sentences(points: pd.DataFrame, axes: list[str]) -> list[str]:
+    """Plain-word findings of the profit frontier: the best setting by economic profit, and
+    each setting off the frontier (economic profit against losses) with the frontier setting
+    that beats it, figures with their 95% intervals. Empty without the economics."""
+    from limitlab.experiments.outcomes import fmt, fmt_ci
+
+    y, x = "economic_profit", "loss_rate"
+    if not {x, y, f"{y}_lo"} <= set(points.columns) or points[y].isna().all() or len(points) < 2:
+        return []
+
+    def setting(r) -> str:
+        return ", ".join(f"{a.split('.')[-1]} {r[a]:g}" for a in axes if a in r)
+
+    best = points.loc[points[y].idxmax()]
+    out = [f"Economic profit (pre-tax profit less the cost of the capital held) is highest at "
+           f"{setting(best)}: {fmt_ci(best[y], best[f'{y}_lo'], best[f'{y}_hi'], 'yuan')} over the "
+           f"run, with losses {fmt_ci(best[x], best[f'{x}_lo'], best[f'{x}_hi'], 'share')} of the "
+           "average outstanding."]
+    off = off_frontier(points, axes, x, y)
+    for _, r in off.iterrows():
+        out.append(f"{r['setting']} sits off the profit frontier: economic profit {fmt(r[y], 'yuan')} "
+                   f"at losses {fmt(r[x], 'share')}, where {r['better_setting']} earns "
+                   f"{fmt(r[f'better_{y}'], 'yuan')} at losses {fmt(r[f'better_{x}'], 'share')}.")
+    if off.empty:
+        out.append("Every setting sits on the profit frontier: more profit costs more losses.")
+    return out

@@ -725,6 +725,8 @@ def _frontier_section(res: Results) -> Section:
             f"{fmt_value(share, 'share')} of the restrictive actions judged against the twin were false alarms: "
             "most borrowers the lender restricts would not have defaulted. Points to the lower "
             "left dominate; a lever that moves right without moving down buys no safety.</p>")
+    for sentence in frontier.profit_sentences(pts, res.axes or []):  # docs/economics.md
+        s.html.append(f"<p>{html.escape(sentence)}</p>")
     return s
 
 

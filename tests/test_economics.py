@@ -168,3 +168,20 @@ def test_a_tightening_review_on_a_funding_shock_lowers_ead_provisions_and_capita
     d = np.array([x[["ead", "provision", "capital"]].to_numpy() for x in diffs])
     half = stats.t.ppf(0.975, len(d) - 1) * d.std(axis=0, ddof=1) / np.sqrt(len(d))
     assert (d.mean(axis=0) + half < 0).all(), (d.mean(axis=0), half)
+
+
+def test_the_profit_frontier_names_the_settings_another_beats_on_profit_and_losses():
+    import pandas as pd
+    from limitlab.experiments.frontier import dominated, off_frontier, profit_sentences
+
+    pts = pd.DataFrame({"lender.review.tightening_strength": [0.0, 0.5, 1.0],
+                        "loss_rate": [0.02, 0.01, 0.015], "economic_profit": [5e5, 4e5, 3e5]})
+    for c in ("loss_rate", "economic_profit"):
+        pts[f"{c}_lo"], pts[f"{c}_hi"] = pts[c] * 0.9, pts[c] * 1.1
+    # 1.0 has more losses and less profit than 0.5: off the frontier; 0.0 and 0.5 trade
+    assert dominated(pts, "loss_rate", "economic_profit").tolist() == [False, False, True]
+    off = off_frontier(pts, ["lender.review.tightening_strength"])
+    assert off[["setting", "better_setting"]].values.tolist() == [
+        ["tightening_strength 1", "tightening_strength 0.5"]]
+    text = " ".join(profit_sentences(pts, ["lender.review.tightening_strength"]))
+    assert "highest at tightening_strength 0" in text and "tightening_strength 1 sits off" in text

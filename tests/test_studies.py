@@ -67,6 +67,7 @@ def test_a_frontier_sweep_report_draws_the_frontier(tmp_path):
     assert res.runs["false_alarms"].notna().all()
     html = build_report(tmp_path / "sweep").read_text()
     assert "Experience vs risk: the frontier" in html and "What it shows: false alarms run from" in html
+    assert "Economic profit (pre-tax profit less the cost of the capital held) is highest at" in html
     assert (tmp_path / "sweep" / "figures" / "frontier.png").is_file()
 
 
