@@ -185,3 +185,26 @@ def test_the_profit_frontier_names_the_settings_another_beats_on_profit_and_loss
         ["tightening_strength 1", "tightening_strength 0.5"]]
     text = " ".join(profit_sentences(pts, ["lender.review.tightening_strength"]))
     assert "highest at tightening_strength 0" in text and "tightening_strength 1 sits off" in text
+
+
+def test_lifetime_value_discounts_a_segments_economic_profit_per_account_opened():
+    import pandas as pd
+    from limitlab.experiments.economics_study import lifetime_value
+
+    seg = pd.DataFrame({"month": [0, 12, 0, 12], "kind": ["individual"] * 4,
+                        "habit": ["prudent", "prudent", "revolver", "revolver"],
+                        "new_accounts": [2, 0, 1, 0], "economic_profit": [10.0, 110.0, -5.0, 0.0]})
+    v = lifetime_value(seg, 0.10).set_index("habit")["clv"]
+    assert v["prudent"] == pytest.approx((10.0 + 110.0 / 1.1) / 2)  # 55.00 yuan an account
+    assert v["revolver"] == pytest.approx(-5.0)
+
+
+def test_the_rules_study_judges_a_rule_on_money_against_its_twin():
+    from limitlab.experiments.economics_study import rules
+
+    t = rules(seeds=2, borrowers=200, months=12)
+    every = t[t["rule"] == "every restrictive action"].set_index("measure")
+    assert set(every.index) == {"interest forgone", "losses avoided", "provisions released",
+                                "capital released", "economic profit added"}
+    # restrictions take limit away: less capital is held than in the twin without them
+    assert every.loc["capital released", "mean"] > 0
