@@ -42,6 +42,7 @@ from limitlab.experiments.pages import (
     html_table,
     render_html,
 )
+from limitlab.experiments.report_economics import economics_section
 from limitlab.experiments.report_scenario import (  # noqa: F401 (changed_parameters, losses_by_year: the report's API)
     CONFIG_FILE,
     actions_by_reason_html,
@@ -602,6 +603,9 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
         s.html.append(actions_by_reason_html(reasons))
         sections.append(s)
     s = reviews_section(res)
+    if s is not None:
+        sections.append(s)
+    s = economics_section(res)  # provisions, capital, profit, lifetime value (docs/economics.md)
     if s is not None:
         sections.append(s)
 

@@ -16,6 +16,7 @@ import pandas as pd
 from limitlab.experiments import plots
 from limitlab.experiments.fileio import read_parquet, unreadable_parquet_error
 from limitlab.model.config import ConfigError
+from limitlab.model.economics import ECONOMICS_COLUMNS
 
 PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "reviews")
 
@@ -23,10 +24,10 @@ PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "r
 COLUMNS: dict[str, list[str]] = {
     "monthly": sorted({"month", "lender", *(c for c, *_ in plots.PORTFOLIO_PANELS),
                        *(c for c, _ in plots.FUNNEL_STAGES),
-                       "limit_multiplier", "score_auc", "score_psi"}),
+                       "limit_multiplier", "score_auc", "score_psi", *ECONOMICS_COLUMNS}),
     "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts", "frozen_accounts",
                  "accounts_with_balance", "new_accounts", "new_defaults", "closures",
-                 "demand", "unmet_demand", "losses", "net_income"],
+                 "demand", "unmet_demand", "losses", "net_income", "economic_profit"],
     "reasons": ["month", "actor", "action", "reason", "count"],
     "vintages": ["opened_month", "months_on_book", "accounts", "cumulative_defaults"],
     "roll_rates": ["from_bucket", "to_bucket", "count"],

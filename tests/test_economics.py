@@ -208,3 +208,16 @@ def test_the_rules_study_judges_a_rule_on_money_against_its_twin():
                                 "capital released", "economic profit added"}
     # restrictions take limit away: less capital is held than in the twin without them
     assert every.loc["capital released", "mean"] > 0
+
+
+def test_the_report_shows_the_economics_lifetime_value_and_the_glossary(tmp_path):
+    from limitlab.experiments.cli import main
+
+    out = tmp_path / "run"
+    assert main(["run", "funding_shock", "--set", "population.borrowers=300", "--set", "months=18",
+                 "--set", "lender.costs.funding_shock_month=6", "--no-events", "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    for text in ("economics</h2>", "Customer lifetime value by kind and habit",
+                 "Why a funding shock cuts limits", "<dt>RAROC</dt>", "economic profit (after the cost of capital)"):
+        assert text in html, text
