@@ -221,3 +221,15 @@ def test_the_report_shows_the_economics_lifetime_value_and_the_glossary(tmp_path
     for text in ("economics</h2>", "Customer lifetime value by kind and habit",
                  "Why a funding shock cuts limits", "<dt>RAROC</dt>", "economic profit (after the cost of capital)"):
         assert text in html, text
+
+
+def test_a_review_tightens_when_capital_falls_under_its_target_ratio():
+    """Defaults within a generous appetite: only the capital shortfall can tighten."""
+    keys = {"lender.risk_appetite": 0.5, "lender.review.period_months": 3,
+            "lender.review.close_marginal": False}
+    free = _model(months=9, **keys)
+    short = _model(months=9, **keys, **{"lender.capital.available": 1000.0})
+    assert {r["direction"] for r in free.lender.policy.reviews} <= {"hold", "loosen"}
+    assert short.lender.policy.reviews[0]["direction"] == "tighten"
+    assert short.lender.policy.limit_multiplier < free.lender.policy.limit_multiplier
+    assert short.recorder.economics.last()["ead"] < free.recorder.economics.last()["ead"]
