@@ -75,7 +75,7 @@ def ecl_row(status, limit, balance, dpd, pd12, origin_pd, p):
     ead = balance + np.int64(np.rint(p.ccf * undrawn))
     stage = stage_of(status, dpd, pd12, origin_pd, p.sicr_threshold)
     months = p.life_months if (stage >= 2) | p.lifetime_all else 12
-    pd = 1.0 - (1.0 - pd12) ** (months / 12.0)
+    pd = pd12 if months == 12 else 1.0 - (1.0 - pd12) ** (months / 12.0)
     pd = 1.0 if stage == 3 else pd
     ecl = np.int64(np.rint(pd * p.lgd * ead))
     return ead, stage, pd, ecl

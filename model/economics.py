@@ -48,10 +48,16 @@ def capital_cents(pd12: np.ndarray, ead_cents: np.ndarray, small_business: np.nd
     """Basel IRB retail capital requirement ``K x EAD`` per account, in (float) cents: QRRE
     correlation (0.04) for individuals' lines, the other-retail correlation for small
     businesses'; the PD floored at ``pd_floor`` (a PD of 1, stage 3, needs no capital
-    beyond its provision: K = 0)."""
-    pd = np.maximum(pd12, pd_floor)
-    r = np.where(small_business, other_retail_correlation(pd), QRRE_CORRELATION)
-    return irb_capital(pd, lgd, r) * ead_cents
+    beyond its provision: K = 0). Worked out only where there is exposure."""
+    out = np.zeros(pd12.size, dtype=np.float64)
+    has = ead_cents > 0
+    for sb in (False, True):
+        sel = np.flatnonzero(has & (small_business == sb))
+        if sel.size:
+            pd = np.maximum(pd12[sel], pd_floor)
+            r = other_retail_correlation(pd) if sb else QRRE_CORRELATION
+            out[sel] = irb_capital(pd, lgd, r) * ead_cents[sel]
+    return out
 
 
 class Economics:
