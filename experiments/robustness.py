@@ -231,7 +231,8 @@ def estimates_at(finding: str, g: pd.DataFrame, n_boot: int = 2000) -> list[dict
         n = (int(np.isfinite(values).sum()) if values is not None
              else int(g["replicate"].nunique()))
         out.append({"estimate": name, "unit": unit, "reference": reference,
-                    "mean": float(m), "low": float(lo), "high": float(hi), "replicates": n})
+                    "mean": float(m), "low": float(lo), "high": float(hi), "replicates": n,
+                    "values": None if values is None else np.asarray(values, float)})
 
     if finding == "diversification":
         for arm in ("calm", "tightening"):
@@ -264,13 +265,23 @@ def estimates_at(finding: str, g: pd.DataFrame, n_boot: int = 2000) -> list[dict
 
 
 def estimates(runs: pd.DataFrame, points: list[Point], n_boot: int = 2000) -> pd.DataFrame:
-    """Every finding's estimates at every point, with the sign against the reference."""
+    """Every finding's estimates at every point, with the sign against the reference and
+    the change from the neutral point (paired by replicate: common random numbers; NaN for
+    an estimate with a bootstrap interval, the adaptation shares)."""
+    from limitlab.model.stats import mean_ci
+
     rows = []
     for (finding, index), g in runs.groupby(["finding", "point"], sort=False):
         p = points[index]
         for e in estimates_at(finding, g, n_boot):
             rows.append({"finding": finding, "point": index, "axis": p.axis, "level": p.level,
                          "inert": bool(g["inert"].any()), **e})
+    neutral = {(r["finding"], r["estimate"]): r["values"] for r in rows if r["point"] == 0}
+    for r in rows:
+        v, v0 = r.pop("values"), neutral.get((r["finding"], r["estimate"]))
+        ok = v is not None and v0 is not None and v.size == v0.size
+        r["change"], r["change_low"], r["change_high"] = (
+            mean_ci(v - v0) if ok and r["point"] else (0.0, 0.0, 0.0) if ok else (math.nan,) * 3)
     est = pd.DataFrame(rows)
     d = est["mean"] - est["reference"]
     est["sign"] = np.sign(d).astype(int)
@@ -299,6 +310,9 @@ def verdicts(est: pd.DataFrame) -> pd.DataFrame:
             "flips_at": "; ".join(f"{a}: {lv}" for a, lv in zip(flips["axis"], flips["level"])),
             "firm_flips_at": "; ".join(f"{a}: {lv}" for a, lv in zip(firm["axis"], firm["level"])),
             "range_low": float(g["mean"].min()), "range_high": float(g["mean"].max()),
+            "moved_by": "; ".join(f"{a}: {lv}" for a, lv, lo, hi in zip(
+                others["axis"], others["level"], others["change_low"], others["change_high"])
+                if lo > 0 or hi < 0),
         })
     return pd.DataFrame(rows)
 
@@ -378,6 +392,7 @@ def summary_sentences(ver: pd.DataFrame) -> list[str]:
     for v in ver.itertuples():
         where = f"flips at {v.flips_at}" if v.flips_at else "holds at every point"
         firm = f" (CI clear of {v.reference:g} at {v.firm_flips_at})" if v.firm_flips_at else ""
+        firm += f"; moved from neutral by {v.moved_by}" if v.moved_by else ""
         out.append(f"{v.finding} — {v.estimate}: {fmt_estimate(v.neutral_mean, v.neutral_low, v.neutral_high, v.unit)} "
                    f"at the neutral point; its sign against {v.reference:g} {where}{firm}.")
     return out
@@ -409,13 +424,16 @@ def report_html(est: pd.DataFrame, ver: pd.DataFrame, meta: str, dpi: int = 100)
         images[finding] = buf.getvalue()
         v = ver[ver["finding"] == finding]
         verdict_rows = [[r.estimate, "yes" if r.sign_holds else "no", r.flips_at or "—",
-                         r.firm_flips_at or "—"] for r in v.itertuples()]
+                         r.firm_flips_at or "—", r.moved_by or "—"] for r in v.itertuples()]
         sections.append(Section(FINDING_TITLES[finding], [
             "<p>Mean with 95% confidence interval across replicates at every point of the "
-            "design; differences are paired within runs or across arms on the same seeds.</p>",
+            "design; differences are paired within runs or across arms on the same seeds. "
+            "A point is moved from neutral when the paired change (same replicates) has a "
+            "95% interval clear of 0.</p>",
             html_table(["point", *names], rows),
             html_table(["estimate", "sign holds at every point", "flips at",
-                        "flips with the CI clear of the reference"], verdict_rows),
+                        "flips with the CI clear of the reference",
+                        "moved from neutral (paired CI clear of 0)"], verdict_rows),
         ], [(finding, f"{FINDING_TITLES[finding]}: each point's estimate and 95% CI "
              "(black: neutral; grey: inert axis; the line is the reference).", None)]))
     return render_html("Robustness of the headline findings", meta, summary_sentences(ver),
