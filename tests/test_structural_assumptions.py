@@ -133,3 +133,14 @@ def test_documents_evidence_never_reads_the_hidden_state(evidence):
         np.testing.assert_array_equal(after, before)
     else:
         assert (after > before).all()
+
+
+def test_the_diversification_study_takes_an_assumption_and_checks_it_first():
+    from limitlab.experiments.diversification import run_diversification
+    from limitlab.model.config import ConfigError
+
+    with pytest.raises(ConfigError, match="channels.diversified_routes"):
+        run_diversification(2, 100, 12, overrides={"channels.diversified_routes": "sideways"})
+    runs = run_diversification(2, 100, 12, workers=1,
+                               overrides={"channels.diversified_routes": "needs_only"})
+    assert len(runs) == 2 * 3 and runs["sb_count_diversified"].notna().all()
