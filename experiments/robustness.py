@@ -9,7 +9,7 @@ findings:
   unfunded-need (shortfall) rate, calm and under a credit-line tightening (the
   ``diversification`` scenario; limitlab diversification);
 - ``adaptation`` — the share of the tester crackdown's loss reduction that is behaviour
-  change rather than exclusion, and the behaviour change by habit (limitlab advice's arms);
+  change rather than exclusion, and both parts by habit (limitlab advice's arms);
 - ``false_alarms`` — the share of judged restrictive actions that are false alarms, and
   the lift of restrictive actions (the share of judged restrictions followed by a default
   within 12 months in the twin ÷ the book's annualised default rate), with reviews every 6
@@ -245,11 +245,15 @@ def estimates_at(finding: str, g: pd.DataFrame, n_boot: int = 2000) -> list[dict
         add("behaviour change share of the loss reduction", None, "share",
             ci=d["behaviour_share"])
         add("total loss reduction", None, "yuan", ci=d["total_reduction"])
+        def losses(arm: str, h: str) -> np.ndarray:
+            return g[g["arm"] == arm].sort_values("replicate")[f"losses_{h}"].to_numpy(float)
+
         for h in HABITS:
-            col = f"losses_{h}"
-            s = g[g["arm"] == "crackdown_static"].sort_values("replicate")[col].to_numpy(float)
-            a = g[g["arm"] == "crackdown_adaptive"].sort_values("replicate")[col].to_numpy(float)
-            add(f"behaviour change, {h}", s - a, "yuan")
+            add(f"behaviour change, {h}",
+                losses("crackdown_static", h) - losses("crackdown_adaptive", h), "yuan")
+        for h in HABITS:
+            add(f"exclusion, {h}", losses("no_crackdown", h) - losses("crackdown_static", h),
+                "yuan")
     elif finding == "false_alarms":
         fa = g["false_alarm_share"].to_numpy(float)
         add("false-alarm share of judged restrictions", fa, "share", reference=0.5)
