@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limitlab.agents.codes import HABITS, KINDS, SCORE_FEATURES  # noqa: F401  (the one list of codes, re-exported)
+from limitlab.model import assumptions
+from limitlab.model.assumptions import Evidence, Routes
 from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -241,13 +243,7 @@ class PopulationConfig(_Strict):
     )
     # behavioural constants (modelling choices)
     quick_cycle: QuickCycleConfig = Field(default_factory=QuickCycleConfig)
-    # a structural assumption: whether the habits the lender watches carry solvency risk
-    habit_solvency_coupling: float = Field(
-        0.0, ge=-1.0, le=1.0,
-        description="signed strength by which testers, early repayers and multi-lenders are "
-        "less solvent (cash buffer and cap x 2^-s, income volatility x 1.5^s; 0 = habits "
-        "independent of solvency, -1 = sounder)",
-    )
+    habit_solvency_coupling: float = assumptions.HABIT_SOLVENCY_COUPLING  # structural
 
 
 # ----------------------------------------------------------------------------- habits
@@ -404,13 +400,7 @@ class AppealsConfig(_Strict):
     soundness_variance: float = Field(
         1.5, gt=0.0, le=100.0, description="variance of the soundness evidence before noise"
     )
-    # a structural assumption: what the evidence is made of
-    evidence: Literal["true_state", "documents"] = Field(
-        "true_state",
-        description="what appeals see: true_state = the borrower's cash buffer and income "
-        "state; documents = only what the lender could see (its own PD estimate from its "
-        "records, the bureau and declared income)",
-    )
+    evidence: Evidence = assumptions.APPEAL_EVIDENCE  # structural (model.assumptions)
 
 
 # the features a learning lender fits by default: the fixed scorecard's (SCORE_FEATURES, the
@@ -687,22 +677,10 @@ class ChannelsConfig(_Strict):
         6, ge=1, le=120,
         description="opportunistic borrowers let an unused line elsewhere lapse after this (churn)",
     )
-    # structural assumptions: what the bureau counts, how diversified businesses borrow
-    bureau_counts_unused_lines: bool = Field(
-        True,
-        description="the bureau counts open lines with no balance among a borrower's lenders "
-        "(else only lines owed on)",
-    )
-    diversified_routes: Literal["all", "needs_only"] = Field(
-        "all",
-        description="what diversified businesses borrow from other channels: all = working-"
-        "capital needs and discretionary purchases; needs_only = working capital only",
-    )
-    diversified_always_apply_bank: bool = Field(
-        True,
-        description="diversified businesses apply to the bank in advance every month (else "
-        "only when short)",
-    )
+    # structural assumptions (model.assumptions)
+    bureau_counts_unused_lines: bool = assumptions.BUREAU_COUNTS_UNUSED_LINES
+    diversified_routes: Routes = assumptions.DIVERSIFIED_ROUTES
+    diversified_always_apply_bank: bool = assumptions.DIVERSIFIED_ALWAYS_APPLY_BANK
     bank: ChannelConfig = Field(default_factory=lambda: ChannelConfig(
         product="term_loan", decision_months=2, application_fee=300.0, approval_pd=0.06,
         limit_income_months=4.0, tenor_months=12, daily_rate=0.00015, recovery_rate=0.4,
@@ -765,17 +743,11 @@ class ScenarioConfig(_Strict):
         up_common = min(sum(d for d in common if d > 0), MAX_SHOCK_DEPTH)
         up_sector = min(sum(d for d in sector if d > 0), MAX_SHOCK_DEPTH)
         amp = ec.seasonality_amplitude if ec.seasonality else 0.0
-        # coupled habits' income volatility is up to 1.5x their kind's, and their cash cap 2x
         s = self.population.habit_solvency_coupling
-        vol, cap = 1.5 ** max(s, 0.0), 2.0 ** max(-s, 0.0)
         for name, kind, up, season in (("individual", self.population.individual, up_common, 0.0),
                                        ("small_business", self.population.small_business,
                                         up_common + up_sector, amp)):
-            if vol != 1.0 or cap != 1.0:
-                kind = kind.model_copy(update={
-                    "income_volatility": kind.income_volatility * vol,
-                    "savings_cap_months": kind.savings_cap_months * cap})
-            cents = largest_amount_cents(kind, up, season)
+            cents = largest_amount_cents(assumptions.coupled_kind(kind, s), up, season)
             if cents > INT64_CENTS / 4:
                 raise ValueError(
                     f"population.{name}: a borrower's largest amount could reach {cents:.3g} "
