@@ -455,7 +455,8 @@ def write(out: Path, runs: pd.DataFrame, est: pd.DataFrame, ver: pd.DataFrame,
              f"{meta['months']} months per arm and point, seed {meta['seed']}; one axis at a "
              "time from the neutral point; common random numbers across points and arms")
     files = {
-        "runs.parquet": parquet_bytes(runs),
+        # not runs.parquet: limitlab report would take the directory for a batch
+        "robustness_runs.parquet": parquet_bytes(runs),
         "estimates.parquet": parquet_bytes(est),
         "verdicts.parquet": parquet_bytes(ver),
         "robustness.json": (json.dumps({**meta, "verdicts": ver.to_dict(orient="records")},
@@ -467,8 +468,8 @@ def write(out: Path, runs: pd.DataFrame, est: pd.DataFrame, ver: pd.DataFrame,
         atomic_write_bytes(out / name, data)
 
 
-OUTPUT_FILES = ("runs.parquet", "estimates.parquet", "verdicts.parquet", "robustness.json",
-                "report.html")
+OUTPUT_FILES = ("robustness_runs.parquet", "estimates.parquet", "verdicts.parquet",
+                "robustness.json", "report.html")
 
 
 def check_out(out: Path, overwrite: bool) -> None:

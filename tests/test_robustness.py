@@ -53,10 +53,15 @@ def test_a_tiny_design_runs_end_to_end(tmp_path, capsys):
     assert "Robustness of the headline findings" in html and "data:image/png" in html
     assert "results:" in capsys.readouterr().out
     # a second run into the same directory refuses without --overwrite, writing nothing
-    before = (out / "runs.parquet").stat().st_mtime_ns
+    before = (out / "robustness_runs.parquet").stat().st_mtime_ns
     assert main(["robustness", "--replicates", "2", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert (out / "runs.parquet").stat().st_mtime_ns == before
+    assert (out / "robustness_runs.parquet").stat().st_mtime_ns == before
+    # limitlab report does not take the directory for a batch (nor rewrite its report)
+    page = (out / "report.html").read_bytes()
+    assert main(["report", str(out)]) == 2
+    capsys.readouterr()
+    assert (out / "report.html").read_bytes() == page
 
 
 @pytest.mark.parametrize("args,option", [
