@@ -98,6 +98,34 @@ def init_rows(
         else getattr(t, name) for name in line_rules.NewRowColumns._fields))
     line_rules.fill_rows(rows.start, line_rules.NewRows(kind, habit, u, spread), setup.tables,
                          cols)
+    couple_solvency(t, rows, habit, cfg.population.habit_solvency_coupling)
+
+
+# habits whose solvency ``population.habit_solvency_coupling`` ties to the habit: those the
+# lender's monitoring and scorecard read as risk
+COUPLED_HABITS = ("tester", "early_repayer", "multi_lender")
+
+
+def solvency_factors(coupling: float) -> tuple[float, float]:
+    """(cash buffer and cap factor, income volatility factor) of the coupled habits at
+    ``coupling``: ``2^-s`` and ``1.5^s`` (both 1 at 0: habits independent of solvency)."""
+    return 2.0 ** -coupling, 1.5 ** coupling
+
+
+def couple_solvency(table: BorrowerTable, rows: slice, habit: np.ndarray,
+                    coupling: float) -> None:
+    """New rows of the :data:`COUPLED_HABITS` get a thinner (``coupling`` > 0) or thicker
+    (< 0) cash buffer and savings cap and a more (or less) volatile income: a structural
+    assumption (``population.habit_solvency_coupling``); at 0 nothing changes."""
+    if coupling == 0.0:
+        return
+    buffer, volatility = solvency_factors(coupling)
+    codes = [HABITS.index(h) for h in COUPLED_HABITS]
+    idx = np.arange(rows.start, rows.stop)[np.isin(habit, codes)]
+    t = table
+    t.savings_cents[idx] = np.rint(t.savings_cents[idx] * buffer).astype(np.int64)
+    t.savings_cap_cents[idx] = np.rint(t.savings_cap_cents[idx] * buffer).astype(np.int64)
+    t.income_sigma[idx] = (t.income_sigma[idx] * volatility).astype(t.income_sigma.dtype)
 
 
 # ---------------------------------------------------------------------- monthly rules

@@ -252,14 +252,15 @@ def lapse_unused(month, churners, after_months, no_account, status, balance, las
 
 
 @jit
-def bureau_add(status, balance, dpd, other, count, late):
+def bureau_add(status, balance, dpd, other, count, late, unused):
     """One channel lender's positions added to the bureau's month (model.channels.Bureau
-    .snapshot): the debt owed it, whether it is one of the borrower's lenders (an active
-    line or a balance), and any arrears."""
+    .snapshot): the debt owed it, whether it is one of the borrower's lenders (a balance,
+    or an active line with none when ``unused``: channels.bureau_counts_unused_lines), and
+    any arrears."""
     for i in range(status.size):
         bal = balance[i]
         other[i] += bal
-        count[i] += (status[i] == ACTIVE) | (bal > 0)
+        count[i] += (unused & (status[i] == ACTIVE)) | (bal > 0)
         late[i] |= dpd[i] > 0
 
 

@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diversification": ("limitlab.experiments.diversification",
                         "single-channel vs diversified small businesses under shocks"),
     "frontier": ("limitlab.experiments.frontier", "experience-vs-risk frontier of a sweep"),
+    "robustness": ("limitlab.experiments.robustness",
+                   "re-run each headline finding across its structural assumptions"),
     "demo": ("limitlab.experiments.cmd_demo", "start the classroom demo in the browser"),
     "bench": ("limitlab.experiments.cmd_run", "borrower-months per second of the monthly loop"),
     "list": ("limitlab.experiments.catalog", "list the shipped scenarios and sweeps"),

@@ -41,10 +41,13 @@ def _run(condition: str, replicate: int, root: int, overrides: dict) -> dict:
 
 
 def run_diversification(replicates: int = 30, borrowers: int = 2000, months: int = 60,
-                        seed: int = 20261129, workers: int | None = None) -> pd.DataFrame:
+                        seed: int = 20261129, workers: int | None = None,
+                        overrides: dict | None = None) -> pd.DataFrame:
+    """``overrides``: dotted keys applied in every condition (e.g. a structural assumption,
+    ``channels.diversified_routes = "needs_only"``)."""
     if replicates < 2:
         raise ConfigError(f"--replicates {replicates}: at least 2 are needed for intervals")
-    ov = {"population.borrowers": borrowers, "months": months}
+    ov = {**(overrides or {}), "population.borrowers": borrowers, "months": months}
     load_scenario("diversification", ov)  # validate first: one line, exit 2
     jobs = [(c, r, seed, ov) for r in range(replicates) for c in CONDITIONS]
     rows = run_jobs(_run, jobs, workers)
@@ -104,11 +107,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diversification", help="single-channel vs diversified small businesses under shocks",
                        description=__doc__.split("\n\n")[0])
     add_study_options(p, "results/diversification")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter in every condition, e.g. channels.diversified_routes=needs_only")
     p.set_defaults(func=cmd)
 
 
 def cmd(args: argparse.Namespace) -> int:
-    runs = run_diversification(args.replicates, args.borrowers, args.months, args.seed, args.workers)
+    from limitlab.model.config import parse_set_options
+
+    runs = run_diversification(args.replicates, args.borrowers, args.months, args.seed,
+                               args.workers, parse_set_options(args.overrides))
     table = write(Path(args.out), runs)
     for _, r in table.iterrows():
         print(f"{r['condition']:>10} {r['metric']:<18} single {r['single_channel']:.4g}  diversified "

@@ -54,8 +54,9 @@ class MemberView:
 class Bureau:
     """Each member borrower's debts and lenders, reported ``lag`` months late."""
 
-    def __init__(self, lag: int) -> None:
+    def __init__(self, lag: int, unused: bool = True) -> None:
         self.lag = lag
+        self.unused = unused  # an open line with no balance counts among the lenders
         self.history: list[tuple[np.ndarray, ...]] = []
         self.total_debt_cents = self.other_debt_cents = self.lenders = np.zeros(0, dtype=np.int64)
         self.delinquent = np.zeros(0, dtype=bool)
@@ -67,7 +68,8 @@ class Bureau:
         late = table.dpd_months[rows] > 0
         for ln in lenders:
             p = ln.pos
-            channel_kernels.bureau_add(p.status, p.balance_cents, p.dpd_months, other, count, late)
+            channel_kernels.bureau_add(p.status, p.balance_cents, p.dpd_months, other, count, late,
+                                       self.unused)
         self.history.append((cl_balance, other, count, late))
         if len(self.history) > self.lag + 1:
             self.history.pop(0)
@@ -101,7 +103,7 @@ class Channels:
         self.lenders = [ChannelLender(model, name, getattr(cfg, name), cap) for name in CHANNELS
                         if getattr(cfg, name).enabled]
         self.by_name = {ln.name: ln for ln in self.lenders}
-        self.bureau = Bureau(cfg.bureau_lag_months)
+        self.bureau = Bureau(cfg.bureau_lag_months, cfg.bureau_counts_unused_lines)
         self.members = np.zeros(0, dtype=np.int64)
         self.businesses = np.zeros(0, dtype=np.int64)  # every small-business row
         self.view: MemberView | None = None
@@ -180,12 +182,18 @@ class Channels:
         view.status = t.status[rows]
         r_need, r_disc, r_ext = need[rows], disc[rows], external
         asked = int(r_need.sum() + r_disc.sum())  # by members, before other channels lend
-        short = (r_need > 0) | (r_disc > 0)
         strategy = t.strategy[rows]
+        held = None  # diversified businesses' discretionary requests no channel is asked for
+        if self.cfg.diversified_routes == "needs_only":
+            held = np.where(strategy == 1, r_disc, 0)
+            r_disc = r_disc - held
+        short = (r_need > 0) | (r_disc > 0)
+        diversified = strategy == 1
         applying_base = {
             # diversified businesses keep the bank and supply-chain doors open in advance
-            "bank": (strategy == 1) | ((strategy == 2) & short),
-            "supply_chain": (strategy == 1) | ((strategy == 2) & short),
+            "bank": ((diversified if self.cfg.diversified_always_apply_bank
+                      else diversified & short) | ((strategy == 2) & short)),
+            "supply_chain": diversified | ((strategy == 2) & short),
             "other_online": ((strategy >= 1) & short) | (r_ext > 0),
         }
         for ln in self.lenders:
@@ -211,6 +219,8 @@ class Channels:
             got = np.zeros(rows.size, dtype=np.int64)
         for ln, amount in zip(self.lenders, lent):
             ln.lend(month, amount)
+        if held is not None:
+            r_disc = r_disc + held
         online = self.online
         if online is not None:
             ext = np.minimum(r_ext, online.available())

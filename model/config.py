@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limitlab.agents.codes import HABITS, KINDS, SCORE_FEATURES  # noqa: F401  (the one list of codes, re-exported)
+from limitlab.model import assumptions
+from limitlab.model.assumptions import Evidence, Routes
 from limitlab.model.config_economics import CapitalConfig, CostsConfig, ProvisioningConfig
 from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -242,6 +244,7 @@ class PopulationConfig(_Strict):
     )
     # behavioural constants (modelling choices)
     quick_cycle: QuickCycleConfig = Field(default_factory=QuickCycleConfig)
+    habit_solvency_coupling: float = assumptions.HABIT_SOLVENCY_COUPLING  # structural
 
 
 # ----------------------------------------------------------------------------- habits
@@ -398,6 +401,7 @@ class AppealsConfig(_Strict):
     soundness_variance: float = Field(
         1.5, gt=0.0, le=100.0, description="variance of the soundness evidence before noise"
     )
+    evidence: Evidence = assumptions.APPEAL_EVIDENCE  # structural (model.assumptions)
 
 
 # the features a learning lender fits by default: the fixed scorecard's (SCORE_FEATURES, the
@@ -678,6 +682,10 @@ class ChannelsConfig(_Strict):
         6, ge=1, le=120,
         description="opportunistic borrowers let an unused line elsewhere lapse after this (churn)",
     )
+    # structural assumptions (model.assumptions)
+    bureau_counts_unused_lines: bool = assumptions.BUREAU_COUNTS_UNUSED_LINES
+    diversified_routes: Routes = assumptions.DIVERSIFIED_ROUTES
+    diversified_always_apply_bank: bool = assumptions.DIVERSIFIED_ALWAYS_APPLY_BANK
     bank: ChannelConfig = Field(default_factory=lambda: ChannelConfig(
         product="term_loan", decision_months=2, application_fee=300.0, approval_pd=0.06,
         limit_income_months=4.0, tenor_months=12, daily_rate=0.00015, recovery_rate=0.4,
@@ -740,10 +748,11 @@ class ScenarioConfig(_Strict):
         up_common = min(sum(d for d in common if d > 0), MAX_SHOCK_DEPTH)
         up_sector = min(sum(d for d in sector if d > 0), MAX_SHOCK_DEPTH)
         amp = ec.seasonality_amplitude if ec.seasonality else 0.0
+        s = self.population.habit_solvency_coupling
         for name, kind, up, season in (("individual", self.population.individual, up_common, 0.0),
                                        ("small_business", self.population.small_business,
                                         up_common + up_sector, amp)):
-            cents = largest_amount_cents(kind, up, season)
+            cents = largest_amount_cents(assumptions.coupled_kind(kind, s), up, season)
             if cents > INT64_CENTS / 4:
                 raise ValueError(
                     f"population.{name}: a borrower's largest amount could reach {cents:.3g} "

@@ -67,6 +67,8 @@ def around_defaults(draw, channels: bool = False) -> dict:
         "lender.risk_appetite": u(0.005, 0.1),
         "lender.appeals.enabled": draw(mostly),
         "lender.appeals.decision_months": draw(st.integers(0, 2)),
+        "lender.appeals.evidence": draw(st.sampled_from(("true_state", "documents"))),
+        "population.habit_solvency_coupling": draw(st.sampled_from((0.0, u(-1.0, 1.0)))),
         "adaptation.enabled": draw(st.booleans()),
         "output.events": True,
     }
@@ -86,6 +88,9 @@ def around_defaults(draw, channels: bool = False) -> dict:
             "channels.other_online.enabled": draw(mostly),
             "channels.bank.decision_months": draw(st.integers(0, 2)),
             "channels.supply_chain.product": draw(st.sampled_from(("revolving", "term_loan"))),
+            "channels.bureau_counts_unused_lines": draw(mostly),
+            "channels.diversified_routes": draw(st.sampled_from(("all", "needs_only"))),
+            "channels.diversified_always_apply_bank": draw(mostly),
         })
     return out
 

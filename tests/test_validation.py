@@ -1,5 +1,10 @@
 """The model in the one-factor limit against closed forms (model/validation.py).
 
+This is verification of the default mechanics' factor structure, not validation of the
+model: the amount due is calibrated with the same inverse normal the closed form uses, so
+the check confirms that income, billing, payment and charge-off implement a one-factor
+Gaussian default model as written; it cannot show that such a model describes borrowers.
+
 Statistical tests use a fixed seed and tolerances from the sampling error: quantiles must
 lie in distribution-free order-statistic intervals (99.9% coverage each), means and
 variances within 4 standard errors, and the KS p-value above 0.001.

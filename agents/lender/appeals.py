@@ -1,6 +1,9 @@
 """Appeals: borrowers restricted this month may appeal; the lender decides after
-``appeals.decision_months`` from evidence — a noisy view of the borrower's real situation
-(cash buffer and income state), never its habit."""
+``appeals.decision_months`` from evidence, never the borrower's habit. What the evidence is
+made of is a structural assumption (``appeals.evidence``): ``true_state``, a noisy view of
+the borrower's real situation (cash buffer and income state, which the lender cannot
+otherwise see); or ``documents``, a noisy view of what the lender could see — its own PD
+estimate, which weighs its records, the bureau and the declared income."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class DecisionParams(NamedTuple):
     buffer_centre: float  # cash buffer (months of income) of average evidence
     buffer_clip: float  # the buffer counts up to this many months either way
     buffer_weight: float  # evidence per month of buffer
+    documents: bool  # the evidence is the lender's own PD estimate (appeals.evidence)
 
 
 def sorted_rows(parts: list[np.ndarray]) -> np.ndarray:
@@ -78,14 +82,25 @@ def appeals_filed(rows, c, p):
     return out[:k], lim[:k]
 
 
+# documents: a PD estimate at this value is average evidence (the scorecard's score centre)
+DOCUMENTS_CENTRE_PD = 0.03
+
+
 @row
 def evidence_of(i, c, p):
-    """The evidence the lender sees of row ``i``'s soundness: its cash buffer in months of
-    income, clipped and centred, weighted, plus its income state — plus ``evidence_noise`` x
-    a normal keyed by (row, month, the appeal stream)."""
-    buffer_months = c.savings_cents[i] / max(c.base_income_cents[i], 1)
-    clipped = min(max(buffer_months, -p.buffer_clip), p.buffer_clip)
-    soundness = p.buffer_weight * (clipped - p.buffer_centre) + np.float64(c.idio[i])
+    """The evidence the lender sees of row ``i``'s soundness — with ``true_state``: its cash
+    buffer in months of income, clipped and centred, weighted, plus its income state; with
+    ``documents``: minus the log-odds of the lender's PD estimate over those of
+    :data:`DOCUMENTS_CENTRE_PD` — plus ``evidence_noise`` x a normal keyed by (row, month,
+    the appeal stream)."""
+    if p.documents:
+        q = min(max(np.float64(c.pd_estimate[i]), 1e-6), 1.0 - 1e-6)
+        soundness = -(np.log(q / (1.0 - q))
+                      - np.log(DOCUMENTS_CENTRE_PD / (1.0 - DOCUMENTS_CENTRE_PD)))
+    else:
+        buffer_months = c.savings_cents[i] / max(c.base_income_cents[i], 1)
+        clipped = min(max(buffer_months, -p.buffer_clip), p.buffer_clip)
+        soundness = p.buffer_weight * (clipped - p.buffer_centre) + np.float64(c.idio[i])
     noise = ndtri(hash_uniform_row(i, p.offset) + 2.0**-54)
     return soundness + p.evidence_noise * noise
 
@@ -153,7 +168,7 @@ def decision_params(lender: Lender) -> DecisionParams:
     return DecisionParams(m, hash_offset(m, lender.appeal_key), ac.evidence_noise,
                           float(np.sqrt(ac.soundness_variance + ac.evidence_noise**2)),
                           1.0 - ac.acceptance, ac.buffer_centre_months, ac.buffer_clip_months,
-                          ac.buffer_weight)
+                          ac.buffer_weight, ac.evidence == "documents")
 
 
 def hear(lender: Lender) -> None:

@@ -1,4 +1,21 @@
-"""What must emerge from the rules (nothing here is scripted in the model).
+"""Rule verification: the book-level consequences of single rules, run through the model.
+
+Each test here restates one rule of the model in aggregate — it checks that the rule is
+wired in and acts as written, not that the model is right: a wrong rule written the same way
+would pass. Behaviour that no single rule states is tested in
+tests/test_emergent_validation.py. The rule each test restates:
+
+- testers closed far more often than prudent borrowers: testers average 5 quick cycles a
+  month against a monitoring threshold of 4 (``habits.tester.quick_cycles``,
+  ``lender.monitoring.quick_cycles_threshold``);
+- reopened lines come back lower: a reopened limit is recomputed from the score as for a new
+  customer, with the closure in the score;
+- late payers and multi-lenders end with lower scores and limits: the scorecard weighs
+  missed payments and debts elsewhere as risk;
+- prudent limits grow from the small start: +``lender.limit_growth`` every quarter of clean
+  use, capped by the income multiple;
+- a tightening review cuts borrowers who changed nothing: a review scales every limit;
+- no tightening below the appetite: the review's own trigger.
 
 Fixed seeds; each claim is tested with a tolerance derived from its sampling error:
 binomial standard errors for pooled proportions, t-intervals across seeds for differences.
@@ -32,7 +49,7 @@ def pooled(runs, fn):
     return pd.concat([fn(r.tables["borrowers"]) for r in runs], ignore_index=True)
 
 
-def test_testers_are_closed_at_least_three_times_as_often_as_prudent_borrowers():
+def test_rule_quick_cycle_monitoring_closes_testers_at_least_three_times_as_often_as_prudent():
     b = pooled(baseline_runs(), lambda d: d)
     closed = b["times_closed"] > 0
     t, p = closed[b["habit"] == "tester"], closed[b["habit"] == "prudent"]
@@ -43,7 +60,7 @@ def test_testers_are_closed_at_least_three_times_as_often_as_prudent_borrowers()
     assert lower >= 3.0, (rt, rp, lower)
 
 
-def test_reopened_lines_come_back_lower_more_often_than_not_and_some_higher():
+def test_rule_reopening_as_a_new_customer_brings_lines_back_lower_more_often_than_not():
     b = pooled(baseline_runs(), lambda d: d)
     pair = b.dropna(subset=["limit_before_last_closure", "limit_after_last_reopen"])
     pair = pair[pair["limit_before_last_closure"] > 0]
@@ -57,7 +74,7 @@ def test_reopened_lines_come_back_lower_more_often_than_not_and_some_higher():
 
 
 @pytest.mark.parametrize("habit", ["late_payer", "multi_lender"])
-def test_late_payers_and_multi_lenders_end_with_lower_scores_and_limits(habit):
+def test_rule_scorecard_weights_give_late_payers_and_multi_lenders_lower_scores_and_limits(habit):
     d_score, d_limit = [], []
     for r in baseline_runs():
         b = r.tables["borrowers"]
@@ -69,7 +86,7 @@ def test_late_payers_and_multi_lenders_end_with_lower_scores_and_limits(habit):
     assert mean_ci(d_limit)[2] < 0, d_limit
 
 
-def test_prudent_limits_grow_from_the_small_start_over_two_years():
+def test_rule_limit_growth_grows_prudent_limits_from_the_small_start_over_two_years():
     ratios = []
     for seed in SEEDS[:4]:
         m = CreditMarketModel(small_config("baseline", N, 24), rng=seed, create_agents=False)
@@ -93,7 +110,7 @@ def _run_with_history(cfg, seed):
     return m, limits
 
 
-def test_a_tightening_review_cuts_borrowers_who_changed_nothing():
+def test_rule_a_tightening_review_cuts_borrowers_who_changed_nothing():
     cfg = small_config("periodic_tightening", 1500, 36)
     drops = []
     for seed in SEEDS:
@@ -124,7 +141,7 @@ def test_a_tightening_review_cuts_borrowers_who_changed_nothing():
     assert stats.binomtest(positive, len(drops), 0.5, alternative="greater").pvalue < 0.05, drops
 
 
-def test_no_tightening_when_defaults_are_below_the_appetite():
+def test_rule_no_tightening_when_defaults_are_below_the_appetite():
     cfg = small_config("periodic_tightening", 1000, 24, **{"lender.risk_appetite": 0.5})
     r = simulate(cfg, seed=SEEDS[0], events=True)
     reviews = r.tables["reviews"]
