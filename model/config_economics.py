@@ -6,14 +6,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from limitlab.model.config_base import _Strict
+from pydantic import Field
 
 __all__ = ["CapitalConfig", "CostsConfig", "ProvisioningConfig"]
-
-
-class _Strict(BaseModel):
-    # the schema's strictness (model.config._Strict, which imports this module)
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, strict=True)
 
 
 class ProvisioningConfig(_Strict):
