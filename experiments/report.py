@@ -1024,9 +1024,13 @@ def check_lang(lang: str) -> None:
     if lang not in LANGUAGES:
         raise ConfigError(f"--lang: {lang} — choose one of: {', '.join(LANGUAGES)}")
     if lang != DEFAULT_LANGUAGE:
-        from limitlab.experiments.fonts import INSTALL_HINT, cjk_font_path
+        from limitlab.experiments.fonts import INSTALL_HINT, CJKFontMissing, cjk_font_path
 
-        if cjk_font_path() is None:
+        try:
+            found = cjk_font_path()
+        except CJKFontMissing as exc:  # LIMITLAB_CJK_FONT names no file
+            raise ConfigError(f"--lang: {lang} — {exc}") from None
+        if found is None:
             raise ConfigError(f"--lang: {lang} — {INSTALL_HINT}")
 
 

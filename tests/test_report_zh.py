@@ -142,6 +142,16 @@ def test_an_unknown_language_is_one_line(results, capsys, command):
     assert err == ["limitlab: error: --lang: fr — choose one of: en, zh"]
 
 
+def test_a_chinese_report_without_a_font_is_one_line_and_writes_nothing(results, capsys,
+                                                                       monkeypatch, tmp_path):
+    monkeypatch.setenv("LIMITLAB_CJK_FONT", str(tmp_path / "none.otf"))
+    out = tmp_path / "report.html"
+    assert main(["report", str(results["run"]), "--lang", "zh", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("limitlab: error: --lang: zh — LIMITLAB_CJK_FONT:")
+    assert not out.exists() and not (tmp_path / "figures").exists()
+
+
 @pytest.mark.browser
 def test_a_chinese_report_renders_in_chromium(reports):
     """Chromium shows the Chinese headings in the embedded font and every figure decodes;
