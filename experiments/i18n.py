@@ -14,6 +14,12 @@ English words the usual gettext way::
     _ = gettext_for("zh").gettext
     heading = _("Default rate (% a year)")          # -> "违约率（年化，%）"
 
+The reports (``limitlab report --lang``, ``limitlab summary --lang``) call the module-level
+:func:`_` instead, which translates into the language set by :func:`language` for the block
+being built (English outside it), so one ``_()`` per string and no language argument
+threaded through the report's functions; :func:`pgettext` gives a word a context when the
+same English word needs two translations.
+
 A message missing from a catalogue falls back to its English msgid. Strings kept in tables
 (not passed to ``_()`` where they are written) are marked with :func:`N_`, which returns its
 argument unchanged but lets the extractor find it.
@@ -53,7 +59,7 @@ SOURCES: tuple[str, ...] = (
     "demo/texts.py",
     # the reports and ``limitlab summary``: their words go through :func:`_` (the language
     # set by :func:`language`)
-    "outcomes.py", "pages.py", "report.py", "report_scenario.py", "report_validation.py",
+    "outcomes.py", "pages.py", "report.py", "report_scenario.py", "report_studies.py", "report_validation.py",
     "summary.py", "plots.py", "sweep_plots.py",
 )
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "pgettext": ((1, "c"), 2)}
