@@ -14,6 +14,12 @@ English words the usual gettext way::
     _ = gettext_for("zh").gettext
     heading = _("Default rate (% a year)")          # -> "违约率（年化，%）"
 
+The reports (``limitlab report --lang``, ``limitlab summary --lang``) call the module-level
+:func:`_` instead, which translates into the language set by :func:`language` for the block
+being built (English outside it), so one ``_()`` per string and no language argument
+threaded through the report's functions; :func:`pgettext` gives a word a context when the
+same English word needs two translations.
+
 A message missing from a catalogue falls back to its English msgid. Strings kept in tables
 (not passed to ``_()`` where they are written) are marked with :func:`N_`, which returns its
 argument unchanged but lets the extractor find it.
@@ -28,6 +34,8 @@ longer matches the code.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import functools
 import gettext
@@ -47,13 +55,59 @@ DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 # Modules whose marked strings make up the template (relative to experiments/).
-SOURCES: tuple[str, ...] = ("demo/texts.py",)
-KEYWORDS = {"_": None, "N_": None, "gettext": None}
+SOURCES: tuple[str, ...] = (
+    "demo/texts.py",
+    # the reports and ``limitlab summary``: their words go through :func:`_` (the language
+    # set by :func:`language`)
+    "outcomes.py", "pages.py", "report.py", "report_scenario.py", "report_studies.py", "report_validation.py",
+    "summary.py", "plots.py", "sweep_plots.py",
+)
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "pgettext": ((1, "c"), 2)}
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
     """Mark ``message`` for the catalogue without translating it here (returns it as is)."""
     return message
+
+
+# The language of the report or summary being written (``limitlab report --lang``); the
+# report modules' ``_()`` reads it, so one call per string and no language argument threaded
+# through every function. Set it with :func:`language`.
+_CURRENT = contextvars.ContextVar("limitlab_language", default=DEFAULT_LANGUAGE)
+
+
+def _(message: str) -> str:
+    """``message`` (an English msgid) in the current language (:func:`language`)."""
+    lang = _CURRENT.get()
+    return message if lang == DEFAULT_LANGUAGE else gettext_for(lang).gettext(message)
+
+
+def pgettext(context: str, message: str) -> str:
+    """:func:`_` for a word whose translation depends on where it stands: the same English
+    ``message`` under another ``context`` (a column header "default" is 默认值, the lender's
+    action "default" is 违约)."""
+    lang = _CURRENT.get()
+    return message if lang == DEFAULT_LANGUAGE else gettext_for(lang).pgettext(context, message)
+
+
+def current_language() -> str:
+    """The language :func:`_` translates into ("en" unless inside :func:`language`)."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def language(lang: str):
+    """Within the block, :func:`_` translates into ``lang`` (checked: ``ValueError`` naming
+    the choices otherwise)::
+
+        with language("zh"):
+            build_report(results_dir)
+    """
+    token = _CURRENT.set(check_language(lang))
+    try:
+        yield lang
+    finally:
+        _CURRENT.reset(token)
 
 
 def check_language(lang: str) -> str:

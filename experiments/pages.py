@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from limitlab.experiments import outcomes
+from limitlab.experiments.i18n import _, current_language
 
 
 @dataclass
@@ -71,19 +72,65 @@ def fmt_any(v) -> str:
     return "" if v is None else str(v)
 
 
+# the ``lang`` attribute of a report page in each language (a browser picks CJK glyph forms by it)
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+CJK_FONT_FAMILY = "limitlab CJK"
+
+
+def cjk_font_css(text: str) -> str:
+    """An ``@font-face`` rule embedding the CJK font (:mod:`limitlab.experiments.fonts`)
+    cut down to the Chinese characters of ``text``, so a Chinese report shows its words on a
+    machine without a Chinese font and stays one self-contained file (tens of kB, not the
+    font's 16 MB). Empty when ``text`` has no CJK character or no CJK font is installed."""
+    chars = sorted({c for c in text if ord(c) >= 0x2E80})
+    if not chars:
+        return ""
+    from limitlab.experiments.fonts import cjk_font_path
+
+    path = cjk_font_path()
+    if path is None:
+        return ""
+    import io
+
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"  # zlib-compressed; woff2 would need brotli
+    options.desubroutinize = True
+    font = subset.load_font(str(path), options)
+    sub = subset.Subsetter(options)
+    sub.populate(text="".join(chars))
+    sub.subset(font)
+    buf = io.BytesIO()
+    subset.save_font(font, buf, options)
+    font.close()
+    b64 = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"@font-face{{font-family:'{CJK_FONT_FAMILY}';font-style:normal;font-weight:400;"
+            f"src:url(data:font/woff;base64,{b64}) format('woff')}}\n"
+            # first in the list: it holds only the page's Chinese characters, so Latin text
+            # keeps the system font; listed after system-ui, Chromium drew some Chinese
+            # words as empty boxes
+            f"body{{font-family:'{CJK_FONT_FAMILY}',system-ui,-apple-system,\"Segoe UI\",Roboto,"
+            "sans-serif}\n")
+
+
 def render_html(title: str, meta: str, summary: list[str], sections: list[Section],
                 images: dict[str, bytes], warnings: list[str] | None = None) -> str:
     """The report page: warnings (if any), summary, then each section's HTML and figures
-    (inline PNG)."""
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+    (inline PNG), in the current language (:func:`limitlab.experiments.i18n.language`)."""
+    lang = current_language()
+    head = [
+        "<!DOCTYPE html>", f'<html lang="{HTML_LANG.get(lang, lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{CSS}</style>",
+    ]
+    parts = [
         # an inline icon, so the browser does not ask the (absent) server for favicon.ico
         '<link rel="icon" href="data:,">', "</head><body>",
         f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{html.escape(meta)}</p>',
-        *(f'<p class="warning">Warning: {html.escape(w)}.</p>' for w in warnings or []),
-        "<h2>Summary</h2>", '<ul class="summary">',
+        *(f'<p class="warning">{html.escape(_("Warning: {warning}.").format(warning=w))}</p>'
+          for w in warnings or []),
+        f"<h2>{html.escape(_('Summary'))}</h2>", '<ul class="summary">',
         *(f"<li>{html.escape(s)}</li>" for s in summary), "</ul>",
     ]
     for sec in sections:
@@ -91,10 +138,14 @@ def render_html(title: str, meta: str, summary: list[str], sections: list[Sectio
             continue
         parts.append(f"<h2>{html.escape(sec.title)}</h2>")
         parts.extend(sec.html)
-        for name, caption, _ in sec.figures:
+        for name, caption, _fig in sec.figures:
             b64 = base64.b64encode(images[name]).decode("ascii")
             parts.append(f'<figure><img src="data:image/png;base64,{b64}" '
                          f'alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}'
                          "</figcaption></figure>")
     parts.append("</body></html>")
-    return "\n".join(parts)
+    if lang != "en":  # the English page stays as it was; others carry their glyphs
+        font = cjk_font_css("".join(parts))
+        if font:
+            head.append(f"<style>{font}</style>")
+    return "\n".join(head + parts)

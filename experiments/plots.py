@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from limitlab.agents.codes import HABITS, KINDS, REASON_NAMES
 from limitlab.experiments import outcomes
+from limitlab.experiments.i18n import N_, _
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -53,12 +54,12 @@ RESTORING_ACTIONS = ("limit_up", "unfreeze", "reopen", "appeal_granted")
 
 # (column, title, unit): unit "money" is scaled to yuan / thousand / million yuan
 PORTFOLIO_PANELS: tuple[tuple[str, str, str], ...] = (
-    ("outstanding", "Outstanding balance", "money"),
-    ("total_limit", "Total limit of open lines", "money"),
-    ("utilisation", "Utilisation (outstanding / limit)", "percent"),
-    ("default_rate", "Default rate (new defaults / accounts with balance)", "percent per month"),
-    ("losses", "Losses (write-offs − recoveries)", "money per month"),
-    ("net_income", "Net income (interest − funding − losses)", "money per month"),
+    ("outstanding", N_("Outstanding balance"), "money"),
+    ("total_limit", N_("Total limit of open lines"), "money"),
+    ("utilisation", N_("Utilisation (outstanding / limit)"), "percent"),
+    ("default_rate", N_("Default rate (new defaults / accounts with balance)"), "percent per month"),
+    ("losses", N_("Losses (write-offs − recoveries)"), "money per month"),
+    ("net_income", N_("Net income (interest − funding − losses)"), "money per month"),
 )
 METRIC_COLOURS = {
     "outstanding": "#1f77b4",
@@ -71,12 +72,12 @@ METRIC_COLOURS = {
 
 # the closure story, in the order an account lives it
 FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
-    ("flags", "flagged"),
-    ("freezes", "frozen"),
-    ("closures", "closed"),
-    ("appeals_filed", "appealed"),
-    ("appeals_granted", "appeal granted"),
-    ("reopenings", "reopened"),
+    ("flags", N_("flagged")),
+    ("freezes", N_("frozen")),
+    ("closures", N_("closed")),
+    ("appeals_filed", N_("appealed")),
+    ("appeals_granted", N_("appeal granted")),
+    ("reopenings", N_("reopened")),
 )
 
 BAND = (0.05, 0.95)
@@ -232,7 +233,8 @@ def _band_note(df: pd.DataFrame, quantiles: tuple[float, float] = BAND) -> str:
     n = n_runs(df)
     if n <= 1:
         return ""
-    return f" — median of {n} runs, {quantiles[0]:.0%}–{quantiles[1]:.0%} band"
+    return _(" — median of {n} runs, {low}–{high} band").format(
+        n=n, low=f"{quantiles[0]:.0%}", high=f"{quantiles[1]:.0%}")
 
 
 def _tick(v: float, _pos=None) -> str:
@@ -274,14 +276,14 @@ def plot_metric_over_time(monthly: pd.DataFrame, column: str, ax: Axes | None = 
     stats = across_runs(m, "month", column)
     if unit.startswith("money"):
         scale, label = money_unit(stats[["lo", "hi", "median"]].to_numpy())
-        ylabel = label + unit[len("money"):]
+        ylabel = label + (_(" per month") if unit.endswith(" per month") else "")
     elif unit.startswith("percent"):
-        scale, ylabel = 0.01, "%" + unit[len("percent"):]
+        scale, ylabel = 0.01, "%" + (_(" per month") if unit.endswith(" per month") else "")
     else:
         scale, ylabel = 1.0, unit
     _band_line(ax, stats.index.to_numpy(), stats, scale=scale, color=METRIC_COLOURS.get(column))
-    ax.set_title(title or column, fontsize="medium")
-    ax.set_xlabel("month")
+    ax.set_title(_(title) if title else column, fontsize="medium")
+    ax.set_xlabel(_("month"))
     ax.set_ylabel(ylabel)
     if not unit.startswith("percent"):
         _thousands(ax)
@@ -311,7 +313,7 @@ def plot_portfolio(monthly: pd.DataFrame, ax: Sequence[Axes] | None = None) -> F
         fig = axes[0].figure
     for a, (col, title, unit) in zip(axes, PORTFOLIO_PANELS):
         plot_metric_over_time(monthly, col, a, title=title, unit=unit)
-    fig.suptitle("Portfolio over time" + _band_note(monthly))
+    fig.suptitle(_("Portfolio over time") + _band_note(monthly))
     return fig
 
 
@@ -361,12 +363,13 @@ def plot_limits_by_segment(segments: pd.DataFrame, by: str = "habit", ax: Axes |
             continue
         stats = across_runs(s, "month", "average_limit", IQR)
         _band_line(ax, stats.index.to_numpy(), stats, scale=scale, color=colours[label],
-                   label=label.replace("_", " "))
-    ax.set_xlabel("month")
-    ax.set_ylabel(f"average limit per open account ({unit})")
+                   label=outcomes.segment_label(by, label))
+    ax.set_xlabel(_("month"))
+    ax.set_ylabel(_("average limit per open account ({unit})").format(unit=unit))
     _thousands(ax)
     from_zero(ax)
-    ax.set_title(f"Limits by {by}" + _band_note(segments, IQR))
+    titles = {"habit": N_("Limits by habit"), "kind": N_("Limits by kind")}
+    ax.set_title(_(titles[by]) + _band_note(segments, IQR))
     ax.grid(alpha=0.3)
     if ax.get_lines():
         ax.legend(fontsize="small", ncol=2)
@@ -385,7 +388,7 @@ def funnel_counts(monthly: pd.DataFrame) -> pd.DataFrame:
     """
     m = portfolio_rows(monthly)
     m = m[m["month"] > 0]
-    cols = [c for c, _ in FUNNEL_STAGES]
+    cols = [c for c, _label in FUNNEL_STAGES]
     if RUN in m.columns:
         return m.groupby(RUN, observed=True)[cols].sum()
     return m[cols].sum().to_frame().T
@@ -407,7 +410,7 @@ def plot_closure_funnel(monthly: pd.DataFrame, ax: Axes | None = None) -> Figure
     fig, ax = _fig_ax(ax, (7, 4.5))
     counts = funnel_counts(monthly).to_numpy(dtype=float)
     med = np.median(counts, axis=0)
-    labels = [label for _, label in FUNNEL_STAGES]
+    labels = [_(label) for _col, label in FUNNEL_STAGES]
     y = np.arange(len(labels))[::-1]
     colours = ["#fdae61", "#f46d43", "#d73027", "#74add1", "#4575b4", "#1a9850"]
     bars = ax.barh(y, med, color=colours, height=0.65)
@@ -420,10 +423,11 @@ def plot_closure_funnel(monthly: pd.DataFrame, ax: Axes | None = None) -> Figure
         ax.text(max(float(end), bar.get_width()), bar.get_y() + bar.get_height() / 2,
                 f" {v:,.0f}", va="center", fontsize="small")
     ax.set_yticks(y, labels)
-    ax.set_xlabel("events over the run (count)")
+    ax.set_xlabel(_("events over the run (count)"))
     n = n_runs(monthly)
-    ax.set_title("The closure story: flags to reopenings"
-                 + (f"\nmedian of {n} runs, {BAND[0]:.0%}–{BAND[1]:.0%} whiskers" if n > 1 else ""))
+    ax.set_title(_("The closure story: flags to reopenings")
+                 + ("\n" + _("median of {n} runs, {low}–{high} whiskers").format(
+                     n=n, low=f"{BAND[0]:.0%}", high=f"{BAND[1]:.0%}") if n > 1 else ""))
     integer_ticks(ax.xaxis)
     ax.xaxis.set_major_formatter(FuncFormatter(_tick))
     ax.margins(x=0.15)
@@ -452,22 +456,23 @@ def plot_reopen_ratio(borrowers: pd.DataFrame | None, ax: Axes | None = None, *,
         The Figure drawn on.
     """
     fig, ax = _fig_ax(ax, (7, 4.5))
-    title = "Limit after reopening ÷ limit before closure"
+    title = _("Limit after reopening ÷ limit before closure")
     if borrowers is None:
-        _no_data(ax, title, "per-borrower table not kept for these runs")
+        _no_data(ax, title, _("per-borrower table not kept for these runs"))
         return fig
     ratios = reopen_ratios(borrowers)
     if ratios.size == 0:
-        _no_data(ax, title, "no account was closed and reopened")
+        _no_data(ax, title, _("no account was closed and reopened"))
         return fig
     if isinstance(bins, int):
         bins = np.linspace(0.0, max(1.5, float(ratios.max()) * 1.001), bins + 1)
     ax.hist(ratios, bins=bins, color="#4575b4", edgecolor="white")
     ax.axvline(1.0, color="0.2", ls="--", lw=1)
     lower = float((ratios < 1).mean())
-    ax.set_title(f"{title}\n{ratios.size:,} reopened accounts, {lower:.0%} below their old limit")
-    ax.set_xlabel("limit after reopening / limit before closure (ratio)")
-    ax.set_ylabel("accounts (count)")
+    ax.set_title(f"{title}\n" + _("{n:,} reopened accounts, {lower} below their old limit").format(
+        n=ratios.size, lower=f"{lower:.0%}"))
+    ax.set_xlabel(_("limit after reopening / limit before closure (ratio)"))
+    ax.set_ylabel(_("accounts (count)"))
     integer_ticks(ax.yaxis)
     return fig
 
@@ -501,15 +506,16 @@ def plot_reasons(reasons: pd.DataFrame, ax: Axes | None = None, *,
     fig, ax = _fig_ax(ax)
     piv = actions_by_reason(reasons, actions)
     for col in piv.columns:
-        ax.plot(piv.index.to_numpy(), piv[col].to_numpy(), label=col.replace("_", " "),
+        ax.plot(piv.index.to_numpy(), piv[col].to_numpy(), label=outcomes.reason_label(col),
                 color=REASON_COLOURS.get(col), lw=1.5)
-    ax.set_xlabel("month")
+    ax.set_xlabel(_("month"))
     n = n_runs(reasons)
-    ax.set_ylabel("actions per month" + (" (mean per run)" if n > 1 else " (count)"))
+    ax.set_ylabel(_("actions per month (mean per run)") if n > 1 else _("actions per month (count)"))
     if n == 1:
         integer_ticks(ax.yaxis)
     from_zero(ax)
-    ax.set_title("Lender actions by reason: " + ", ".join(a.replace("_", " ") for a in actions))
+    ax.set_title(_("Lender actions by reason: {actions}").format(
+        actions=_(", ").join(outcomes.action_label(a) for a in actions)))
     ax.grid(alpha=0.3)
     if len(piv.columns):
         # beside the axes: a legend inside covers the lines of the first months
@@ -539,22 +545,23 @@ def plot_reviews(monthly: pd.DataFrame, reviews: pd.DataFrame, ax: Sequence[Axes
     stats = across_runs(m, "month", "limit_multiplier")
     _band_line(left, stats.index.to_numpy(), stats, color="#2ca02c")
     left.set_ylim(0, max(1.05, float(np.nanmax(stats["hi"])) * 1.05))
-    left.set_xlabel("month")
-    left.set_ylabel("limit multiplier (1 = no review cut)")
-    left.set_title("Limit multiplier set by the reviews" + _band_note(m), fontsize="medium")
+    left.set_xlabel(_("month"))
+    left.set_ylabel(_("limit multiplier (1 = no review cut)"))
+    left.set_title(_("Limit multiplier set by the reviews") + _band_note(m), fontsize="medium")
     left.grid(alpha=0.3)
     g = reviews.groupby("month", sort=True)[["realised_default_rate", "risk_appetite"]].mean() * 100
     x = g.index.to_numpy()
     right.bar(x, g["realised_default_rate"].to_numpy(), width=max(1.0, np.diff(x).min() * 0.6 if x.size > 1 else 1.0),
-              color="#d62728", alpha=0.8, label="realised default rate")
-    right.step(x, g["risk_appetite"].to_numpy(), where="mid", color="0.2", ls="--", label="risk appetite")
+              color="#d62728", alpha=0.8, label=_("realised default rate"))
+    right.step(x, g["risk_appetite"].to_numpy(), where="mid", color="0.2", ls="--",
+               label=_("risk appetite"))
     right.yaxis.set_major_formatter(PercentFormatter(100))
     right.set_ylim(bottom=0)
-    right.set_xlabel("review month")
-    right.set_ylabel("default rate of the lookback window")
+    right.set_xlabel(_("review month"))
+    right.set_ylabel(_("default rate of the lookback window"))
     n = n_runs(reviews)
-    right.set_title("Realised default rate at each review vs appetite"
-                    + (f" — mean of {n} runs" if n > 1 else ""), fontsize="medium")
+    right.set_title(_("Realised default rate at each review vs appetite")
+                    + (_(" — mean of {n} runs").format(n=n) if n > 1 else ""), fontsize="medium")
     right.legend(fontsize="small")
     right.grid(alpha=0.3, axis="y")
     return fig
@@ -573,14 +580,14 @@ def plot_score_quality(monthly: pd.DataFrame, ax: Sequence[Axes] | None = None) 
     fig, axes = _fig_axes_pair(ax)
     m = portfolio_rows(monthly)
     for a, col, title, ylabel in (
-            (axes[0], "score_auc", "Score AUC (12-month charge-off)", "AUC (0.5 = chance)"),
-            (axes[1], "score_psi", "Score PSI against its reference month", "PSI")):
+            (axes[0], "score_auc", _("Score AUC (12-month charge-off)"), _("AUC (0.5 = chance)")),
+            (axes[1], "score_psi", _("Score PSI against its reference month"), "PSI")):
         if col not in m or not m[col].notna().any():
-            _no_data(a, title, "not measured in these runs")
+            _no_data(a, title, _("not measured in these runs"))
             continue
         stats = across_runs(m.dropna(subset=[col]), "month", col)
         _band_line(a, stats.index.to_numpy(), stats, color="#1f77b4")
-        a.set_xlabel("month")
+        a.set_xlabel(_("month"))
         a.set_ylabel(ylabel)
         a.set_title(title + _band_note(m), fontsize="medium")
         a.grid(alpha=0.3)
@@ -603,7 +610,8 @@ def _level_name(level: float) -> str:
 
 def tail_note(row) -> str:
     """``needs ≥ 1,000 replicates (have 20)`` for a VaR/ES row the replicates cannot support."""
-    return f"needs ≥ {int(row['min_replicates']):,} replicates (have {int(row['n_replicates']):,})"
+    return _("needs ≥ {needs:,} replicates (have {have:,})").format(
+        needs=int(row['min_replicates']), have=int(row['n_replicates']))
 
 
 MARKER_STYLES = {
@@ -647,7 +655,7 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
     scale, unit = money_unit(np.concatenate([x, marked]) if x.size else [0.0])
     if bins is None:
         bins = int(np.clip(np.sqrt(max(x.size, 1)) * 2, 5, 50))
-    ax.hist(x / scale, bins=bins, color="0.75", edgecolor="white", label=f"{x.size:,} replicates")
+    ax.hist(x / scale, bins=bins, color="0.75", edgecolor="white", label=_("{n:,} replicates").format(n=x.size))
     level_list = sorted({float(v) for v in rows["level"].dropna()}) if "level" in rows else []
     for i, r in rows.iterrows():
         m = r["measure"]
@@ -666,12 +674,12 @@ def plot_loss_distribution(losses, ax: Axes | None = None, *, measures=None,
             ci = f" ({outcomes.sig(r['ci_low'] / scale)}–{outcomes.sig(r['ci_high'] / scale)})"
         ax.axvline(r["value"] / scale, color=colour, ls=ls, lw=lw,
                    label=f"{name}: {outcomes.sig(r['value'] / scale)}{ci} {unit}")
-    ax.set_xlabel(f"cumulative losses over the run ({unit})")
-    ax.set_ylabel("replicates (count)")
-    ax.set_title("Loss distribution across replicates")
+    ax.set_xlabel(_("cumulative losses over the run ({unit})").format(unit=unit))
+    ax.set_ylabel(_("replicates (count)"))
+    ax.set_title(_("Loss distribution across replicates"))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if len(shown):
-        ax.plot([], [], " ", label="shaded: 95% bootstrap intervals")
+        ax.plot([], [], " ", label=_("shaded: 95% bootstrap intervals"))
     # beside the axes: the markers crowd the right tail, where a legend inside would cover them
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
@@ -727,17 +735,19 @@ def plot_vintages(curves: pd.DataFrame, ax: Axes | None = None, *, cohorts: Sequ
         per_run = s["accounts"].iloc[0] / max(runs, 1)
         (line,) = ax.plot(x, s["rate_mean"].to_numpy() * 100, color=colours[c],
                           lw=2.2 if c == 0 else 1.6,
-                          label=f"{s['cohort_label'].iloc[0]}, {per_run:,.0f} accounts"
-                          + (" per run" if runs > 1 else ""))
+                          label=(_("{cohort}, {accounts:,.0f} accounts per run") if runs > 1
+                                 else _("{cohort}, {accounts:,.0f} accounts")).format(
+                              cohort=cohort_words(s['cohort_label'].iloc[0]), accounts=per_run))
         if runs > 1:
             ax.fill_between(x, s["rate_ci_low"].to_numpy() * 100, s["rate_ci_high"].to_numpy() * 100,
                             color=line.get_color(), alpha=0.15, lw=0)
-    ax.set_xlabel("months on book")
-    ax.set_ylabel("cumulative default rate (% of accounts opened)")
+    ax.set_xlabel(_("months on book"))
+    ax.set_ylabel(_("cumulative default rate (% of accounts opened)"))
     ax.yaxis.set_major_formatter(PercentFormatter(100))
     from_zero(ax)
-    ax.set_title("Vintage default curves by origination cohort"
-                 + (f"\nmean of {runs} runs, band: 95% CI of the mean" if runs > 1 else ""))
+    ax.set_title(_("Vintage default curves by origination cohort")
+                 + ("\n" + _("mean of {runs} runs, band: 95% CI of the mean").format(runs=runs)
+                    if runs > 1 else ""))
     ax.grid(alpha=0.3)
     if ax.get_lines():
         # beside the axes: inside, it covered the early cohorts' curves
@@ -784,22 +794,40 @@ def plot_roll_rates(roll_rates: pd.DataFrame, ax: Axes | None = None) -> Figure:
                     color="white" if data[i, j] > 60 else "black")
     ax.set_xticks(range(data.shape[1]), [bucket_label(c, wrap=True) for c in mat.columns])
     ax.set_yticks(range(data.shape[0]), [bucket_label(c) for c in mat.index])
-    ax.set_xlabel("bucket next month"
-                  + (f"\n(no account reached: {', '.join(bucket_label(c) for c in empty)})" if empty else ""))
-    ax.set_ylabel("bucket this month")
-    ax.set_title("Days-past-due roll rates\n(% of the row's accounts moving per month)")
-    fig.colorbar(im, ax=ax, label="% of row")
+    ax.set_xlabel(_("bucket next month")
+                  + ("\n" + _("(no account reached: {buckets})").format(
+                      buckets=_(", ").join(bucket_label(c) for c in empty)) if empty else ""))
+    ax.set_ylabel(_("bucket this month"))
+    ax.set_title(_("Days-past-due roll rates") + "\n" + _("(% of the row's accounts moving per month)"))
+    fig.colorbar(im, ax=ax, label=_("% of row"))
     return fig
 
 
-BUCKET_LABELS = {"current": "current", "dpd_30": "30 dpd", "dpd_60": "60 dpd",
-                 "dpd_90_plus": "90+ dpd", "charged_off": "charged off", "paid_off": "paid off"}
+BUCKET_LABELS = {"current": N_("current"), "dpd_30": N_("30 dpd"), "dpd_60": N_("60 dpd"),
+                 "dpd_90_plus": N_("90+ dpd"), "charged_off": N_("charged off"),
+                 "paid_off": N_("paid off")}
 
 
 def bucket_label(bucket: str, wrap: bool = False) -> str:
     """A days-past-due bucket as a short label (two lines with ``wrap``, for column ticks)."""
-    label = BUCKET_LABELS.get(bucket, bucket.replace("_", " "))
+    label = _(BUCKET_LABELS[bucket]) if bucket in BUCKET_LABELS else bucket.replace("_", " ")
     return label.replace(" ", "\n", 1) if wrap else label
+
+
+def cohort_words(label: str) -> str:
+    """An origination cohort's label (:func:`limitlab.experiments.risk.cohort_label`) in the
+    current language: ``opening book (month 0)`` and ``Q3 (months 7–9)`` (words translated, numbers kept)."""
+    import re
+
+    if label == "opening book (month 0)":
+        return _("opening book (month 0)")
+    found = re.fullmatch(r"Q(\d+) \(month (\d+)\)", label)
+    if found:
+        return _("Q{quarter} (month {month})").format(quarter=found[1], month=found[2])
+    found = re.fullmatch(r"Q(\d+) \(months (.+)\)", label)
+    if found:
+        return _("Q{quarter} (months {months})").format(quarter=found[1], months=found[2])
+    return label
 
 
 # ---------------------------------------------------------------- access
@@ -846,18 +874,18 @@ def plot_unmet_demand(segments: pd.DataFrame, ax: Axes | None = None) -> Figure:
             hi.append(np.quantile(v, BAND[1]) * 100)
         med, lo, hi = map(np.asarray, (med, lo, hi))
         pos = x + (k - (len(KINDS) - 1) / 2) * width
-        ax.bar(pos, np.nan_to_num(med), width, color=KIND_COLOURS[kind], label=kind.replace("_", " "))
+        ax.bar(pos, np.nan_to_num(med), width, color=KIND_COLOURS[kind], label=outcomes.kind_label(kind))
         if n_runs(segments) > 1:
             ok = np.isfinite(med)
             ax.errorbar(pos[ok], med[ok], yerr=[med[ok] - lo[ok], hi[ok] - med[ok]], fmt="none",
                         ecolor="0.2", capsize=2)
-    ax.set_xticks(x, [h.replace("_", " ") for h in habits])
+    ax.set_xticks(x, [outcomes.habit_label(h) for h in habits])
     for tick, h in zip(ax.get_xticklabels(), habits):
         tick.set_color(HABIT_COLOURS[h])
-    ax.set_xlabel("habit")
-    ax.set_ylabel("unmet demand (% of demand)")
+    ax.set_xlabel(_("habit"))
+    ax.set_ylabel(_("unmet demand (% of demand)"))
     ax.yaxis.set_major_formatter(PercentFormatter(100))
-    ax.set_title('Access: demand refused as "limit insufficient"' + _band_note(segments))
+    ax.set_title(_('Access: demand refused as "limit insufficient"') + _band_note(segments))
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3, axis="y")
     return fig

@@ -35,6 +35,14 @@ import pandas as pd
 from limitlab.experiments import outcomes as oc
 from limitlab.experiments import plots, sweep_plots
 from limitlab.experiments.fileio import read_parquet
+from limitlab.experiments.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    N_,
+    _,
+    language,
+    pgettext,
+)
 from limitlab.experiments.pages import (
     Section,
     fmt_ci,
@@ -54,7 +62,7 @@ from limitlab.experiments.report_scenario import (  # noqa: F401 (changed_parame
     scenario_section,
     score_section,
 )
-from limitlab.experiments.report_validation import _validation_sections
+from limitlab.experiments.report_studies import study_sections
 from limitlab.experiments.results import (
     STUDY_MARKERS,
     Results,
@@ -107,7 +115,7 @@ def outcome_table(runs: pd.DataFrame, outcomes=KEY_OUTCOMES) -> pd.DataFrame:
 
 # per-segment measures, in table order: (measure, label, kind) from limitlab.experiments.outcomes
 SEGMENT_METRICS = tuple(
-    (m, oc.label_of(m), oc.kind_of(m))
+    (m, oc.OUTCOMES[m].label, oc.kind_of(m))
     for m in ("open_accounts", "average_limit", "utilisation", "annualised_default_rate",
               "closure_share", "unmet_demand_share", "losses", "net_income"))
 
@@ -155,7 +163,7 @@ def segment_table(segments: pd.DataFrame) -> pd.DataFrame:
     metrics = [m for m, *_ in SEGMENT_METRICS if m in per_run.columns]
     if "run_id" not in per_run.columns or per_run["run_id"].nunique() < 2:
         return per_run.set_index(["kind", "habit"])[metrics]
-    kinds = {m: k for m, _, k in SEGMENT_METRICS}
+    kinds = {m: k for m, _label, k in SEGMENT_METRICS}
     rows = {}
     for key, grp in per_run.groupby(["kind", "habit"]):
         row = {}
@@ -192,11 +200,11 @@ def tail_measures(res: Results) -> tuple[pd.DataFrame, str]:
                 df = pd.DataFrame(rows)
                 for col in ("value", "ci_low", "ci_high"):
                     df[col] = pd.to_numeric(df[col], errors="coerce")
-                return df, "from risk.json (limitlab risk)"
+                return df, N_("from risk.json (limitlab risk)")
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             pass
     return (pd.DataFrame(risk.loss_measures(losses)),
-            "computed from the replicates' cumulative losses (as limitlab risk does)")
+            N_("computed from the replicates' cumulative losses (as limitlab risk does)"))
 
 
 def _tail_html(tail: pd.DataFrame, source: str) -> str:
@@ -204,22 +212,23 @@ def _tail_html(tail: pd.DataFrame, source: str) -> str:
     of replicates its level needs."""
     from limitlab.experiments import risk
 
-    names = {"expected_loss": "expected loss (mean)", "unexpected_loss": "unexpected loss (sd)",
-             "var": "value at risk", "es": "expected shortfall"}
+    names = {"expected_loss": N_("expected loss (mean)"), "unexpected_loss": N_("unexpected loss (sd)"),
+             "var": N_("value at risk"), "es": N_("expected shortfall")}
     rows = []
-    for _, r in tail.iterrows():
+    for _i, r in tail.iterrows():
         level = "" if pd.isna(r["level"]) else f"{r['level'] * 100:g}%"
         if r["measure"] in ("var", "es") and bool(r.get("too_few_replicates")):
-            cells = ["not shown", plots.tail_note(r)]
+            cells = [_("not shown"), plots.tail_note(r)]
         else:
             cells = [fmt_value(r["value"], "yuan"), oc.fmt_interval(r["ci_low"], r["ci_high"], "yuan")]
-        rows.append([names.get(r["measure"], r["measure"]), level, *cells])
+        rows.append([_(names[r["measure"]]) if r["measure"] in names else r["measure"], level, *cells])
     k = risk.MIN_TAIL_OBSERVATIONS
-    return (html_table(["measure", "level", "value", "95% bootstrap interval"], rows)
-            + f"<p>VaR and ES at a level q are shown only when at least {k} replicates lie "
-            f"beyond it (replicates × (1 − q) ≥ {k}, i.e. at least ⌈{k} / (1 − q)⌉ replicates); "
-            "with fewer the estimate is little more than the largest run and the bootstrap "
-            f"cannot see beyond it. Figures {html.escape(source)}.</p>")
+    return (html_table([_("measure"), _("level"), _("value"), _("95% bootstrap interval")], rows)
+            + "<p>" + _("VaR and ES at a level q are shown only when at least {k} replicates lie "
+                        "beyond it (replicates × (1 − q) ≥ {k}, i.e. at least ⌈{k} / (1 − q)⌉ "
+                        "replicates); with fewer the estimate is little more than the largest run "
+                        "and the bootstrap cannot see beyond it. Figures {source}.").format(
+                k=k, source=html.escape(_(source))) + "</p>")
 
 
 # ---------------------------------------------------------------- formatting
@@ -246,9 +255,9 @@ def _size_words(res: Results) -> str:
         months = int(monthly["month"].max())
     parts = []
     if borrowers is not None:
-        parts.append(f"{int(borrowers):,} applicants")
+        parts.append(_("{borrowers:,} applicants").format(borrowers=int(borrowers)))
     if months is not None:
-        parts.append(f"{int(months)} months")
+        parts.append(_("{months} months").format(months=int(months)))
     return " × ".join(parts)
 
 
@@ -266,24 +275,27 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
     size = _size_words(res)
     if res.kind == "run":
         seed = (res.manifest.get("seed") or {}).get("entropy") if isinstance(res.manifest.get("seed"), dict) else res.manifest.get("seed")
-        out.append(f"One run of scenario {res.manifest.get('scenario', '?')}"
-                   + (f", {size}" if size else "") + (f", seed {seed}" if seed is not None else "") + ".")
+        out.append(_("One run of scenario {scenario}").format(scenario=res.manifest.get('scenario', '?'))
+                   + (f", {size}" if size else "")
+                   + (_(", seed {seed}").format(seed=seed) if seed is not None else "") + _("."))
         vals = {o: (v, math.nan, math.nan) for o, v in _run_outcomes(res).items()}
     else:
         n = len(res.runs)
-        reps = "replicates" if res.kind == "batch" else "runs"
+        reps = _("replicates") if res.kind == "batch" else _("runs")
         monthly = res.table("monthly")
         drawn = int(monthly["run_id"].nunique()) if monthly is not None and "run_id" in monthly else n
-        of = (f"sweep {res.manifest.get('name') or res.path.name} on scenario "
-              if res.kind == "sweep" else "scenario ")
-        out.append(f"{n} {reps} of {of}{res.manifest.get('scenario', '?')}"
-                   + (f", {size} each" if size else "")
-                   + (f" ({res.failed} failed runs left out)" if res.failed else "")
-                   + ("; ranges are 95% confidence intervals of the mean across replicates."
-                      if res.kind == "batch" else "."))
+        scenario = res.manifest.get('scenario', '?')
+        out.append((_("{n} {reps} of sweep {sweep} on scenario {scenario}").format(
+                        n=n, reps=reps, sweep=res.manifest.get('name') or res.path.name,
+                        scenario=scenario) if res.kind == "sweep" else
+                    _("{n} {reps} of scenario {scenario}").format(n=n, reps=reps, scenario=scenario))
+                   + (_(", {size} each").format(size=size) if size else "")
+                   + (_(" ({failed} failed runs left out)").format(failed=res.failed) if res.failed else "")
+                   + (_("; ranges are 95% confidence intervals of the mean across replicates.")
+                      if res.kind == "batch" else _(".")))
         if monthly is not None and drawn < n:
-            out.append(f"The figures over time draw {drawn} of the {n} {reps}: the monthly table "
-                       f"of {n - drawn} is missing.")
+            out.append(_("The figures over time draw {drawn} of the {n} {reps}: the monthly table "
+                         "of {missing} is missing.").format(drawn=drawn, n=n, reps=reps, missing=n - drawn))
         t = outcome_table(res.runs)
         vals = {o: (r["mean"], r["ci_low"], r["ci_high"]) for o, r in t.iterrows()}
 
@@ -294,23 +306,27 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
     if res.kind == "sweep":
         return out
     if "loss_rate" in vals:
-        out.append(f"Losses were {say('loss_rate')} of average outstanding"
-                   + (f" ({say('cumulative_losses')} in total)" if "cumulative_losses" in vals else "")
-                   + (f"; the annualised default rate was {say('annualised_default_rate')}"
-                      if "annualised_default_rate" in vals else "") + ".")
+        out.append(_("Losses were {loss_rate} of average outstanding").format(loss_rate=say('loss_rate'))
+                   + (_(" ({losses} in total)").format(losses=say('cumulative_losses'))
+                      if "cumulative_losses" in vals else "")
+                   + (_("; the annualised default rate was {rate}").format(rate=say('annualised_default_rate'))
+                      if "annualised_default_rate" in vals else "") + _("."))
     if "closure_rate" in vals:
-        s = f"{say('closure_rate')} of accounts were closed at least once"
+        s = _("{closed} of accounts were closed at least once").format(closed=say('closure_rate'))
         if "reopen_rate" in vals:
-            s += f" and {say('reopen_rate')} reopened"
+            s += _(" and {reopened} reopened").format(reopened=say('reopen_rate'))
         if "reopened_lower_share" in vals and math.isfinite(vals["reopened_lower_share"][0]):
-            s += f"; {say('reopened_lower_share')} of reopened accounts came back with a lower limit"
-        out.append(s + ".")
+            s += _("; {lower} of reopened accounts came back with a lower limit").format(
+                lower=say('reopened_lower_share'))
+        out.append(s + _("."))
     if "unmet_demand_share" in vals:
-        out.append(f"{say('unmet_demand_share')} of borrowing demand was refused as limit insufficient"
-                   + (f"; mean utilisation was {say('mean_utilisation')}" if "mean_utilisation" in vals else "")
-                   + ".")
+        out.append(_("{unmet} of borrowing demand was refused as limit insufficient").format(
+                       unmet=say('unmet_demand_share'))
+                   + (_("; mean utilisation was {utilisation}").format(utilisation=say('mean_utilisation'))
+                      if "mean_utilisation" in vals else "")
+                   + _("."))
     if "net_income" in vals:
-        out.append(f"Net income over the run was {say('net_income')}.")
+        out.append(_("Net income over the run was {income}.").format(income=say('net_income')))
     if rates is not None and len(rates):
         s = worst_segment_sentence(rates)
         if s:
@@ -319,16 +335,19 @@ def summary_sentences(res: Results, seg: pd.DataFrame | None, tail: pd.DataFrame
         col = seg["unmet_demand_share"].dropna()
         if len(col):
             kind, habit = col.idxmax()
-            out.append(f"The largest unmet demand share: {_segment_words(kind, habit)}, "
-                       f"{fmt_value(col.max(), 'share')}.")
+            out.append(_("The largest unmet demand share: {segment}, {share}.").format(
+                segment=_segment_words(kind, habit), share=fmt_value(col.max(), 'share')))
     if tail is not None and len(tail):
         out.append(tail_sentence(tail))
     return out
 
 
 def _segment_words(kind: str, habit: str) -> str:
-    plural = {"individual": "individuals", "small_business": "small businesses"}.get(kind, kind)
-    return f"{habit.replace('_', '-')} {plural}"
+    if kind == "individual":
+        return _("{habit} individuals").format(habit=oc.habit_words(habit))
+    if kind == "small_business":
+        return _("{habit} small businesses").format(habit=oc.habit_words(habit))
+    return f"{oc.habit_words(habit)} {kind}"
 
 
 def worst_segment_sentence(rates: pd.DataFrame) -> str | None:
@@ -340,39 +359,44 @@ def worst_segment_sentence(rates: pd.DataFrame) -> str | None:
     w = risk.worst_segment(rates)
     if w is None or not w["lifetime_default_rate"] > 0:
         return None  # a "highest" rate of 0% names no risk
-    s = (f"Highest lifetime default rate (defaults ÷ accounts opened, among segments with at "
-         f"least {risk.MIN_SEGMENT_ACCOUNTS} accounts opened): {_segment_words(w['kind'], w['habit'])}, "
-         f"{fmt_value(w['lifetime_default_rate'], 'share')} of {int(w['accounts_opened']):,} accounts")
+    s = _("Highest lifetime default rate (defaults ÷ accounts opened, among segments with at "
+          "least {min_accounts} accounts opened): {segment}, {rate} of {accounts:,} accounts").format(
+        min_accounts=risk.MIN_SEGMENT_ACCOUNTS, segment=_segment_words(w['kind'], w['habit']),
+        rate=fmt_value(w['lifetime_default_rate'], 'share'), accounts=int(w['accounts_opened']))
     if math.isfinite(w.get("default_rate_12m", math.nan)):
-        s += f" (12-month default rate of the opening book {fmt_value(w['default_rate_12m'], 'share')})"
+        s += _(" (12-month default rate of the opening book {rate})").format(
+            rate=fmt_value(w['default_rate_12m'], 'share'))
     if math.isfinite(w.get("exposure_share", math.nan)) and math.isfinite(w.get("loss_share", math.nan)):
-        s += (f"; they hold {fmt_value(w['exposure_share'], 'share')} of exposure and "
-              f"{fmt_value(w['loss_share'], 'share')} of losses")
-    return s + "."
+        s += _("; they hold {exposure} of exposure and {losses} of losses").format(
+            exposure=fmt_value(w['exposure_share'], 'share'), losses=fmt_value(w['loss_share'], 'share'))
+    return s + _(".")
 
 
 def tail_sentence(tail: pd.DataFrame) -> str:
     """Expected loss, then VaR/ES at the levels the replicates support, or what the others
     need."""
     el = tail[tail["measure"] == "expected_loss"].iloc[0]
-    s = (f"Across replicates the expected loss was {fmt_ci(el['value'], el['ci_low'], el['ci_high'], 'yuan')}"
-         " (ranges in this sentence: 95% bootstrap intervals)")
+    s = _("Across replicates the expected loss was {loss} (ranges in this sentence: 95% "
+          "bootstrap intervals)").format(loss=fmt_ci(el['value'], el['ci_low'], el['ci_high'], 'yuan'))
     t = tail[tail["measure"].isin(["var", "es"])]
     flagged = t["too_few_replicates"].fillna(False).astype(bool)
     shown = []
     for level, grp in t[~flagged].groupby("level", sort=True):
         v = grp.set_index("measure")
-        shown.append(f"the {level * 100:g}% VaR {fmt_ci(v.loc['var', 'value'], v.loc['var', 'ci_low'], v.loc['var', 'ci_high'], 'money')}"
-                     f" and ES {fmt_ci(v.loc['es', 'value'], v.loc['es', 'ci_low'], v.loc['es', 'ci_high'], 'money')}")
+        shown.append(_("the {level}% VaR {var} and ES {es}").format(
+            level=f"{level * 100:g}",
+            var=fmt_ci(v.loc['var', 'value'], v.loc['var', 'ci_low'], v.loc['var', 'ci_high'], 'money'),
+            es=fmt_ci(v.loc['es', 'value'], v.loc['es', 'ci_low'], v.loc['es', 'ci_high'], 'money')))
     if shown:
-        s += "; " + "; ".join(shown)
+        s += _("; ") + _("; ").join(shown)
     hidden = t[flagged & (t["measure"] == "var")]
     if len(hidden):
         levels = ", ".join(f"{lv * 100:g}%" for lv in hidden["level"])
         needs = ", ".join(f"{int(n):,}" for n in hidden["min_replicates"])
-        s += (f". VaR and ES at {levels} are not shown: they need at least {needs} replicates "
-              f"(this batch has {int(hidden['n_replicates'].iloc[0]):,})")
-    return s + "."
+        s += _(". VaR and ES at {levels} are not shown: they need at least {needs} replicates "
+               "(this batch has {replicates:,})").format(
+            levels=levels, needs=needs, replicates=int(hidden['n_replicates'].iloc[0]))
+    return s + _(".")
 
 
 def spread_sentence(label: str, kind: str, groups, where) -> str | None:
@@ -401,21 +425,25 @@ def spread_sentence(label: str, kind: str, groups, where) -> str | None:
     (m_lo, lo_lo, lo_hi), (m_hi, hi_lo, hi_hi) = stats[lo_key], stats[hi_key]
     few = min(reps)
     if m_lo == m_hi:
-        return f"Mean {label} is the same at every design point: {fmt_ci(m_lo, lo_lo, lo_hi, kind)}."
-    said = (f"lowest {fmt_ci(m_lo, lo_lo, lo_hi, kind)} ({where(lo_key)}), highest "
-            f"{fmt_ci(m_hi, hi_lo, hi_hi, kind)} ({where(hi_key)})")
+        return _("Mean {label} is the same at every design point: {value}.").format(
+            label=label, value=fmt_ci(m_lo, lo_lo, lo_hi, kind))
+    said = _("lowest {low} ({low_where}), highest {high} ({high_where})").format(
+        low=fmt_ci(m_lo, lo_lo, lo_hi, kind), low_where=where(lo_key),
+        high=fmt_ci(m_hi, hi_lo, hi_hi, kind), high_where=where(hi_key))
     if not (math.isfinite(lo_hi) and math.isfinite(hi_lo)) or lo_hi >= hi_lo:
-        return (f"Mean {label}: the design points are not distinguishable with {few} runs "
-                f"each — {said}; the 95% intervals of the extremes overlap.")
-    return f"Mean {label} differs across the design: {said} (95% confidence intervals)."
+        return _("Mean {label}: the design points are not distinguishable with {few} runs "
+                 "each — {said}; the 95% intervals of the extremes overlap.").format(
+            label=label, few=few, said=said)
+    return _("Mean {label} differs across the design: {said} (95% confidence intervals).").format(
+        label=label, said=said)
 
 
 def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
     runs, axes = res.runs, res.axes
     out = []
     n_points = runs["point"].nunique() if "point" in runs else len(runs)
-    out.append(f"{n_points} design points over {len(axes)} axes ({', '.join(axes)}), "
-               f"{len(runs)} successful runs.")
+    out.append(_("{points} design points over {n_axes} axes ({axes}), {runs} successful runs.").format(
+        points=n_points, n_axes=len(axes), axes=', '.join(axes), runs=len(runs)))
     def short(a: str) -> str:
         return a.rsplit(".", 1)[-1]
 
@@ -451,9 +479,11 @@ def _sweep_sentences(res: Results, sens: pd.DataFrame | None) -> list[str]:
             for o, grp in sens.groupby("outcome", sort=False):
                 top = grp.loc[grp[col].idxmax()]
                 conf = top.get(f"{col}_conf")
-                pm = f" ± {oc.sig(float(conf), 2)}, 95% CI" if conf is not None and math.isfinite(float(conf)) else ""
-                out.append(f"Largest {col} for {oc.label_of(str(o))}: {top['parameter']} "
-                           f"({col} = {oc.sig(float(top[col]), 2)}{pm}).")
+                pm = (_(" ± {conf}, 95% CI").format(conf=oc.sig(float(conf), 2))
+                      if conf is not None and math.isfinite(float(conf)) else "")
+                out.append(_("Largest {index} for {outcome}: {parameter} ({index} = {value}{pm}).").format(
+                    index=col, outcome=oc.label_of(str(o)), parameter=top['parameter'],
+                    value=oc.sig(float(top[col]), 2), pm=pm))
     return out
 
 
@@ -462,7 +492,7 @@ def _outcome_rows(res: Results) -> str:
         vals = _run_outcomes(res)
         rows = [[_outcome_kind(o)[0], fmt_value(vals[o], _outcome_kind(o)[1])]
                 for o in KEY_OUTCOMES if o in vals]
-        return html_table(["outcome", "value"], rows)
+        return html_table([_("outcome"), _("value")], rows)
     t = outcome_table(res.runs)
     rows = []
     for o, r in t.iterrows():
@@ -471,22 +501,22 @@ def _outcome_rows(res: Results) -> str:
                      oc.fmt_interval(r["ci_low"], r["ci_high"], kind),
                      fmt_value(r["median"], kind),
                      oc.fmt_interval(r["p05"], r["p95"], kind), str(int(r["n"]))])
-    return html_table(["outcome", "mean", "95% CI of mean", "median", "5–95% of runs",
-                        "replicates"], rows)
+    return html_table([_("outcome"), _("mean"), _("95% CI of mean"), _("median"), _("5–95% of runs"),
+                        _("replicates")], rows)
 
 
 def _segment_html(seg: pd.DataFrame) -> str:
     metrics = [(m, label, kind) for m, label, kind in SEGMENT_METRICS if m in seg.columns]
     rows = []
     for (kind_, habit), r in seg.iterrows():
-        cells = [kind_.replace("_", " "), habit.replace("_", " ")]
-        for m, _, k in metrics:
+        cells = [oc.kind_label(kind_), oc.habit_label(habit)]
+        for m, _label, k in metrics:
             if f"{m}_lo" in seg.columns:
                 cells.append(fmt_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"], k))
             else:
                 cells.append(fmt_value(r[m], k))
         rows.append(cells)
-    return html_table(["kind", "habit", *(label for _, label, _ in metrics)], rows, "segments")
+    return html_table([_("kind"), _("habit"), *(_(label) for _m, label, _k in metrics)], rows, "segments")
 
 
 def segment_default_rates(segments: pd.DataFrame) -> pd.DataFrame:
@@ -507,28 +537,29 @@ def _default_rates_html(rates: pd.DataFrame, n_runs: int) -> str:
     r["total"] = (r["kind"] == "all") & (r["habit"] == "all")
     seg = r[(r["kind"] != "all") & (r["habit"] != "all")].sort_values("lifetime_default_rate", ascending=False)
     rows = []
-    for _, x in pd.concat([seg, r[r["total"]]]).iterrows():
+    for _i, x in pd.concat([seg, r[r["total"]]]).iterrows():
         few = x["accounts_opened"] < risk.MIN_SEGMENT_ACCOUNTS
         rows.append([
-            "all" if x["total"] else x["kind"].replace("_", " "),
-            "all" if x["total"] else x["habit"].replace("_", " ") + (" (few accounts)" if few else ""),
+            _("all") if x["total"] else oc.kind_label(x["kind"]),
+            _("all") if x["total"] else oc.habit_label(x["habit"]) + (_(" (few accounts)") if few else ""),
             fmt_value(x["accounts_opened"] / max(n_runs, 1), "count"),
             fmt_value(x["default_rate_12m"], "share"), fmt_value(x["lifetime_default_rate"], "share"),
             fmt_value(x["annualised_default_rate"], "share"),
             fmt_value(x.get("exposure_share", math.nan), "share"),
             fmt_value(x.get("loss_share", math.nan), "share"),
         ])
-    per = " per replicate" if n_runs > 1 else ""
-    return (html_table(["kind", "habit", f"accounts opened{per}", "12-month default rate",
-                         "lifetime default rate", "annualised default rate", "exposure share",
-                         "loss share"], rows, "segments")
-            + "<p>Pooled over replicates (Σ defaults ÷ Σ accounts), highest lifetime rate first. "
-            "12-month: defaults in months 1–12 ÷ accounts open at month 0 (the opening book). "
-            "Lifetime: all defaults ÷ all accounts opened. Annualised: 12 × defaults ÷ "
-            "account-months with a balance (small for segments that rarely borrow, so not used "
-            "to rank). Exposure share: share of average outstanding; loss share: share of "
-            f"losses. Segments with fewer than {risk.MIN_SEGMENT_ACCOUNTS} accounts opened in "
-            "all are marked and never named the worst.</p>")
+    opened = _("accounts opened per replicate") if n_runs > 1 else _("accounts opened")
+    return (html_table([_("kind"), _("habit"), opened, _("12-month default rate"),
+                         _("lifetime default rate"), _("annualised default rate"), _("exposure share"),
+                         _("loss share")], rows, "segments")
+            + "<p>" + _("Pooled over replicates (Σ defaults ÷ Σ accounts), highest lifetime rate "
+                        "first. 12-month: defaults in months 1–12 ÷ accounts open at month 0 (the "
+                        "opening book). Lifetime: all defaults ÷ all accounts opened. Annualised: "
+                        "12 × defaults ÷ account-months with a balance (small for segments that "
+                        "rarely borrow, so not used to rank). Exposure share: share of average "
+                        "outstanding; loss share: share of losses. Segments with fewer than "
+                        "{min_accounts} accounts opened in all are marked and never named the "
+                        "worst.").format(min_accounts=risk.MIN_SEGMENT_ACCOUNTS) + "</p>")
 
 
 def run_sections(res: Results) -> tuple[list[Section], list[str]]:
@@ -544,60 +575,62 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
         tail, source = tail_measures(res)
 
     sections = []
-    s = Section("Key outcomes")
+    s = Section(_("Key outcomes"))
     s.html.append(_outcome_rows(res))
     sections.append(s)
 
-    s = Section("Portfolio")
+    s = Section(_("Portfolio"))
     if monthly is not None:
-        s.figures.append(("portfolio", "Portfolio over time. Money in the unit each axis names; rates in %."
-                          + (" Lines: median across replicates; bands: 5–95%." if res.kind == "batch" else ""),
+        s.figures.append(("portfolio", _("Portfolio over time. Money in the unit each axis names; rates in %.")
+                          + (_(" Lines: median across replicates; bands: 5–95%.") if res.kind == "batch" else ""),
                           plots.plot_portfolio(monthly)))
         s.html.append(losses_by_year_html(monthly))
     sections.append(s)
     if tail is not None:
-        s = Section("Loss distribution across replicates")
+        s = Section(_("Loss distribution across replicates"))
         s.html.append(_tail_html(tail, source))
         s.figures.append(("loss_distribution",
-                          "Cumulative losses of each replicate, with the expected loss and the "
-                          "VaR/ES the replicates support (shaded: 95% bootstrap intervals); levels "
-                          "with too few replicates are listed, not drawn.",
+                          _("Cumulative losses of each replicate, with the expected loss and the "
+                            "VaR/ES the replicates support (shaded: 95% bootstrap intervals); levels "
+                            "with too few replicates are listed, not drawn."),
                           plots.plot_loss_distribution(res.runs["cumulative_losses"], measures=tail)))
         sections.append(s)
 
     if segments is not None:
-        s = Section("Limits and access by segment")
-        band = " Lines: median across replicates; bands: interquartile range." if res.kind == "batch" else ""
-        s.figures.append(("limits_by_habit", "Average limit per open account, by habit." + band,
+        s = Section(_("Limits and access by segment"))
+        band = (_(" Lines: median across replicates; bands: interquartile range.")
+                if res.kind == "batch" else "")
+        s.figures.append(("limits_by_habit", _("Average limit per open account, by habit.") + band,
                           plots.plot_limits_by_segment(segments, by="habit")))
-        s.figures.append(("limits_by_kind", "Average limit per open account, by borrower type." + band,
+        s.figures.append(("limits_by_kind", _("Average limit per open account, by borrower type.") + band,
                           plots.plot_limits_by_segment(segments, by="kind")))
-        s.figures.append(("unmet_demand", "Share of demand refused because the limit was insufficient.",
+        s.figures.append(("unmet_demand", _("Share of demand refused because the limit was insufficient."),
                           plots.plot_unmet_demand(segments)))
-        s.html.append("<h3>Per-segment outcomes</h3>")
+        s.html.append(f"<h3>{_('Per-segment outcomes')}</h3>")
         if res.kind == "batch":
-            s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
+            s.html.append(f"<p>{_('Mean across replicates (95% confidence interval).')}</p>")
         s.html.append(_segment_html(seg))
         sections.append(s)
 
-    s = Section("The closure story")
+    s = Section(_("The closure story"))
     if monthly is not None:
-        s.figures.append(("closure_funnel", "Events over the run, from first flag to reopening.",
+        s.figures.append(("closure_funnel", _("Events over the run, from first flag to reopening."),
                           plots.plot_closure_funnel(monthly)))
     if borrowers is not None:
-        s.figures.append(("reopen_ratio", "Limit after the last reopening relative to the limit "
-                          "before the last closure, per reopened account.",
+        s.figures.append(("reopen_ratio", _("Limit after the last reopening relative to the limit "
+                                            "before the last closure, per reopened account."),
                           plots.plot_reopen_ratio(borrowers)))
     else:
-        s.html.append("<p>The distribution of limits after reopening needs the per-borrower "
-                      "table, which these runs did not keep.</p>")
+        s.html.append("<p>" + _("The distribution of limits after reopening needs the per-borrower "
+                                "table, which these runs did not keep.") + "</p>")
     sections.append(s)
 
     if reasons is not None:
-        s = Section("Lender actions by reason")
-        s.figures.append(("reasons_restrictive", "Flags, freezes, limit cuts and closures by reason.",
+        s = Section(_("Lender actions by reason"))
+        s.figures.append(("reasons_restrictive", _("Flags, freezes, limit cuts and closures by reason."),
                           plots.plot_reasons(reasons, actions=plots.RESTRICTIVE_ACTIONS)))
-        s.figures.append(("reasons_restoring", "Limit rises, unfreezes, reopenings and granted appeals by reason.",
+        s.figures.append(("reasons_restoring",
+                          _("Limit rises, unfreezes, reopenings and granted appeals by reason."),
                           plots.plot_reasons(reasons, actions=plots.RESTORING_ACTIONS)))
         s.html.append(actions_by_type_html(reasons))
         s.html.append(actions_by_reason_html(reasons))
@@ -611,20 +644,20 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
 
     from limitlab.experiments import risk
 
-    s = Section("Credit quality")
+    s = Section(_("Credit quality"))
     if rates is not None:
-        s.html.append("<h3>Default rates by segment</h3>")
+        s.html.append(f"<h3>{_('Default rates by segment')}</h3>")
         s.html.append(_default_rates_html(rates, len(res.runs) if res.runs is not None else 1))
     if vintages is not None:
-        s.figures.append(("vintages", "Cumulative default rate by months on book, per origination "
-                          "cohort (the opening book and quarters of the run; a selection of the "
-                          "quarters is drawn, each over the ages it has reached). Denominator: "
-                          "accounts opened in the cohort."
-                          + (" Lines: mean of the replicates' rates; bands: its 95% confidence interval."
+        s.figures.append(("vintages", _("Cumulative default rate by months on book, per origination "
+                                        "cohort (the opening book and quarters of the run; a selection "
+                                        "of the quarters is drawn, each over the ages it has reached). "
+                                        "Denominator: accounts opened in the cohort.")
+                          + (_(" Lines: mean of the replicates' rates; bands: its 95% confidence interval.")
                              if res.kind == "batch" else ""),
                           plots.plot_vintages(risk.vintage_curves(vintages))))
     if roll is not None:
-        s.figures.append(("roll_rates", "Monthly transitions between days-past-due buckets.",
+        s.figures.append(("roll_rates", _("Monthly transitions between days-past-due buckets."),
                           plots.plot_roll_rates(roll)))
     sections.append(s)
     s = score_section(res)
@@ -650,37 +683,40 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
     if "false_alarms" in runs.columns and runs["false_alarms"].notna().any():
         sections.append(_frontier_section(res))
 
-    s = Section("Outcomes across the design")
+    s = Section(_("Outcomes across the design"))
     if axes and outcomes:
         fig, grid = plots.new_figure((4.2 * len(outcomes), 3.3 * len(axes)), len(axes), len(outcomes))
         grid = np.asarray(grid).reshape(len(axes), len(outcomes))
         for (i, a), (j, o) in itertools.product(enumerate(axes), enumerate(outcomes)):
             sweep_plots.plot_outcome_vs_axis(runs, a, o, grid[i, j])
-        fig.suptitle("Outcomes against each axis (median across runs, 5–95% band; other axes pooled)")
-        s.figures.append(("outcomes_vs_axes", "Each outcome against each sweep axis.", fig))
+        fig.suptitle(_("Outcomes against each axis (median across runs, 5–95% band; other axes pooled)"))
+        s.figures.append(("outcomes_vs_axes", _("Each outcome against each sweep axis."), fig))
     for k, (x_axis, y_axis) in enumerate(itertools.islice(itertools.combinations(axes, 2), 3)):
         fig, row = plots.new_figure((5.2 * min(len(outcomes), 2), 4.2), 1, min(len(outcomes), 2))
         for o, a in zip(outcomes[:2], np.ravel(row)):
             sweep_plots.plot_outcome_heatmap(runs, x_axis, y_axis, o, a)
-        s.figures.append((f"heatmap_{k + 1}", f"Median outcomes over {x_axis} × {y_axis}.", fig))
+        s.figures.append((f"heatmap_{k + 1}", _("Median outcomes over {x_axis} × {y_axis}.").format(
+            x_axis=x_axis, y_axis=y_axis), fig))
     sections.append(s)
 
     if sens is not None:
-        s = Section("Sensitivity analysis")
+        s = Section(_("Sensitivity analysis"))
         for method, grp in sens.groupby("method", sort=False):
             for o in list(dict.fromkeys(grp["outcome"].astype(str)))[:6]:
                 s.figures.append((f"sensitivity_{method}_{o}",
-                                  f"{method.capitalize()} indices for {oc.label_of(o)}, with 95% "
-                                  "confidence intervals.",
+                                  _("{method} indices for {outcome}, with 95% confidence "
+                                    "intervals.").format(method=method.capitalize(),
+                                                         outcome=oc.label_of(o)),
                                   sweep_plots.plot_sensitivity(grp, outcome=o)))
         sections.append(s)
 
-    s = Section("Design points")
+    s = Section(_("Design points"))
     point_cols = [c for c in ("point", *axes) if c in runs.columns]
     groups = runs.groupby(point_cols, sort=True, dropna=False)
     if groups.ngroups > MAX_POINT_ROWS:
-        s.html.append(f"<p>{groups.ngroups:,} design points: too many for a table; see "
-                      "runs.parquet. The figures above pool them by axis value.</p>")
+        s.html.append("<p>" + _("{points:,} design points: too many for a table; see "
+                                "runs.parquet. The figures above pool them by axis value.").format(
+            points=groups.ngroups) + "</p>")
         groups = []
     rows = []
     for key, grp in groups:
@@ -691,9 +727,9 @@ def sweep_sections(res: Results) -> tuple[list[Section], list[str]]:
             cells.append(fmt_ci(m, lo, hi, oc.kind_of(o)))
         rows.append(cells)
     if rows:
-        s.html.append("<p>Mean across replicates (95% confidence interval).</p>")
-        s.html.append(html_table([c.rsplit(".", 1)[-1] for c in point_cols]
-                                 + ["runs", *(_outcome_kind(o)[0] for o in outcomes)], rows))
+        s.html.append(f"<p>{_('Mean across replicates (95% confidence interval).')}</p>")
+        s.html.append(html_table([_("point") if c == "point" else c.rsplit(".", 1)[-1] for c in point_cols]
+                                 + [pgettext("column", "runs"), *(_outcome_kind(o)[0] for o in outcomes)], rows))
     sections.append(s)
     return sections, summary_sentences(res, None, None) + _sweep_sentences(res, sens)
 
@@ -707,12 +743,13 @@ def _frontier_section(res: Results) -> Section:
     from limitlab.experiments import frontier
 
     pts = frontier.frontier_points(res.runs, res.axes or None)
-    s = Section("Experience vs risk: the frontier")
-    s.html.append("<p>Each point is a design point: losses (cumulative losses ÷ average "
-                  "outstanding) against false alarms — restrictive actions on borrowers who, in a "
-                  "twin run with the same seed and no restrictions, did not default within 12 "
-                  "months — and against unmet demand; bars are 95% intervals across replicates.</p>")
-    s.figures.append(("frontier", "Losses vs false alarms and vs unmet demand", frontier.plot_frontiers(pts)))
+    s = Section(_("Experience vs risk: the frontier"))
+    s.html.append("<p>" + _("Each point is a design point: losses (cumulative losses ÷ average "
+                            "outstanding) against false alarms — restrictive actions on borrowers "
+                            "who, in a twin run with the same seed and no restrictions, did not "
+                            "default within 12 months — and against unmet demand; bars are 95% "
+                            "intervals across replicates.") + "</p>")
+    s.figures.append(("frontier", _("Losses vs false alarms and vs unmet demand"), frontier.plot_frontiers(pts)))
     fa, lr = "false_alarms_per_1k_account_years", "loss_rate"
     if {fa, lr} <= set(pts.columns) and len(pts) > 1:
         lo, hi = pts.loc[pts[fa].idxmin()], pts.loc[pts[fa].idxmax()]
@@ -721,102 +758,20 @@ def _frontier_section(res: Results) -> Section:
             return ", ".join(f"{a.split('.')[-1]} {row[a]:g}" for a in (res.axes or []))
 
         share = pts["false_alarm_share"].mean() if "false_alarm_share" in pts else math.nan
-        s.html.append(
-            f"<p>What it shows: false alarms run from {fmt_value(lo[fa], 'number')} per 1,000 "
-            f"account-years ({html.escape(where(lo))}; losses {fmt_value(lo[lr], 'share')}) to "
-            f"{fmt_value(hi[fa], 'number')} ({html.escape(where(hi))}; losses "
-            f"{fmt_value(hi[lr], 'share')}). Averaged over the design points, "
-            f"{fmt_value(share, 'share')} of the restrictive actions judged against the twin were false alarms: "
-            "most borrowers the lender restricts would not have defaulted. Points to the lower "
-            "left dominate; a lever that moves right without moving down buys no safety.</p>")
+        s.html.append("<p>" + _(
+            "What it shows: false alarms run from {low} per 1,000 account-years ({low_where}; "
+            "losses {low_losses}) to {high} ({high_where}; losses {high_losses}). Averaged over "
+            "the design points, {share} of the restrictive actions judged against the twin were "
+            "false alarms: most borrowers the lender restricts would not have defaulted. Points "
+            "to the lower left dominate; a lever that moves right without moving down buys no "
+            "safety.").format(
+                low=fmt_value(lo[fa], 'number'), low_where=html.escape(where(lo)),
+                low_losses=fmt_value(lo[lr], 'share'), high=fmt_value(hi[fa], 'number'),
+                high_where=html.escape(where(hi)), high_losses=fmt_value(hi[lr], 'share'),
+                share=fmt_value(share, 'share')) + "</p>")
     for sentence in frontier.profit_sentences(pts, res.axes or []):  # docs/economics.md
         s.html.append(f"<p>{html.escape(sentence)}</p>")
     return s
-
-
-def _ci_cell(m: float, lo: float, hi: float, fmt: str) -> str:
-    return f"{fmt.format(m)} [{fmt.format(lo)}, {fmt.format(hi)}]"
-
-
-def study_sections(res: Results) -> tuple[list[Section], list[str]]:
-    """Sections of the study reports: advice (borrowers who respond), diversification
-    (funding strategies) and validation (closed forms)."""
-    p = res.path
-    if res.kind == "advice":
-        from limitlab.experiments import advice
-
-        data = json.loads((p / "advice.json").read_text())
-        d = data["decomposition"]
-        comp = pd.DataFrame(data["recovery"])
-        summary = [
-            f"{d['replicates']} paired replicates (same seeds in every arm).",
-            "Loss reduction of the tester crackdown: total "
-            + fmt_ci(*d["total_reduction"], "yuan") + "; by exclusion "
-            + fmt_ci(*d["exclusion_effect"], "yuan") + "; by behaviour change "
-            + fmt_ci(*d["behaviour_effect"], "yuan") + " (95% intervals).",
-            "Share of the reduction due to behaviour change: "
-            + fmt_ci(*d["behaviour_share"], "share") + " (95% bootstrap interval).",
-        ]
-        for _, r in comp[comp["habit"] == "all"].iterrows():
-            summary.append(f"After a {r['kind']}: followers of the advice back in "
-                           f"{r['followers_rmst']:.1f} months, others {r['others_rmst']:.1f} "
-                           f"(difference {r['difference']:+.1f}, 95% CI {r['difference_lo']:+.1f} "
-                           f"to {r['difference_hi']:+.1f}; restricted mean over {advice.HORIZON} months).")
-        s1 = Section("Where the crackdown's loss reduction comes from")
-        s1.html.append(
-            "<p>Mechanism: the crackdown lowers losses by excluding borrowers (closing and "
-            "freezing lines). A restricted borrower who follows the advice stops the behaviour "
-            "the lender named, and the lender's memory of it decays, so its line is reopened, "
-            "unfrozen and grown again sooner. In this model testing and early repayment do not "
-            "cause defaults (income shocks do), so behaviour change restores exposure without "
-            "lowering the borrower's risk: a negative share means it gives back part of the "
-            "reduction that exclusion bought. For the borrower, following the advice shortens "
-            "the way back (next section).</p>")
-        s1.figures.append(("advice_decomposition", "Exclusion vs behaviour change (95% CIs)",
-                           advice.plot_decomposition(d)))
-        s2 = Section("Recovery: followers of the advice vs others")
-        rows = [[r["kind"], r["habit"], _ci_cell(r["followers_rmst"], r["followers_lo"], r["followers_hi"], "{:.1f}"),
-                 _ci_cell(r["others_rmst"], r["others_lo"], r["others_hi"], "{:.1f}"),
-                 _ci_cell(r["difference"], r["difference_lo"], r["difference_hi"], "{:+.1f}")]
-                for _, r in comp.iterrows()]
-        s2.html.append(html_table(["episode", "habit", "followers (months)", "others (months)",
-                                    "difference"], rows))
-        for kind in ("closure", "cut"):
-            s2.figures.append((f"advice_recovery_{kind}", f"Months to recover after a {kind}",
-                               advice.plot_recovery(comp, kind)))
-        return [s1, s2], summary
-    if res.kind == "diversification":
-        from limitlab.experiments import diversification
-
-        table = pd.DataFrame(json.loads((p / "diversification.json").read_text()))
-        n = int(table["replicates"].max()) if len(table) else 0
-        summary = [f"{n} replicates per condition; differences are diversified − single-channel "
-                   "small businesses within the same runs (95% t-intervals)."]
-        for _, r in table[table["metric"].isin(["sb_failure_rate", "sb_shortfall_rate"])].iterrows():
-            summary.append(f"{r['condition']}: {r['metric'].replace('sb_', '').replace('_', ' ')} "
-                           f"single {fmt_value(r['single_channel'], 'share')}, diversified "
-                           f"{fmt_value(r['diversified'], 'share')}, difference "
-                           + oc.fmt_ci(r["difference"], r["difference_lo"], r["difference_hi"],
-                                             "share", difference=True))
-        s = Section("Funding strategies of small businesses")
-        s.html.append(
-            "<p>Mechanism: a diversified business keeps the bank and supply-chain lines open and "
-            "draws on them when the credit line is short, which smooths short cash gaps (fewer "
-            "months in distress). It also carries more debt (term loans, one-month advances to "
-            "roll, expensive online lines), so more of its needs go unfunded when revenue falls, "
-            "and the credit bureau shows every debt: the credit line scores other lenders as "
-            "risk, so when it tightens, diversified businesses are the marginal accounts it cuts "
-            "and closes. Whether diversification lowers failures therefore depends on the "
-            "shock: compare the conditions below.</p>")
-        rows = [[r["condition"], r["metric"], f"{r['single_channel']:.4g}", f"{r['diversified']:.4g}",
-                 _ci_cell(r["difference"], r["difference_lo"], r["difference_hi"], "{:+.4g}")]
-                for _, r in table.iterrows()]
-        s.html.append(html_table(["condition", "metric", "single channel", "diversified", "difference [95% CI]"], rows))
-        for metric in diversification.METRICS:
-            s.figures.append((f"diversification_{metric}", metric.replace("_", " "),
-                              diversification.plot_comparison(table, metric)))
-        return [s], summary
-    return _validation_sections(p)
 
 
 def _is_limitlab_report(f: Path) -> bool:
@@ -858,7 +813,7 @@ def check_report_out(out_path: Path, names: list[str] | None = None, overwrite: 
 
 
 def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi: int = 100,
-                 overwrite: bool = False) -> Path:
+                 overwrite: bool = False, lang: str = DEFAULT_LANGUAGE) -> Path:
     """Write ``report.html`` and ``figures/*.png`` for a run, batch or sweep directory.
 
     Args:
@@ -866,6 +821,10 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
         out: HTML file to write (default ``RESULTS_DIR/report.html``); the figures go to
             ``figures/`` beside it.
         dpi: Resolution of the PNG figures.
+        lang: The language of every heading, sentence, table and figure text: ``"en"``
+            (English) or ``"zh"`` (Simplified Chinese, from the message catalogues of
+            :mod:`limitlab.experiments.i18n`; the figures then draw with the CJK font of
+            :mod:`limitlab.experiments.fonts`).
 
     Returns:
         The path of the HTML file.
@@ -874,7 +833,20 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
         ConfigError: ``results_dir`` is not a results directory, or has no successful run;
             ``out`` (or a figure beside it) is a file a report did not write and ``overwrite``
             is false.
+        ValueError: ``lang`` has no catalogue.
     """
+    import matplotlib
+
+    with language(lang), matplotlib.rc_context():
+        if lang != DEFAULT_LANGUAGE:
+            from limitlab.experiments.fonts import require_cjk_font
+
+            require_cjk_font()  # Chinese figure text, not empty boxes
+        return _build_report(results_dir, out, dpi=dpi, overwrite=overwrite)
+
+
+def _build_report(results_dir: str | Path, out: str | Path | None, *, dpi: int,
+                  overwrite: bool) -> Path:
     check_dpi(dpi)
     res = load_results(results_dir)
     out_path = Path(out) if out is not None else res.path / "report.html"
@@ -895,7 +867,7 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
     # every figure is drawn in memory first: nothing is written when one fails
     images: dict[str, bytes] = {}
     for sec in sections:
-        for name, _, fig in sec.figures:
+        for name, _caption, fig in sec.figures:
             if isinstance(fig, bytes):  # a PNG a study already wrote
                 images[name] = fig
             else:
@@ -904,14 +876,19 @@ def build_report(results_dir: str | Path, out: str | Path | None = None, *, dpi:
                 images[name] = buf.getvalue()
 
     scenario = res.manifest.get("scenario") or (res.manifest.get("config") or {}).get("name") or res.path.name
-    title = f"limitlab {res.kind} report: {scenario}"
+    kind_title = {"run": N_("run report"), "batch": N_("batch report"), "sweep": N_("sweep report")}
+    kind = _(kind_title[res.kind]) if res.kind in kind_title else _("{kind} report").format(kind=res.kind)
+    # "limitlab " starts every title: it tells a previous report from another file
+    title = f"limitlab {kind}" + _(": {scenario}").format(scenario=scenario)
     if res.kind == "sweep":  # titled with the sweep; its base scenario beside it
         sweep = res.manifest.get("name") or res.path.name
-        title = f"limitlab sweep report: {sweep}" + (f" (on scenario {scenario})" if scenario != sweep else "")
+        title = (f"limitlab {kind}" + _(": {scenario}").format(scenario=sweep)
+                 + (_(" (on scenario {scenario})").format(scenario=scenario) if scenario != sweep else ""))
     commit = res.manifest.get("git_commit")
-    meta = (f"{res.path.resolve()} · built {time.strftime('%Y-%m-%d %H:%M')}"
-            + (f" · model commit {commit}" if commit else "")
-            + (f" · config hash {res.manifest['config_hash']}" if res.manifest.get("config_hash") else ""))
+    meta = (_("{path} · built {time}").format(path=res.path.resolve(), time=time.strftime('%Y-%m-%d %H:%M'))
+            + (_(" · model commit {commit}").format(commit=commit) if commit else "")
+            + (_(" · config hash {hash}").format(hash=res.manifest['config_hash'])
+               if res.manifest.get("config_hash") else ""))
     from limitlab.experiments.results import provenance_warnings, warn
 
     warnings = provenance_warnings(res.manifest)
@@ -945,6 +922,22 @@ def check_dpi(dpi: int) -> None:
 # ---------------------------------------------------------------- CLI
 
 
+def check_lang(lang: str) -> None:
+    """``--lang`` names a catalogue, and Chinese figures have a font to draw with
+    (:class:`ConfigError` in one line otherwise)."""
+    if lang not in LANGUAGES:
+        raise ConfigError(f"--lang: {lang} — choose one of: {', '.join(LANGUAGES)}")
+    if lang != DEFAULT_LANGUAGE:
+        from limitlab.experiments.fonts import INSTALL_HINT, CJKFontMissing, cjk_font_path
+
+        try:
+            found = cjk_font_path()
+        except CJKFontMissing as exc:  # LIMITLAB_CJK_FONT names no file
+            raise ConfigError(f"--lang: {lang} — {exc}") from None
+        if found is None:
+            raise ConfigError(f"--lang: {lang} — {INSTALL_HINT}")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``limitlab report``."""
     p = sub.add_parser(
@@ -959,6 +952,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out file (or figures beside it) that is not a "
                         "previous limitlab report")
+    p.add_argument("--lang", default=DEFAULT_LANGUAGE, metavar="|".join(LANGUAGES),
+                   help="the report's language: en (English, the default) or zh (简体中文: "
+                        "headings, sentences, tables and figure text in Simplified Chinese)")
     p.set_defaults(func=cmd_report)
 
 
@@ -966,6 +962,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``limitlab report``: build the report and print where it is."""
     start = time.perf_counter()
     check_dpi(args.dpi)
-    path = build_report(args.results_dir, args.out, dpi=args.dpi, overwrite=args.overwrite)
+    check_lang(args.lang)
+    path = build_report(args.results_dir, args.out, dpi=args.dpi, overwrite=args.overwrite,
+                        lang=args.lang)
     print(f"report: {path} ({time.perf_counter() - start:.1f} s)")
     return 0

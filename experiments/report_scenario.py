@@ -9,6 +9,7 @@ import json
 import pandas as pd
 from limitlab.experiments import outcomes as oc
 from limitlab.experiments import plots
+from limitlab.experiments.i18n import N_, _, pgettext
 from limitlab.experiments.pages import Section, fmt_ci, fmt_value, html_table
 from limitlab.experiments.params import param_text as _param_cell
 from limitlab.experiments.results import Results
@@ -23,10 +24,11 @@ def actions_by_reason_html(reasons: pd.DataFrame) -> str:
     counts = (lender.groupby([lender["action"].astype(str), lender["reason"].astype(str)],
                              observed=True)["count"].sum() / runs)
     counts = counts[counts > 0].sort_values(ascending=False)
-    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
-    rows = [[a.replace("_", " "), r.replace("_", " "), fmt_value(v, "count")]
+    what = _("count") if runs == 1 else _("mean per run ({runs} runs)").format(runs=runs)
+    rows = [[oc.action_label(a), oc.reason_label(r), fmt_value(v, "count")]
             for (a, r), v in counts.items()]
-    return "<h3>Actions by type and reason</h3>" + html_table(["action", "reason", what], rows)
+    return (f"<h3>{_('Actions by type and reason')}</h3>"
+            + html_table([_("action"), _("reason"), what], rows))
 
 
 # ---------------------------------------------------------------- the scenario
@@ -68,44 +70,50 @@ def scenario_section(res: Results) -> tuple[Section, str | None]:
     """What was simulated: the scenario's description, every parameter that differs from
     the schema defaults, and a link to the full resolved configuration (returned as the
     JSON text to write beside the report, or None without a configuration)."""
-    s = Section("The scenario")
+    s = Section(_("The scenario"))
     cfg = res.manifest.get("config")
     desc = (cfg or {}).get("description") or res.manifest.get("description")
     name = res.manifest.get("scenario") or (cfg or {}).get("name")
     if res.kind == "sweep":
-        s.title = "The sweep and its base scenario"
+        s.title = _("The sweep and its base scenario")
         design = res.manifest.get("name") or res.path.name
-        s.html.append(f"<p>Sweep <b>{html.escape(str(design))}</b> over "
-                      f"{html.escape(', '.join(res.axes) or 'no axes')}, on scenario "
-                      f"<b>{html.escape(str(name or '?'))}</b>. The parameters below are the base "
-                      "scenario's; each design point overrides its axes.</p>")
+        s.html.append("<p>" + _("Sweep <b>{sweep}</b> over {axes}, on scenario <b>{scenario}</b>. "
+                                "The parameters below are the base scenario's; each design point "
+                                "overrides its axes.").format(
+            sweep=html.escape(str(design)), axes=html.escape(', '.join(res.axes) or _('no axes')),
+            scenario=html.escape(str(name or '?'))) + "</p>")
     if desc:
         s.html.append(f"<p><b>{html.escape(str(name or ''))}</b>: {html.escape(str(desc))}</p>")
     if not isinstance(cfg, dict):
-        s.html.append("<p>The results do not record their configuration.</p>")
+        s.html.append(f"<p>{_('The results do not record their configuration.')}</p>")
         return s, None
     rows = changed_parameters(cfg)
     review = (cfg.get("lender") or {}).get("review") or {}
     swept = any(a.startswith("lender.review.") for a in res.axes) if res.kind == "sweep" else False
     if not review.get("period_months") and not swept:
-        s.html.append("<p>This scenario runs no system reviews (lender.review.period_months = 0): "
-                      "limits move only through account-level rules.</p>")
+        s.html.append("<p>" + _("This scenario runs no system reviews (lender.review.period_months "
+                                "= 0): limits move only through account-level rules.") + "</p>")
     if rows:
-        s.html.append(f"<p>{len(rows)} parameters differ from the schema defaults "
-                      "(<code>limitlab params</code> lists every parameter):</p>")
-        s.html.append(html_table(["parameter", "this scenario", "default", "meaning"],
+        s.html.append("<p>" + _("{n} parameters differ from the schema defaults "
+                                "(<code>limitlab params</code> lists every parameter):").format(
+            n=len(rows)) + "</p>")
+        s.html.append(html_table([_("parameter"), _("this scenario"), pgettext("column", "default"),
+                                  _("meaning")],
                                  [[r["key"], _param_cell(r["value"]), _param_cell(r["default"]),
                                    r["help"]] for r in rows], "params"))
     else:
-        s.html.append("<p>Every parameter has its schema default.</p>")
-    s.html.append(f'<p>The full resolved configuration: <a href="{CONFIG_FILE}">{CONFIG_FILE}</a> '
-                  "(beside this report"
-                  + (f"; hash {html.escape(str(res.manifest['config_hash']))}"
-                     if res.manifest.get("config_hash") else "") + ").</p>")
+        s.html.append(f"<p>{_('Every parameter has its schema default.')}</p>")
+    s.html.append("<p>" + _("The full resolved configuration: {link} (beside this report").format(
+                      link=f'<a href="{CONFIG_FILE}">{CONFIG_FILE}</a>')
+                  + (_("; hash {hash}").format(hash=html.escape(str(res.manifest['config_hash'])))
+                     if res.manifest.get("config_hash") else "") + _(").") + "</p>")
     return s, json.dumps(cfg, indent=2, sort_keys=False) + "\n"
 
 
 # ---------------------------------------------------------------- reviews, actions, scores, years
+
+
+REVIEW_DECISIONS = {"tighten": N_("tighten"), "hold": N_("hold"), "loosen": N_("loosen")}
 
 
 def reviews_section(res: Results) -> Section | None:
@@ -115,16 +123,17 @@ def reviews_section(res: Results) -> Section | None:
     reviews = res.table("reviews")
     if reviews is None or not len(reviews):
         return None
-    s = Section("System reviews")
+    s = Section(_("System reviews"))
     n = plots.n_runs(reviews)
     r = reviews.assign(tighten=(reviews["direction"].astype(str) == "tighten").astype(float))
     g = r.groupby("month", sort=True)
-    per = " (mean per run)" if n > 1 else ""
+    per = _(" (mean per run)") if n > 1 else ""
     rows = []
     for month, grp in g:
         rows.append([
             str(int(month)),
-            f"{grp['tighten'].mean():.0%} of runs" if n > 1 else str(grp["direction"].iloc[0]),
+            (_("{share} of runs").format(share=f"{grp['tighten'].mean():.0%}") if n > 1
+             else _(REVIEW_DECISIONS.get(str(grp["direction"].iloc[0]), str(grp["direction"].iloc[0])))),
             oc.fmt(grp["realised_default_rate"].mean(), "share"),
             oc.fmt(grp["risk_appetite"].mean(), "share"),
             f"{oc.sig(grp['limit_multiplier_before'].mean())} → {oc.sig(grp['limit_multiplier_after'].mean())}",
@@ -133,18 +142,23 @@ def reviews_section(res: Results) -> Section | None:
     total_cut = reviews["limits_cut"].sum() / n
     total_closed = reviews["accounts_closed"].sum() / n
     tightened = int((reviews.groupby("month")["direction"].agg(lambda d: (d.astype(str) == "tighten").any())).sum())
-    s.html.append(f"<p>{g.ngroups} reviews{' in each run' if n > 1 else ''}; {tightened} of them "
-                  f"tightened{' in at least one run' if n > 1 else ''}. Reviews cut "
-                  f"{oc.fmt(total_cut, 'count')} limits and closed {oc.fmt(total_closed, 'count')} "
-                  f"accounts{per}. A review compares the realised default rate of its lookback "
-                  "window with the risk appetite and moves the book-wide limit multiplier.</p>")
-    s.html.append(html_table(["review month", "decision", f"realised default rate{per}",
-                               "risk appetite", "limit multiplier before → after",
-                               f"limits cut{per}", f"accounts closed{per}"], rows))
+    s.html.append("<p>" + (_("{reviews} reviews in each run; {tightened} of them tightened in at "
+                             "least one run.") if n > 1 else
+                           _("{reviews} reviews; {tightened} of them tightened.")).format(
+                      reviews=g.ngroups, tightened=tightened)
+                  + _(" Reviews cut {cut} limits and closed {closed} accounts{per}. A review "
+                      "compares the realised default rate of its lookback window with the risk "
+                      "appetite and moves the book-wide limit multiplier.").format(
+                      cut=oc.fmt(total_cut, 'count'), closed=oc.fmt(total_closed, 'count'), per=per)
+                  + "</p>")
+    s.html.append(html_table([_("review month"), _("decision"), _("realised default rate") + per,
+                               _("risk appetite"), _("limit multiplier before → after"),
+                               _("limits cut") + per, _("accounts closed") + per], rows))
     monthly = res.table("monthly")
     if monthly is not None and "limit_multiplier" in monthly.columns:
-        s.figures.append(("review_multiplier", "The book-wide limit multiplier the reviews set, "
-                          "and each review's realised default rate against the risk appetite.",
+        s.figures.append(("review_multiplier", _("The book-wide limit multiplier the reviews set, "
+                                                 "and each review's realised default rate against "
+                                                 "the risk appetite."),
                           plots.plot_reviews(monthly, reviews)))
     return s
 
@@ -157,11 +171,11 @@ def actions_by_type_html(reasons: pd.DataFrame) -> str:
     order = [*plots.RESTRICTIVE_ACTIONS, *plots.RESTORING_ACTIONS]
     counts = counts[counts > 0]
     ranked = [a for a in order if a in counts.index] + [a for a in counts.index if a not in order]
-    what = "count" if runs == 1 else f"mean per run ({runs} runs)"
-    rows = [[a.replace("_", " "), "restrictive" if a in plots.RESTRICTIVE_ACTIONS
-             else "restoring" if a in plots.RESTORING_ACTIONS else "other",
+    what = _("count") if runs == 1 else _("mean per run ({runs} runs)").format(runs=runs)
+    rows = [[oc.action_label(a), _("restrictive") if a in plots.RESTRICTIVE_ACTIONS
+             else _("restoring") if a in plots.RESTORING_ACTIONS else _("other"),
              oc.fmt(counts[a], "count")] for a in ranked]
-    return "<h3>Actions by type</h3>" + html_table(["action", "effect", what], rows)
+    return f"<h3>{_('Actions by type')}</h3>" + html_table([_("action"), _("effect"), what], rows)
 
 
 def score_section(res: Results) -> Section | None:
@@ -173,14 +187,15 @@ def score_section(res: Results) -> Section | None:
     m = plots.portfolio_rows(monthly)
     if not any(c in m and m[c].notna().any() for c in ("score_auc", "score_psi")):
         return None
-    s = Section("Score quality over time")
-    s.html.append("<p>AUC: the chance the lender's 12-month PD ranks an account that charged off "
-                  "in the next 12 months above one that did not, by the month the score was used "
-                  "(so the last 12 months have no AUC yet); 0.5 is chance. PSI: population "
-                  "stability of the score distribution against its reference month (below 0.1 "
-                  "stable, 0.1–0.25 a shift worth watching, above 0.25 a large shift).</p>")
-    s.figures.append(("score_quality", "Score AUC and PSI by month"
-                      + (" (median across replicates, 5–95% band)." if plots.n_runs(m) > 1 else "."),
+    s = Section(_("Score quality over time"))
+    s.html.append("<p>" + _("AUC: the chance the lender's 12-month PD ranks an account that charged "
+                            "off in the next 12 months above one that did not, by the month the "
+                            "score was used (so the last 12 months have no AUC yet); 0.5 is chance. "
+                            "PSI: population stability of the score distribution against its "
+                            "reference month (below 0.1 stable, 0.1–0.25 a shift worth watching, "
+                            "above 0.25 a large shift).") + "</p>")
+    s.figures.append(("score_quality", _("Score AUC and PSI by month")
+                      + (_(" (median across replicates, 5–95% band).") if plots.n_runs(m) > 1 else _(".")),
                       plots.plot_score_quality(m)))
     return s
 
@@ -205,7 +220,7 @@ def losses_by_year_html(monthly: pd.DataFrame) -> str:
     rows = []
     for year, grp in per.groupby("year", sort=True):
         months = int(grp["months"].max())
-        cells = [f"{int(year)}" + ("" if months == 12 else f" ({months} months)")]
+        cells = [f"{int(year)}" + ("" if months == 12 else _(" ({months} months)").format(months=months))]
         for col, kind in (("losses", "yuan"), ("outstanding", "yuan"), ("loss_rate", "share")):
             if many:
                 m, lo, hi = mean_ci(grp[col].to_numpy(dtype=float), bounded=kind == "share")
@@ -213,8 +228,9 @@ def losses_by_year_html(monthly: pd.DataFrame) -> str:
             else:
                 cells.append(fmt_value(float(grp[col].iloc[0]), kind))
         rows.append(cells)
-    note = " Mean across replicates (95% confidence interval)." if many else ""
-    return ("<h3>Losses by year</h3>" + html_table(
-        ["year", "losses (write-offs − recoveries)", "average outstanding",
-         "losses / average outstanding"], rows)
-            + f"<p>Year 1 is months 1–12; a last, shorter year says how many months it has.{note}</p>")
+    note = _(" Mean across replicates (95% confidence interval).") if many else ""
+    return (f"<h3>{_('Losses by year')}</h3>" + html_table(
+        [_("year"), _("losses (write-offs − recoveries)"), _("average outstanding"),
+         _("losses / average outstanding")], rows)
+            + "<p>" + _("Year 1 is months 1–12; a last, shorter year says how many months it has.")
+            + f"{note}</p>")

@@ -10,27 +10,28 @@ from pathlib import Path
 import numpy as np
 from limitlab.experiments import outcomes as oc
 from limitlab.experiments.fileio import read_parquet
+from limitlab.experiments.i18n import N_, _
 from limitlab.experiments.pages import Section, fmt_any, html_table
 
 # The validation tables' columns: header and kind (outcomes' kinds, plus "p" for p-values
 # and "bool"); shares print as %, an unbounded interval end as ∞.
 VALIDATION_COLUMNS = {
-    "portfolio": ("portfolio", "text"), "pd": ("PD", "share"), "rho": ("ρ", "number"),
-    "correlation": ("IRB correlation", "number"), "lgd": ("LGD", "share"),
-    "mean": ("mean default fraction", "share"), "mean_theory": ("theory", "share"),
-    "mean_z": ("z (mean)", "number"), "variance": ("variance", "number"),
-    "variance_theory": ("theory", "number"), "variance_z": ("z (variance)", "number"),
-    "ks_statistic": ("KS statistic", "number"), "ks_p_value": ("KS p (mixed binomial)", "p"),
-    "ks_vasicek_p_value": ("KS p (Vasicek limit)", "p"), "ok": ("passes", "bool"),
-    "level": ("quantile", "share"), "sample": ("model", "share"),
-    "ci_low": ("interval low", "share"), "ci_high": ("interval high", "share"),
-    "mixed_binomial": ("mixed binomial", "share"), "vasicek": ("Vasicek limit", "share"),
-    "inside": ("theory inside", "bool"), "tail_observations": ("scenarios beyond", "number"),
-    "irb_capital": ("IRB capital (K)", "share"), "irb_risk_weight": ("IRB risk weight", "share"),
-    "model_q999": ("model 99.9% quantile", "share"), "model_q999_low": ("low", "share"),
-    "model_q999_high": ("high", "share"), "model_risk_weight": ("model risk weight", "share"),
-    "model_rw_low": ("low", "share"), "model_rw_high": ("high", "share"),
-    "mixed_binomial_risk_weight": ("mixed binomial risk weight", "share"),
+    "portfolio": (N_("portfolio"), "text"), "pd": (N_("PD"), "share"), "rho": (N_("ρ"), "number"),
+    "correlation": (N_("IRB correlation"), "number"), "lgd": (N_("LGD"), "share"),
+    "mean": (N_("mean default fraction"), "share"), "mean_theory": (N_("theory"), "share"),
+    "mean_z": (N_("z (mean)"), "number"), "variance": (N_("variance"), "number"),
+    "variance_theory": (N_("theory"), "number"), "variance_z": (N_("z (variance)"), "number"),
+    "ks_statistic": (N_("KS statistic"), "number"), "ks_p_value": (N_("KS p (mixed binomial)"), "p"),
+    "ks_vasicek_p_value": (N_("KS p (Vasicek limit)"), "p"), "ok": (N_("passes"), "bool"),
+    "level": (N_("quantile"), "share"), "sample": (N_("model"), "share"),
+    "ci_low": (N_("interval low"), "share"), "ci_high": (N_("interval high"), "share"),
+    "mixed_binomial": (N_("mixed binomial"), "share"), "vasicek": (N_("Vasicek limit"), "share"),
+    "inside": (N_("theory inside"), "bool"), "tail_observations": (N_("scenarios beyond"), "number"),
+    "irb_capital": (N_("IRB capital (K)"), "share"), "irb_risk_weight": (N_("IRB risk weight"), "share"),
+    "model_q999": (N_("model 99.9% quantile"), "share"), "model_q999_low": (N_("low"), "share"),
+    "model_q999_high": (N_("high"), "share"), "model_risk_weight": (N_("model risk weight"), "share"),
+    "model_rw_low": (N_("low"), "share"), "model_rw_high": (N_("high"), "share"),
+    "mixed_binomial_risk_weight": (N_("mixed binomial risk weight"), "share"),
 }
 
 
@@ -38,14 +39,14 @@ def validation_cell(column: str, value) -> str:
     """One cell of a validation table in the common number style."""
     kind = VALIDATION_COLUMNS.get(column, ("", ""))[1]
     if kind == "bool" or isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if kind == "text" or not isinstance(value, int | float | np.integer | np.floating):
         return fmt_any(value)
     v = float(value)
     if math.isinf(v):
         return "∞" if v > 0 else "−∞"
     if kind == "p":
-        return "n/a" if math.isnan(v) else ("< 0.0001" if v < 1e-4 else oc.sig(v))
+        return _("n/a") if math.isnan(v) else ("< 0.0001" if v < 1e-4 else oc.sig(v))
     if kind == "number" and v != 0 and abs(v) < 1e-3:
         return f"{v:.3g}"  # variances: 5.35e-05 reads better than 0.0000535
     return oc.fmt(v, kind if kind in ("share", "count") else "number")
@@ -55,14 +56,16 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
     """The validation page: the closed-form checks' table and the figures
     ``limitlab validate`` wrote (embedded as they are)."""
     summary = []
-    s = Section("Validation against closed-form credit-risk results")
-    s.html.append("<p>The model's default rule, run for one month with every borrower owing the "
-                  "same amount, against the Vasicek one-factor distribution (and the finite-N mixed "
-                  "binomial), the binomial at ρ = 0, and Basel IRB retail capital.</p>")
-    titles = {"moments": "Mean, variance and KS test against the finite-N mixed binomial",
-              "quantiles": "Quantiles of the default fraction with order-statistic intervals",
-              "irb": "Basel IRB risk weights beside the model's own 99.9% quantile"}
+    s = Section(_("Validation against closed-form credit-risk results"))
+    s.html.append("<p>" + _("The model's default rule, run for one month with every borrower owing "
+                            "the same amount, against the Vasicek one-factor distribution (and the "
+                            "finite-N mixed binomial), the binomial at ρ = 0, and Basel IRB retail "
+                            "capital.") + "</p>")
+    titles = {"moments": N_("Mean, variance and KS test against the finite-N mixed binomial"),
+              "quantiles": N_("Quantiles of the default fraction with order-statistic intervals"),
+              "irb": N_("Basel IRB risk weights beside the model's own 99.9% quantile")}
     for name, heading in titles.items():
+        heading = _(heading)
         f = p / f"validation_{name}.parquet"
         if not f.is_file():
             continue
@@ -70,25 +73,29 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
         s.html.append(f"<h3>{html.escape(heading)}</h3>")
         cols = [c for c in df.columns if c not in ("n_borrowers", "n_scenarios")]
         if "n_borrowers" in df.columns and "n_scenarios" in df.columns:
-            s.html.append(f"<p>Each pair: {int(df['n_borrowers'].iloc[0]):,} borrowers, "
-                          f"{int(df['n_scenarios'].iloc[0]):,} scenarios.</p>")
-        s.html.append(html_table([VALIDATION_COLUMNS.get(c, (c.replace("_", " "), ""))[0] for c in cols],
+            s.html.append("<p>" + _("Each pair: {borrowers:,} borrowers, {scenarios:,} scenarios.").format(
+                borrowers=int(df['n_borrowers'].iloc[0]), scenarios=int(df['n_scenarios'].iloc[0])) + "</p>")
+        s.html.append(html_table([_(VALIDATION_COLUMNS[c][0]) if c in VALIDATION_COLUMNS
+                                  else c.replace("_", " ") for c in cols],
                                  [[validation_cell(c, v) for c, v in zip(cols, row, strict=True)]
                                   for row in df[cols].itertuples(index=False)]))
         if "ok" in df.columns:
-            summary.append(f"{heading}: {int(df['ok'].sum())} of {len(df)} checks pass.")
+            summary.append(_("{heading}: {passed} of {n} checks pass.").format(
+                heading=heading, passed=int(df['ok'].sum()), n=len(df)))
         if "inside" in df.columns:
-            summary.append(f"{heading}: {int(df['inside'].sum())} of {len(df)} sample quantiles inside their intervals.")
+            summary.append(_("{heading}: {inside} of {n} sample quantiles inside their intervals.").format(
+                heading=heading, inside=int(df['inside'].sum()), n=len(df)))
     captions = {
-        "default_fraction_tails": "Tail of the monthly default fraction per (PD, ρ) pair: the "
-                                  "model's scenarios against the finite-N mixed binomial and "
-                                  "the Vasicek limit.",
-        "irb": "Basel IRB retail risk weights (lines) beside the model's own 99.9% quantile "
-               "(points, with their intervals).",
-        "quantiles": "Sample quantiles of the default fraction against the mixed binomial, "
-                     "with order-statistic intervals.",
+        "default_fraction_tails": N_("Tail of the monthly default fraction per (PD, ρ) pair: the "
+                                     "model's scenarios against the finite-N mixed binomial and "
+                                     "the Vasicek limit."),
+        "irb": N_("Basel IRB retail risk weights (lines) beside the model's own 99.9% quantile "
+                  "(points, with their intervals)."),
+        "quantiles": N_("Sample quantiles of the default fraction against the mixed binomial, "
+                        "with order-statistic intervals."),
     }
     for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
         s.figures.append((f"validation_{png.stem}",
-                          captions.get(png.stem, png.stem.replace("_", " ")), png.read_bytes()))
+                          _(captions[png.stem]) if png.stem in captions else png.stem.replace("_", " "),
+                          png.read_bytes()))
     return [s], summary

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from limitlab.experiments.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, language, pgettext
 from limitlab.experiments.outcomes import fmt, fmt_interval, kind_of, label_of
 
 # the key outcomes, in order (labels and kinds: limitlab.experiments.outcomes)
@@ -22,7 +23,12 @@ KEY_OUTCOMES = (
     "reopened_lower_share", "unmet_demand_share", "false_alarm_share", "mean_score_auc",
     "final_total_limit", "final_outstanding", "net_income",
 )
-OUTCOMES = tuple((key, label_of(key), kind_of(key)) for key in KEY_OUTCOMES)
+OUTCOMES = tuple((key, label_of(key), kind_of(key)) for key in KEY_OUTCOMES)  # English labels
+
+
+def _outcomes() -> tuple[tuple[str, str, str], ...]:
+    """(key, label, kind) of the key outcomes, labels in the current language."""
+    return tuple((key, label_of(key), kind_of(key)) for key in KEY_OUTCOMES)
 SWEEP_OUTCOMES = ("annualised_default_rate", "loss_rate", "closure_rate", "unmet_demand_share")
 
 
@@ -53,7 +59,7 @@ def summarise_dir(path: Path) -> tuple[str, list[dict[str, Any]]]:
     if not (path / "runs.parquet").exists():  # a single run
         summary = manifest.get("summary") or {}
         return "run", [{"outcome": key, "label": label, "kind": kind, "value": summary.get(key)}
-                       for key, label, kind in OUTCOMES if key in summary]
+                       for key, label, kind in _outcomes() if key in summary]
     import pandas as pd
 
     try:
@@ -64,7 +70,7 @@ def summarise_dir(path: Path) -> tuple[str, list[dict[str, Any]]]:
         runs = runs[runs["status"] == "ok"]
     kind_of_dir = manifest.get("kind", "batch")
     # outcomes the runs measured (e.g. false alarms only with a twin run, AUC only when scored)
-    outcomes = [o for o in OUTCOMES if o[0] in runs and runs[o[0]].notna().any()]
+    outcomes = [o for o in _outcomes() if o[0] in runs and runs[o[0]].notna().any()]
     if kind_of_dir != "sweep" or runs["point"].nunique() <= 1:
         return "batch", [{"outcome": key, "label": label, "kind": kind, "runs": int(runs[key].notna().sum()),
                           **_ci(runs[key], kind)} for key, label, kind in outcomes]
@@ -97,16 +103,17 @@ def render(kind_of_dir: str, rows: list[dict[str, Any]], fmt_name: str) -> str:
         w.writerows(rows)
         return buf.getvalue()
     if kind_of_dir == "run":
-        head = ["outcome", "value"]
+        head = [_("outcome"), _("value")]
         body = [[r["label"], fmt(r["value"], r["kind"])] for r in rows]
     else:
         axes = [k for k in (rows[0] if rows else {}) if k not in
                 ("point", "outcome", "label", "kind", "runs", "mean", "low", "high")]
-        head = (["point", *axes] if kind_of_dir == "sweep" else []) + ["outcome", "mean", "95% CI", "runs"]
+        head = (([_("point"), *axes] if kind_of_dir == "sweep" else [])
+                + [_("outcome"), _("mean"), _("95% CI"), pgettext("column", "runs")])
         body = []
         for r in rows:
-            ci = (fmt_interval(r["low"], r["high"], r["kind"])
-                  if math.isfinite(r["low"]) else "not measured" if r["runs"] == 0 else "n/a (1 run)")
+            ci = (fmt_interval(r["low"], r["high"], r["kind"]) if math.isfinite(r["low"])
+                  else _("not measured") if r["runs"] == 0 else _("n/a (1 run)"))
             lead = [str(r["point"]), *(f"{r[a]:.4g}" if isinstance(r[a], float) else str(r[a])
                                        for a in axes)] if kind_of_dir == "sweep" else []
             body.append([*lead, r["label"], fmt(r["mean"], r["kind"]), ci, str(r["runs"])])
@@ -114,14 +121,28 @@ def render(kind_of_dir: str, rows: list[dict[str, Any]], fmt_name: str) -> str:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(lines) + "\n"
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    right = [i for i, h in enumerate(head) if h in ("value", "mean", "95% CI", "runs")]
+    width = _display_width
+    widths = [max(width(x) for x in col) for col in zip(head, *body)]
+    right = [i for i, h in enumerate(head)
+             if h in (_("value"), _("mean"), _("95% CI"), pgettext("column", "runs"))]
+
+    def pad(c: str, w: int, left: bool) -> str:
+        fill = " " * (w - width(c))
+        return fill + c if left else c + fill
 
     def line(cells):
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+        return "  ".join(pad(c, w, i in right)
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, body)]) + "\n"
+
+
+def _display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters (East Asian wide or
+    full-width) take two, so the Chinese table's columns line up."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -131,10 +152,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "95% confidence intervals across replicates.")
     p.add_argument("results_dir", help="a run, batch or sweep directory")
     p.add_argument("--format", choices=("text", "markdown", "csv"), default="text")
+    p.add_argument("--lang", default=DEFAULT_LANGUAGE, metavar="|".join(LANGUAGES),
+                   help="the language of the labels and headers: en (English, the default) or "
+                        "zh (简体中文)")
     p.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    kind_of_dir, rows = summarise_dir(Path(args.results_dir))
-    sys.stdout.write(render(kind_of_dir, rows, args.format))
+    from limitlab.model.errors import ConfigError
+
+    if args.lang not in LANGUAGES:
+        raise ConfigError(f"--lang: {args.lang} — choose one of: {', '.join(LANGUAGES)}")
+    with language(args.lang):
+        kind_of_dir, rows = summarise_dir(Path(args.results_dir))
+        sys.stdout.write(render(kind_of_dir, rows, args.format))
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from limitlab.experiments import outcomes
+from limitlab.experiments.i18n import _
 from limitlab.experiments.plots import (
     BAND,
     _band_line,
@@ -40,7 +41,7 @@ def outcome_by_axis(runs: pd.DataFrame, axis: str, outcome: str, *, max_levels: 
     Other axes and replicates are pooled. Returns a frame indexed by the axis value with
     ``median``, ``lo``, ``hi``, ``runs``.
     """
-    key, _ = _axis_groups(runs, axis, max_levels)
+    key, _numeric = _axis_groups(runs, axis, max_levels)
     g = runs[outcome].groupby(key, observed=True, sort=True)
     out = pd.DataFrame({
         "median": g.median(),
@@ -83,7 +84,7 @@ def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes |
     fig, ax = _fig_ax(ax, (5, 3.5))
     stats = outcome_by_axis(runs, axis, outcome, max_levels=max_levels)
     scale, ylabel = outcome_scale(outcome, stats[["median", "lo", "hi"]].to_numpy())
-    _, numeric = _axis_groups(runs, axis, max_levels)
+    _key, numeric = _axis_groups(runs, axis, max_levels)
     x = stats.index.to_numpy() if numeric else np.arange(len(stats))
     _band_line(ax, x, stats, scale=scale, color="#1f77b4")
     ax.plot(x, stats["median"] / scale, "o", color="#1f77b4", ms=4)
@@ -93,7 +94,8 @@ def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes |
     ax.set_ylabel(ylabel)
     _thousands(ax)
     from_zero(ax)
-    ax.set_title(f"{outcomes.label_of(outcome)} vs {axis.rsplit('.', 1)[-1]}", fontsize="medium")
+    ax.set_title(_("{outcome} vs {axis}").format(outcome=outcomes.label_of(outcome),
+                                                 axis=axis.rsplit('.', 1)[-1]), fontsize="medium")
     ax.grid(alpha=0.3)
     return fig
 
@@ -101,8 +103,8 @@ def plot_outcome_vs_axis(runs: pd.DataFrame, axis: str, outcome: str, ax: Axes |
 def outcome_grid(runs: pd.DataFrame, x_axis: str, y_axis: str, outcome: str, *,
                  max_levels: int = 8) -> pd.DataFrame:
     """Median outcome per cell of two axes (rows: ``y_axis`` values, columns: ``x_axis``)."""
-    kx, _ = _axis_groups(runs, x_axis, max_levels)
-    ky, _ = _axis_groups(runs, y_axis, max_levels)
+    kx, _x_numeric = _axis_groups(runs, x_axis, max_levels)
+    ky, _y_numeric = _axis_groups(runs, y_axis, max_levels)
     frame = pd.DataFrame({"x": kx.to_numpy(), "y": ky.to_numpy(), "v": runs[outcome].to_numpy()})
     grid = frame.groupby(["y", "x"], observed=True)["v"].median().unstack("x")
     return grid.sort_index().sort_index(axis=1)
@@ -147,7 +149,7 @@ def plot_outcome_heatmap(runs: pd.DataFrame, x_axis: str, y_axis: str, outcome: 
     ax.set_yticks(range(grid.shape[0]), [fmt(v) for v in grid.index])
     ax.set_xlabel(x_axis)
     ax.set_ylabel(y_axis)
-    ax.set_title(f"median {outcomes.label_of(outcome)}", fontsize="medium")
+    ax.set_title(_("median {outcome}").format(outcome=outcomes.label_of(outcome)), fontsize="medium")
     fig.colorbar(im, ax=ax, label=label)
     return fig
 
@@ -175,21 +177,21 @@ def plot_sensitivity(indices: pd.DataFrame, ax: Axes | None = None, *,
     y = np.arange(len(params))
     if "S1" in t.columns:
         h = 0.38
-        for off, col, colour, label in ((h / 2, "S1", "#4575b4", "first order S1"),
-                                        (-h / 2, "ST", "#d73027", "total order ST")):
+        for off, col, colour, label in ((h / 2, "S1", "#4575b4", _("first order S1")),
+                                        (-h / 2, "ST", "#d73027", _("total order ST"))):
             vals = t[col].to_numpy(dtype=float)
             conf = t[f"{col}_conf"].to_numpy(dtype=float) if f"{col}_conf" in t else None
             ax.barh(y + off, vals, h, xerr=conf, color=colour, label=label, capsize=3)
-        ax.set_xlabel("Sobol index (share of output variance), 95% CI")
+        ax.set_xlabel(_("Sobol index (share of output variance), 95% CI"))
         ax.legend(fontsize="small")
         ax.axvline(0, color="0.3", lw=0.8)
     else:
         vals = t["mu_star"].to_numpy(dtype=float)
         conf = t["mu_star_conf"].to_numpy(dtype=float) if "mu_star_conf" in t else None
         ax.barh(y, vals, 0.6, xerr=conf, color="#4575b4", capsize=3, label="mu*")
-        ax.set_xlabel(f"Morris mu* (mean |elementary effect| on {outcome}), 95% CI")
+        ax.set_xlabel(_("Morris mu* (mean |elementary effect| on {outcome}), 95% CI").format(outcome=outcome))
     ax.set_yticks(y, params)
     ax.invert_yaxis()
-    ax.set_ylabel("parameter")
-    ax.set_title(f"Sensitivity of {outcome.replace('_', ' ')}")
+    ax.set_ylabel(_("parameter"))
+    ax.set_title(_("Sensitivity of {outcome}").format(outcome=outcome.replace('_', ' ')))
     return fig

@@ -29,15 +29,16 @@ from limitlab.experiments.i18n import (
 )
 from limitlab.model.config import field_info
 
-TEMPLATE_IDS = [m.id for m in read_catalogue(TEMPLATE) if m.id]
+# (context, msgid): a word translated by where it stands (i18n.pgettext) has a context
+TEMPLATE_KEYS = [(m.context, m.id) for m in read_catalogue(TEMPLATE) if m.id]
 
 
 @pytest.mark.parametrize("lang", list(LANGUAGES))
 def test_every_message_of_the_template_has_a_translation(lang):
     catalog = read_catalogue(catalogue_path(lang), lang)
     problems = []
-    for msgid in TEMPLATE_IDS:
-        message = catalog.get(msgid)
+    for context, msgid in TEMPLATE_KEYS:
+        message = catalog.get(msgid, context=context)
         if message is None:
             problems.append(f"missing: {msgid[:60]!r}")
         elif not message.string.strip():
@@ -50,11 +51,11 @@ def test_every_message_of_the_template_has_a_translation(lang):
 
 
 def test_the_template_holds_every_marked_string_of_the_code():
-    extracted = {m.id for m in extract() if m.id}
-    assert extracted == set(TEMPLATE_IDS), (
+    extracted = {(m.context, m.id) for m in extract() if m.id}
+    assert extracted == set(TEMPLATE_KEYS), (
         "the template is out of step with the code: run `python -m limitlab.experiments.i18n` "
-        f"(new: {sorted(extracted - set(TEMPLATE_IDS))[:5]}, "
-        f"gone: {sorted(set(TEMPLATE_IDS) - extracted)[:5]})"
+        f"(new: {sorted(extracted - set(TEMPLATE_KEYS), key=str)[:5]}, "
+        f"gone: {sorted(set(TEMPLATE_KEYS) - extracted, key=str)[:5]})"
     )
 
 

@@ -57,3 +57,20 @@ def test_the_summary_quotes_no_bare_median_extremes(sweep):
     _, page = sweep
     summary = page[page.index("<h2>Summary</h2>"):page.index("</ul>")]
     assert "ranged from" not in summary and "Median" not in summary
+
+
+def test_a_chinese_sweep_report_has_chinese_headings_and_sentences(sweep, tmp_path):
+    import warnings
+
+    d, _page = sweep
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = report.build_report(d, tmp_path / "report.html", lang="zh").read_text()
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    assert "<title>limitlab 参数扫描报告：review_grid（基于情景 baseline）</title>" in page
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    cells = re.findall(r"<(h1|h2|h3|th)>(.*?)</\1>", page)
+    axes = {"period_months", "tightening_strength"}  # the design's own names stay as they are
+    assert [t for _tag, t in cells if not cjk.search(t) and t not in axes] == []
+    summary = re.findall(r"<li>(.*?)</li>", page)
+    assert summary and all(cjk.search(s) for s in summary)
