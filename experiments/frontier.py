@@ -336,6 +336,7 @@ def profit_sentences(points: pd.DataFrame, axes: list[str]) -> list[str]:
     """Plain-word findings of the profit frontier: the best setting by economic profit, and
     each setting off the frontier (economic profit against losses) with the frontier setting
     that beats it, figures with their 95% intervals. Empty without the economics."""
+    from limitlab.experiments.i18n import _
     from limitlab.experiments.outcomes import fmt, fmt_ci
 
     y, x = "economic_profit", "loss_rate"
@@ -346,15 +347,19 @@ def profit_sentences(points: pd.DataFrame, axes: list[str]) -> list[str]:
         return ", ".join(f"{a.split('.')[-1]} {r[a]:g}" for a in axes if a in r)
 
     best = points.loc[points[y].idxmax()]
-    out = [f"Economic profit (pre-tax profit less the cost of the capital held) is highest at "
-           f"{setting(best)}: {fmt_ci(best[y], best[f'{y}_lo'], best[f'{y}_hi'], 'yuan')} over the "
-           f"run, with losses {fmt_ci(best[x], best[f'{x}_lo'], best[f'{x}_hi'], 'share')} of the "
-           "average outstanding."]
+    out = [_("Economic profit (pre-tax profit less the cost of the capital held) is highest at "
+             "{setting}: {profit} over the run, with losses {losses} of the average "
+             "outstanding.").format(
+        setting=setting(best), profit=fmt_ci(best[y], best[f'{y}_lo'], best[f'{y}_hi'], 'yuan'),
+        losses=fmt_ci(best[x], best[f'{x}_lo'], best[f'{x}_hi'], 'share'))]
     off = off_frontier(points, axes, x, y)
-    for _, r in off.iterrows():
-        out.append(f"{r['setting']} sits off the profit frontier: economic profit {fmt(r[y], 'yuan')} "
-                   f"at losses {fmt(r[x], 'share')}, where {r['better_setting']} earns "
-                   f"{fmt(r[f'better_{y}'], 'yuan')} at losses {fmt(r[f'better_{x}'], 'share')}.")
+    for _i, r in off.iterrows():
+        out.append(_("{setting} sits off the profit frontier: economic profit {profit} at losses "
+                     "{losses}, where {better} earns {better_profit} at losses "
+                     "{better_losses}.").format(
+            setting=r['setting'], profit=fmt(r[y], 'yuan'), losses=fmt(r[x], 'share'),
+            better=r['better_setting'], better_profit=fmt(r[f'better_{y}'], 'yuan'),
+            better_losses=fmt(r[f'better_{x}'], 'share')))
     if off.empty:
-        out.append("Every setting sits on the profit frontier: more profit costs more losses.")
+        out.append(_("Every setting sits on the profit frontier: more profit costs more losses."))
     return out

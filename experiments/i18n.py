@@ -60,7 +60,7 @@ SOURCES: tuple[str, ...] = (
     # the reports and ``limitlab summary``: their words go through :func:`_` (the language
     # set by :func:`language`)
     "outcomes.py", "pages.py", "report.py", "report_scenario.py", "report_studies.py", "report_validation.py",
-    "summary.py", "plots.py", "sweep_plots.py",
+    "summary.py", "plots.py", "sweep_plots.py", "report_economics.py", "frontier.py",
 )
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "pgettext": ((1, "c"), 2)}
 
