@@ -631,6 +631,11 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
     s = calibration_section(res)
     if s is not None:
         sections.append(s)
+    from limitlab.experiments.judge import judgement_section
+
+    s = judgement_section(res)
+    if s is not None:
+        sections.append(s)
     return sections, summary_sentences(res, seg, tail, rates)
 
 
