@@ -352,8 +352,8 @@ def _argv(args) -> list[str]:
 def heldout_calibration(config, root: int, replicates: list[int], warmup: int = 12,
                         every: int = 12) -> pd.DataFrame:
     """Expected (sum of the PDs the lender held) against realised 12-month charge-offs, by
-    customer type and PD band (``limitlab.model.score_quality.PD_BANDS``), over
-    ``replicates``: one row per (kind, band) with the totals, the Brier score and a test of
+    customer type and PD band (``limitlab.model.score_quality.PD_BANDS``; band ``all``: the
+    type's whole book), over ``replicates``: one row per (kind, band) with the totals, the Brier score and a test of
     O - E = 0 whose standard error comes from the spread of O - E across replicates (the
     economy's cycle moves every account of a run together, so a binomial error alone is
     too small). ``every=12`` samples months 12 apart: an account's outcome windows do not
@@ -376,6 +376,9 @@ def heldout_calibration(config, root: int, replicates: list[int], warmup: int = 
                              "sq_error": float(((p - y) ** 2).sum()),
                              "binomial_var": float((p * (1 - p)).sum())})
     per = pd.DataFrame(rows)
+    whole = per.groupby(["replicate", "kind"], sort=False, as_index=False)[
+        ["accounts", "expected", "observed", "sq_error", "binomial_var"]].sum()
+    per = pd.concat([per, whole.assign(band="all")], ignore_index=True)
     out = []
     n = len(replicates)
     for (kind, band), g in per.groupby(["kind", "band"], sort=False):

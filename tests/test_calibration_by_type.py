@@ -1,6 +1,6 @@
 """Calibration by customer type: the ``calibration_by_type`` table adds up to the
-``calibration`` table, and the report shows it (reliability diagram, Brier score, a test
-per band and by year)."""
+``calibration`` table, the report shows it (reliability diagram, Brier score, a test per
+band and by year), and the baseline's fitted scorecard on held-out seeds."""
 
 from __future__ import annotations
 
@@ -56,3 +56,39 @@ def test_the_report_shows_calibration_per_customer_type(run):
     assert "Expected and observed defaults by PD band" in text and "Calibration by year" in text
     assert "Reliability diagram per customer type" in text and "Brier" in text
     assert "small business" in text and "individual" in text
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    """The baseline (its fitted scorecard in force) on replicates 100..111 of its root
+    seed, never used in the fit (r = 0..47): experiments.fit_scorecard.heldout_calibration,
+    months 13..48, the across-replicate t test per customer type and PD band."""
+    from limitlab.experiments.fit_scorecard import heldout_calibration
+
+    config = load_scenario("baseline")
+    assert config.lender.scorecard.small_business != 0.0  # the fitted weights are in force
+    return heldout_calibration(config, config.seed, list(range(100, 112)), warmup=12, every=1)
+
+
+@pytest.mark.slow
+def test_fitted_baseline_scorecard_predicts_each_types_defaults_on_held_out_seeds(heldout):
+    """Each customer type's expected and realised 12-month defaults (its whole book) agree
+    within sampling error (two-sided 5%)."""
+    whole = heldout[heldout["band"] == "all"]
+    assert set(whole["kind"]) == {"individual", "small_business"}
+    assert (whole["p_value"] > 0.05).all(), whole.to_string()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "measured: the fitted scorecard (one set of log-odds weights with a small-business "
+    "term) under-predicts small businesses in the 0-1% band about 2.6-fold (z = 4.7 on 12 "
+    "held-out seeds); a per-type scorecard or interactions would be needed"))
+def test_fitted_baseline_scorecard_is_calibrated_in_every_band_on_held_out_seeds(heldout):
+    """In every PD band with at least 20 expected defaults, for each customer type,
+    expected and realised 12-month defaults agree within sampling error (Bonferroni over
+    the bands tested, family-wise 5%)."""
+    tested = heldout[(heldout["band"] != "all") & (heldout["expected"] >= 20)]
+    assert set(tested["kind"]) == {"individual", "small_business"}
+    bad = tested[tested["p_value"] < 0.05 / len(tested)]
+    assert bad.empty, bad.to_string()
