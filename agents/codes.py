@@ -49,7 +49,7 @@ class Status(IntEnum):
 SCORE_FEATURES: tuple[str, ...] = (
     "missed_recent", "dpd_months", "utilisation", "cycles_recent", "draws_recent",
     "early_recent", "external_debt_months", "other_lenders", "prior_missed", "log_tenure",
-    "on_time_streak", "strikes", "past_closures",
+    "on_time_streak", "strikes", "past_closures", "small_business",
 )
 
 # the statuses as plain ints, for the compiled code

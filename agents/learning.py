@@ -144,6 +144,11 @@ class LearningScorecard:
     def features(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
         return self.fixed.features(t, month, rows)
 
+    @property
+    def scale(self):
+        """The PD -> points mapping (the fixed scorecard's)."""
+        return self.fixed.scale
+
     def weight_vector(self) -> tuple[float, np.ndarray]:
         """(intercept, weights in ``limitlab.agents.codes.SCORE_FEATURES`` order) of the model in
         force: the latest fit (features it left out weigh 0), else the fixed scorecard."""

@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("limitlab.experiments.summary", "print the key outcomes of a run, batch or sweep"),
     "params": ("limitlab.experiments.params",
                "list every parameter with its default, bounds and help"),
+    "fit-scorecard": ("limitlab.experiments.fit_scorecard",
+                      "fit the scorecard's weights on simulated data"),
+    "judge": ("limitlab.experiments.judge",
+              "each restrictive rule's precision against a random policy (twin runs)"),
     "calibrate": ("limitlab.experiments.calibration.command",
                   "fit levers to published targets (ABC-SMC posterior)"),
 }

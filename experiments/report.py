@@ -663,6 +663,16 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
     s = score_section(res)
     if s is not None:
         sections.append(s)
+    from limitlab.experiments.report_calibration import calibration_section
+
+    s = calibration_section(res)
+    if s is not None:
+        sections.append(s)
+    from limitlab.experiments.judge import judgement_section
+
+    s = judgement_section(res)
+    if s is not None:
+        sections.append(s)
     return sections, summary_sentences(res, seg, tail, rates)
 
 

@@ -35,6 +35,8 @@ COLUMNS: dict[str, list[str]] = {
                 "limit_multiplier_before", "limit_multiplier_after", "limits_cut",
                 "accounts_closed"],
     "borrowers": ["limit_before_last_closure", "limit_after_last_reopen"],
+    "calibration_by_type": ["score_month", "kind", "band", "accounts", "expected_defaults",
+                            "defaults", "squared_error", "binomial_variance"],
 }
 
 

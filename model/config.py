@@ -401,8 +401,9 @@ class AppealsConfig(_Strict):
 
 # the features a learning lender fits by default: the fixed scorecard's (SCORE_FEATURES, the
 # one list, agents.codes) but accounts at other lenders, which are zero unless other
-# lenders are modelled
-LEARNING_FEATURES: tuple[str, ...] = tuple(f for f in SCORE_FEATURES if f != "other_lenders")
+# lenders are modelled, and the customer type (both can be named in lender.learning.features)
+LEARNING_FEATURES: tuple[str, ...] = tuple(
+    f for f in SCORE_FEATURES if f not in ("other_lenders", "small_business"))
 
 
 class LearningConfig(_Strict):
@@ -451,30 +452,40 @@ class LearningConfig(_Strict):
 
 
 class ScorecardConfig(_Strict):
-    """The fixed scorecard's log-odds weights (agents.lender.scorecard.Scorecard): 12-month
-    PD = expit(intercept + sum of weight x feature)."""
+    """The fixed scorecard (agents.lender.scorecard.Scorecard), all of it: 12-month PD =
+    expit(intercept + sum of weight x feature), each weight in log-odds of default per unit
+    of its feature, and the PD -> points mapping of the score. ``limitlab fit-scorecard``
+    fits the weights on simulated data and writes them here (docs/scorecard.md)."""
 
-    intercept: float = Field(-4.2, ge=-20.0, le=20.0, description="log-odds of a blank record")
+    intercept: float = Field(-4.2, ge=-20.0, le=20.0, description="log-odds of a blank record (log-odds)")
     missed_recent: float = Field(
-        0.9, ge=-10.0, le=10.0, description="per missed payment (decayed 0.9 a month)")
-    dpd_months: float = Field(1.1, ge=-10.0, le=10.0, description="per month past due")
-    utilisation: float = Field(1.3, ge=-10.0, le=10.0, description="per unit of balance / limit (to 2)")
+        0.9, ge=-10.0, le=10.0, description="log-odds per missed payment (count, decayed 0.9 a month)")
+    dpd_months: float = Field(1.1, ge=-10.0, le=10.0, description="log-odds per month past due (months)")
+    utilisation: float = Field(
+        1.3, ge=-10.0, le=10.0, description="log-odds per unit of balance / limit (ratio, to 2)")
     cycles_recent: float = Field(
-        0.10, ge=-10.0, le=10.0, description="per quick cycle (decayed 0.5 a month)")
-    draws_recent: float = Field(0.04, ge=-10.0, le=10.0, description="per draw (decayed 0.5 a month)")
+        0.10, ge=-10.0, le=10.0, description="log-odds per quick cycle (count, decayed 0.5 a month)")
+    draws_recent: float = Field(
+        0.04, ge=-10.0, le=10.0, description="log-odds per draw (count, decayed 0.5 a month)")
     early_recent: float = Field(
-        0.15, ge=-10.0, le=10.0, description="per early repayment (decayed 0.85 a month)")
+        0.15, ge=-10.0, le=10.0, description="log-odds per early repayment (count, decayed 0.85 a month)")
     external_debt_months: float = Field(
-        0.8, ge=-10.0, le=10.0, description="per month of estimated income owed elsewhere")
+        0.8, ge=-10.0, le=10.0, description="log-odds per month of estimated income owed elsewhere (months)")
     other_lenders: float = Field(
-        0.3, ge=-10.0, le=10.0, description="per account at other lenders (bureau)")
+        0.3, ge=-10.0, le=10.0, description="log-odds per account at other lenders, bureau (count)")
     prior_missed: float = Field(
-        0.7, ge=-10.0, le=10.0, description="per missed payment on the bureau record (first year)")
-    log_tenure: float = Field(-0.25, ge=-10.0, le=10.0, description="per unit of log(1 + months)")
+        0.7, ge=-10.0, le=10.0, description="log-odds per bureau-record missed payment (count, first year)")
+    log_tenure: float = Field(-0.25, ge=-10.0, le=10.0, description="log-odds per unit of log(1 + months)")
     on_time_streak: float = Field(
-        -0.05, ge=-10.0, le=10.0, description="per on-time month in use (to 12)")
-    strikes: float = Field(0.35, ge=-10.0, le=10.0, description="per monitoring strike (decayed)")
-    past_closures: float = Field(0.5, ge=-10.0, le=10.0, description="per past closure (to 3)")
+        -0.05, ge=-10.0, le=10.0, description="log-odds per on-time month in use (months, to 12)")
+    strikes: float = Field(0.35, ge=-10.0, le=10.0, description="log-odds per monitoring strike (count, decayed)")
+    past_closures: float = Field(0.5, ge=-10.0, le=10.0, description="log-odds per past closure (count, to 3)")
+    small_business: float = Field(
+        0.0, ge=-10.0, le=10.0, description="log-odds of a small business over an individual (type, 0/1)")
+    base_score: float = Field(650.0, ge=0.0, le=10_000.0, description="score at reference_pd (points)")
+    reference_pd: float = Field(0.03, gt=0.0, lt=1.0, description="12-month PD scoring base_score (probability)")
+    points_to_double_odds: float = Field(
+        50.0, gt=0.0, le=1000.0, description="points that double the odds of repaying (points)")
 
 
 class CustomRuleConfig(_Strict):

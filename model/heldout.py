@@ -51,8 +51,53 @@ def heldout_auc(config, seed=None, eval_month: int | None = None) -> dict[str, f
     model.run(h + HORIZON_MONTHS)
     d = model.table.default_month[rows]  # the table may have grown: read it afresh
     y = (d > h) & (d <= h + HORIZON_MONTHS)
-    return {"learned_auc": auc(learned, y), "fixed_auc": auc(fixed, y), "accounts": float(rows.size),
-            "defaults": float(y.sum()), "fit_month": float(fit_month), "eval_month": float(h)}
+    out = {"learned_auc": auc(learned, y), "fixed_auc": auc(fixed, y), "accounts": float(rows.size),
+           "defaults": float(y.sum()), "fit_month": float(fit_month), "eval_month": float(h)}
+    for name, p in (("learned", learned), ("fixed", fixed)):
+        out.update({f"{name}_{k}": v for k, v in calibration_measures(p, y).items()})
+    return out
+
+
+def calibration_measures(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Brier score, the ratio of observed to expected defaults, and the calibration
+    intercept and slope: the logistic regression of the outcome on the PD's log-odds
+    (slope 1 and intercept 0 for a calibrated score; slope < 1: too spread out)."""
+    from scipy.special import expit
+
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    yf = np.asarray(y, dtype=np.float64)
+    out = {"brier": float(np.mean((q - yf) ** 2)) if q.size else float("nan"),
+           "observed_over_expected": float(yf.sum() / q.sum()) if q.size else float("nan")}
+    z = np.log(q / (1 - q))
+    beta = np.array([0.0, 1.0])
+    x = np.column_stack([np.ones_like(z), z])
+    if 0 < yf.sum() < yf.size:
+        for _ in range(50):  # Newton's method on two parameters
+            m = expit(x @ beta)
+            grad = x.T @ (yf - m)
+            hess = (x * (m * (1 - m))[:, None]).T @ x + 1e-9 * np.eye(2)
+            step = np.linalg.solve(hess, grad)
+            beta += step
+            if np.max(np.abs(step)) < 1e-10:
+                break
+        out.update({"calibration_intercept": float(beta[0]), "calibration_slope": float(beta[1])})
+    else:
+        out.update({"calibration_intercept": float("nan"), "calibration_slope": float("nan")})
+    return out
+
+
+def detectable_difference(diff: np.ndarray, level: float = 0.95, power: float = 0.8) -> float:
+    """The smallest mean paired difference a two-sided t test at ``level`` would detect
+    with probability ``power`` given the measured spread of ``diff`` across seeds:
+    (t_{1-a/2} + t_{power}) * sd / sqrt(n), with n - 1 degrees of freedom."""
+    from scipy.special import stdtrit
+
+    d = np.asarray(diff, dtype=float)
+    d = d[np.isfinite(d)]
+    if d.size < 2:
+        return float("nan")
+    t = stdtrit(d.size - 1, 0.5 + level / 2) + stdtrit(d.size - 1, power)
+    return float(t * d.std(ddof=1) / np.sqrt(d.size))
 
 
 def compare_heldout(config, seeds, eval_month: int | None = None, level: float = 0.95) -> tuple[pd.DataFrame, dict]:
@@ -60,13 +105,25 @@ def compare_heldout(config, seeds, eval_month: int | None = None, level: float =
 
     Returns:
         (one row per seed, summary with ``learned_auc``, ``fixed_auc`` and the paired
-        ``difference`` (learned - fixed) as ``(mean, low, high)``, and ``winner``).
+        ``difference`` (learned - fixed) as ``(mean, low, high)``, and ``winner``; each
+        score's Brier score, observed / expected, calibration intercept and slope, the
+        paired ``brier_difference``, and the smallest AUC and Brier differences the seeds
+        detect with 80% power (``detectable_auc_difference``,
+        ``detectable_brier_difference``)).
     """
     df = pd.DataFrame([{"seed": s, **heldout_auc(config, s, eval_month)} for s in seeds])
     df["difference"] = df["learned_auc"] - df["fixed_auc"]
+    df["brier_difference"] = df["learned_brier"] - df["fixed_brier"]
     out: dict = {"seeds": len(df)}
     for c in ("learned_auc", "fixed_auc", "difference"):
         out[c] = mean_ci(df[c], level)
     lo, hi = out["difference"][1], out["difference"][2]
     out["winner"] = "learned" if lo > 0 else "fixed" if hi < 0 else "neither (CI spans 0)"
+    for name in ("learned", "fixed"):
+        for m in ("brier", "observed_over_expected", "calibration_intercept", "calibration_slope"):
+            out[f"{name}_{m}"] = mean_ci(df[f"{name}_{m}"], level)
+    out["brier_difference"] = mean_ci(df["brier_difference"], level)
+    # power: the smallest paired difference these seeds detect 80% of the time
+    out["detectable_auc_difference"] = detectable_difference(df["difference"], level)
+    out["detectable_brier_difference"] = detectable_difference(df["brier_difference"], level)
     return df, out

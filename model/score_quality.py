@@ -105,6 +105,45 @@ def psi(reference_shares: np.ndarray, edges: np.ndarray, values: np.ndarray) -> 
     return float(np.sum((q - p) * np.log(q / p)))
 
 
+TYPE_CALIBRATION_COLUMNS = ("accounts", "expected_defaults", "defaults", "squared_error",
+                            "binomial_variance")
+
+
+def type_band_sums(month: int, p: np.ndarray, y: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Calibration sums of one judged month by customer type and PD band, one row per cell
+    with accounts: score month, cell (kind x bands + band), then
+    :data:`TYPE_CALIBRATION_COLUMNS`: ``accounts``, ``expected_defaults`` (sum of the PDs),
+    ``defaults``, ``squared_error`` (sum of (PD - outcome)^2, the Brier score's numerator)
+    and ``binomial_variance`` (sum of PD (1 - PD))."""
+    from limitlab.agents.codes import KINDS
+
+    band = np.searchsorted(np.asarray(PD_BANDS[1:-1]), p.astype(np.float64), side="right")
+    cell = kind.astype(np.int64) * len(BAND_LABELS) + band
+    size = len(KINDS) * len(BAND_LABELS)
+    q = p.astype(np.float64)
+    yf = y.astype(np.float64)
+    n = np.bincount(cell, minlength=size)
+    keep = np.flatnonzero(n)
+    sums = [np.bincount(cell, weights=w, minlength=size)[keep]
+            for w in (q, yf, (q - yf) ** 2, q * (1 - q))]
+    return np.column_stack([np.full(keep.size, month), keep, n[keep], *sums])
+
+
+def type_calibration_table(parts: list[np.ndarray]) -> pd.DataFrame:
+    """The ``calibration_by_type`` table of :func:`type_band_sums`' rows."""
+    from limitlab.agents.codes import KINDS
+
+    a = np.concatenate(parts) if parts else np.empty((0, 7))
+    cell = a[:, 1].astype(np.int64)
+    return pd.DataFrame({
+        "score_month": a[:, 0].astype(np.int64),
+        "kind": categorical(cell // len(BAND_LABELS), KINDS),
+        "band": categorical(cell % len(BAND_LABELS), BAND_LABELS),
+        "accounts": a[:, 2].astype(np.int64), "expected_defaults": a[:, 3],
+        "defaults": a[:, 4].astype(np.int64), "squared_error": a[:, 5],
+        "binomial_variance": a[:, 6]})
+
+
 class ScoreQuality:
     """Collects the book's PDs monthly and judges each snapshot once its outcome is known."""
 
@@ -112,6 +151,7 @@ class ScoreQuality:
         self.pending: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows, PDs, sorted
         self.metrics: dict[int, dict[str, float]] = {}
         self.calibration_rows: list[tuple[int, int, int, float, int]] = []
+        self.type_rows: list[np.ndarray] = []  # calibration by customer type
         self._ref: tuple[np.ndarray, np.ndarray] | None = None  # edges, shares
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
         self._version = 0
@@ -141,9 +181,10 @@ class ScoreQuality:
         if (self._ref is None and m >= HORIZON_MONTHS) or version != self._version:
             self._ref, self._version = now, version
         self._prev = now
-        self._judge(t.default_month, m - HORIZON_MONTHS, m)
+        self._judge(t.default_month, m - HORIZON_MONTHS, m, t.kind)
 
-    def _judge(self, default_month: np.ndarray, s: int, known_by: int) -> None:
+    def _judge(self, default_month: np.ndarray, s: int, known_by: int,
+               kind: np.ndarray | None = None) -> None:
         snap = self.pending.pop(s, None)
         if snap is None:
             return
@@ -165,6 +206,13 @@ class ScoreQuality:
         recording.band_sums(p, y, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
         for b in np.flatnonzero(n).tolist():  # (score month, band code, accounts, PD sum, defaults)
             self.calibration_rows.append((s, b, int(n[b]), float(pd_sum[b]), int(hits[b])))
+        if kind is not None and p.size:
+            self.type_rows.append(type_band_sums(s, p, y, kind[rows]))
+
+    def calibration_by_type(self) -> pd.DataFrame:
+        """Predicted vs realised 12-month defaults by score month, customer type and PD
+        band (:func:`type_band_sums`)."""
+        return type_calibration_table(self.type_rows)
 
     def monthly(self, months: list[int]) -> pd.DataFrame:
         """One row per month: the columns in :data:`MONTHLY_COLUMNS` (NaN where unjudged)."""

@@ -197,7 +197,8 @@ def attach(tables: dict, model, twin_default_month: np.ndarray | None = None) ->
 
     ``monthly`` and ``segments`` carry :data:`COUNT_COLUMNS`, ``limit_moves`` and
     ``limit_move_rate`` after the recorder's columns; ``monthly`` also the score-quality
-    columns (before the limit stability); new tables ``calibration``, ``errors_by_reason``
+    columns (before the limit stability); new tables ``calibration``,
+    ``calibration_by_type`` (model.score_quality.type_band_sums), ``errors_by_reason``
     and (learning lender) ``refits``. Every column comes from arrays: each table is built
     once.
     """
@@ -215,6 +216,7 @@ def attach(tables: dict, model, twin_default_month: np.ndarray | None = None) ->
     tables["monthly"] = rec.monthly({**mon_counts, **rec.quality.columns(months),
                                      **limit_stability(sums.sum(axis=1))})
     tables["calibration"] = rec.quality.calibration()
+    tables["calibration_by_type"] = rec.quality.calibration_by_type()
     tables["errors_by_reason"] = errors_by_reason(j, model.lender.reason_names)
     refits = getattr(model.lender.scorecard, "refits", None)
     if refits is not None:

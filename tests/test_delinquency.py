@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from limitlab.model.config import apply_overrides, validate_config
+from limitlab.model.config import ScorecardConfig, apply_overrides, validate_config
 from limitlab.model.economics import ECONOMICS_COLUMNS
 from limitlab.model.errors import ConfigError
 from limitlab.model.recorder import N_GROUPS, delinquency_rates, delinquency_sums
@@ -82,7 +82,9 @@ def test_charge_off_at_90_days_keeps_every_existing_column():
     # digests of the baseline's tables (600 x 12, seed of the scenario) without the new
     # columns, as they were before the delinquency columns and charge_off_days existed;
     # a named defect fix that changes outputs updates them
-    cfg = small_config(borrowers=600, months=12)
+    # with the schema's judgement scorecard, as the baseline had when the digests were taken
+    judgement = {f"lender.scorecard.{k}": v for k, v in ScorecardConfig().model_dump().items()}
+    cfg = small_config(borrowers=600, months=12, **judgement)
     assert cfg.lender.charge_off_days == 90
     res = simulate(cfg)
     assert (res.tables["monthly"]["dpd90_rate"] == 0).all()  # written off at 90: no 90+ stock

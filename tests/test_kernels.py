@@ -289,3 +289,47 @@ def test_compiled_row_setup_is_the_plain_reading():
     assert np.array_equal(t.ext_debt_cents[rows], np.round(ext * base).astype(np.int64))
     assert np.all(t.status[rows] == Status.APPLICANT)
     assert np.all(t.base_income_cents[:7] == 0)  # rows before are untouched
+
+
+def test_every_scorecard_weight_and_the_points_mapping_are_in_the_schema():
+    """lender.scorecard holds the intercept, one weight per feature of the one feature list
+    (SCORE_FEATURES, other_lenders and the customer type included) and the PD -> points
+    mapping, each with bounds and a description naming its unit."""
+    from limitlab.agents.codes import SCORE_FEATURES
+    from limitlab.model.config import ScorecardConfig
+
+    fields = ScorecardConfig.model_fields
+    mapping = ("base_score", "reference_pd", "points_to_double_odds")
+    assert set(fields) == {"intercept", *SCORE_FEATURES, *mapping}
+    assert {"other_lenders", "small_business"} <= set(SCORE_FEATURES)
+    for name, info in fields.items():
+        assert info.description and "(" in info.description, name
+        assert any(getattr(m, a, None) is not None for m in info.metadata
+                   for a in ("ge", "gt")), name
+    assert fields["small_business"].default == 0.0
+
+
+def test_customer_type_weight_moves_only_small_businesses_pd():
+    """The small_business weight adds its log-odds to small businesses and to no one else."""
+    cfg = apply_overrides(ScenarioConfig(), {"population.borrowers": 1500, "months": 6})
+    m = CreditMarketModel(cfg, create_agents=False).run()
+    t = m.table
+    rows = np.flatnonzero(t.status <= Status.CLOSED)
+    base = Scorecard.from_config(cfg.lender.scorecard)
+    shifted = Scorecard.from_config(cfg.lender.scorecard.model_copy(update={"small_business": 1.0}))
+    z0 = np.log(base.pd(t, m.month, rows) / (1 - base.pd(t, m.month, rows)))
+    z1 = np.log(shifted.pd(t, m.month, rows) / (1 - shifted.pd(t, m.month, rows)))
+    small = t.kind[rows] == 1
+    assert small.any() and (~small).any()
+    assert np.allclose(z1[small] - z0[small], 1.0, atol=1e-3)
+    assert np.array_equal(z1[~small], z0[~small])
+
+
+def test_points_mapping_follows_the_schema():
+    """base_score points at reference_pd; points_to_double_odds more double the odds."""
+    from limitlab.agents.lender.scorecard import ScoreScale, score_from_pd
+
+    scale = ScoreScale(base=600.0, reference_pd=0.05, points_to_double=20.0)
+    assert abs(float(score_from_pd(np.float64([0.05]), scale)[0]) - 600.0) < 1e-3
+    # odds of repaying 19:1 at 5%; doubled to 38:1 -> PD 1/39
+    assert abs(float(score_from_pd(np.float64([1 / 39]), scale)[0]) - 620.0) < 1e-3

@@ -64,14 +64,21 @@ def test_score_from_pd_is_points_of_the_log_odds_of_the_pd():
     """The score has one formula (agents.lender.scorecard.points_of): applicants' and
     reopenings' scores, from a PD, are its points at the PD's log-odds."""
     import numpy as np
-    from limitlab.agents.lender.scorecard import pd_of, points_of, score_from_pd
+    from limitlab.agents.lender.scorecard import (
+        DEFAULT_SCALE,
+        pd_of,
+        points_of,
+        score_from_pd,
+        score_params,
+    )
 
     rng = np.random.default_rng(5)
     pd = np.concatenate([np.float32([0.0, 1e-9, 1e-6, 0.03, 0.5, 1 - 1e-6, 1.0]),
                          rng.random(2000, dtype=np.float32)])
     clipped = np.clip(pd, 1e-6, 1 - 1e-6)
-    by_row = [points_of.py_func(-float(np.log((1 - q) / q))) for q in clipped]
+    s = score_params(0.0, np.zeros(1), DEFAULT_SCALE)
+    by_row = [points_of.py_func(s, -float(np.log((1 - q) / q))) for q in clipped]
     assert np.array_equal(score_from_pd(pd), np.array(by_row, dtype=np.float32))
     assert score_from_pd(np.float32([0.03]))[0] == np.float32(650.0)
-    assert abs(float(points_of.py_func(-3.4760986898352733 - np.log(2.0))) - 700.0) < 1e-9
+    assert abs(float(points_of.py_func(s, -3.4760986898352733 - np.log(2.0))) - 700.0) < 1e-9
     assert float(pd_of.py_func(np.log(0.03 / 0.97))) == np.float32(0.03)

@@ -80,6 +80,6 @@ def decide(lender: Lender, rows: np.ndarray) -> None:
     p = ApplicationParams(m, np.float32(cfg.approval_pd * lender.policy.pd_scale),
                           limit_params(lender))
     (acc, lim, acc_pd), (rej, rej_pd) = applications(
-        np.asarray(rows, dtype=np.int64), pd_app, score_from_pd(pd_app), p, lender.columns())
+        np.asarray(rows, dtype=np.int64), pd_app, score_from_pd(pd_app, lender.scorecard.scale), p, lender.columns())
     lender.events.add(m, acc, Action.OPEN, Reason.APPLICATION, 0, lim, acc_pd)
     lender.events.add(m, rej, Action.REJECT, Reason.APPLICATION, 0, 0, rej_pd)

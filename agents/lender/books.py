@@ -91,7 +91,7 @@ def lender_month(rows, c, p, s, sums):
         z = zs[j]
         keep = c.status[i] > CLOSED
         c.pd_estimate[i] = c.pd_estimate[i] if keep else pd_of(z)
-        c.score[i] = c.score[i] if keep else points_of(z)
+        c.score[i] = c.score[i] if keep else points_of(s, z)
         idle[q] = i
         q += leaves(p.key, i, c.balance_cents[i], p.leave_rate)
     return off[:k], idle[:q]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from limitlab.agents.codes import ACTIVE, CLOSED, FROZEN, Action, Reason
-from limitlab.agents.lender.scorecard import SCORE_CENTRE, score_from_pd
+from limitlab.agents.lender.scorecard import score_from_pd
 from limitlab.agents.numerics import jit, row
 
 if TYPE_CHECKING:
@@ -208,8 +208,9 @@ def end(lender: Lender, thaw: np.ndarray, reopen: np.ndarray, reopen_pd: np.ndar
     cfg = lender.cfg
     m = lender.model.month
     # the points and the limit's growth with them by numpy's log and exp
-    score = score_from_pd(reopen_pd)
-    growth = np.exp((score.astype(np.float64) - SCORE_CENTRE) / 100.0)
+    scale = lender.scorecard.scale
+    score = score_from_pd(reopen_pd, scale)
+    growth = np.exp((score.astype(np.float64) - scale.base) / 100.0)
     (rows, lim), (old, new, closed_for) = restrictions_end(
         m, thaw, reopen, (reopen_pd, score, growth), cfg.min_limit * CENTS, limit_params(lender),
         lender.columns())

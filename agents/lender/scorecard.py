@@ -12,24 +12,54 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from limitlab.agents.codes import CLOSED, SCORE_FEATURES
+from limitlab.agents.codes import CLOSED, SCORE_FEATURES, Kind
 from limitlab.agents.lender.columns import columns
 from limitlab.agents.numerics import exp, jit, row
 from limitlab.agents.table import BorrowerTable
 
-SCORE_CENTRE = 650.0  # score of a borrower at the reference PD
+SCORE_CENTRE = 650.0  # score of a borrower at the reference PD (the schema's default)
 REFERENCE_PD = 0.03
 POINTS_TO_DOUBLE_ODDS = 50.0
+# points per unit of log-odds at 50 points to double the odds (50 / log 2), the literal the
+# score has always used; other spacings scale it (exact at the default)
+_POINTS_PER_LOG_ODDS_AT_50 = 72.13475204444817
+_LOG_ODDS_CLIP = 13.815509557963774  # log((1 - 1e-6) / 1e-6)
 
+KIND_SMALL_BUSINESS = int(Kind.SMALL_BUSINESS)
 LOG1P_TENURE = np.log1p(np.arange(1201, dtype=np.float32))  # log(1 + tenure months), looked up
 
 
+class ScoreScale(NamedTuple):
+    """The PD -> points mapping: ``base`` points at ``reference_pd``, ``points_to_double``
+    points double the odds of repaying (the schema's ``lender.scorecard.base_score``,
+    ``reference_pd``, ``points_to_double_odds``)."""
+
+    base: float = SCORE_CENTRE
+    reference_pd: float = REFERENCE_PD
+    points_to_double: float = POINTS_TO_DOUBLE_ODDS
+
+    def factor(self) -> float:
+        """Points per unit of log-odds."""
+        return _POINTS_PER_LOG_ODDS_AT_50 * (self.points_to_double / 50.0)
+
+    def reference_log_odds(self) -> float:
+        """log((1 - reference_pd) / reference_pd): the log-odds of repaying at ``base``."""
+        return float(np.log((1.0 - self.reference_pd) / self.reference_pd))
+
+
+DEFAULT_SCALE = ScoreScale()
+
+
 class ScoreParams(NamedTuple):
-    """A scorecard as the compiled code reads it: weights in :data:`SCORE_FEATURES` order."""
+    """A scorecard as the compiled code reads it: weights in :data:`SCORE_FEATURES` order
+    and the PD -> points mapping (:class:`ScoreScale` worked out)."""
 
     weights: np.ndarray  # float64
     intercept: float
     log1p_tenure: np.ndarray  # LOG1P_TENURE
+    base: float  # points at the reference PD
+    factor: float  # points per unit of log-odds
+    ref: float  # log-odds of repaying at the reference PD
 
 
 class Behaviour(NamedTuple):
@@ -50,8 +80,9 @@ class Behaviour(NamedTuple):
 class Scorecard:
     """A fixed logistic scorecard: 12-month PD from observable features.
 
-    Weights are set by judgement (the schema's ``lender.scorecard``); the learning lender
-    (agents.learning) replaces them with weights fitted on the portfolio's own data.
+    Weights and the points mapping are the schema's ``lender.scorecard`` (set by judgement
+    by default, or fitted by ``limitlab fit-scorecard``); the learning lender
+    (agents.learning) replaces the weights with weights fitted on the portfolio's own data.
     """
 
     intercept: float
@@ -68,11 +99,20 @@ class Scorecard:
     on_time_streak: float
     strikes: float
     past_closures: float
+    small_business: float = 0.0  # 1 for a small business, 0 for an individual
+    base_score: float = SCORE_CENTRE
+    reference_pd: float = REFERENCE_PD
+    points_to_double_odds: float = POINTS_TO_DOUBLE_ODDS
 
     @classmethod
     def from_config(cls, config) -> Scorecard:
         """The scorecard of ``lender.scorecard`` (model.config.ScorecardConfig)."""
         return cls(**config.model_dump())
+
+    @property
+    def scale(self) -> ScoreScale:
+        """The PD -> points mapping."""
+        return ScoreScale(self.base_score, self.reference_pd, self.points_to_double_odds)
 
     def features(
         self, t: BorrowerTable, month: int, rows: np.ndarray | None = None
@@ -89,17 +129,18 @@ class Scorecard:
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Estimated 12-month default probability for all rows (or ``rows``):
         ``expit(intercept + Σ weight·feature)`` over :meth:`features`, in one compiled pass."""
-        return scorecard_pd(t, month, *self.weight_vector(), rows)
+        return scorecard_pd(t, month, *self.weight_vector(), rows, scale=self.scale)
 
-    @staticmethod
-    def pd_with(t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
+    def pd_with(self, t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
                 rows: np.ndarray | None = None) -> np.ndarray:
         """:meth:`pd` with other weights (a learning lender's fit)."""
-        return scorecard_pd(t, month, intercept, weights, rows)
+        return scorecard_pd(t, month, intercept, weights, rows, scale=self.scale)
 
 
-def score_params(intercept: float, weights: np.ndarray) -> ScoreParams:
-    return ScoreParams(np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE)
+def score_params(intercept: float, weights: np.ndarray,
+                 scale: ScoreScale = DEFAULT_SCALE) -> ScoreParams:
+    return ScoreParams(np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE,
+                       float(scale.base), float(scale.factor()), scale.reference_log_odds())
 
 
 @row
@@ -115,14 +156,15 @@ def features_of(s, tenure, b, i, c):
     (:class:`Behaviour`) as given, the rest read from the columns ``c``; ``tenure`` in
     months. Debt elsewhere is the declared plus the bureau's, in months of estimated income;
     prior misses count in the first year only; the streak counts up to 12 months and past
-    closures up to 3."""
+    closures up to 3; ``small_business`` is 1 for a small business (customer type)."""
     util = min(b.balance / max(c.limit_cents[i], 1), 2.0)
     ext = (c.ext_debt_cents[i] + c.bureau_other_debt_cents[i]) / max(c.est_income_cents[i], 1)
     f32 = np.float32
     return (f32(b.missed_recent), f32(b.dpd), f32(util), f32(b.cycles_recent),
             f32(b.draws_recent), f32(b.early_recent), f32(ext), f32(c.bureau_lenders[i]),
             f32(c.prior_missed[i] if tenure < 12 else 0), f32(s.log1p_tenure[tenure]),
-            f32(min(b.on_time_streak, 12)), f32(b.strikes), f32(min(c.times_closed[i], 3)))
+            f32(min(b.on_time_streak, 12)), f32(b.strikes), f32(min(c.times_closed[i], 3)),
+            f32(1.0 if c.kind[i] == KIND_SMALL_BUSINESS else 0.0))
 
 
 @row
@@ -137,7 +179,7 @@ def log_odds(s, tenure, b, i, c):
     p = (s.intercept + w[0] * f64(x[0])) + (w[1] * f64(x[1]) + w[2] * f64(x[2]))
     q = (w[3] * f64(x[3]) + w[4] * f64(x[4])) + (w[5] * f64(x[5]) + w[6] * f64(x[6]))
     r = (w[7] * f64(x[7]) + w[8] * f64(x[8])) + (w[9] * f64(x[9]) + w[10] * f64(x[10]))
-    d = w[11] * f64(x[11]) + w[12] * f64(x[12])
+    d = (w[11] * f64(x[11]) + w[12] * f64(x[12])) + w[13] * f64(x[13])
     return (p + q) + (r + d)
 
 
@@ -153,14 +195,14 @@ def pd_of(z):
 
 
 @row
-def points_of(z):
-    """Points of the log-odds of default ``z``: 650 at a 3% PD (:data:`SCORE_CENTRE`,
-    :data:`REFERENCE_PD`), :data:`POINTS_TO_DOUBLE_ODDS` double the odds of repaying;
-    log((1 - pd) / pd) = -z, kept within the log-odds of a PD of 1e-6 and 1 - 1e-6. The
-    one formula of the score: :func:`score_from_pd` calls it too."""
-    clip = 13.815509557963774  # log((1 - 1e-6) / 1e-6)
-    ref = 3.4760986898352733  # log(0.97 / 0.03)
-    return np.float32(650.0 + 72.13475204444817 * (min(max(-z, -clip), clip) - ref))
+def points_of(s, z):
+    """Points of the log-odds of default ``z`` on the scale of ``s``: ``s.base`` points at
+    the reference PD (by default 650 at 3%), ``s.factor`` points per unit of log-odds (by
+    default 50 points double the odds of repaying); log((1 - pd) / pd) = -z, kept within
+    the log-odds of a PD of 1e-6 and 1 - 1e-6. The one formula of the score:
+    :func:`score_from_pd` calls it too."""
+    clip = _LOG_ODDS_CLIP
+    return np.float32(s.base + s.factor * (min(max(-z, -clip), clip) - s.ref))
 
 
 @jit
@@ -177,7 +219,7 @@ def score_rows(rows, all_rows, live_only, month, s, c, pd_out):
         if live_only:
             keep = c.status[i] > CLOSED
             c.pd_estimate[i] = c.pd_estimate[i] if keep else p
-            c.score[i] = c.score[i] if keep else points_of(z)
+            c.score[i] = c.score[i] if keep else points_of(s, z)
 
 
 @jit
@@ -203,29 +245,32 @@ def feature_rows(t: BorrowerTable, month: int, rows: np.ndarray | None = None) -
 
 
 def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
-                 rows: np.ndarray | None = None, live_only: bool = False) -> np.ndarray:
+                 rows: np.ndarray | None = None, live_only: bool = False,
+                 scale: ScoreScale = DEFAULT_SCALE) -> np.ndarray:
     """A logistic scorecard's PD over ``rows`` (every row if None). With ``live_only`` the
     lender's ``pd_estimate`` and ``score`` of live rows are set too (the monthly scoring)."""
     all_rows = rows is None
     idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
     out = np.zeros(t.n if all_rows else idx.size, dtype=np.float32)
-    score_rows(idx, all_rows, live_only, month, score_params(intercept, weights), columns(t), out)
+    score_rows(idx, all_rows, live_only, month, score_params(intercept, weights, scale), columns(t),
+               out)
     return out
 
 
 @jit
-def points_of_log_odds(z, out):
+def points_of_log_odds(s, z, out):
     """:func:`points_of` each of ``z`` (float64) into ``out`` (float32)."""
     for j in range(z.size):
-        out[j] = points_of(z[j])
+        out[j] = points_of(s, z[j])
 
 
-def score_from_pd(pd: np.ndarray) -> np.ndarray:
-    """Points of PDs by :func:`points_of` (650 at a 3% PD, 50 points double the odds of
-    repaying), the log-odds ``-log((1 - pd) / pd)`` worked out by numpy in the PDs' own
-    precision, the PD kept inside [1e-6, 1 - 1e-6]."""
+def score_from_pd(pd: np.ndarray, scale: ScoreScale = DEFAULT_SCALE) -> np.ndarray:
+    """Points of PDs by :func:`points_of` on ``scale`` (by default 650 at a 3% PD, 50 points
+    double the odds of repaying), the log-odds ``-log((1 - pd) / pd)`` worked out by numpy
+    in the PDs' own precision, the PD kept inside [1e-6, 1 - 1e-6]."""
     pd = np.clip(pd, 1e-6, 1 - 1e-6)
     z = -np.log((1 - pd) / pd).astype(np.float64)
     out = np.empty(z.shape, dtype=np.float32)
-    points_of_log_odds(z.ravel(), out.reshape(-1))
+    points_of_log_odds(score_params(0.0, np.zeros(len(SCORE_FEATURES)), scale), z.ravel(),
+                       out.reshape(-1))
     return out
