@@ -61,6 +61,7 @@ SOURCES: tuple[str, ...] = (
     # set by :func:`language`)
     "outcomes.py", "pages.py", "report.py", "report_scenario.py", "report_studies.py", "report_validation.py",
     "summary.py", "plots.py", "sweep_plots.py", "report_economics.py", "frontier.py",
+    "report_calibration.py", "judge.py",
 )
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "pgettext": ((1, "c"), 2)}
 

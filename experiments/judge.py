@@ -202,6 +202,8 @@ def cmd_judge(args: argparse.Namespace) -> int:
 def judgement_section(res):
     """The report's section: the judgement table of ``judgement.parquet`` in a results
     directory (written by ``limitlab judge --out``); None without one."""
+    from limitlab.experiments import outcomes as oc
+    from limitlab.experiments.i18n import _
     from limitlab.experiments.pages import Section, html_table
 
     f = res.path / "judgement.parquet"
@@ -210,22 +212,22 @@ def judgement_section(res):
     per = pd.read_parquet(f)
     reps = int(per["replicate"].nunique())
     s = summary(per, reps)
-    sec = Section("Restrictive actions judged against a random policy")
-    sec.html.append(
-        "<p>From <code>limitlab judge</code> (twin runs without restrictive actions, "
-        f"{reps} replicates). Precision: share of a rule's actions on accounts that charge off "
-        "within 12 months in the twin. Random policy: the same number of actions in the same "
-        "months on random open accounts of the same customer type. Lift: precision / random "
-        "policy (1 = no better than chance). Mean across replicates (95% interval).</p>")
+    sec = Section(_("Restrictive actions judged against a random policy"))
+    sec.html.append("<p>" + _(
+        "From <code>limitlab judge</code> (twin runs without restrictive actions, {reps} "
+        "replicates). Precision: share of a rule's actions on accounts that charge off within "
+        "12 months in the twin. Random policy: the same number of actions in the same months on "
+        "random open accounts of the same customer type. Lift: precision / random policy (1 = "
+        "no better than chance). Mean across replicates (95% interval).").format(reps=reps) + "</p>")
     rows = []
     for r in s.itertuples():
-        rows.append([r.action.replace("_", " "), r.reason.replace("_", " "),
+        rows.append([oc.action_label(r.action), oc.reason_label(r.reason),
                      f"{r.actions_per_run:,.1f}",
                      f"{_pct(r.precision)} ({_pct(r.precision_low)}–{_pct(r.precision_high)})",
                      f"{_pct(r.random_precision)} ({_pct(r.random_precision_low)}–"
                      f"{_pct(r.random_precision_high)})",
-                     "n/a" if r.lift != r.lift else
+                     _("n/a") if r.lift != r.lift else
                      f"{r.lift:.2f} ({r.lift_low:.2f}–{r.lift_high:.2f})"])
-    sec.html.append(html_table(["action", "reason", "actions per run", "precision",
-                                "random policy", "lift"], rows))
+    sec.html.append(html_table([_("action"), _("reason"), _("actions per run"), _("precision"),
+                                _("random policy"), _("lift")], rows))
     return sec

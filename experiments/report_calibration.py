@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments import outcomes as oc
+from limitlab.experiments.i18n import _
 from limitlab.experiments.pages import Section, fmt_value, html_table
 from limitlab.experiments.results import Results
 
@@ -88,16 +90,16 @@ def plot_reliability(bands: pd.DataFrame):
         a.set_yscale("log")
         a.set_xlim(1e-4, top)
         a.set_ylim(1e-4, top)
-        a.set_xlabel("mean predicted 12-month PD (band)")
-        a.set_ylabel("realised 12-month default rate")
-        a.set_title(f"{kind.replace('_', ' ')}: Brier {brier:.4f}", fontsize="medium")
+        a.set_xlabel(_("mean predicted 12-month PD (band)"))
+        a.set_ylabel(_("realised 12-month default rate"))
+        a.set_title(_("{kind}: Brier {brier}").format(kind=oc.kind_label(kind), brier=f"{brier:.4f}"), fontsize="medium")
         a.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
 def _p(v: float) -> str:
-    return "n/a" if v != v else ("< 0.0001" if v < 1e-4 else f"{v:.3g}")
+    return _("n/a") if v != v else ("< 0.0001" if v < 1e-4 else f"{v:.3g}")
 
 
 def calibration_section(res: Results) -> Section | None:
@@ -110,34 +112,35 @@ def calibration_section(res: Results) -> Section | None:
         cal = cal.assign(**{RUN: pd.factorize(cal[RUN])[0]})
     bands = band_table(cal, runs)
     years = year_table(cal, runs)
-    s = Section("Score calibration by customer type")
-    err = (f"the spread of each run's observed − expected across the {runs} runs (t test, "
-           f"{runs - 1} degrees of freedom)" if runs > 1 else
-           "the binomial error alone (one run: account-months overlap and share the economy, "
-           "so this test is too strict; run a batch for the across-run test)")
-    s.html.append(
-        "<p>Every month, each account that can still default is scored; twelve months later its "
+    s = Section(_("Score calibration by customer type"))
+    err = (_("the spread of each run's observed − expected across the {runs} runs (t test, "
+             "{dof} degrees of freedom)").format(runs=runs, dof=runs - 1) if runs > 1 else
+           _("the binomial error alone (one run: account-months overlap and share the economy, "
+             "so this test is too strict; run a batch for the across-run test)"))
+    s.html.append("<p>" + _(
+        "Every month, each account that can still default is scored; twelve months later its "
         "outcome is known. Expected defaults are the sum of the 12-month PDs the lender held, "
-        f"observed are the charge-offs in the next 12 months. The test's standard error is {err}. "
-        "Brier score: mean squared difference between PD and outcome (lower is better).</p>")
-    s.figures.append(("calibration_reliability", "Reliability diagram per customer type: "
-                      "realised against predicted 12-month default rate by PD band; on the "
-                      "dotted line the score is calibrated.", plot_reliability(bands)))
-    rows = [[r.kind.replace("_", " "), r.band, fmt_value(r.accounts, "count"),
+        "observed are the charge-offs in the next 12 months. The test's standard error is {err}. "
+        "Brier score: mean squared difference between PD and outcome (lower is better).").format(
+            err=err) + "</p>")
+    s.figures.append(("calibration_reliability", _(
+        "Reliability diagram per customer type: realised against predicted 12-month default "
+        "rate by PD band; on the dotted line the score is calibrated."), plot_reliability(bands)))
+    rows = [[oc.kind_label(r.kind), r.band, fmt_value(r.accounts, "count"),
              fmt_value(r.mean_pd, "share"), fmt_value(r.realised, "share"),
              fmt_value(r.expected, "number"), fmt_value(r.observed, "count"),
-             f"{r.z:+.2f}" if r.z == r.z else "n/a", _p(r.p_value)]
+             f"{r.z:+.2f}" if r.z == r.z else _("n/a"), _p(r.p_value)]
             for r in bands.itertuples()]
-    s.html.append("<h3>Expected and observed defaults by PD band</h3>" + html_table(
-        ["customer type", "PD band", "account-months", "mean PD", "realised rate",
-         "expected defaults", "observed", "z", "p"], rows))
-    rows = [[r.kind.replace("_", " "), str(r.year), fmt_value(r.expected, "number"),
-             fmt_value(r.observed, "count"), f"{r.ratio:.2f}" if r.ratio == r.ratio else "n/a",
-             f"{r.z:+.2f}" if r.z == r.z else "n/a", _p(r.p_value), f"{r.brier:.4f}"]
+    s.html.append("<h3>" + _("Expected and observed defaults by PD band") + "</h3>" + html_table(
+        [_("customer type"), _("PD band"), _("account-months"), _("mean PD"), _("realised rate"),
+         _("expected defaults"), _("observed"), _("z value"), _("p value")], rows))
+    rows = [[oc.kind_label(r.kind), str(r.year), fmt_value(r.expected, "number"),
+             fmt_value(r.observed, "count"), f"{r.ratio:.2f}" if r.ratio == r.ratio else _("n/a"),
+             f"{r.z:+.2f}" if r.z == r.z else _("n/a"), _p(r.p_value), f"{r.brier:.4f}"]
             for r in years.itertuples()]
-    s.html.append("<h3>Calibration by year</h3>" + html_table(
-        ["customer type", "year of score month", "expected defaults", "observed",
-         "observed / expected", "z", "p", "Brier"], rows)
-                  + "<p>Year 1 holds score months 0–11; the last 12 months of a run have no "
-                    "outcome yet.</p>")
+    s.html.append("<h3>" + _("Calibration by year") + "</h3>" + html_table(
+        [_("customer type"), _("year of score month"), _("expected defaults"), _("observed"),
+         _("observed / expected"), _("z value"), _("p value"), _("Brier score")], rows)
+                  + "<p>" + _("Year 1 holds score months 0–11; the last 12 months of a run have "
+                              "no outcome yet.") + "</p>")
     return s
