@@ -119,11 +119,13 @@ def _month_edges(xs: list[np.ndarray]) -> list[np.ndarray]:
 
 def _order_keys(group: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Integer keys that sort as (``group``, ``values``) do, for a binary search of many
-    months' samples at once: a float32's bits keep its order once the sign bit is flipped
-    (a negative's bits reversed), and the group goes above them."""
-    bits = values.astype(np.float32).view(np.uint32).astype(np.int64)
-    bits = np.where(bits >= 1 << 31, (1 << 32) - 1 - bits, bits + (1 << 31))
-    return (group.astype(np.int64) << 32) | bits
+    months' samples at once: a float32's bits read as a signed integer keep its order once a
+    negative's 31 lower bits are flipped, and the group goes above them."""
+    key = values.astype(np.float32, copy=False).view(np.int32).astype(np.int64)
+    key ^= (key >> 63) & 0x7FFFFFFF
+    key += 1 << 31
+    key |= group.astype(np.int64) << 32
+    return key
 
 
 def _ragged_arange(starts: np.ndarray, widths: np.ndarray) -> np.ndarray:

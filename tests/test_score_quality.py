@@ -16,6 +16,7 @@ from limitlab.model.score_quality import (
     PSI_FLOOR,
     SAMPLE_ROWS,
     ScoreQuality,
+    _order_keys,
     auc,
     psi,
     psi_bins,
@@ -138,3 +139,16 @@ def test_measures_computed_together_equal_judging_month_by_month(monkeypatch):
     assert list(got["defaults"]) == [r[4] for r in reference.calibration]
     assert np.array_equal(got["predicted_pd"].to_numpy(),
                           np.array([r[3] / r[2] for r in reference.calibration]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.floats(width=32, allow_nan=False)), min_size=1,
+                max_size=200))
+def test_order_keys_sort_as_group_then_value(pairs):
+    group = np.array([g for g, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=np.float32)
+    keys = _order_keys(group, values)
+    for i in range(len(pairs)):
+        for j in range(len(pairs)):
+            if (group[i], values[i]) < (group[j], values[j]):
+                assert keys[i] < keys[j] or (values[i] == values[j] == 0)  # -0.0 sorts below 0.0
