@@ -31,19 +31,17 @@ def segment_counts(ids, segment, out, field):
 
 
 @jit
-def band_sums(values, flags, group, edges, count, value_sum, flag_sum):
-    """Per group g and bin b of the sorted inner ``edges`` (bin b: exactly b edges <= the
-    value), in ``[g, b]``: how many ``values``, their sum (in row order), and how many
-    ``flags`` are set."""
+def band_sums(values, flags, edges, count, value_sum, flag_sum):
+    """Per bin of the sorted inner ``edges`` (bin b: exactly b edges <= the value): how
+    many ``values``, their sum, and how many ``flags`` are set."""
     for i in range(values.size):
         v = values[i]
-        g = group[i]
         b = 0
         for e in range(edges.size):
             b += edges[e] <= v
-        count[g, b] += 1
-        value_sum[g, b] += v
-        flag_sum[g, b] += flags[i]
+        count[b] += 1
+        value_sum[b] += v
+        flag_sum[b] += flags[i]
 
 
 @jit

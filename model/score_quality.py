@@ -16,10 +16,8 @@ lender itself has by then:
   it compares the new model's scores with the previous reference, i.e. the PSI *between
   refits*. ``score_psi_month`` compares with last month. Ten bins at the reference's deciles.
 
-Cost: a month keeps a fixed stride sample of at most 20,000 accounts (their PDs, sorted
-once) and, twelve months on, the sample's outcomes; the measures of every month are computed
-together when the run's tables are built (:meth:`ScoreQuality.measures`), a few dozen numpy
-calls for the whole run rather than some seventy a month.
+Cost per month: one sort of the non-defaulters' PDs (the AUC, exact with ties) and a few
+quantiles over a fixed stride sample of at most 20,000 accounts — about a millisecond.
 """
 
 from __future__ import annotations
@@ -97,71 +95,6 @@ def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.maximum(counts / max(values.size, 1), PSI_FLOOR)
 
 
-def _month_edges(xs: list[np.ndarray]) -> list[np.ndarray]:
-    """:func:`psi_bins` of every month's sorted sample, the arithmetic done for all months
-    at once (the same operations on the same numbers, element by element)."""
-    sizes = np.array([x.size for x in xs], dtype=np.int64)
-    full = sizes > 0
-    if not full.any():
-        return [np.empty(0) for _ in xs]
-    x = np.concatenate(xs)
-    start = (np.cumsum(sizes) - sizes)[full, None]
-    h = (sizes[full] - 1)[:, None] * _DECILES
-    lo = np.floor(h).astype(np.int64)
-    hi = np.minimum(lo + 1, (sizes[full] - 1)[:, None])
-    a, b = x[start + lo].astype(np.float64), x[start + hi].astype(np.float64)
-    edges = a + (h - lo) * (b - a)
-    keep = np.ones(edges.shape, dtype=bool)
-    keep[:, 1:] = edges[:, 1:] != edges[:, :-1]
-    out = iter([e[k] for e, k in zip(edges, keep)])
-    return [next(out) if f else np.empty(0) for f in full.tolist()]
-
-
-def _order_keys(group: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Integer keys that sort as (``group``, ``values``) do, for a binary search of many
-    months' samples at once: a float32's bits read as a signed integer keep its order once a
-    negative's 31 lower bits are flipped, and the group goes above them."""
-    key = values.astype(np.float32, copy=False).view(np.int32).astype(np.int64)
-    key ^= (key >> 63) & 0x7FFFFFFF
-    key += 1 << 31
-    key |= group.astype(np.int64) << 32
-    return key
-
-
-def _ragged_arange(starts: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """``starts[0], starts[0]+1, .. (widths[0] of them), starts[1], ..`` in one array."""
-    ends = np.cumsum(widths)
-    return np.arange(ends[-1] if ends.size else 0) + np.repeat(starts - (ends - widths), widths)
-
-
-def _pair_shares(xs: list[np.ndarray], of: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shares` of month ``of[n]``'s sorted sample in the :func:`psi_bins` of month
-    ``at[n]``'s, for every pair n in one binary search. Returns the shares, pair after
-    pair, and where each pair's start (one more entry: the end)."""
-    edges = _month_edges(xs)
-    sizes = np.array([x.size for x in xs], dtype=np.int64)
-    first = np.cumsum(sizes) - sizes  # each month's first value among all months'
-    keys = _order_keys(np.repeat(np.arange(len(xs)), sizes),
-                       np.concatenate(xs) if xs else np.empty(0, np.float32))
-    n_edges = np.array([e.size for e in edges], dtype=np.int64)
-    flat = np.concatenate(edges) if edges else np.empty(0)
-    w = n_edges[at]
-    pair = np.repeat(np.arange(of.size), w)
-    cut = np.searchsorted(keys, _order_keys(of[pair], flat[_ragged_arange((np.cumsum(n_edges) - n_edges)[at], w)]),
-                          side="left")
-    # per pair: its month's first value, the cuts, its month's end; counts between them
-    bounds = np.empty(cut.size + 2 * of.size, dtype=np.int64)
-    lo = np.cumsum(w + 2) - (w + 2)
-    hi = lo + w + 1
-    inner = np.ones(bounds.size, dtype=bool)
-    inner[lo] = inner[hi] = False
-    bounds[lo], bounds[hi], bounds[inner] = first[of], first[of] + sizes[of], cut
-    counts = np.delete(np.diff(bounds), hi[:-1])
-    shares = np.maximum(counts / np.repeat(np.maximum(sizes[of], 1), w + 1), PSI_FLOOR)
-    start = np.concatenate(([0], np.cumsum(w + 1)))
-    return shares, start
-
-
 def psi(reference_shares: np.ndarray, edges: np.ndarray, values: np.ndarray) -> float:
     """Population stability index of ``values`` (sorted ascending) against a reference
     binned at ``edges``."""
@@ -173,26 +106,18 @@ def psi(reference_shares: np.ndarray, edges: np.ndarray, values: np.ndarray) -> 
 
 
 class ScoreQuality:
-    """Keeps the book's PDs month by month; the measures are computed when read.
-
-    A month keeps its sample (the PDs in row order and sorted, the scorecard's version) and,
-    twelve months on, the sample's outcomes; :meth:`columns` and :meth:`calibration` then
-    compute every month's PSI, AUC and calibration together (:meth:`measures`), with the
-    same arithmetic as :func:`psi`, :func:`psi_bins`, :func:`shares` and :func:`auc` on the
-    same numbers, so the results are those of judging month by month. A month pays for its
-    sample and one sort instead of some seventy small numpy calls."""
+    """Collects the book's PDs monthly and judges each snapshot once its outcome is known."""
 
     def __init__(self) -> None:
-        self.months: list[int] = []
-        self.versions: list[int] = []  # the scorecard's version each month
-        self.pds: list[np.ndarray] = []  # each month's sample of PDs (float32, row order)
-        self.sorted: list[np.ndarray] = []  # ... sorted ascending
-        self.outcomes: dict[int, np.ndarray] = {}  # score month -> defaulted in the 12 months after
-        self._waiting: dict[int, np.ndarray] = {}  # score month -> its sample's rows, until judged
-        self._measured: tuple[int, dict, list] | None = None  # (months, metrics, calibration rows)
+        self.pending: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # rows, PDs, sorted
+        self.metrics: dict[int, dict[str, float]] = {}
+        self.calibration_rows: list[tuple[int, int, int, float, int]] = []
+        self._ref: tuple[np.ndarray, np.ndarray] | None = None  # edges, shares
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None
+        self._version = 0
 
     def collect(self, model, can_default: np.ndarray) -> None:
-        """Keep this month's scores; the outcome of the sample from 12 months ago is known.
+        """Record this month's scores; judge the snapshot from 12 months ago.
 
         ``can_default``: the accounts that can still default (agents.learning.can_default),
         ascending, as the recorder's month-end pass found them."""
@@ -204,103 +129,42 @@ class ScoreQuality:
         stride = max(1, -(-can_default.size // SAMPLE_ROWS))
         rows = can_default[::stride].copy()
         pd_now = t.pd_estimate[rows].astype(np.float32)
-        self.months.append(m)
-        self.versions.append(int(getattr(model.lender.scorecard, "version", 0)))
-        self.pds.append(pd_now)
-        self.sorted.append(np.sort(pd_now))  # one sort: the deciles, every bin count and the AUC read it
-        self._waiting[m] = rows
-        s = m - HORIZON_MONTHS
-        judged = self._waiting.pop(s, None)
-        if judged is not None:  # charged off in months s+1 .. m (a write-off is never undone)
-            d = t.default_month[judged]
-            self.outcomes[s] = (d > s) & (d <= m)
+        x = np.sort(pd_now)  # one sort: the deciles, every bin count and the AUC read it
+        self.pending[m] = (rows, pd_now, x)
+        version = int(getattr(model.lender.scorecard, "version", 0))
+        row = self.metrics.setdefault(m, {})
+        row["score_version"] = version
+        row["score_psi"] = psi(self._ref[1], self._ref[0], x) if self._ref else float("nan")
+        row["score_psi_month"] = psi(self._prev[1], self._prev[0], x) if self._prev else float("nan")
+        edges = psi_bins(x)
+        now = (edges, shares(x, edges))
+        if (self._ref is None and m >= HORIZON_MONTHS) or version != self._version:
+            self._ref, self._version = now, version
+        self._prev = now
+        self._judge(t.default_month, m - HORIZON_MONTHS, m)
 
-    # ------------------------------------------------------------- the measures
-    def measures(self) -> tuple[dict[int, dict[str, float]], list[tuple[int, int, int, float, int]]]:
-        """Every month's measures (month -> :data:`MONTHLY_COLUMNS`' values, where known)
-        and the calibration's rows (score month, band code, accounts, PD sum, defaults),
-        computed once for the months collected so far."""
-        if self._measured is None or self._measured[0] != len(self.months):
-            metrics = {m: {"score_version": v} for m, v in zip(self.months, self.versions)}
-            self._stability(metrics)
-            calibration = self._judge(metrics)
-            self._measured = (len(self.months), metrics, calibration)
-        return self._measured[1], self._measured[2]
-
-    def _stability(self, metrics: dict[int, dict[str, float]]) -> None:
-        """``score_psi`` and ``score_psi_month`` of every month (:func:`psi`): the month's
-        scores binned at the reference's deciles (those of the month the score model in force
-        was adopted, or month 12 for a fixed scorecard) and at last month's."""
-        k = len(self.months)
-        ref_of, ref, version = [], -1, 0  # the reference in force each month, as it moves
-        for i, (m, v) in enumerate(zip(self.months, self.versions)):
-            ref_of.append(ref)
-            if (ref < 0 and m >= HORIZON_MONTHS) or v != version:
-                ref, version = i, v
-        ref_of = np.asarray(ref_of, dtype=np.int64)
-        months = np.arange(k)
-        # (month, the month whose bins it is counted in): every month's own first, then
-        # each PSI's (against the reference, against last month)
-        with_ref = months[ref_of >= 0]
-        psi_of = np.concatenate((with_ref, months[1:]))
-        psi_at = np.concatenate((ref_of[with_ref], months[:-1]))
-        shares, start = _pair_shares(self.sorted, np.concatenate((months, psi_of)),
-                                     np.concatenate((months, psi_at)))
-        q = shares[start[k]:]
-        width = np.diff(start[k:])
-        p = shares[_ragged_arange(start[psi_at], width)]  # the reference's own shares
-        terms = (q - p) * np.log(q / p)
-        ends = np.cumsum(width)
-        for m in self.months:
-            metrics[m]["score_psi"] = metrics[m]["score_psi_month"] = float("nan")
-        for n, (i, e) in enumerate(zip(psi_of.tolist(), ends.tolist())):
-            if self.sorted[i].size:
-                col = "score_psi" if n < with_ref.size else "score_psi_month"
-                metrics[self.months[i]][col] = float(np.sum(terms[e - width[n]:e]))
-
-    def _judge(self, metrics: dict[int, dict[str, float]]) -> list[tuple[int, int, int, float, int]]:
-        """AUC (:func:`auc`), predicted and realised default rates of each month whose
-        outcome is known, and their calibration by PD band, all months at once."""
-        judged = [i for i, m in enumerate(self.months) if m in self.outcomes]
-        if not judged:
-            return []
-        pds = [self.pds[i] for i in judged]
-        sizes = np.array([p.size for p in pds], dtype=np.int64)
-        group = np.repeat(np.arange(len(judged)), sizes)
-        p = np.concatenate(pds)
-        y = np.concatenate([self.outcomes[self.months[i]] for i in judged])
-        # auc's counts with the sorted sample at hand: for each default, the scores below
-        # it (or tied) less the defaults', each month searched within its own keys
-        ordered = _order_keys(group, np.concatenate([self.sorted[i] for i in judged]))
-        pos = _order_keys(group[y], p[y])
-        ranked = np.sort(pos)
-        below = np.searchsorted(ordered, pos, "left") - np.searchsorted(ranked, pos, "left")
-        tied = np.searchsorted(ordered, pos, "right") - np.searchsorted(ranked, pos, "right") - below
-        n_pos = np.bincount(group[y], minlength=len(judged))
-        below = below - np.repeat((np.cumsum(sizes) - sizes) - (np.cumsum(n_pos) - n_pos), n_pos)
-        g = len(judged)
-        pairs = n_pos * (sizes - n_pos)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            area = ((np.bincount(group[y], weights=below, minlength=g)
-                     + 0.5 * np.bincount(group[y], weights=tied, minlength=g)) / pairs)
-            realised = np.bincount(group, weights=y, minlength=g) / sizes
-        area[pairs == 0] = np.nan
-        n = np.zeros((g, len(BAND_LABELS)), dtype=np.int64)
-        pd_sum = np.zeros((g, len(BAND_LABELS)))
-        hits = np.zeros((g, len(BAND_LABELS)), dtype=np.int64)
-        recording.band_sums(p, y, group, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
-        for a, i in enumerate(judged):
-            pd_i = pds[a]
-            metrics[self.months[i]].update({
-                "score_auc": float(area[a]),
-                "score_gini": 2.0 * float(area[a]) - 1.0,
-                "score_predicted_pd": float(pd_i.mean()) if pd_i.size else float("nan"),
-                "score_realised_rate": float(realised[a]) if pd_i.size else float("nan"),
-                "score_judged_accounts": float(pd_i.size),
-            })
-        # (score month, band code, accounts, PD sum, defaults)
-        return [(self.months[judged[a]], int(b), int(n[a, b]), float(pd_sum[a, b]), int(hits[a, b]))
-                for a, b in zip(*np.nonzero(n))]
+    def _judge(self, default_month: np.ndarray, s: int, known_by: int) -> None:
+        snap = self.pending.pop(s, None)
+        if snap is None:
+            return
+        rows, p, ordered = snap
+        d = default_month[rows]
+        y = (d > s) & (d <= known_by)
+        a = auc(p, y, ordered)
+        row = self.metrics.setdefault(s, {})
+        row.update({
+            "score_auc": a,
+            "score_gini": 2.0 * a - 1.0,
+            "score_predicted_pd": float(p.mean()) if p.size else float("nan"),
+            "score_realised_rate": float(y.mean()) if y.size else float("nan"),
+            "score_judged_accounts": float(rows.size),
+        })
+        n = np.zeros(len(BAND_LABELS), dtype=np.int64)
+        pd_sum = np.zeros(len(BAND_LABELS))
+        hits = np.zeros(len(BAND_LABELS), dtype=np.int64)
+        recording.band_sums(p, y, np.asarray(PD_BANDS[1:-1]), n, pd_sum, hits)
+        for b in np.flatnonzero(n).tolist():  # (score month, band code, accounts, PD sum, defaults)
+            self.calibration_rows.append((s, b, int(n[b]), float(pd_sum[b]), int(hits[b])))
 
     def monthly(self, months: list[int]) -> pd.DataFrame:
         """One row per month: the columns in :data:`MONTHLY_COLUMNS` (NaN where unjudged)."""
@@ -310,10 +174,9 @@ class ScoreQuality:
     def columns(self, months: list[int]) -> dict[str, np.ndarray]:
         """:data:`MONTHLY_COLUMNS` as arrays, one value per month of ``months`` (NaN where
         unjudged; ``score_version`` whole numbers unless a month has none)."""
-        metrics = self.measures()[0]
         out = {}
         for c in MONTHLY_COLUMNS:
-            values = [metrics.get(m, {}).get(c, np.nan) for m in months]
+            values = [self.metrics.get(m, {}).get(c, np.nan) for m in months]
             whole = all(type(v) is int for v in values)
             out[c] = np.array(values, dtype=np.int64 if whole and values else np.float64)
         return out
@@ -321,7 +184,7 @@ class ScoreQuality:
     def calibration(self) -> pd.DataFrame:
         """Predicted vs realised 12-month default rate by score month and PD band."""
         cols = ["score_month", "band", "accounts", "predicted_pd", "defaults", "realised_default_rate"]
-        rows = self.measures()[1]
+        rows = self.calibration_rows
         if not rows:
             df = pd.DataFrame(rows, columns=cols)
             df["band"] = pd.Categorical(df["band"], categories=BAND_LABELS)

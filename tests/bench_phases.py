@@ -79,7 +79,6 @@ def main() -> None:
         (CreditMarketModel, "run", "monthly loop"),
         (run, "collect_tables", "tables (collect_tables)"),
         (tradeoff, "attach", "  trade-off columns and tables"),
-        (score_quality.ScoreQuality, "measures", "    of which score quality's measures"),
         (run, "summarise", "summary"),
         (run, "_free_finished_model", "freeing the model (gc.collect)"),
         (run, "release_model", "freeing the model (release)"),
