@@ -1,5 +1,7 @@
 """Where a small run's time goes: a month's parts and a run's fixed costs, by perf_counter
-wrappers around the functions that do them (medians over runs; docs/performance.md).
+wrappers around the functions that do them: CPU time of this process (``time.process_time``,
+which other jobs on a shared machine disturb far less than wall time), medians over runs;
+docs/performance.md.
 
     python -m tests.bench_phases --borrowers 1000 --months 120 --runs 7
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import os
 import statistics
 import sys
 import time
@@ -47,11 +50,11 @@ def main() -> None:
 
         @functools.wraps(f)
         def timed(*a, **k):
-            t = time.perf_counter()
+            t = time.process_time()
             try:
                 return f(*a, **k)
             finally:
-                cur[label] += time.perf_counter() - t
+                cur[label] += time.process_time() - t
 
         setattr(owner, name, timed)
 
@@ -90,20 +93,22 @@ def main() -> None:
     for i in range(args.runs + 2):
         cur.clear()
         res = run.simulate(cfg, seed=i, borrowers=False, events=False)  # as a batch runs it
-        t = time.perf_counter()
+        t = time.process_time()
         for df in res.tables.values():
             sweep.parquet_bytes(df)
-        cur["Parquet bytes of the tables (worker)"] += time.perf_counter() - t
+        cur["Parquet bytes of the tables (worker)"] += time.process_time() - t
         if i >= 2:  # the first runs load the kernels and warm the caches
             for k, v in cur.items():
                 per_run[k].append(v)
     tree = "earlier tree" if args.before else "this tree"
-    print(f"{tree}: {args.borrowers:,} borrowers x {args.months} months, medians of {args.runs} runs")
-    print("per month (ms):")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{tree}: {args.borrowers:,} borrowers x {args.months} months, CPU time, medians of "
+          f"{args.runs} runs (load average {load})")
+    print("per month (ms CPU):")
     for _, _, label in month_parts:
         if label in per_run:
             print(f"  {label:44s} {statistics.median(per_run[label]) / args.months * 1e3:7.3f}")
-    print("per run (ms):")
+    print("per run (ms CPU):")
     for label in [lab for _, _, lab in run_parts] + ["Parquet bytes of the tables (worker)"]:
         if label in per_run:
             print(f"  {label:44s} {statistics.median(per_run[label]) * 1e3:7.1f}")
