@@ -24,11 +24,14 @@ from limitlab.agents.economics import (
     F_ON_BOOK,
     F_PAST_DUE,
     F_PROV,
+    QRRE_CORRELATION,
+    CapitalParams,
     EclColumns,
     EclParams,
     ecl_month,
+    irb_capital_vector,
+    other_retail_vector,
 )
-from limitlab.model.validation import QRRE_CORRELATION, irb_capital, other_retail_correlation
 
 __all__ = ["ECONOMICS_COLUMNS", "Economics", "capital_cents", "economics_columns", "summary"]
 
@@ -48,15 +51,20 @@ def capital_cents(pd12: np.ndarray, ead_cents: np.ndarray, small_business: np.nd
     """Basel IRB retail capital requirement ``K x EAD`` per account, in (float) cents: QRRE
     correlation (0.04) for individuals' lines, the other-retail correlation for small
     businesses'; the PD floored at ``pd_floor`` (a PD of 1, stage 3, needs no capital
-    beyond its provision: K = 0). Worked out only where there is exposure."""
+    beyond its provision: K = 0). Worked out only where there is exposure. (The month's
+    pass, agents.economics.ecl_month, does the same account by account.)"""
     out = np.zeros(pd12.size, dtype=np.float64)
     has = ead_cents > 0
     for sb in (False, True):
         sel = np.flatnonzero(has & (small_business == sb))
         if sel.size:
             pd = np.maximum(pd12[sel], pd_floor)
-            r = other_retail_correlation(pd) if sb else QRRE_CORRELATION
-            out[sel] = irb_capital(pd, lgd, r) * ead_cents[sel]
+            r = np.full(sel.size, QRRE_CORRELATION)
+            if sb:
+                other_retail_vector(pd, r)
+            k = np.empty(sel.size)
+            irb_capital_vector(pd, np.full(sel.size, float(lgd)), r, k)
+            out[sel] = k * ead_cents[sel]
     return out
 
 
@@ -69,6 +77,8 @@ class Economics:
         p = cfg.provisioning
         self.params = EclParams(p.standard == "cecl", p.ccf, p.lgd, p.sicr_threshold, p.life_months)
         self.n_groups = n_groups
+        self.capital_params = CapitalParams(float(p.lgd), float(cfg.capital.pd_floor),
+                                            N_KINDS_HABITS * int(Kind.SMALL_BUSINESS))
         self.origin_pd = np.zeros(0, dtype=np.float64)
         self.provision_cents = np.zeros(0, dtype=np.int64)
         self.rows: list[np.ndarray] = []  # per month: (n_groups, ECL_FIELDS + EXTRA_FIELDS)
@@ -97,12 +107,10 @@ class Economics:
         out = np.zeros((self.n_groups, len(ECL_FIELDS) + len(EXTRA_FIELDS)), dtype=np.int64)
         pd12 = np.empty(rows.size, dtype=np.float64)
         ead = np.empty(rows.size, dtype=np.int64)
-        ecl_month(model.month, rows, cols, self.params, out, pd12, ead)
+        rwa = np.zeros(self.n_groups, dtype=np.float64)
+        ecl_month(model.month, rows, cols, self.params, out, pd12, ead, self.capital_params, rwa)
         cfg = self.cfg
-        seg = t.segment[rows].astype(np.int64)
-        k = capital_cents(pd12, ead, seg >= N_KINDS_HABITS * int(Kind.SMALL_BUSINESS), cfg.provisioning.lgd,
-                          cfg.capital.pd_floor)
-        rwa = np.rint(np.bincount(seg, weights=12.5 * k, minlength=self.n_groups)).astype(np.int64)
+        rwa = np.rint(rwa).astype(np.int64)
         e = len(ECL_FIELDS)
         out[:, e] = rwa
         out[:, e + 1] = np.rint(cfg.capital.ratio * rwa).astype(np.int64)

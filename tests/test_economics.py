@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from limitlab.agents.codes import ACTIVE, FROZEN
-from limitlab.agents.economics import ECL_FIELDS, EclColumns, EclParams, ecl_month
+from limitlab.agents.economics import ECL_FIELDS, CapitalParams, EclColumns, EclParams, ecl_month
 from limitlab.model.config import ScenarioConfig, apply_overrides
 from limitlab.model.credit_market import CreditMarketModel
 from limitlab.model.economics import ECONOMICS_COLUMNS, capital_cents
@@ -34,7 +34,8 @@ def _ecl(cols, params, month=5):
     out = np.zeros((12, len(ECL_FIELDS)), dtype=np.int64)
     pd12 = np.empty(rows.size)
     ead = np.empty(rows.size, dtype=np.int64)
-    ecl_month(month, rows, cols, params, out, pd12, ead)
+    ecl_month(month, rows, cols, params, out, pd12, ead, CapitalParams(0.8, 0.0003, 6),
+              np.zeros(12))
     return cols.provision_cents.copy(), ead, dict(zip(ECL_FIELDS, out[0].tolist()))
 
 
