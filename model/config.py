@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limitlab.agents.codes import HABITS, KINDS, SCORE_FEATURES  # noqa: F401  (the one list of codes, re-exported)
-from limitlab.model.config_economics import CapitalConfig, CostsConfig, ProvisioningConfig
+from limitlab.model.config_economics import (
+    CapitalConfig,
+    CostsConfig,
+    PricingConfig,
+    ProvisioningConfig,
+)
 from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -554,6 +559,7 @@ class LenderConfig(_Strict):
     # behavioural constants (modelling choices)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
     # the lender's economics (outputs; reviews may act on capital and funding)
+    pricing: PricingConfig = Field(default_factory=PricingConfig)
     provisioning: ProvisioningConfig = Field(default_factory=ProvisioningConfig)
     capital: CapitalConfig = Field(default_factory=CapitalConfig)
     costs: CostsConfig = Field(default_factory=CostsConfig)
