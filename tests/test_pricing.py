@@ -3,6 +3,8 @@ borrowers' response to price (agents.line_rules.price_of / priced_wants)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from limitlab.model.config import ScenarioConfig, apply_overrides
@@ -70,3 +72,18 @@ def test_raising_the_price_changes_draws_and_defaults_in_the_expected_directions
     assert _ci(high[:, 1] - flat[:, 1])[0] > 0  # defaults up without a price response
     assert _ci(sensitive[:, 0] - flat[:, 0])[1] < 0  # sensitive borrowers draw less
     assert _ci(sensitive[:, 0] - high[:, 0])[1] < 0
+
+
+def test_the_price_and_monitoring_sweep_draws_a_profit_frontier(tmp_path):
+    from limitlab.experiments.frontier import frontier_points, profit_sentences, run_grid
+
+    sweep = Path(__file__).resolve().parent.parent / "experiments" / "sweeps" / "price_frontier.toml"
+    runs = run_grid(sweep, tmp_path, replicates=2, workers=1,
+                    overrides={"population.borrowers": 200, "months": 12})
+    axes = ["lender.daily_rate", "lender.monitoring.sensitivity"]
+    pts = frontier_points(runs, axes)
+    assert len(pts) == 12 and pts["economic_profit"].notna().all()
+    by_price = pts.groupby("lender.daily_rate")["profit"].mean()
+    assert by_price.iloc[-1] > by_price.iloc[0]  # the dearest price earns more than the cheapest
+    sentences = profit_sentences(pts, axes)
+    assert sentences and "daily_rate" in sentences[0]
