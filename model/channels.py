@@ -25,6 +25,7 @@ from limitlab.agents import channel_kernels
 from limitlab.agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
 from limitlab.agents.codes import HABITS, KINDS, Kind, Status
 from limitlab.agents.line_rules import bundle
+from limitlab.model.economics import SUMMED_ECONOMICS, PositionEconomics
 from limitlab.model.recorder import DELINQUENCY_FIELDS, delinquency_rates
 
 CENTS = 100
@@ -101,6 +102,9 @@ class Channels:
         self.lenders = [ChannelLender(model, name, getattr(cfg, name), cap) for name in CHANNELS
                         if getattr(cfg, name).enabled]
         self.by_name = {ln.name: ln for ln in self.lenders}
+        # each other lender's provisions, capital and profit (model.economics)
+        self.economics = {ln.name: PositionEconomics(model.config.lender, len(KINDS) * len(HABITS))
+                          for ln in self.lenders}
         self.bureau = Bureau(cfg.bureau_lag_months)
         self.members = np.zeros(0, dtype=np.int64)
         self.businesses = np.zeros(0, dtype=np.int64)  # every small-business row
@@ -292,6 +296,9 @@ class Channels:
                 "recoveries": recovered / CENTS,
                 "interest_income": interest / CENTS,
                 "funding_cost": funding / CENTS,
+                **self.economics[ln.name].month_figures(
+                    month, t.segment[self.members[: p.n]], t.pd_estimate[self.members[: p.n]], p,
+                    opened, written_off, interest, funding, recovered),
             })
         # per strategy, over the small businesses that became customers (one pass)
         counts, shortfall = channel_kernels.strategy_counts(
@@ -318,8 +325,13 @@ class Channels:
                             "new_accounts", "new_defaults", "total_limit", "outstanding", "disbursed",
                             "principal_repaid", "written_off", "recoveries", "interest_income",
                             "funding_cost", "losses", "net_income") if c in both]
+        sums += [c for c in SUMMED_ECONOMICS if c in both]
         allrow = both.groupby("month", as_index=False)[sums].sum()
         allrow["lender"] = "all"
+        if "pre_tax_profit" in allrow:  # the system's RAROC, from its summed profit and capital
+            cap = allrow["capital"].to_numpy(dtype=np.float64)
+            allrow["raroc"] = np.divide(12.0 * allrow["pre_tax_profit"].to_numpy(dtype=np.float64), cap,
+                                        out=np.full(cap.size, np.nan), where=cap > 0)
         # the system's unmet demand: what no lender funded (the credit line's own column is
         # what *it* could not serve)
         allrow["unmet_demand"] = allrow["month"].map(dict(self.system_unmet)).fillna(0.0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from limitlab.agents.codes import HABITS, Kind
+from limitlab.agents.codes import ACTIVE, HABITS, Kind
 from limitlab.agents.economics import (
     ECL_FIELDS,
     F_CHANGE,
@@ -33,7 +33,8 @@ from limitlab.agents.economics import (
     other_retail_vector,
 )
 
-__all__ = ["ECONOMICS_COLUMNS", "Economics", "capital_cents", "economics_columns", "summary"]
+__all__ = ["ECONOMICS_COLUMNS", "SUMMED_ECONOMICS", "Economics", "PositionEconomics", "capital_cents",
+           "economics_columns", "summary"]
 
 # the monthly and segments tables' economics columns, in order (money in yuan)
 ECONOMICS_COLUMNS = (
@@ -41,6 +42,8 @@ ECONOMICS_COLUMNS = (
     "rwa", "capital", "capital_charge", "operating_cost", "funding_shock_cost",
     "pre_tax_profit", "economic_profit", "raroc",
 )
+# the columns the system's row (``all``, with other lenders) sums over the lenders
+SUMMED_ECONOMICS = tuple(c for c in ECONOMICS_COLUMNS if c != "raroc")
 # per month and segment, in cents: the ECL pass's sums, then these
 EXTRA_FIELDS = ("rwa", "capital", "provision_charge", "operating_cost", "funding_shock_cost")
 N_KINDS_HABITS = len(HABITS)
@@ -190,3 +193,54 @@ def summary(monthly: pd.DataFrame) -> dict[str, float]:
         "average_capital": float(m["capital"].mean()),
         "provision_coverage": float(m["provision"].mean()) / ead if ead > 0 else float("nan"),
     }
+
+
+class PositionEconomics:
+    """Provisions, capital and profit of another lender's book (model.channels), a month at
+    a time, by the credit line's accounting rules (``lender.provisioning``, ``capital``,
+    ``costs``): positions are staged as the line's accounts are, with the borrower's
+    estimated 12-month PD (the one PD the model keeps of a borrower) and the position's
+    opening as its origination; applications cost ``per_application`` per account opened."""
+
+    def __init__(self, cfg, n_groups: int) -> None:
+        self.econ = Economics(cfg, n_groups)
+
+    def month_figures(self, month: int, segment: np.ndarray, pd_estimate: np.ndarray, pos,
+                      opened: int, written_off: int, interest: int, funding: int,
+                      recovered: int) -> dict[str, float]:
+        """The month's economics columns (yuan; ``raroc`` a fraction a year) of the book
+        ``pos`` (agents.channels.Positions; ``segment``, ``pd_estimate``: its borrowers',
+        by position; the flows in cents)."""
+        e = self.econ
+        n = pos.status.size
+        e._grow(n)
+        prov = e.provision_cents[:n]
+        rows = np.flatnonzero((pos.status == ACTIVE) | (pos.balance_cents > 0) | (prov > 0))
+        cols = EclColumns(pos.status, segment, pos.limit_cents, pos.balance_cents,
+                          pos.dpd_months, pd_estimate, pos.opened_month, e.origin_pd[:n], prov)
+        out = np.zeros((e.n_groups, len(ECL_FIELDS)), dtype=np.int64)
+        pd12 = np.empty(rows.size, dtype=np.float64)
+        ead = np.empty(rows.size, dtype=np.int64)
+        rwa = np.zeros(e.n_groups, dtype=np.float64)
+        ecl_month(month, rows, cols, e.params, out, pd12, ead, e.capital_params, rwa)
+        tot = out.sum(axis=0)
+        rwa_c = int(np.rint(rwa).sum())
+        capital = int(np.rint(e.cfg.capital.ratio * rwa_c))
+        charge = int(tot[F_CHANGE]) + written_off
+        c = e.cfg.costs
+        operating = int(np.rint(100.0 * (c.per_account_month * tot[F_ON_BOOK]
+                                         + c.per_application * opened
+                                         + c.per_collection_month * tot[F_PAST_DUE])))
+        capital_charge = int(np.rint(capital * e.cfg.capital.hurdle_rate / 12.0))
+        pre_tax = interest - funding - operating - charge + recovered
+        f = {f: int(tot[i]) for i, f in enumerate(ECL_FIELDS)}
+        return {
+            "ead": f["ead"] / 100.0, "stage1_ead": f["stage1_ead"] / 100.0,
+            "stage2_ead": f["stage2_ead"] / 100.0, "stage3_ead": f["stage3_ead"] / 100.0,
+            "provision": f["provision"] / 100.0, "provision_charge": charge / 100.0,
+            "rwa": rwa_c / 100.0, "capital": capital / 100.0,
+            "capital_charge": capital_charge / 100.0, "operating_cost": operating / 100.0,
+            "funding_shock_cost": 0.0, "pre_tax_profit": pre_tax / 100.0,
+            "economic_profit": (pre_tax - capital_charge) / 100.0,
+            "raroc": 12.0 * pre_tax / capital if capital > 0 else float("nan"),
+        }
