@@ -69,6 +69,7 @@ class EclColumns(NamedTuple):
     relationship_start: np.ndarray
     origin_pd: np.ndarray
     provision_cents: np.ndarray
+    stage: np.ndarray  # last month-end's stage (1-3; 0 = not on the book then), int8
 
 
 class CapitalParams(NamedTuple):
@@ -143,14 +144,17 @@ def ecl_row(status, limit, balance, dpd, pd12, origin_pd, p):
 
 
 @jit
-def ecl_month(month, rows, c, p, out, pd12_out, ead_out, cap, rwa_out):
+def ecl_month(month, rows, c, p, out, pd12_out, ead_out, cap, rwa_out, moves):
     """The month-end ECL of every row of ``rows`` (the month's live lines) into the segment
     sums ``out`` (N_GROUPS x ECL_FIELDS, int64), the row's 12-month PD (1 in stage 3) and
     EAD into ``pd12_out`` / ``ead_out`` (by position in ``rows``), and the row's ECL into
     ``c.provision_cents`` (``F_CHANGE``: this month's ECL less last month's). A
     relationship that began this month takes its PD at origination now. ``rwa_out`` (per
     segment, float cents) gains 12.5 x K x EAD of each row with exposure (``cap``: the
-    capital's parameters; the PD floored, a PD of 1 needs no capital beyond its provision)."""
+    capital's parameters; the PD floored, a PD of 1 needs no capital beyond its provision).
+    ``moves`` (2 x 4 x 4, int64) gains the stage migrations: ``moves[0, s, t]`` accounts
+    and ``moves[1, s, t]`` their EAD (cents) from last month-end's stage ``s`` (0: not
+    staged then) to this month's ``t``; ``c.stage`` becomes this month's stage."""
     for j in range(rows.size):
         i = rows[j]
         g = np.int64(c.segment[i])
@@ -168,6 +172,10 @@ def ecl_month(month, rows, c, p, out, pd12_out, ead_out, cap, rwa_out):
         out[g, F_ON_BOOK] += (st <= FROZEN) | (c.balance_cents[i] > 0)
         out[g, F_PAST_DUE] += c.dpd_months[i] >= 1
         c.provision_cents[i] = ecl
+        before = np.int64(c.stage[i])
+        moves[0, before, stage] += 1
+        moves[1, before, stage] += ead
+        c.stage[i] = stage
         pd12_out[j] = 1.0 if stage == 3 else pd12
         ead_out[j] = ead
         if (ead > 0) & (stage < 3):  # a PD of 1 needs no capital: K = 0

@@ -393,6 +393,12 @@ class Channels:
         tables["positions"] = self.positions()
         tables["concentration"] = self.concentration()
         tables["contagion"] = self.contagion()
+        if "stage_migrations" in tables:  # the other lenders' books' stage migrations too
+            frames = [tables["stage_migrations"]] + [
+                self.economics[ln.name].econ.migrations(ln.name) for ln in self.lenders]
+            sm = pd.concat([f.astype({"lender": str}) for f in frames], ignore_index=True)
+            sm["lender"] = sm["lender"].astype("category")
+            tables["stage_migrations"] = sm
         if borrowers and "borrowers" in tables:
             b = tables["borrowers"]
             for name, col in self.borrower_columns(b["borrower_id"].to_numpy()).items():

@@ -42,6 +42,8 @@ ECONOMICS_COLUMNS = (
     "rwa", "capital", "capital_charge", "operating_cost", "funding_shock_cost",
     "pre_tax_profit", "economic_profit", "raroc",
 )
+# the stage migrations' stages (0: not on the book at the previous month-end)
+STAGE_NAMES = ("none", "stage1", "stage2", "stage3")
 # the columns the system's row (``all``, with other lenders) sums over the lenders
 SUMMED_ECONOMICS = tuple(c for c in ECONOMICS_COLUMNS if c != "raroc")
 # per month and segment, in cents: the ECL pass's sums, then these
@@ -84,12 +86,14 @@ class Economics:
                                             N_KINDS_HABITS * int(Kind.SMALL_BUSINESS))
         self.origin_pd = np.zeros(0, dtype=np.float64)
         self.provision_cents = np.zeros(0, dtype=np.int64)
+        self.stage = np.zeros(0, dtype=np.int8)
         self.rows: list[np.ndarray] = []  # per month: (n_groups, ECL_FIELDS + EXTRA_FIELDS)
+        self.moves: list[tuple[int, np.ndarray]] = []  # per month: stage migrations (2, 4, 4)
 
     def _grow(self, n: int) -> None:
         if self.origin_pd.size < n:
             cap = max(n, 2 * self.origin_pd.size)
-            for name in ("origin_pd", "provision_cents"):
+            for name in ("origin_pd", "provision_cents", "stage"):
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
                 new[: old.size] = old
@@ -106,12 +110,15 @@ class Economics:
         self._grow(t.n)
         cols = EclColumns(t.status, t.segment, t.limit_cents, t.balance_cents, t.dpd_months,
                           t.pd_estimate, t.relationship_start, self.origin_pd[: t.n],
-                          self.provision_cents[: t.n])
+                          self.provision_cents[: t.n], self.stage[: t.n])
         out = np.zeros((self.n_groups, len(ECL_FIELDS) + len(EXTRA_FIELDS)), dtype=np.int64)
         pd12 = np.empty(rows.size, dtype=np.float64)
         ead = np.empty(rows.size, dtype=np.int64)
         rwa = np.zeros(self.n_groups, dtype=np.float64)
-        ecl_month(model.month, rows, cols, self.params, out, pd12, ead, self.capital_params, rwa)
+        moves = np.zeros((2, 4, 4), dtype=np.int64)
+        ecl_month(model.month, rows, cols, self.params, out, pd12, ead, self.capital_params, rwa,
+                  moves)
+        self.moves.append((model.month, moves))
         cfg = self.cfg
         rwa = np.rint(rwa).astype(np.int64)
         e = len(ECL_FIELDS)
@@ -138,6 +145,24 @@ class Economics:
         e = len(ECL_FIELDS)
         return {"provision": int(tot[F_PROV]), "provision_charge": int(tot[e + 2]),
                 "capital": int(tot[e + 1]), "rwa": int(tot[e]), "ead": int(tot[F_EAD])}
+
+    def migrations(self, lender: str) -> pd.DataFrame:
+        """The stage migrations, one row per month x from-stage x to-stage: ``accounts``
+        and their ``ead`` (yuan) at the month's end, from last month-end's stage
+        (``none``: not on the book then) to this month's."""
+        names = np.array(STAGE_NAMES)
+        out = []
+        for month, mv in self.moves:
+            s, t = np.meshgrid(np.arange(4), np.arange(1, 4), indexing="ij")
+            out.append(pd.DataFrame({
+                "month": np.int32(month), "lender": lender,
+                "from_stage": names[s.ravel()], "to_stage": names[t.ravel()],
+                "accounts": mv[0][s, t].ravel(), "ead": mv[1][s, t].ravel() / 100.0}))
+        cols = ["month", "lender", "from_stage", "to_stage", "accounts", "ead"]
+        df = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+        for c in ("lender", "from_stage", "to_stage"):
+            df[c] = df[c].astype("category")
+        return df[cols]
 
     def account_provisions(self, n: int) -> int:
         """The sum of every account's ECL (the allowance's sub-ledger), cents."""
@@ -217,12 +242,15 @@ class PositionEconomics:
         prov = e.provision_cents[:n]
         rows = np.flatnonzero((pos.status == ACTIVE) | (pos.balance_cents > 0) | (prov > 0))
         cols = EclColumns(pos.status, segment, pos.limit_cents, pos.balance_cents,
-                          pos.dpd_months, pd_estimate, pos.opened_month, e.origin_pd[:n], prov)
+                          pos.dpd_months, pd_estimate, pos.opened_month, e.origin_pd[:n], prov,
+                          e.stage[:n])
         out = np.zeros((e.n_groups, len(ECL_FIELDS)), dtype=np.int64)
         pd12 = np.empty(rows.size, dtype=np.float64)
         ead = np.empty(rows.size, dtype=np.int64)
         rwa = np.zeros(e.n_groups, dtype=np.float64)
-        ecl_month(month, rows, cols, e.params, out, pd12, ead, e.capital_params, rwa)
+        moves = np.zeros((2, 4, 4), dtype=np.int64)
+        ecl_month(month, rows, cols, e.params, out, pd12, ead, e.capital_params, rwa, moves)
+        e.moves.append((month, moves))
         tot = out.sum(axis=0)
         rwa_c = int(np.rint(rwa).sum())
         capital = int(np.rint(e.cfg.capital.ratio * rwa_c))

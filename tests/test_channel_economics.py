@@ -33,3 +33,12 @@ def test_each_other_lenders_allowance_identity_holds_every_month(monthly):
         opening = g.provision.shift(fill_value=0.0)
         closing = opening + g.provision_charge - g.written_off
         assert np.allclose(closing, g.provision, atol=0.005), name
+
+
+def test_the_other_lenders_stage_migrations_are_recorded():
+    cfg = apply_overrides(ScenarioConfig(), {
+        "population.borrowers": 400, "months": 8, "channels.enabled": True,
+        "population.small_business_share": 0.5})
+    sm = simulate(cfg, seed=2, borrowers=False, events=False).tables["stage_migrations"]
+    assert {"credit_line", "other_online"} <= set(sm.lender.astype(str))
+    assert sm[sm.lender == "other_online"].accounts.sum() > 0
