@@ -31,6 +31,13 @@ from limitlab.model.recorder import DELINQUENCY_FIELDS, delinquency_rates
 CENTS = 100
 
 
+def _raroc(rows: pd.DataFrame) -> np.ndarray:
+    """12 x pre-tax profit / capital of each row (a year; NaN without capital)."""
+    cap = rows["capital"].to_numpy(dtype=np.float64)
+    return np.divide(12.0 * rows["pre_tax_profit"].to_numpy(dtype=np.float64), cap,
+                     out=np.full(cap.size, np.nan), where=cap > 0)
+
+
 class MemberView:
     """The borrower columns other lenders may see, for the borrowers who use other channels
     at all (``rows``, in row order). Cash is copied in and written back around each phase
@@ -319,6 +326,7 @@ class Channels:
         if len(ch):
             ch["losses"] = ch["written_off"] - ch["recoveries"]
             ch["net_income"] = ch["interest_income"] - ch["funding_cost"] - ch["losses"]
+            ch["raroc"] = _raroc(ch)  # 12 x pre-tax profit / capital (NaN without capital)
             frames.append(ch)
         both = pd.concat(frames, ignore_index=True, sort=False)
         sums = [c for c in ("active_accounts", "frozen_accounts", "closed_accounts", "accounts_with_balance",
@@ -329,9 +337,7 @@ class Channels:
         allrow = both.groupby("month", as_index=False)[sums].sum()
         allrow["lender"] = "all"
         if "pre_tax_profit" in allrow:  # the system's RAROC, from its summed profit and capital
-            cap = allrow["capital"].to_numpy(dtype=np.float64)
-            allrow["raroc"] = np.divide(12.0 * allrow["pre_tax_profit"].to_numpy(dtype=np.float64), cap,
-                                        out=np.full(cap.size, np.nan), where=cap > 0)
+            allrow["raroc"] = _raroc(allrow)
         # the system's unmet demand: what no lender funded (the credit line's own column is
         # what *it* could not serve)
         allrow["unmet_demand"] = allrow["month"].map(dict(self.system_unmet)).fillna(0.0)

@@ -233,7 +233,7 @@ class PositionEconomics:
     def month_figures(self, month: int, segment: np.ndarray, pd_estimate: np.ndarray, pos,
                       opened: int, written_off: int, interest: int, funding: int,
                       recovered: int) -> dict[str, float]:
-        """The month's economics columns (yuan; ``raroc`` a fraction a year) of the book
+        """The month's economics columns but ``raroc`` (yuan) of the book
         ``pos`` (agents.channels.Positions; ``segment``, ``pd_estimate``: its borrowers',
         by position; the flows in cents)."""
         e = self.econ
@@ -270,5 +270,4 @@ class PositionEconomics:
             "capital_charge": capital_charge / 100.0, "operating_cost": operating / 100.0,
             "funding_shock_cost": 0.0, "pre_tax_profit": pre_tax / 100.0,
             "economic_profit": (pre_tax - capital_charge) / 100.0,
-            "raroc": 12.0 * pre_tax / capital if capital > 0 else float("nan"),
         }
