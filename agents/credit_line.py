@@ -90,9 +90,13 @@ def line_params(cfg, external: bool, channels: bool) -> line_rules.LineParams:
     other lenders are modelled)."""
     lc = cfg.lender
     qc = cfg.population.quick_cycle
+    pr = lc.pricing
+    rates = np.array(pr.daily_rates(), dtype=np.float64)
     return line_rules.LineParams(
         lc.funding_rate / 12.0, lc.daily_rate * DAYS_PER_MONTH, qc.share, lc.daily_rate * qc.days,
-        int(round(lc.grace_amount * 100)), external, channels)
+        int(round(lc.grace_amount * 100)), external, channels, pr.mode == "risk_based",
+        np.array(pr.grade_pd_bounds, dtype=np.float64), rates * DAYS_PER_MONTH, rates * qc.days,
+        any(pr.sensitivities()), np.array(pr.sensitivities(), dtype=np.float64))
 
 
 def bill(table: BorrowerTable, month: int, daily_rate: float) -> tuple[np.ndarray, np.ndarray]:

@@ -77,6 +77,7 @@ class LineColumns(NamedTuple):
     (:func:`month_cash`, :func:`line_draw`, :func:`line_pay`)."""
 
     status: np.ndarray
+    pd_estimate: np.ndarray  # the risk grade of risk-based prices
     segment: np.ndarray
     world: np.ndarray
     sector: np.ndarray
@@ -193,6 +194,38 @@ class LineParams(NamedTuple):
     grace: int  # arrears up to this (cents) do not count as days past due
     external: bool  # new borrowing elsewhere is the unmodelled external debt
     channels: bool  # other lenders are modelled (requests, penalties, the rest)
+    risk_priced: bool  # lender.pricing.mode = risk_based: the rates below, by risk grade
+    grade_bounds: np.ndarray  # upper 12-month PD bound of each grade but the last
+    grade_bill_rates: np.ndarray  # monthly interest of each grade (capped)
+    grade_cycle_costs: np.ndarray  # a quick cycle's interest share in each grade
+    price_response: bool  # some habit is price-sensitive
+    sensitivity: np.ndarray  # per habit: discretionary draws x (bill_rate / rate) ** this
+
+
+@row
+def price_of(pd, p):
+    """(monthly interest rate, a quick cycle's interest share) of an account whose latest
+    estimated 12-month PD is ``pd``: the line's one price, or its risk grade's."""
+    if not p.risk_priced:
+        return p.bill_rate, p.cycle_cost
+    k = 0
+    for b in p.grade_bounds:
+        k += np.float64(pd) > b
+    return p.grade_bill_rates[k], p.grade_cycle_costs[k]
+
+
+@row
+def priced_wants(segment, bill_rate, target_util, draw_amount, p):
+    """(target utilisation, purchase size) of an account billed at ``bill_rate``: a
+    price-sensitive habit scales them by (the flat rate / its rate) ** its sensitivity;
+    as they are without a price response."""
+    if not p.price_response:
+        return target_util, draw_amount
+    s = p.sensitivity[np.int64(segment) % N_HABITS]
+    if s == 0.0 or bill_rate <= 0.0:
+        return target_util, draw_amount
+    f = (p.bill_rate / bill_rate) ** s
+    return np.float32(target_util * f), np.int64(np.rint(draw_amount * f))
 
 
 class Opening(NamedTuple):
@@ -650,16 +683,18 @@ def line_draw(month, rows, key, c, o, p, r):
         g = np.uint64(c.segment[i])
         bal = c.balance_cents[i]
         cash = c.savings_cents[i]
+        bill_rate, cycle_cost = price_of(c.pd_estimate[i], p)
         interest, ap, inst, due = bill_of(bal, c.arrears_principal_cents[i],
                                           c.arrears_interest_cents[i], c.instalment_cents[i],
-                                          plan_end[ring, i], plan_rem[ring, i], p.bill_rate)
+                                          plan_end[ring, i], plan_rem[ring, i], bill_rate)
         plan_end[ring, i] = 0
         plan_rem[ring, i] = 0
         lim = c.limit_cents[i]
         x = word(key, i, W_DRAW)
+        tu, amount = priced_wants(g, bill_rate, c.target_util[i], c.draw_amount_cents[i], p)
         need, disc, g_need, g_disc, avail = request(
-            st, due + r.other_due[i] if requests else due, cash, lim, bal, c.target_util[i],
-            c.draw_prob[i], c.draw_amount_cents[i], u_hi(x))
+            st, due + r.other_due[i] if requests else due, cash, lim, bal, tu,
+            c.draw_prob[i], amount, u_hi(x))
         granted = g_need + g_disc
         drew[nd] = i  # the draws are booked below
         nd += granted > 0
@@ -671,7 +706,7 @@ def line_draw(month, rows, key, c, o, p, r):
                 cdf_rate = rate
             u = u_lo(x)
             kq = quantile_in(u, cdf, top) if top >= 0 else poisson(u, rate)
-            kq, size, total, it = quick(kq, lim, avail, p.cycle_share, p.cycle_cost)
+            kq, size, total, it = quick(kq, lim, avail, p.cycle_share, cycle_cost)
             sums[g, S_DISBURSED] += total
             sums[g, S_REPAID] += total
             sums[g, S_INTEREST] += it
@@ -736,7 +771,7 @@ def line_pay(rows, key, c, o, p, collect, early):
         x = word(key, i, W_PAY)
         wants = u_hi(x) < c.early_repay_prob[i]
         if collect:
-            interest = interest_on(o.balance_start[i], p.bill_rate)  # as bill_of billed it
+            interest = interest_on(o.balance_start[i], price_of(c.pd_estimate[i], p)[0])  # as billed
             paid, to_i, to_p, ap, ai, d1 = pay(ap + ai + interest, cash, ap, ai, interest,
                                                u_lo(x) < c.late_prob[i], p.grace, d1)
             bal -= to_p

@@ -246,7 +246,8 @@ def bill(rows, month, c, p) -> dict:
     for i in rows:
         _, c.arrears_principal_cents[i], c.instalment_cents[i], due[i] = R.bill_of(
             c.balance_cents[i], c.arrears_principal_cents[i], c.arrears_interest_cents[i],
-            c.instalment_cents[i], c.ring_end[slot, i], c.ring_rem[slot, i], p.bill_rate)
+            c.instalment_cents[i], c.ring_end[slot, i], c.ring_rem[slot, i],
+            R.price_of(c.pd_estimate[i], p)[0])
         c.ring_end[slot, i] = 0
         c.ring_rem[slot, i] = 0
     return due
@@ -261,10 +262,11 @@ def draw(rows, month, key, c, f, p, due, r) -> dict:
     avail = {}
     for i in rows:
         owed = due[i] + r.other_due[i] if p.channels else due[i]
+        tu, amount = R.priced_wants(c.segment[i], R.price_of(c.pd_estimate[i], p)[0],
+                                    c.target_util[i], c.draw_amount_cents[i], p)
         need, disc, g_need, g_disc, avail[i] = R.request(
             c.status[i], owed, c.savings_cents[i], c.limit_cents[i], c.balance_cents[i],
-            c.target_util[i], c.draw_prob[i], c.draw_amount_cents[i],
-            R.u_hi(R.word(key, i, draws.W_DRAW)))
+            tu, c.draw_prob[i], amount, R.u_hi(R.word(key, i, draws.W_DRAW)))
         granted = g_need + g_disc
         c.balance_cents[i] += granted
         c.savings_cents[i] += granted
@@ -293,7 +295,8 @@ def quick_cycles(rows, key, c, f, p, avail) -> None:
         if c.quick_cycles[i] > 0 and c.status[i] == ACTIVE:
             u = R.u_lo(R.word(key, i, draws.W_DRAW))
             kq, size, total, interest = R.quick(R.poisson(u, c.quick_cycles[i]), c.limit_cents[i],
-                                                avail[i], p.cycle_share, p.cycle_cost)
+                                                avail[i], p.cycle_share,
+                                                R.price_of(c.pd_estimate[i], p)[1])
             c.savings_cents[i] -= interest
             g = c.segment[i]
             f.sums[g, S_DISBURSED] += total
@@ -307,7 +310,7 @@ def quick_cycles(rows, key, c, f, p, avail) -> None:
 def pay(rows, key, c, f, p) -> None:
     """Borrowers pay what is due from cash, interest first, unless paying late."""
     for i in rows:
-        interest = R.interest_on(f.balance_start[i], p.bill_rate)
+        interest = R.interest_on(f.balance_start[i], R.price_of(c.pd_estimate[i], p)[0])
         ap, ai = c.arrears_principal_cents[i], c.arrears_interest_cents[i]
         late = R.u_lo(R.word(key, i, draws.W_PAY)) < c.late_prob[i]
         paid, to_i, to_p, c.arrears_principal_cents[i], c.arrears_interest_cents[i], \

@@ -25,9 +25,17 @@ from limitlab.agents import channel_kernels
 from limitlab.agents.channels import CHANNELS, NO_ACCOUNT, STRATEGIES, ChannelLender, funding_order
 from limitlab.agents.codes import HABITS, KINDS, Kind, Status
 from limitlab.agents.line_rules import bundle
+from limitlab.model.economics import SUMMED_ECONOMICS, PositionEconomics
 from limitlab.model.recorder import DELINQUENCY_FIELDS, delinquency_rates
 
 CENTS = 100
+
+
+def _raroc(rows: pd.DataFrame) -> np.ndarray:
+    """12 x pre-tax profit / capital of each row (a year; NaN without capital)."""
+    cap = rows["capital"].to_numpy(dtype=np.float64)
+    return np.divide(12.0 * rows["pre_tax_profit"].to_numpy(dtype=np.float64), cap,
+                     out=np.full(cap.size, np.nan), where=cap > 0)
 
 
 class MemberView:
@@ -103,6 +111,9 @@ class Channels:
         self.lenders = [ChannelLender(model, name, getattr(cfg, name), cap) for name in CHANNELS
                         if getattr(cfg, name).enabled]
         self.by_name = {ln.name: ln for ln in self.lenders}
+        # each other lender's provisions, capital and profit (model.economics)
+        self.economics = {ln.name: PositionEconomics(model.config.lender, len(KINDS) * len(HABITS))
+                          for ln in self.lenders}
         self.bureau = Bureau(cfg.bureau_lag_months, cfg.bureau_counts_unused_lines)
         self.members = np.zeros(0, dtype=np.int64)
         self.businesses = np.zeros(0, dtype=np.int64)  # every small-business row
@@ -302,6 +313,9 @@ class Channels:
                 "recoveries": recovered / CENTS,
                 "interest_income": interest / CENTS,
                 "funding_cost": funding / CENTS,
+                **self.economics[ln.name].month_figures(
+                    month, t.segment[self.members[: p.n]], t.pd_estimate[self.members[: p.n]], p,
+                    opened, written_off, interest, funding, recovered),
             })
         # per strategy, over the small businesses that became customers (one pass)
         counts, shortfall = channel_kernels.strategy_counts(
@@ -322,14 +336,18 @@ class Channels:
         if len(ch):
             ch["losses"] = ch["written_off"] - ch["recoveries"]
             ch["net_income"] = ch["interest_income"] - ch["funding_cost"] - ch["losses"]
+            ch["raroc"] = _raroc(ch)  # 12 x pre-tax profit / capital (NaN without capital)
             frames.append(ch)
         both = pd.concat(frames, ignore_index=True, sort=False)
         sums = [c for c in ("active_accounts", "frozen_accounts", "closed_accounts", "accounts_with_balance",
                             "new_accounts", "new_defaults", "total_limit", "outstanding", "disbursed",
                             "principal_repaid", "written_off", "recoveries", "interest_income",
                             "funding_cost", "losses", "net_income") if c in both]
+        sums += [c for c in SUMMED_ECONOMICS if c in both]
         allrow = both.groupby("month", as_index=False)[sums].sum()
         allrow["lender"] = "all"
+        if "pre_tax_profit" in allrow:  # the system's RAROC, from its summed profit and capital
+            allrow["raroc"] = _raroc(allrow)
         # the system's unmet demand: what no lender funded (the credit line's own column is
         # what *it* could not serve)
         allrow["unmet_demand"] = allrow["month"].map(dict(self.system_unmet)).fillna(0.0)
@@ -391,6 +409,12 @@ class Channels:
         tables["positions"] = self.positions()
         tables["concentration"] = self.concentration()
         tables["contagion"] = self.contagion()
+        if "stage_migrations" in tables:  # the other lenders' books' stage migrations too
+            frames = [tables["stage_migrations"]] + [
+                self.economics[ln.name].econ.migrations(ln.name) for ln in self.lenders]
+            sm = pd.concat([f.astype({"lender": str}) for f in frames], ignore_index=True)
+            sm["lender"] = sm["lender"].astype("category")
+            tables["stage_migrations"] = sm
         if borrowers and "borrowers" in tables:
             b = tables["borrowers"]
             for name, col in self.borrower_columns(b["borrower_id"].to_numpy()).items():

@@ -21,7 +21,12 @@ from limitlab.model import assumptions
 from limitlab.model.assumptions import Evidence
 from limitlab.model.config_base import _Strict
 from limitlab.model.config_channels import ChannelConfig, ChannelsConfig, StrategyShares  # noqa: F401  (re-exported)
-from limitlab.model.config_economics import CapitalConfig, CostsConfig, ProvisioningConfig
+from limitlab.model.config_economics import (
+    CapitalConfig,
+    CostsConfig,
+    PricingConfig,
+    ProvisioningConfig,
+)
 from limitlab.model.errors import ConfigError
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -564,6 +569,7 @@ class LenderConfig(_Strict):
     # behavioural constants (modelling choices)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
     # the lender's economics (outputs; reviews may act on capital and funding)
+    pricing: PricingConfig = Field(default_factory=PricingConfig)
     provisioning: ProvisioningConfig = Field(default_factory=ProvisioningConfig)
     capital: CapitalConfig = Field(default_factory=CapitalConfig)
     costs: CostsConfig = Field(default_factory=CostsConfig)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from limitlab.agents.codes import HABITS, Kind
+from limitlab.agents.codes import ACTIVE, HABITS, Kind
 from limitlab.agents.economics import (
     ECL_FIELDS,
     F_CHANGE,
@@ -24,13 +24,17 @@ from limitlab.agents.economics import (
     F_ON_BOOK,
     F_PAST_DUE,
     F_PROV,
+    QRRE_CORRELATION,
+    CapitalParams,
     EclColumns,
     EclParams,
     ecl_month,
+    irb_capital_vector,
+    other_retail_vector,
 )
-from limitlab.model.validation import QRRE_CORRELATION, irb_capital, other_retail_correlation
 
-__all__ = ["ECONOMICS_COLUMNS", "Economics", "capital_cents", "economics_columns", "summary"]
+__all__ = ["ECONOMICS_COLUMNS", "SUMMED_ECONOMICS", "Economics", "PositionEconomics", "capital_cents",
+           "economics_columns", "summary"]
 
 # the monthly and segments tables' economics columns, in order (money in yuan)
 ECONOMICS_COLUMNS = (
@@ -38,6 +42,10 @@ ECONOMICS_COLUMNS = (
     "rwa", "capital", "capital_charge", "operating_cost", "funding_shock_cost",
     "pre_tax_profit", "economic_profit", "raroc",
 )
+# the stage migrations' stages (0: not on the book at the previous month-end)
+STAGE_NAMES = ("none", "stage1", "stage2", "stage3")
+# the columns the system's row (``all``, with other lenders) sums over the lenders
+SUMMED_ECONOMICS = tuple(c for c in ECONOMICS_COLUMNS if c != "raroc")
 # per month and segment, in cents: the ECL pass's sums, then these
 EXTRA_FIELDS = ("rwa", "capital", "provision_charge", "operating_cost", "funding_shock_cost")
 N_KINDS_HABITS = len(HABITS)
@@ -48,15 +56,20 @@ def capital_cents(pd12: np.ndarray, ead_cents: np.ndarray, small_business: np.nd
     """Basel IRB retail capital requirement ``K x EAD`` per account, in (float) cents: QRRE
     correlation (0.04) for individuals' lines, the other-retail correlation for small
     businesses'; the PD floored at ``pd_floor`` (a PD of 1, stage 3, needs no capital
-    beyond its provision: K = 0). Worked out only where there is exposure."""
+    beyond its provision: K = 0). Worked out only where there is exposure. (The month's
+    pass, agents.economics.ecl_month, does the same account by account.)"""
     out = np.zeros(pd12.size, dtype=np.float64)
     has = ead_cents > 0
     for sb in (False, True):
         sel = np.flatnonzero(has & (small_business == sb))
         if sel.size:
             pd = np.maximum(pd12[sel], pd_floor)
-            r = other_retail_correlation(pd) if sb else QRRE_CORRELATION
-            out[sel] = irb_capital(pd, lgd, r) * ead_cents[sel]
+            r = np.full(sel.size, QRRE_CORRELATION)
+            if sb:
+                other_retail_vector(pd, r)
+            k = np.empty(sel.size)
+            irb_capital_vector(pd, np.full(sel.size, float(lgd)), r, k)
+            out[sel] = k * ead_cents[sel]
     return out
 
 
@@ -69,14 +82,18 @@ class Economics:
         p = cfg.provisioning
         self.params = EclParams(p.standard == "cecl", p.ccf, p.lgd, p.sicr_threshold, p.life_months)
         self.n_groups = n_groups
+        self.capital_params = CapitalParams(float(p.lgd), float(cfg.capital.pd_floor),
+                                            N_KINDS_HABITS * int(Kind.SMALL_BUSINESS))
         self.origin_pd = np.zeros(0, dtype=np.float64)
         self.provision_cents = np.zeros(0, dtype=np.int64)
+        self.stage = np.zeros(0, dtype=np.int8)
         self.rows: list[np.ndarray] = []  # per month: (n_groups, ECL_FIELDS + EXTRA_FIELDS)
+        self.moves: list[tuple[int, np.ndarray]] = []  # per month: stage migrations (2, 4, 4)
 
     def _grow(self, n: int) -> None:
         if self.origin_pd.size < n:
             cap = max(n, 2 * self.origin_pd.size)
-            for name in ("origin_pd", "provision_cents"):
+            for name in ("origin_pd", "provision_cents", "stage"):
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
                 new[: old.size] = old
@@ -93,16 +110,17 @@ class Economics:
         self._grow(t.n)
         cols = EclColumns(t.status, t.segment, t.limit_cents, t.balance_cents, t.dpd_months,
                           t.pd_estimate, t.relationship_start, self.origin_pd[: t.n],
-                          self.provision_cents[: t.n])
+                          self.provision_cents[: t.n], self.stage[: t.n])
         out = np.zeros((self.n_groups, len(ECL_FIELDS) + len(EXTRA_FIELDS)), dtype=np.int64)
         pd12 = np.empty(rows.size, dtype=np.float64)
         ead = np.empty(rows.size, dtype=np.int64)
-        ecl_month(model.month, rows, cols, self.params, out, pd12, ead)
+        rwa = np.zeros(self.n_groups, dtype=np.float64)
+        moves = np.zeros((2, 4, 4), dtype=np.int64)
+        ecl_month(model.month, rows, cols, self.params, out, pd12, ead, self.capital_params, rwa,
+                  moves)
+        self.moves.append((model.month, moves))
         cfg = self.cfg
-        seg = t.segment[rows].astype(np.int64)
-        k = capital_cents(pd12, ead, seg >= N_KINDS_HABITS * int(Kind.SMALL_BUSINESS), cfg.provisioning.lgd,
-                          cfg.capital.pd_floor)
-        rwa = np.rint(np.bincount(seg, weights=12.5 * k, minlength=self.n_groups)).astype(np.int64)
+        rwa = np.rint(rwa).astype(np.int64)
         e = len(ECL_FIELDS)
         out[:, e] = rwa
         out[:, e + 1] = np.rint(cfg.capital.ratio * rwa).astype(np.int64)
@@ -127,6 +145,24 @@ class Economics:
         e = len(ECL_FIELDS)
         return {"provision": int(tot[F_PROV]), "provision_charge": int(tot[e + 2]),
                 "capital": int(tot[e + 1]), "rwa": int(tot[e]), "ead": int(tot[F_EAD])}
+
+    def migrations(self, lender: str) -> pd.DataFrame:
+        """The stage migrations, one row per month x from-stage x to-stage: ``accounts``
+        and their ``ead`` (yuan) at the month's end, from last month-end's stage
+        (``none``: not on the book then) to this month's."""
+        names = np.array(STAGE_NAMES)
+        out = []
+        for month, mv in self.moves:
+            s, t = np.meshgrid(np.arange(4), np.arange(1, 4), indexing="ij")
+            out.append(pd.DataFrame({
+                "month": np.int32(month), "lender": lender,
+                "from_stage": names[s.ravel()], "to_stage": names[t.ravel()],
+                "accounts": mv[0][s, t].ravel(), "ead": mv[1][s, t].ravel() / 100.0}))
+        cols = ["month", "lender", "from_stage", "to_stage", "accounts", "ead"]
+        df = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+        for c in ("lender", "from_stage", "to_stage"):
+            df[c] = df[c].astype("category")
+        return df[cols]
 
     def account_provisions(self, n: int) -> int:
         """The sum of every account's ECL (the allowance's sub-ledger), cents."""
@@ -182,3 +218,56 @@ def summary(monthly: pd.DataFrame) -> dict[str, float]:
         "average_capital": float(m["capital"].mean()),
         "provision_coverage": float(m["provision"].mean()) / ead if ead > 0 else float("nan"),
     }
+
+
+class PositionEconomics:
+    """Provisions, capital and profit of another lender's book (model.channels), a month at
+    a time, by the credit line's accounting rules (``lender.provisioning``, ``capital``,
+    ``costs``): positions are staged as the line's accounts are, with the borrower's
+    estimated 12-month PD (the one PD the model keeps of a borrower) and the position's
+    opening as its origination; applications cost ``per_application`` per account opened."""
+
+    def __init__(self, cfg, n_groups: int) -> None:
+        self.econ = Economics(cfg, n_groups)
+
+    def month_figures(self, month: int, segment: np.ndarray, pd_estimate: np.ndarray, pos,
+                      opened: int, written_off: int, interest: int, funding: int,
+                      recovered: int) -> dict[str, float]:
+        """The month's economics columns but ``raroc`` (yuan) of the book
+        ``pos`` (agents.channels.Positions; ``segment``, ``pd_estimate``: its borrowers',
+        by position; the flows in cents)."""
+        e = self.econ
+        n = pos.status.size
+        e._grow(n)
+        prov = e.provision_cents[:n]
+        rows = np.flatnonzero((pos.status == ACTIVE) | (pos.balance_cents > 0) | (prov > 0))
+        cols = EclColumns(pos.status, segment, pos.limit_cents, pos.balance_cents,
+                          pos.dpd_months, pd_estimate, pos.opened_month, e.origin_pd[:n], prov,
+                          e.stage[:n])
+        out = np.zeros((e.n_groups, len(ECL_FIELDS)), dtype=np.int64)
+        pd12 = np.empty(rows.size, dtype=np.float64)
+        ead = np.empty(rows.size, dtype=np.int64)
+        rwa = np.zeros(e.n_groups, dtype=np.float64)
+        moves = np.zeros((2, 4, 4), dtype=np.int64)
+        ecl_month(month, rows, cols, e.params, out, pd12, ead, e.capital_params, rwa, moves)
+        e.moves.append((month, moves))
+        tot = out.sum(axis=0)
+        rwa_c = int(np.rint(rwa).sum())
+        capital = int(np.rint(e.cfg.capital.ratio * rwa_c))
+        charge = int(tot[F_CHANGE]) + written_off
+        c = e.cfg.costs
+        operating = int(np.rint(100.0 * (c.per_account_month * tot[F_ON_BOOK]
+                                         + c.per_application * opened
+                                         + c.per_collection_month * tot[F_PAST_DUE])))
+        capital_charge = int(np.rint(capital * e.cfg.capital.hurdle_rate / 12.0))
+        pre_tax = interest - funding - operating - charge + recovered
+        f = {f: int(tot[i]) for i, f in enumerate(ECL_FIELDS)}
+        return {
+            "ead": f["ead"] / 100.0, "stage1_ead": f["stage1_ead"] / 100.0,
+            "stage2_ead": f["stage2_ead"] / 100.0, "stage3_ead": f["stage3_ead"] / 100.0,
+            "provision": f["provision"] / 100.0, "provision_charge": charge / 100.0,
+            "rwa": rwa_c / 100.0, "capital": capital / 100.0,
+            "capital_charge": capital_charge / 100.0, "operating_cost": operating / 100.0,
+            "funding_shock_cost": 0.0, "pre_tax_profit": pre_tax / 100.0,
+            "economic_profit": (pre_tax - capital_charge) / 100.0,
+        }

@@ -232,6 +232,8 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
         ),
     }
     tradeoff.attach(tables, model, twin_default_month)
+    if rec.economics is not None:  # stage-to-stage migrations (model.economics)
+        tables["stage_migrations"] = rec.economics.migrations(rec.lender_name)
     if borrowers:
         tables["borrowers"] = borrowers_table(model)
     if model.channels is not None:  # several lenders: per-lender rows, positions, strategies

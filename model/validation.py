@@ -38,6 +38,15 @@ import numpy as np
 from limitlab.agents import credit_line
 from limitlab.agents.borrowers import earn_and_spend, init_rows, monthly_income, set_income_loadings
 from limitlab.agents.codes import HABITS, Kind, Status
+from limitlab.agents.economics import (  # noqa: F401 (re-exported: limitlab validate's constants)
+    IRB_CONFIDENCE,
+    OTHER_RETAIL_K,
+    OTHER_RETAIL_R_HIGH,
+    OTHER_RETAIL_R_LOW,
+    QRRE_CORRELATION,
+    irb_capital_vector,
+    other_retail_vector,
+)
 from limitlab.agents.table import RING, BorrowerTable
 from limitlab.model._memory import tune_malloc
 from limitlab.model.config import ScenarioConfig, apply_overrides
@@ -64,10 +73,8 @@ VASICEK_OVERRIDES: dict[str, Any] = {
     "lender.grace_amount": 0.0,
 }
 
-# Basel II (BCBS, June 2006), paragraphs 328-330: retail asset correlations.
-QRRE_CORRELATION = 0.04
-OTHER_RETAIL_R_LOW, OTHER_RETAIL_R_HIGH, OTHER_RETAIL_K = 0.03, 0.16, 35.0
-IRB_CONFIDENCE = 0.999
+# Basel II (BCBS, June 2006), paragraphs 328-330: retail asset correlations (their one
+# home: limitlab.agents.economics, imported above).
 
 
 # ------------------------------------------------------------------------ arguments
@@ -437,9 +444,12 @@ class MixedBinomial:
 
 # ---------------------------------------------------------------------- Basel IRB
 def other_retail_correlation(pd: np.ndarray | float) -> np.ndarray:
-    """Basel II ¶330: R = 0.03·w + 0.16·(1−w), w = (1 − e^{−35·PD}) / (1 − e^{−35})."""
-    w = (1.0 - np.exp(-OTHER_RETAIL_K * np.asarray(pd, dtype=np.float64))) / (1.0 - math.exp(-OTHER_RETAIL_K))
-    return OTHER_RETAIL_R_LOW * w + OTHER_RETAIL_R_HIGH * (1.0 - w)
+    """Basel II ¶330: R = 0.03·w + 0.16·(1−w), w = (1 − e^{−35·PD}) / (1 − e^{−35})
+    (limitlab.agents.economics.other_retail_r, which the run's capital uses)."""
+    p = np.asarray(pd, dtype=np.float64)
+    out = np.empty(p.shape)
+    other_retail_vector(np.ascontiguousarray(p).ravel(), out.reshape(-1))
+    return out
 
 
 def irb_capital(pd: np.ndarray | float, lgd: np.ndarray | float, correlation: np.ndarray | float) -> np.ndarray:
@@ -448,11 +458,12 @@ def irb_capital(pd: np.ndarray | float, lgd: np.ndarray | float, correlation: np
     ``K = LGD · [Φ((Φ⁻¹(PD) + √R·Φ⁻¹(0.999)) / √(1−R)) − PD]``: the Vasicek 99.9% quantile
     of the default fraction minus the expected defaults, times LGD. Retail has no maturity
     adjustment; the 1.06 scaling factor is left out, as in the Basel II illustrative tables.
+    The formula's one home is limitlab.agents.economics.irb_k (the run's capital).
     """
-    pd = np.asarray(pd, dtype=np.float64)
-    r = np.asarray(correlation, dtype=np.float64)
-    tail = special.ndtr((special.ndtri(pd) + np.sqrt(r) * special.ndtri(IRB_CONFIDENCE)) / np.sqrt(1.0 - r))
-    return np.asarray(lgd, dtype=np.float64) * (tail - pd)
+    pd, lgd, r = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (pd, lgd, correlation)))
+    out = np.empty(pd.shape)
+    irb_capital_vector(*(np.ascontiguousarray(a).ravel() for a in (pd, lgd, r)), out.reshape(-1))
+    return out
 
 
 def irb_risk_weight(pd: np.ndarray | float, lgd: np.ndarray | float, correlation: np.ndarray | float) -> np.ndarray:

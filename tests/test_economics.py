@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from limitlab.agents.codes import ACTIVE, FROZEN
-from limitlab.agents.economics import ECL_FIELDS, EclColumns, EclParams, ecl_month
+from limitlab.agents.economics import ECL_FIELDS, CapitalParams, EclColumns, EclParams, ecl_month
 from limitlab.model.config import ScenarioConfig, apply_overrides
 from limitlab.model.credit_market import CreditMarketModel
 from limitlab.model.economics import ECONOMICS_COLUMNS, capital_cents
@@ -26,7 +26,8 @@ def _accounts(status, limit, balance, dpd, pd12, origin, start=0):
     return EclColumns(
         np.asarray(status, np.int8), np.zeros(n, np.int8), np.asarray(limit, np.int64),
         np.asarray(balance, np.int64), np.asarray(dpd, np.int8), np.asarray(pd12, np.float32),
-        np.full(n, start, np.int32), np.asarray(origin, np.float64), np.zeros(n, np.int64))
+        np.full(n, start, np.int32), np.asarray(origin, np.float64), np.zeros(n, np.int64),
+        np.zeros(n, np.int8))
 
 
 def _ecl(cols, params, month=5):
@@ -34,7 +35,8 @@ def _ecl(cols, params, month=5):
     out = np.zeros((12, len(ECL_FIELDS)), dtype=np.int64)
     pd12 = np.empty(rows.size)
     ead = np.empty(rows.size, dtype=np.int64)
-    ecl_month(month, rows, cols, params, out, pd12, ead)
+    ecl_month(month, rows, cols, params, out, pd12, ead, CapitalParams(0.8, 0.0003, 6),
+              np.zeros(12), np.zeros((2, 4, 4), np.int64))
     return cols.provision_cents.copy(), ead, dict(zip(ECL_FIELDS, out[0].tolist()))
 
 
@@ -233,3 +235,22 @@ def test_a_review_tightens_when_capital_falls_under_its_target_ratio():
     assert short.lender.policy.reviews[0]["direction"] == "tighten"
     assert short.lender.policy.limit_multiplier < free.lender.policy.limit_multiplier
     assert short.recorder.economics.last()["ead"] < free.recorder.economics.last()["ead"]
+
+
+def test_stage_migrations_end_in_each_months_stage_ead_and_start_from_the_last():
+    from limitlab.model.run import collect_tables
+
+    m = _model(months=10)
+    tables = collect_tables(m, borrowers=False, events=False)
+    sm, monthly = tables["stage_migrations"], tables["monthly"].set_index("month")
+    to = sm.groupby(["month", "to_stage"], observed=True)[["accounts", "ead"]].sum()
+    for month in monthly.index:
+        for k in (1, 2, 3):
+            assert to.loc[(month, f"stage{k}"), "ead"] == pytest.approx(
+                monthly.loc[month, f"stage{k}_ead"], abs=0.005)
+    # accounts leave a stage only to where the next month stages them (or off the book)
+    frm = sm.groupby(["month", "from_stage"], observed=True)["accounts"].sum()
+    for month in monthly.index[1:]:
+        for k in (1, 2, 3):
+            assert frm.loc[(month, f"stage{k}")] <= to.loc[(month - 1, f"stage{k}"), "accounts"]
+    assert (sm[(sm.from_stage == "stage1") & (sm.to_stage == "stage2")].accounts.sum() > 0)

@@ -70,6 +70,10 @@ def around_defaults(draw, channels: bool = False) -> dict:
         "lender.appeals.evidence": draw(st.sampled_from(("true_state", "documents"))),
         "population.habit_solvency_coupling": draw(st.sampled_from((0.0, u(-1.0, 1.0)))),
         "adaptation.enabled": draw(st.booleans()),
+        "lender.pricing.mode": draw(st.sampled_from(("flat", "risk_based"))),
+        "lender.pricing.cap": draw(st.sampled_from(("apr24", "apr36", "lpr4x"))),
+        "lender.pricing.grade_daily_rates": [u(0.0002, 0.0012) for _ in range(4)],
+        "lender.pricing.price_sensitivity": {h: u(0.0, 3.0) for h in ("prudent", "revolver")},
         "output.events": True,
     }
     if channels:
