@@ -707,6 +707,12 @@ class ScenarioConfig(_Strict):
     name: str = Field("baseline", pattern=r"^[a-z0-9_\-]+$", description="scenario name")
     description: str = Field("", description="what the scenario shows")
     months: int = Field(60, ge=1, le=600, description="simulated months")
+    burn_in_months: int = Field(
+        0, ge=0, le=240,
+        description="months the book is run before month 0 so that the reported months start "
+        "from a seasoned book (months; not reported, 0 = the book opens at month 0); "
+        "scheduled months (shocks, recession, reviews) count from month 0",
+    )
     seed: int = Field(20261129, ge=0, le=MAX_SEED, description="root seed of every random stream")
     economy: EconomyConfig = Field(default_factory=EconomyConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)

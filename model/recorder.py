@@ -127,6 +127,16 @@ class Recorder:
         model.lender.record_month(new_def, int(out[:, idx["accounts_with_balance"]].sum()))
         self.quality.collect(model, can_default)
 
+    def start_reporting(self, first_month: int) -> None:
+        """The burn-in's records are dropped (the reported tables start at ``first_month``,
+        the restrictions stay for the trade-off's misses); the score's PSI is measured
+        against ``first_month`` (or month 12, when the book is younger)."""
+        for records in (self.rows, self.months, self.delinquency, self.reason_rows,
+                        *self.system.values()):
+            records.clear()
+        self.roll[:] = 0
+        self.quality.restart(first_month)
+
     # ----------------------------------------------------------------- tables
     def segments(self, tail: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
         """One row per month × kind × habit, money in yuan (``tail``: more columns, month
