@@ -52,6 +52,7 @@ from limitlab.experiments.report_scenario import (  # noqa: F401 (changed_parame
     reviews_section,
     scenario_section,
     score_section,
+    stationarity_section,
 )
 from limitlab.experiments.report_validation import _validation_sections
 from limitlab.experiments.results import (
@@ -624,6 +625,9 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
                           plots.plot_roll_rates(roll)))
     sections.append(s)
     s = score_section(res)
+    if s is not None:
+        sections.append(s)
+    s = stationarity_section(res)
     if s is not None:
         sections.append(s)
     return sections, summary_sentences(res, seg, tail, rates)

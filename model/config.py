@@ -535,10 +535,10 @@ class LenderConfig(_Strict):
         0.3, ge=0, le=3, description="log-sd of the lender's error on declared income"
     )
     charge_off_days: int = Field(
-        90, ge=30, le=360, multiple_of=30,
+        180, ge=30, le=360, multiple_of=30,
         description="days past due before charge-off, a multiple of 30 (one missed monthly "
-        "payment = 30 days); 90 until the baseline is recalibrated, when it moves to 180 (as "
-        "lenders in China write off) so that a 90+ days-past-due stock exists",
+        "payment = 30 days); 180 as lenders in China write off, so that a 90+ days-past-due "
+        "stock exists",
     )
     grace_amount: float = Field(
         0.0, ge=0, le=1e6, description="arrears up to this amount (yuan) do not count as missed"

@@ -79,9 +79,11 @@ def test_ledger_identity_holds_with_a_later_charge_off(run_180):
 def test_charge_off_at_90_days_keeps_every_existing_column():
     # digests of the baseline's tables (600 x 12, seed of the scenario) without the new
     # columns, as they were before the delinquency columns and charge_off_days existed;
-    # a named defect fix that changes outputs updates them
-    cfg = small_config(borrowers=600, months=12)
-    assert cfg.lender.charge_off_days == 90
+    # a named defect fix that changes outputs updates them. The baseline as it was then:
+    # charge-off at 90 days, no system reviews, no burn-in (explicit keys; the shipped
+    # baseline has moved to 180 days, reviews and a seasoned book)
+    cfg = small_config(borrowers=600, months=12, **{
+        "lender.charge_off_days": 90, "lender.review.period_months": 0, "burn_in_months": 0})
     res = simulate(cfg)
     assert (res.tables["monthly"]["dpd90_rate"] == 0).all()  # written off at 90: no 90+ stock
     digests = {t: table_digest(res.tables[t].drop(columns=NEW_COLUMNS)) for t in ("monthly", "segments")}
