@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import random
+import types
 from collections import OrderedDict
 from typing import Any
 
@@ -404,7 +405,9 @@ def _keep_views(root: Any, memo: dict[int, Any]) -> None:
         if id(o) in seen:
             continue
         seen.add(id(o))
-        if isinstance(o, np.ndarray):
+        if isinstance(o, types.ModuleType):  # a custom rule's module: shared, not copied
+            memo[id(o)] = o
+        elif isinstance(o, np.ndarray):
             base = o
             while isinstance(base.base, np.ndarray):
                 base = base.base

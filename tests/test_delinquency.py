@@ -83,7 +83,9 @@ def test_charge_off_at_90_days_keeps_every_existing_column():
     # charge-off at 90 days, no system reviews, no burn-in (explicit keys; the shipped
     # baseline has moved to 180 days, reviews and a seasoned book)
     cfg = small_config(borrowers=600, months=12, **{
-        "lender.charge_off_days": 90, "lender.review.period_months": 0, "burn_in_months": 0})
+        "lender.charge_off_days": 90, "lender.review.period_months": 0, "burn_in_months": 0,
+        "population.individual.income_volatility": 0.15,
+        "population.small_business.income_volatility": 0.28, "lender.approval_pd": 0.08})
     res = simulate(cfg)
     assert (res.tables["monthly"]["dpd90_rate"] == 0).all()  # written off at 90: no 90+ stock
     digests = {t: table_digest(res.tables[t].drop(columns=NEW_COLUMNS)) for t in ("monthly", "segments")}

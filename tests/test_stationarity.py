@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from limitlab.experiments.catalog import load_scenario
 from limitlab.experiments.report_scenario import stationarity
 from limitlab.model.run import simulate
 
@@ -25,7 +26,8 @@ def slope_per_year(months: np.ndarray, values: np.ndarray) -> tuple[float, float
 
 @pytest.mark.parametrize("seed", [20261129, 7])
 def test_the_baseline_book_is_stationary_after_its_burn_in(seed):
-    cfg = small_config(borrowers=3000, months=60, seed=seed)
+    cfg = small_config(borrowers=3000, months=60, seed=seed,
+                       burn_in_months=load_scenario("baseline").burn_in_months)
     assert cfg.burn_in_months > 0
     s = stationarity(simulate(cfg, borrowers=False, events=False).tables["monthly"])
     m = s["month"].to_numpy(dtype=float)
