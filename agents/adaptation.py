@@ -77,7 +77,7 @@ def respond(model, u: np.ndarray) -> None:
         free = t.normalise_month[rows] < 0
         go = free & (u[0, rows] < t.normalise_prob[rows])
         rows, reasons = rows[go], reasons[go]
-        t.normalise_month[rows] = m + t.normalise_delay[rows]
+        t.normalise_month[rows] = m + t.normalise_delay[rows].astype(np.int32)  # months > 127
         t.normalise_reason[rows] = reasons
 
     # 2. changes that fall due now

@@ -149,7 +149,7 @@ def month(model) -> None:
     with np.errstate(over="ignore"), python_loops(*loops):
         m.month += 1
         m.events.start_month()
-        m.economy.advance(m.month)
+        m.economy.advance(m.month - m.first_month)
         applicants = m.arrive(m._arrivals())
         m._new_flows()
         m.lender.decide_applications(applicants)  # agents.lender.applications

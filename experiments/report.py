@@ -61,6 +61,7 @@ from limitlab.experiments.report_scenario import (  # noqa: F401 (changed_parame
     reviews_section,
     scenario_section,
     score_section,
+    stationarity_section,
 )
 from limitlab.experiments.report_studies import study_sections
 from limitlab.experiments.results import (
@@ -671,6 +672,9 @@ def run_sections(res: Results) -> tuple[list[Section], list[str]]:
     from limitlab.experiments.judge import judgement_section
 
     s = judgement_section(res)
+    if s is not None:
+        sections.append(s)
+    s = stationarity_section(res)
     if s is not None:
         sections.append(s)
     return sections, summary_sentences(res, seg, tail, rates)

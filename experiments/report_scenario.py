@@ -234,3 +234,81 @@ def losses_by_year_html(monthly: pd.DataFrame) -> str:
          _("losses / average outstanding")], rows)
             + "<p>" + _("Year 1 is months 1–12; a last, shorter year says how many months it has.")
             + f"{note}</p>")
+
+
+
+# ---------------------------------------------------------------- stationarity
+
+#: the bounds a seasoned book keeps over its reported months (docs/calibration.md)
+STATIONARITY_BOUNDS = {"limit_per_open_line": 0.10, "utilisation": 0.05, "score_psi": 0.25}
+
+
+def stationarity(monthly: pd.DataFrame) -> pd.DataFrame:
+    """The credit line's stationarity measures by month (and run): limit per open line
+    (total limit ÷ active and frozen lines, yuan), utilisation, the score's PSI against
+    its reference month (month 0 after a burn-in), dpd30_rate and dpd90_rate."""
+    m = plots.portfolio_rows(monthly)
+    open_lines = (m["active_accounts"] + m["frozen_accounts"]).astype(float)
+    keys = [plots.RUN] if plots.RUN in m.columns else []
+    out = m[[*keys, "month"]].copy()
+    out["limit_per_open_line"] = m["total_limit"] / open_lines.where(open_lines > 0)
+    for c in ("utilisation", "score_psi", "dpd30_rate", "dpd90_rate"):
+        out[c] = m[c] if c in m.columns else float("nan")
+    return out.reset_index(drop=True)
+
+
+def plot_stationarity(monthly: pd.DataFrame):
+    """Four panels: limit per open line and utilisation with the drift allowed from month
+    0 (±10% a year, ±5 points a year), PSI with its 0.25 bound, dpd30/dpd90 rates."""
+    s = stationarity(monthly)
+    fig, axes = plots.new_figure((11.0, 6.5), nrows=2, ncols=2)
+    axes = axes.ravel()
+    for ax, col, title, scale in ((axes[0], "limit_per_open_line", "limit per open line (yuan)", 1.0),
+                                  (axes[1], "utilisation", "utilisation (%)", 0.01)):
+        stats = plots.across_runs(s, "month", col)
+        x = stats.index.to_numpy(dtype=float)
+        plots._band_line(ax, x, stats, scale=scale)
+        v0 = float(stats["median"].iloc[0])
+        b = STATIONARITY_BOUNDS[col]
+        if col == "limit_per_open_line":
+            lo, hi = v0 * (1 - b * x / 12), v0 * (1 + b * x / 12)
+        else:
+            lo, hi = v0 - b * x / 12, v0 + b * x / 12
+        ax.plot(x, lo / scale, ls="--", color="0.5", lw=1)
+        ax.plot(x, hi / scale, ls="--", color="0.5", lw=1)
+        ax.set_title(title, fontsize="medium")
+        plots.from_zero(ax)
+    stats = plots.across_runs(s, "month", "score_psi")
+    plots._band_line(axes[2], stats.index.to_numpy(), stats)
+    axes[2].axhline(STATIONARITY_BOUNDS["score_psi"], ls="--", color="0.5", lw=1)
+    axes[2].set_title("score PSI against month 0", fontsize="medium")
+    for col in ("dpd30_rate", "dpd90_rate"):
+        stats = plots.across_runs(s, "month", col)
+        plots._band_line(axes[3], stats.index.to_numpy(), stats, scale=0.01,
+                         label=col.replace("_rate", "+").replace("dpd", "dpd "))
+    axes[3].set_title("balances past due (%)", fontsize="medium")
+    axes[3].legend(fontsize="small")
+    for ax in axes:
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def stationarity_section(res: Results) -> Section | None:
+    """Is the book in steady state over the reported months: the four measures over time
+    with their bounds; None without a monthly table."""
+    monthly = res.table("monthly")
+    if monthly is None or not {"total_limit", "active_accounts"} <= set(monthly.columns):
+        return None
+    s = Section("Stationarity of the book")
+    burn_in = ((res.manifest.get("config") or {}).get("burn_in_months") or 0)
+    s.html.append(
+        f"<p>Burn-in before month 0: {int(burn_in)} months. In steady state the limit per open "
+        "line changes by less than 10% a year and utilisation by less than 5 points a year "
+        "(dashed: those drifts from month 0's level), and the score's PSI against month 0 "
+        "stays under 0.25 (dashed).</p>")
+    s.figures.append(("stationarity", "Limit per open line, utilisation, score PSI and "
+                      "balances 30+ / 90+ days past due by month"
+                      + plots._band_note(plots.portfolio_rows(monthly)) + ".",
+                      plot_stationarity(monthly)))
+    return s

@@ -24,7 +24,10 @@ PER_RUN_TABLES = ("monthly", "segments", "reasons", "vintages", "roll_rates", "r
 COLUMNS: dict[str, list[str]] = {
     "monthly": sorted({"month", "lender", *(c for c, *_ in plots.PORTFOLIO_PANELS),
                        *(c for c, _ in plots.FUNNEL_STAGES),
-                       "limit_multiplier", "score_auc", "score_psi", *ECONOMICS_COLUMNS}),
+                       "limit_multiplier", "score_auc", "score_psi",
+                       # the stationarity panel (report_scenario.stationarity)
+                       "active_accounts", "frozen_accounts", "dpd30_rate", "dpd90_rate",
+                       *ECONOMICS_COLUMNS}),
     "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts", "frozen_accounts",
                  "accounts_with_balance", "new_accounts", "new_defaults", "closures",
                  "demand", "unmet_demand", "losses", "net_income", "economic_profit"],

@@ -551,10 +551,10 @@ class LenderConfig(_Strict):
         0.3, ge=0, le=3, description="log-sd of the lender's error on declared income"
     )
     charge_off_days: int = Field(
-        90, ge=30, le=360, multiple_of=30,
+        180, ge=30, le=360, multiple_of=30,
         description="days past due before charge-off, a multiple of 30 (one missed monthly "
-        "payment = 30 days); 90 until the baseline is recalibrated, when it moves to 180 (as "
-        "lenders in China write off) so that a 90+ days-past-due stock exists",
+        "payment = 30 days); 180 as lenders in China write off, so that a 90+ days-past-due "
+        "stock exists",
     )
     grace_amount: float = Field(
         0.0, ge=0, le=1e6, description="arrears up to this amount (yuan) do not count as missed"
@@ -640,6 +640,12 @@ class ScenarioConfig(_Strict):
     name: str = Field("baseline", pattern=r"^[a-z0-9_\-]+$", description="scenario name")
     description: str = Field("", description="what the scenario shows")
     months: int = Field(60, ge=1, le=600, description="simulated months")
+    burn_in_months: int = Field(
+        0, ge=0, le=240,
+        description="months the book is run before month 0 so that the reported months start "
+        "from a seasoned book (months; not reported, 0 = the book opens at month 0); "
+        "scheduled months (shocks, recession, reviews) count from month 0",
+    )
     seed: int = Field(20261129, ge=0, le=MAX_SEED, description="root seed of every random stream")
     economy: EconomyConfig = Field(default_factory=EconomyConfig)
     population: PopulationConfig = Field(default_factory=PopulationConfig)

@@ -19,6 +19,10 @@ with the same seed and different lender levers face the same borrowers and the s
 
 from __future__ import annotations
 
+import copy
+import random
+import types
+from collections import OrderedDict
 from typing import Any
 
 import mesa
@@ -122,17 +126,30 @@ class CreditMarketModel(mesa.Model):
         if params:
             cfg = apply_overrides(cfg, _normalise_params(params))
         seed = cfg.seed if rng is None else rng
+        keep = cfg.output.events if keep_events is None else keep_events
+        if cfg.burn_in_months:
+            self._adopt(seasoned_book(cfg, create_agents, n_worlds), seed, keep)
+        else:
+            self._open(cfg, seed, create_agents, keep, n_worlds)
+
+    def _open(self, cfg: ScenarioConfig, seed: int | np.random.SeedSequence,
+              create_agents: bool, keep_events: bool, n_worlds: int) -> None:
+        """Month 0 of a new book: the first applicants arrive and the lender decides."""
         self.streams = Streams(seed)
         super().__init__(rng=int(self.streams.mesa.integers(2**31 - 1)))
         self.config = cfg
         self.month = 0
+        # the model's month of the first reported month (month 0 of the outputs); the months
+        # before it are the burn-in (``burn_in_months``), run but not reported
+        self.first_month = cfg.burn_in_months
         self.create_agents = create_agents
         self._departed: list[np.ndarray] = []
         self.n_worlds = n_worlds
-        expected = cfg.population.borrowers * (1 + 1.1 * cfg.population.arrivals_per_month * cfg.months)
+        months = cfg.months + cfg.burn_in_months
+        expected = cfg.population.borrowers * (1 + 1.1 * cfg.population.arrivals_per_month * months)
         self.table = BorrowerTable(capacity=int(expected) + 64)
         self._row_setup = RowSetup(cfg)  # new rows' parameter tables (agents.borrowers.init_rows)
-        self.events = EventLog(keep=cfg.output.events if keep_events is None else keep_events)
+        self.events = EventLog(keep=keep_events)
         self.economy = Economy(cfg.economy, self.streams.economy, n_worlds=n_worlds)
         self.lender = Lender(self, cfg.lender, self.streams.lender)
         self.ledger = Ledger()
@@ -141,6 +158,8 @@ class CreditMarketModel(mesa.Model):
         self.flows = credit_line.MonthFlows(0)
         self.draws: BorrowerDraws | None = None
         self.borrower_agents: dict[int, mesa.Agent] = {}
+        # rows gone (written off or left) before the first reported month (burn-in only)
+        self.gone_before_first = np.zeros(0, dtype=bool)
         # other lenders, the bureau and small businesses' health (off: the credit line alone)
         self.channels = Channels(self) if cfg.channels.enabled else None
 
@@ -151,12 +170,36 @@ class CreditMarketModel(mesa.Model):
         self.recorder.collect(self)
         self.ledger.close_month(self)
 
+    def _adopt(self, book: CreditMarketModel, seed: int | np.random.SeedSequence,
+               keep_events: bool) -> None:
+        """Continue from a copy of a seasoned ``book`` (:func:`seasoned_book`) with this
+        run's random streams from ``seed``: the book is the configuration's, every draw from
+        the first reported month on is the run's. Nothing is shared with ``book``."""
+        memo: dict[int, Any] = {id(book): self}  # back-references -> self
+        _keep_views(book, memo)
+        state = copy.deepcopy(book.__dict__, memo)
+        self.__dict__.update(state)
+        self.streams = Streams(seed)
+        mesa_seed = int(self.streams.mesa.integers(2**31 - 1))
+        self._seed, self.random, self.rng = mesa_seed, random.Random(mesa_seed), np.random.default_rng(mesa_seed)
+        self.economy.rng = self.streams.economy
+        # the lender's stream and its appeals' key, derived as Lender.__init__ derives them
+        self.lender.stream = self.streams.lender
+        self.lender.appeal_key = int(self.streams.lender.spawn(1)[0].integers(2**63))
+        if self.channels is not None:
+            self.channels.rng = self.streams.channels
+        self.events.clear()
+        self.events.keep = keep_events
+        self.recorder.start_reporting(self.first_month)
+        self.running = True
+
+    # ------------------------------------------------------------------ recipe
     # ------------------------------------------------------------------ recipe
     def step(self) -> None:
         """One month: the economy moves, borrowers act, the lender reviews, data is recorded."""
         self.month += 1
         self.events.start_month()
-        self.economy.advance(self.month)
+        self.economy.advance(self.month - self.first_month)  # scheduled from month 0
         applicants = self.arrive(self._arrivals())
         self._new_flows()
         self.lender.decide_applications(applicants)
@@ -176,7 +219,7 @@ class CreditMarketModel(mesa.Model):
         self.customers_leave()
         self.recorder.collect(self)
         self.ledger.close_month(self)
-        if self.month >= self.config.months:
+        if self.month >= self.first_month + self.config.months:
             self.running = False
 
     # ---------------------------------------------------------------- population
@@ -313,8 +356,9 @@ class CreditMarketModel(mesa.Model):
 
     # ---------------------------------------------------------------- run helpers
     def run(self, months: int | None = None, progress=None) -> CreditMarketModel:
-        """Step until ``months`` (default ``config.months``) have been simulated."""
-        end = self.config.months if months is None else months
+        """Step until ``months`` (default ``config.months``) reported months have been
+        simulated (after the burn-in, if any)."""
+        end = self.first_month + (self.config.months if months is None else months)
         while self.month < end:
             self.step()
             if progress is not None:
@@ -337,3 +381,92 @@ class CreditMarketModel(mesa.Model):
             cls = SmallBusiness if self.table.kind[borrower_id] == Kind.SMALL_BUSINESS else Individual
             self.borrower_agents[borrower_id] = cls(self, borrower_id)
         return self.borrower_agents[borrower_id]
+
+
+# ------------------------------------------------------------------------- seasoned book
+# the burn-in's streams: a child of the scenario's seed no run's seed uses (a batch's runs
+# are SeedSequence(seed, spawn_key=(point, replicate)) children, spawn keys of length 2)
+BURN_IN_SPAWN_KEY = (0x5EA5,)
+_SEASONED: OrderedDict[str, CreditMarketModel] = OrderedDict()
+_SEASONED_KEEP = 2  # books kept per process (a batch or a sweep point reuses the last one)
+
+
+def _keep_views(root: Any, memo: dict[int, Any]) -> None:
+    """Fill ``memo`` so that a deep copy of ``root`` keeps its arrays' views: arrays that
+    view one buffer (a table's columns and the rows in use, ``BorrowerTable._refresh_views``)
+    view one copied buffer in the copy, as they do in ``root`` (``copy.deepcopy`` alone
+    would give each view a buffer of its own). Walks limitlab's objects and the containers
+    they hold."""
+    groups: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if isinstance(o, types.ModuleType):  # a custom rule's module: shared, not copied
+            memo[id(o)] = o
+        elif isinstance(o, np.ndarray):
+            base = o
+            while isinstance(base.base, np.ndarray):
+                base = base.base
+            groups.setdefault(id(base), (base, []))[1].append(o)
+        elif isinstance(o, dict):
+            stack.extend(o.values())
+        elif isinstance(o, list | tuple | set):
+            stack.extend(o)
+        elif type(o).__module__.startswith("limitlab") and hasattr(o, "__dict__"):
+            stack.extend(vars(o).values())
+    for base, views in groups.values():
+        if all(v is base for v in views) or not (base.flags.c_contiguous or base.flags.f_contiguous):
+            continue
+        new = base.copy(order="K")
+        memo[id(base)] = new
+        start = base.__array_interface__["data"][0]
+        for v in views:
+            if v is not base:
+                memo[id(v)] = np.ndarray(v.shape, v.dtype, buffer=new, strides=v.strides,
+                                         offset=v.__array_interface__["data"][0] - start)
+
+
+def _book_key(cfg: ScenarioConfig, create_agents: bool, n_worlds: int) -> str:
+    """What the seasoned book depends on: every parameter but the reported months, the
+    scenario's name and description and the outputs kept."""
+    import hashlib
+    import json
+
+    data = cfg.to_dict()
+    for k in ("months", "name", "description", "output"):
+        data.pop(k, None)
+    text = json.dumps([data, create_agents, n_worlds], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def seasoned_book(cfg: ScenarioConfig, create_agents: bool = False,
+                  n_worlds: int = 1) -> CreditMarketModel:
+    """The configuration's seasoned book: a model run from month 0 to the month before the
+    first reported month (``cfg.burn_in_months - 1``) with the burn-in's streams
+    (``SeedSequence(cfg.seed, spawn_key=BURN_IN_SPAWN_KEY)``), no events kept.
+
+    Built once per configuration and process, then copied by every run of it
+    (:meth:`CreditMarketModel._adopt`), each continuing with its own seed: a run is a pure
+    function of (configuration, seed) whatever process or worker count runs it, and its
+    reported months cost what a run without burn-in costs. The runs of one configuration
+    share their starting book; they differ from the first reported month on."""
+    key = _book_key(cfg, create_agents, n_worlds)
+    book = _SEASONED.get(key)
+    if book is None:
+        book = object.__new__(CreditMarketModel)
+        book._open(cfg, np.random.SeedSequence(cfg.seed, spawn_key=BURN_IN_SPAWN_KEY),
+                   create_agents, False, n_worlds)
+        while book.month < cfg.burn_in_months - 1:
+            book.step()
+        st = book.table.status
+        book.gone_before_first = (st == Status.DEFAULTED) | (st == Status.LEFT)
+        _SEASONED[key] = book
+        while len(_SEASONED) > _SEASONED_KEEP:
+            _SEASONED.popitem(last=False)
+    else:
+        _SEASONED.move_to_end(key)
+    return book

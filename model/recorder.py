@@ -148,6 +148,18 @@ class Recorder:
             econ, sums = econ.sum(axis=1), sums.sum(axis=1)
         return economics_columns(econ, sums, self._idx, self.economics.cfg.capital)
 
+    def start_reporting(self, first_month: int) -> None:
+        """The burn-in's records are dropped (the reported tables start at ``first_month``,
+        the restrictions stay for the trade-off's misses); the score's PSI is measured
+        against ``first_month`` (or month 12, when the book is younger)."""
+        for records in (self.rows, self.months, self.delinquency, self.reason_rows,
+                        *self.system.values()):
+            records.clear()
+        self.roll[:] = 0
+        self.quality.restart(first_month)
+        if self.economics is not None:  # the economics' month rows go with the month's sums
+            self.economics.rows.clear()
+
     # ----------------------------------------------------------------- tables
     def segments(self, tail: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
         """One row per month × kind × habit, money in yuan (``tail``: more columns, month

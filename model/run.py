@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 from limitlab.agents.codes import (
     ACTION_NAMES,
     ACTOR_NAMES,
@@ -74,10 +75,11 @@ def summarise(monthly: pd.DataFrame, model: CreditMarketModel) -> dict[str, floa
     t = model.table
     losses = float(m["losses"].sum())
     avg_out = float(m["outstanding"].mean()) if len(m) else 0.0
-    opened = t.opened_month >= 0
+    opened = reported_rows(model)  # after a burn-in: the customers of the reported months
     n_open = int(opened.sum())
     # a closure paired with the reopening that followed it
-    reopened = (t.limit_after_last_reopen_cents >= 0) & (t.limit_before_last_closure_cents > 0)
+    reopened = (opened & (t.limit_after_last_reopen_cents >= 0)
+                & (t.limit_before_last_closure_cents > 0))
     demand = float(m["demand"].sum())
     # utilisation is defined in the months with some limit on offer (the monthly table leaves
     # it empty, NaN, in the others); with no line ever open nothing is used: 0
@@ -231,7 +233,7 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
                      "limits_cut", "accounts_closed"],
         ),
     }
-    tradeoff.attach(tables, model, twin_default_month)
+    judgement = tradeoff.attach(tables, model, twin_default_month)
     if rec.economics is not None:  # stage-to-stage migrations (model.economics)
         tables["stage_migrations"] = rec.economics.migrations(rec.lender_name)
     if borrowers:
@@ -240,7 +242,69 @@ def collect_tables(model: CreditMarketModel, *, borrowers: bool = True, events: 
         model.channels.attach(tables, borrowers)
     if events and model.events.keep:
         tables["events"] = events_arrow(model, consume=True)  # Arrow: see events_arrow
+    if model.first_month:
+        _reported_months(tables, model, judgement)
     return tables
+
+
+def reported_rows(model: CreditMarketModel) -> np.ndarray:
+    """Per row: a customer on the book in a reported month (opened, and not gone before
+    the first reported month; after a burn-in, customers gone during it are not reported)."""
+    t = model.table
+    rows = t.opened_month >= 0
+    gone = model.gone_before_first
+    rows[: gone.size] &= ~gone
+    return rows
+
+
+MONTH_COLUMNS = ("month", "score_month")  # columns holding the model's months
+
+
+def _reported_months(tables: dict, model: CreditMarketModel, judgement: tradeoff.Judgement) -> None:
+    """After a burn-in: every table keeps the reported months only, numbered from 0 (the
+    model's month ``first_month``); vintages start with the accounts opened in month 0;
+    borrowers are those on the book in a reported month, their months renumbered (accounts
+    opened during the burn-in have negative ``opened_month``); errors by reason count the
+    reported months' actions."""
+    first = model.first_month
+    for name, df in list(tables.items()):
+        if isinstance(df, pa.Table):  # events: the burn-in kept none
+            i = df.schema.get_field_index("month")
+            month = df["month"]
+            tables[name] = df.set_column(i, "month", pa.compute.subtract(
+                month, pa.scalar(first, type=month.type)))
+            continue
+        for col in MONTH_COLUMNS:
+            if df is not None and col in df.columns:
+                df = df[df[col] >= first].reset_index(drop=True)
+                df[col] = (df[col] - first).astype(df[col].dtype)
+        tables[name] = df
+    t = model.table
+    opened = np.where(t.opened_month >= first, t.opened_month - first, -1)
+    default = np.where(t.default_month >= first, t.default_month - first, -1)
+    tables["vintages"] = vintages(_Stamps(opened, default), model.month - first)
+    if "borrowers" in tables:
+        b = tables["borrowers"]
+        keep = reported_rows(model)[b["borrower_id"].to_numpy()]
+        b = b[keep].reset_index(drop=True)
+        b["opened_month"] = (b["opened_month"] - first).astype(b["opened_month"].dtype)
+        d = b["default_month"]
+        b["default_month"] = d.where(d < 0, d - first).astype(d.dtype)
+        tables["borrowers"] = b
+    j = judgement
+    ok = j.month >= first
+    tables["errors_by_reason"] = tradeoff.errors_by_reason(
+        tradeoff.Judgement(j.month[ok], j.borrower_id[ok], j.action[ok], j.reason[ok],
+                           j.judged[ok], j.false_alarm[ok], j.default_rows, j.default_month,
+                           j.miss), model.lender.reason_names)
+
+
+@dataclass
+class _Stamps:
+    """The two month stamps :func:`vintages` reads, renumbered from the first reported month."""
+
+    opened_month: np.ndarray
+    default_month: np.ndarray
 
 
 def _freeze_long_lived() -> None:

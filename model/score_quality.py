@@ -155,6 +155,13 @@ class ScoreQuality:
         self._ref: tuple[np.ndarray, np.ndarray] | None = None  # edges, shares
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
         self._version = 0
+        self.reference_month = HORIZON_MONTHS  # the PSI's reference: the score in this month
+
+    def restart(self, first_month: int) -> None:
+        """Reported months start at ``first_month`` (after a burn-in): the PSI's reference
+        becomes that month's scores (or month 12's, if earlier)."""
+        self._ref = None
+        self.reference_month = max(first_month, HORIZON_MONTHS)
 
     def collect(self, model, can_default: np.ndarray) -> None:
         """Record this month's scores; judge the snapshot from 12 months ago.
@@ -178,7 +185,7 @@ class ScoreQuality:
         row["score_psi_month"] = psi(self._prev[1], self._prev[0], x) if self._prev else float("nan")
         edges = psi_bins(x)
         now = (edges, shares(x, edges))
-        if (self._ref is None and m >= HORIZON_MONTHS) or version != self._version:
+        if (self._ref is None and m >= self.reference_month) or version != self._version:
             self._ref, self._version = now, version
         self._prev = now
         self._judge(t.default_month, m - HORIZON_MONTHS, m, t.kind)

@@ -11,7 +11,10 @@ from limitlab.model.run import simulate
 
 
 def small_config(name: str = "baseline", borrowers: int = 600, months: int = 24, **overrides) -> ScenarioConfig:
-    ov = {"population.borrowers": borrowers, "months": months}
+    """A small version of a shipped scenario, its book opened at month 0 (no burn-in: the
+    tests of the model's mechanics follow lines from their first month; pass
+    ``burn_in_months`` to test a seasoned book)."""
+    ov = {"population.borrowers": borrowers, "months": months, "burn_in_months": 0}
     ov.update(overrides)
     return load_scenario(name, ov)
 

@@ -43,7 +43,7 @@ def test_adaptation_changes_outcomes_when_on():
 
 def _adaptive_model(seed=3, months=30):
     cfg = small_config("tester_crackdown", 800, months, **{
-        "adaptation.enabled": True, "habits.tester.normalise_delay_months": 2,
+        "adaptation.enabled": True, "habits.tester.normalise_delay_months": 2, "burn_in_months": 0,
         "habits.late_payer.normalise_prob": 1.0})
     return CreditMarketModel(cfg, rng=seed, create_agents=False), cfg
 

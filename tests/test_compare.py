@@ -83,7 +83,8 @@ def test_different_configurations_are_warned_about_and_listed(batches, tmp_path,
     page = (out / "compare.html").read_text()
     assert '<p class="warning">Warning: the batches&#x27; configurations differ' in page
     # what differs is listed: the reviews periodic tightening switches on
-    assert "<td>lender.review.period_months</td><td>0</td><td>6</td>" in page
+    # the baseline reviews yearly, periodic_tightening half-yearly
+    assert "<td>lender.review.period_months</td><td>12</td><td>6</td>" in page
 
 
 def test_batches_from_another_version_are_warned_about(batches, tmp_path, capsys):

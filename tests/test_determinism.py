@@ -165,6 +165,8 @@ def sample_overrides(pick, *, borrowers: tuple[int, int] = (100, 300),
                 "output.borrowers": True, "output.figures": False, "output.twin": False,
                 "population.habits": _shares(pick, HABITS),
                 "channels.strategies": _shares(pick, STRATEGY_NAMES)})
+    # a burn-in in some configurations, short enough to keep each example quick
+    out["burn_in_months"] = pick.choice((0, pick.integer(1, 24)))
     # ordered cut-offs and limits
     cut, close = sorted((out["lender.cut_pd"], out["lender.close_pd"]))
     if cut == close:

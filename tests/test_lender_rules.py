@@ -132,7 +132,9 @@ def test_a_system_review_cut_can_be_appealed():
     month of the review (and, with adaptation on, more often than other restrictions)."""
     cfg = apply_overrides(ScenarioConfig(), {
         "population.borrowers": 1500, "months": 12, "lender.review.period_months": 3,
-        "lender.risk_appetite": 0.001, "adaptation.enabled": True})
+        "lender.risk_appetite": 0.001, "adaptation.enabled": True,
+        # charged off at 90 days: defaults, hence review cuts, within the 12 months
+        "lender.charge_off_days": 90})
     m = CreditMarketModel(cfg, create_agents=False).run()
     ev = m.events.columns()
     cut = (ev["action"] == Action.LIMIT_DOWN) & (ev["reason"] == Reason.SYSTEM_REVIEW)

@@ -100,7 +100,8 @@ def around_defaults(draw, channels: bool = False) -> dict:
 
 
 def model_of(overrides: dict, warm_up: int = WARM_UP) -> CreditMarketModel:
-    cfg = build(overrides)
+    # no burn-in: the months compared are the book's first (their events are all kept)
+    cfg = build({**overrides, "burn_in_months": 0})
     m = CreditMarketModel(cfg, create_agents=False, keep_events=True)
     for _ in range(warm_up):
         m.step()

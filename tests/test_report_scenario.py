@@ -51,7 +51,8 @@ def test_the_full_configuration_is_written_beside_the_report_and_linked(tighteni
 
 def test_a_scenario_without_reviews_says_so(tmp_path):
     out = tmp_path / "run"
-    write_run(simulate(load_scenario("baseline", {"population.borrowers": 150, "months": 6}), 1),
+    write_run(simulate(load_scenario("baseline", {"population.borrowers": 150, "months": 6,
+                                                  "lender.review.period_months": 0}), 1),
               out, figures=False)
     text = _text(report.build_report(out).read_text())
     assert "This scenario runs no system reviews" in text
@@ -138,3 +139,19 @@ def test_a_configuration_hash_this_version_computes_differently_is_warned_about(
 def test_current_results_carry_no_warning(tightening, capsys):
     out, page = tightening
     assert 'class="warning"' not in page
+
+
+def test_the_stationarity_panel_draws_the_four_measures_with_their_bounds(tmp_path):
+    from limitlab.experiments.report_scenario import plot_stationarity, stationarity
+
+    cfg = load_scenario("baseline", {"population.borrowers": 200, "months": 12,
+                                     "burn_in_months": 12})
+    result = simulate(cfg, 1)
+    s = stationarity(result.tables["monthly"])
+    assert s["month"].tolist() == list(range(13))
+    assert (s["limit_per_open_line"] > 0).all()
+    fig = plot_stationarity(result.tables["monthly"])
+    assert len(fig.axes) == 4
+    out = tmp_path / "run"
+    write_run(result, out, figures=False)
+    assert "<h2>Stationarity of the book</h2>" in report.build_report(out).read_text()

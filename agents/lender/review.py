@@ -41,8 +41,10 @@ def params(lender: Lender) -> ReviewParams:
                         rc.pd_scale_floor, rc.pd_scale_factor)
 
 
-def due(p: ReviewParams, month: int) -> bool:
-    return p.period_months > 0 and month > 0 and month % p.period_months == 0
+def due(p: ReviewParams, month: int, first_month: int = 0) -> bool:
+    """A review every ``period_months``, counted from ``first_month`` (the first reported
+    month; a burn-in's reviews fall on the same rhythm before it), never in month 0."""
+    return p.period_months > 0 and month > 0 and (month - first_month) % p.period_months == 0
 
 
 def realised_rate(history: list[tuple[int, int]], p: ReviewParams) -> float:
@@ -124,7 +126,7 @@ def review(lender: Lender) -> None:
     actions on), and keep the review's record."""
     p = params(lender)
     m = lender.model.month
-    if not due(p, m):
+    if not due(p, m, getattr(lender.model, "first_month", 0)):
         return
     realised = realised_rate(lender.default_history, p)
     ratio = max(realised / p.appetite, economic_pressure(lender))

@@ -89,6 +89,14 @@ def _dpd(col: str) -> Callable[[pd.DataFrame, int], float]:
     return measure
 
 
+def _peak(col: str) -> Callable[[pd.DataFrame, int], float]:
+    def measure(rows: pd.DataFrame, window: int) -> float:
+        ok = rows["outstanding"] > 0  # rows[col] holds balances past due
+        return float((rows[col][ok] / rows["outstanding"][ok]).max()) if ok.any() else math.nan
+
+    return measure
+
+
 @dataclass(frozen=True)
 class Measure:
     """What in a run's outputs a target is compared with."""
@@ -116,6 +124,9 @@ MEASURES: dict[str, Measure] = {m.name: m for m in (
             ("dpd30_rate", "outstanding"), _dpd("dpd30_rate")),
     Measure("dpd90_rate", "balances 90+ days past due / outstanding (balance-weighted)", "share",
             ("dpd90_rate", "outstanding"), _dpd("dpd90_rate")),
+    Measure("peak_dpd30_rate", "the highest month's balances 30+ days past due / outstanding "
+            "in the window (e.g. a recession's peak)", "share", ("dpd30_rate", "outstanding"),
+            _peak("dpd30_rate")),
 )}
 
 # the leading phrase of a target's ``model_output`` sentence -> the measure it names
@@ -123,6 +134,7 @@ OUTPUT_PHRASES: dict[str, str] = {
     "dpd30_rate": "dpd30_rate",
     "dpd90_rate": "dpd90_rate",
     "dpd90_rate (proxy)": "dpd90_rate",
+    "peak dpd30_rate": "peak_dpd30_rate",
     "utilisation": "utilisation",
     "utilisation (outstanding / total_limit)": "utilisation",
     "outstanding / accounts_with_balance": "average_outstanding",
