@@ -263,8 +263,8 @@ def plot_stationarity(monthly: pd.DataFrame):
     s = stationarity(monthly)
     fig, axes = plots.new_figure((11.0, 6.5), nrows=2, ncols=2)
     axes = axes.ravel()
-    for ax, col, title, scale in ((axes[0], "limit_per_open_line", "limit per open line (yuan)", 1.0),
-                                  (axes[1], "utilisation", "utilisation (%)", 0.01)):
+    for ax, col, title, scale in ((axes[0], "limit_per_open_line", _("limit per open line (yuan)"), 1.0),
+                                  (axes[1], "utilisation", _("utilisation (%)"), 0.01)):
         stats = plots.across_runs(s, "month", col)
         x = stats.index.to_numpy(dtype=float)
         plots._band_line(ax, x, stats, scale=scale)
@@ -281,15 +281,15 @@ def plot_stationarity(monthly: pd.DataFrame):
     stats = plots.across_runs(s, "month", "score_psi")
     plots._band_line(axes[2], stats.index.to_numpy(), stats)
     axes[2].axhline(STATIONARITY_BOUNDS["score_psi"], ls="--", color="0.5", lw=1)
-    axes[2].set_title("score PSI against month 0", fontsize="medium")
+    axes[2].set_title(_("score PSI against month 0"), fontsize="medium")
     for col in ("dpd30_rate", "dpd90_rate"):
         stats = plots.across_runs(s, "month", col)
         plots._band_line(axes[3], stats.index.to_numpy(), stats, scale=0.01,
-                         label=col.replace("_rate", "+").replace("dpd", "dpd "))
-    axes[3].set_title("balances past due (%)", fontsize="medium")
+                         label=_("{days}+ days past due").format(days=col[3:5]))
+    axes[3].set_title(_("balances past due (%)"), fontsize="medium")
     axes[3].legend(fontsize="small")
     for ax in axes:
-        ax.set_xlabel("month")
+        ax.set_xlabel(_("month"))
         ax.grid(alpha=0.3)
     return fig
 
@@ -300,15 +300,15 @@ def stationarity_section(res: Results) -> Section | None:
     monthly = res.table("monthly")
     if monthly is None or not {"total_limit", "active_accounts"} <= set(monthly.columns):
         return None
-    s = Section("Stationarity of the book")
+    s = Section(_("Stationarity of the book"))
     burn_in = ((res.manifest.get("config") or {}).get("burn_in_months") or 0)
-    s.html.append(
-        f"<p>Burn-in before month 0: {int(burn_in)} months. In steady state the limit per open "
-        "line changes by less than 10% a year and utilisation by less than 5 points a year "
-        "(dashed: those drifts from month 0's level), and the score's PSI against month 0 "
-        "stays under 0.25 (dashed).</p>")
-    s.figures.append(("stationarity", "Limit per open line, utilisation, score PSI and "
-                      "balances 30+ / 90+ days past due by month"
+    s.html.append("<p>" + _(
+        "Burn-in before month 0: {months} months. In steady state the limit per open line "
+        "changes by less than 10% a year and utilisation by less than 5 points a year (dashed: "
+        "those drifts from month 0's level), and the score's PSI against month 0 stays under "
+        "0.25 (dashed).").format(months=int(burn_in)) + "</p>")
+    s.figures.append(("stationarity", _("Limit per open line, utilisation, score PSI and "
+                                        "balances 30+ / 90+ days past due by month")
                       + plots._band_note(plots.portfolio_rows(monthly)) + ".",
                       plot_stationarity(monthly)))
     return s
