@@ -77,14 +77,17 @@ def sample_run(config, seed, warmup: int, every: int = 1) -> dict[str, np.ndarra
                                    "output.borrowers": False, "output.figures": False})
     first, last = window(cfg.months, warmup)
     model = CreditMarketModel(cfg, rng=seed, create_agents=False, keep_events=False)
+    # after a burn-in (``burn_in_months``) the model's months run from ``first_month``; the
+    # window counts reported months, as every table does
+    first_month = model.first_month
     xs, ms, rs, ps = [], [], [], []
-    while model.month < cfg.months:
+    while model.month < first_month + cfg.months:
         model.step()
-        s = model.month
+        s = model.month - first_month
         if first <= s <= last and (s - first) % every == 0:
             t = model.table
             rows = np.flatnonzero(can_default(t))
-            xs.append(feature_rows(t, s, rows).T.astype(np.float64))
+            xs.append(feature_rows(t, model.month, rows).T.astype(np.float64))
             ms.append(np.full(rows.size, s, dtype=np.int32))
             rs.append(rows)
             ps.append(t.pd_estimate[rows].astype(np.float64))
@@ -96,7 +99,7 @@ def sample_run(config, seed, warmup: int, every: int = 1) -> dict[str, np.ndarra
                 "borrowers": t.n}
     rows = np.concatenate(rs)
     month = np.concatenate(ms)
-    d = t.default_month[rows]
+    d = t.default_month[rows] - first_month  # -1 (never) stays below every reported month
     y = (d > month) & (d <= month + HORIZON)
     return {"x": np.concatenate(xs), "y": y, "month": month, "kind": t.kind[rows].copy(),
             "row": rows, "pd": np.concatenate(ps), "borrowers": t.n}

@@ -180,6 +180,9 @@ def cmd_judge(args: argparse.Namespace) -> int:
     if (out / "judgement.parquet").exists() and not args.overwrite:
         raise ConfigError(f"--out: {args.out!r} — holds a judgement; give --overwrite to replace it")
     config = load_scenario(args.scenario, overrides_from_args(args))
+    if config.burn_in_months:
+        raise ConfigError(f"burn_in_months: {config.burn_in_months} — 0 (the judgement follows "
+                          "the book from its opening; give --set burn_in_months=0)")
     if config.months <= HORIZON:
         raise ConfigError(f"--months: {config.months} — more than {HORIZON} (actions need a "
                           "12-month horizon inside the run)")

@@ -60,12 +60,13 @@ def test_the_report_shows_calibration_per_customer_type(run):
 
 @pytest.fixture(scope="module")
 def heldout():
-    """The baseline (its fitted scorecard in force) on replicates 100..111 of its root
-    seed, never used in the fit (r = 0..47): experiments.fit_scorecard.heldout_calibration,
+    """The scenario the scorecard was fitted on (fitted_scorecard: the unseasoned book, the
+    fitted weights in force) on replicates 100..111 of its root seed, never used in the fit
+    (r = 0..47): experiments.fit_scorecard.heldout_calibration,
     months 13..48, the across-replicate t test per customer type and PD band."""
     from limitlab.experiments.fit_scorecard import heldout_calibration
 
-    config = load_scenario("baseline")
+    config = load_scenario("fitted_scorecard")
     assert config.lender.scorecard.small_business != 0.0  # the fitted weights are in force
     return heldout_calibration(config, config.seed, list(range(100, 112)), warmup=12, every=1)
 

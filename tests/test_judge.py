@@ -16,7 +16,8 @@ from limitlab.experiments.fit_scorecard import replicate_seed
 from limitlab.model.config import apply_overrides
 from limitlab.model.run import simulate
 
-SIZE = {"population.borrowers": 700, "months": 30}
+# the judgement follows the book from its opening (no burn-in; limitlab judge refuses one)
+SIZE = {"population.borrowers": 700, "months": 30, "burn_in_months": 0}
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +46,10 @@ def test_precision_is_one_minus_the_runs_false_alarm_share(config):
 def test_judge_command_writes_the_table_and_the_report_shows_it(tmp_path, capsys):
     out = tmp_path / "j"
     assert main(["judge", "baseline", "--replicates", "2", "--borrowers", "500", "--months",
-                 "26", "--out", str(out)]) == 0
+                 "26", "--set", "burn_in_months=0", "--out", str(out)]) == 0
     md = (out / "judgement.md").read_text()
     assert md.startswith("Command: `limitlab judge baseline --replicates 2 --months 26 "
-                         "--borrowers 500`")
+                         "--borrowers 500 --set burn_in_months=0`")
     assert "| action | reason | actions per run | precision" in md
     per = jd.pd.read_parquet(out / "judgement.parquet")
     assert set(per["replicate"]) == {0, 1}
@@ -66,4 +67,12 @@ def test_judge_needs_two_replicates(tmp_path, capsys):
     assert main(["judge", "baseline", "--replicates", "1", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("limitlab: error: --replicates: 1")
+    assert not (tmp_path / "x").exists()
+
+
+def test_judge_refuses_a_burn_in(tmp_path, capsys):
+    """The judgement follows the book from its opening: a seasoned book is one clear line."""
+    assert main(["judge", "baseline", "--replicates", "2", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("limitlab: error: burn_in_months: 120")
     assert not (tmp_path / "x").exists()
