@@ -129,6 +129,9 @@ class CreditMarketModel(mesa.Model):
         keep = cfg.output.events if keep_events is None else keep_events
         if cfg.burn_in_months:
             self._adopt(seasoned_book(cfg, create_agents, n_worlds), seed, keep)
+            # the book is shared by configurations that differ only in what its key leaves
+            # out (months, name, description, output): the run keeps its own
+            self.config = cfg
         else:
             self._open(cfg, seed, create_agents, keep, n_worlds)
 

@@ -95,3 +95,18 @@ def test_runs_copy_the_seasoned_book_without_changing_it():
     simulate(cfg, seed=2, borrowers=False, events=False)
     again = simulate(cfg, seed=1, borrowers=False, events=False).tables["monthly"]
     assert first.equals(again)
+
+
+def test_a_run_keeps_its_own_length_and_outputs_when_the_book_was_built_for_another():
+    """Regression: the seasoned book is keyed without ``months`` and ``output``; a run that
+    adopts a book first built by a longer run with other outputs keeps its own months and
+    output settings, and gives what it gives alone (fresh processes, spawn)."""
+    keys = {**KEYS, "population.borrowers": 200, "months": 6, "burn_in_months": 12}
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx) as a, ProcessPoolExecutor(1, mp_context=ctx) as b:
+        fa = a.submit(_runs, [{**keys, "months": 10, "output.twin": True, "seed": 7},
+                              {**keys, "seed": 7}])
+        fb = b.submit(_runs, [{**keys, "seed": 7}])
+        ra, rb = fa.result(), fb.result()
+    assert ra[1]["hashes"] == rb[0]["hashes"]
+    assert ra[1]["summary"] == rb[0]["summary"]
