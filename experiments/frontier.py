@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments.i18n import N_, _
 from limitlab.model.config import ConfigError
 from limitlab.model.stats import mean_ci
 from matplotlib.axes import Axes
@@ -37,19 +38,19 @@ FRONTIER_OUTCOMES = ("loss_rate", "false_alarms_per_1k_account_years", "false_al
                      "mean_score_auc", "profit", "economic_profit", "raroc",
                      "average_provisions", "average_capital")
 LABELS = {
-    "loss_rate": "losses / average outstanding",
-    "false_alarms_per_1k_account_years": "false alarms per 1,000 account-years",
-    "false_alarm_share": "false alarms / judged restrictive actions",
-    "unmet_demand_share": "unmet demand share",
-    "net_income": "net income (yuan)",
-    "miss_rate": "defaults not restricted 3-12 months before",
-    "limit_move_rate": "limit moves per open account-month",
-    "mean_score_auc": "mean score AUC",
-    "profit": "pre-tax profit (yuan)",
-    "economic_profit": "economic profit after the cost of capital (yuan)",
-    "raroc": "RAROC (a year)",
-    "average_provisions": "average provisions (yuan)",
-    "average_capital": "average capital held (yuan)",
+    "loss_rate": N_("losses / average outstanding"),
+    "false_alarms_per_1k_account_years": N_("false alarms per 1,000 account-years"),
+    "false_alarm_share": N_("false alarms / judged restrictive actions"),
+    "unmet_demand_share": N_("unmet demand share"),
+    "net_income": N_("net income (yuan)"),
+    "miss_rate": N_("defaults not restricted 3-12 months before"),
+    "limit_move_rate": N_("limit moves per open account-month"),
+    "mean_score_auc": N_("mean score AUC"),
+    "profit": N_("pre-tax profit (yuan)"),
+    "economic_profit": N_("economic profit after the cost of capital (yuan)"),
+    "raroc": N_("RAROC (a year)"),
+    "average_provisions": N_("average provisions (yuan)"),
+    "average_capital": N_("average capital held (yuan)"),
 }
 # the profit-versus-risk frontier: (risk or harm on x, profit on y), a higher profit is better
 PROFIT_PANELS = (("loss_rate", "economic_profit"), ("unmet_demand_share", "economic_profit"),
@@ -88,8 +89,13 @@ def frontier_points(runs: pd.DataFrame, axes: list[str] | None = None,
     return pd.DataFrame(rows)
 
 
+def _label(outcome: str) -> str:
+    """An outcome's axis label in the report's language."""
+    return _(LABELS[outcome]) if outcome in LABELS else outcome
+
+
 def _lender_label(v) -> str:
-    return "fixed scorecard" if not v else f"learning lender (refit every {int(v)} months)"
+    return _("fixed scorecard") if not v else _("learning lender (refit every {months} months)").format(months=int(v))
 
 
 def plot_frontier(points: pd.DataFrame, x: str = "false_alarms_per_1k_account_years",
@@ -128,15 +134,15 @@ def plot_frontier(points: pd.DataFrame, x: str = "false_alarms_per_1k_account_ye
                 env_y.append(gy[k])
                 best = gy[k]
         ax.plot(env_x, env_y, color=color, lw=1.2, alpha=0.8)
-        for (_, r), px, py in zip(g.iterrows(), gx, gy):
+        for (_i, r), px, py in zip(g.iterrows(), gx, gy):
             text = "/".join(f"{r[a]:g}" for a in annotate if a in r)
             ax.annotate(text, (px, py), textcoords="offset points", xytext=(4, 3), fontsize=7,
                         color=color)
-    ax.set_xlabel(LABELS.get(x, x) + (" (%)" if scale_x == 100 else ""))
-    ax.set_ylabel(LABELS.get(y, y) + (" (%)" if scale_y == 100 else ""))
+    ax.set_xlabel(_label(x) + (" (%)" if scale_x == 100 else ""))
+    ax.set_ylabel(_label(y) + (" (%)" if scale_y == 100 else ""))
     note = " / ".join(a.split(".")[-1] for a in annotate if a in points)
-    ax.set_title(f"Experience vs risk: {LABELS.get(y, y)} against {LABELS.get(x, x)}\n"
-                 f"(mean ± 95% CI across replicates; labels: {note})", fontsize=9)
+    ax.set_title(_("Experience vs risk: {y} against {x}\n(mean ± 95% CI across replicates; "
+                   "labels: {note})").format(y=_label(y), x=_label(x), note=note), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -187,17 +193,17 @@ def plot_profit_frontier(points: pd.DataFrame, x: str = "loss_rate", y: str = "e
     yerr = np.abs(np.vstack([gy - points[f"{y}_lo"], points[f"{y}_hi"] - gy]))
     ax.errorbar(gx, gy, xerr=np.nan_to_num(xerr), yerr=np.nan_to_num(yerr), fmt="none",
                 ecolor="0.6", capsize=2, lw=0.8)
-    ax.plot(gx[~off], gy[~off], "o", color="C2", ms=6, label="on the frontier")
-    ax.plot(gx[off], gy[off], "o", mfc="none", color="C3", ms=6, label="off it (dominated)")
+    ax.plot(gx[~off], gy[~off], "o", color="C2", ms=6, label=_("on the frontier"))
+    ax.plot(gx[off], gy[off], "o", mfc="none", color="C3", ms=6, label=_("off it (dominated)"))
     order = np.argsort(gx[~off])
     ax.plot(gx[~off][order], gy[~off][order], color="C2", lw=1.2)
-    for (_, r), px, py in zip(points.iterrows(), gx, gy):
+    for (_i, r), px, py in zip(points.iterrows(), gx, gy):
         text = "/".join(f"{r[a]:g}" for a in annotate if a in r)
         ax.annotate(text, (px, py), textcoords="offset points", xytext=(4, 3), fontsize=7)
-    ax.set_xlabel(LABELS.get(x, x) + (" (%)" if scale_x == 100 else ""))
-    ax.set_ylabel(LABELS.get(y, y))
-    ax.set_title(f"Profit vs risk: {LABELS.get(y, y)} against {LABELS.get(x, x)}\n"
-                 "(mean ± 95% CI across replicates)", fontsize=9)
+    ax.set_xlabel(_label(x) + (" (%)" if scale_x == 100 else ""))
+    ax.set_ylabel(_label(y))
+    ax.set_title(_("Profit vs risk: {y} against {x}\n(mean ± 95% CI across replicates)").format(
+        y=_label(y), x=_label(x)), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
