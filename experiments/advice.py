@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from limitlab.experiments.catalog import load_scenario
+from limitlab.experiments.i18n import N_, _
 from limitlab.model.config import ConfigError
 from limitlab.model.stats import mean_ci
 
@@ -194,12 +195,23 @@ def plot_decomposition(decomp: dict, ax=None):
     names = ["total_reduction", "exclusion_effect", "behaviour_effect"]
     means = [decomp[n][0] for n in names]
     err = [[decomp[n][0] - decomp[n][1] for n in names], [decomp[n][2] - decomp[n][0] for n in names]]
-    ax.bar(["total", "exclusion", "behaviour change"], means, yerr=err, capsize=6,
+    ax.bar([_("total"), _("exclusion"), _("behaviour change")], means, yerr=err, capsize=6,
            color=["#555555", "#d95f02", "#1b9e77"])
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("loss reduction vs no crackdown (yuan, mean with 95% CI)")
-    ax.set_title("Where the crackdown's loss reduction comes from")
+    ax.set_ylabel(_("loss reduction vs no crackdown (yuan, mean with 95% CI)"))
+    ax.set_title(_("Where the crackdown's loss reduction comes from"))
     return fig
+
+
+def _habit_ticks(habits: pd.Series) -> list[str]:
+    """Tick labels of the habits: the study's keys in English (as it wrote them), the
+    report's habit words in another language."""
+    from limitlab.experiments import outcomes as oc
+    from limitlab.experiments.i18n import DEFAULT_LANGUAGE, current_language
+
+    if current_language() == DEFAULT_LANGUAGE:
+        return list(habits)
+    return [_("all") if h == "all" else oc.habit_label(h) for h in habits]
 
 
 def plot_recovery(comparison: pd.DataFrame, kind: str = "closure", ax=None):
@@ -208,12 +220,16 @@ def plot_recovery(comparison: pd.DataFrame, kind: str = "closure", ax=None):
 
     fig, ax = _fig_ax(ax)
     c = comparison[comparison["kind"] == kind].reset_index(drop=True)
+    who_label = {"followers": N_("followers"), "others": N_("others")}
     x = paired_ci_bars(ax, c["habit"], [
-        (who, c[f"{who}_rmst"], c[f"{who}_lo"], c[f"{who}_hi"], colour)
+        (_(who_label[who]), c[f"{who}_rmst"], c[f"{who}_lo"], c[f"{who}_hi"], colour)
         for who, colour in (("followers", "#1b9e77"), ("others", "#d95f02"))])
-    ax.set_xticks(x, c["habit"], rotation=20)
-    ax.set_ylabel(f"months to recover (RMST over {HORIZON} months, 95% CI)")
-    ax.set_title(f"After a {kind}: borrowers who followed the advice vs others")
+    ax.set_xticks(x, _habit_ticks(c["habit"]), rotation=20)
+    ax.set_ylabel(_("months to recover (RMST over {horizon} months, 95% CI)").format(horizon=HORIZON))
+    titles = {"closure": N_("After a closure: borrowers who followed the advice vs others"),
+              "cut": N_("After a cut: borrowers who followed the advice vs others")}
+    ax.set_title(_(titles[kind]) if kind in titles
+                 else f"After a {kind}: borrowers who followed the advice vs others")
     ax.legend()
     return fig
 
@@ -274,7 +290,7 @@ def cmd_advice(args: argparse.Namespace) -> int:
     comp = pd.DataFrame(res["recovery"])
     if len(comp):
         allh = comp[comp["habit"] == "all"]
-        for _, r in allh.iterrows():
+        for _i, r in allh.iterrows():
             print(f"{r['kind']}: followers {r['followers_rmst']:.1f} vs others {r['others_rmst']:.1f} months "
                   f"(difference {r['difference']:+.1f}, 95% CI {r['difference_lo']:+.1f} to {r['difference_hi']:+.1f})")
     print(f"results: {args.out}")

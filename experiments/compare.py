@@ -20,17 +20,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, language
 from limitlab.model.errors import ConfigError
 from limitlab.model.stats import mean_ci
 
 SERIES = (  # monthly panels drawn side by side: column, title, unit
-    ("outstanding", "Outstanding balance", "money"),
-    ("total_limit", "Total limit of open lines", "money"),
-    ("default_rate", "Default rate (per month)", "percent"),
-    ("utilisation", "Utilisation", "percent"),
+    ("outstanding", N_("Outstanding balance"), "money"),
+    ("total_limit", N_("Total limit of open lines"), "money"),
+    ("default_rate", N_("Default rate (per month)"), "percent"),
+    ("utilisation", N_("Utilisation"), "percent"),
 )
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
 SEED_COLUMNS = ("seed_entropy", "seed_spawn_key")
+HOW = {"paired": N_("paired"), "unpaired": N_("unpaired")}  # differences.csv keeps the keys
 
 
 def _welch(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -111,17 +113,20 @@ def config_warnings(results, names) -> list[str]:
     versions = {str((r.manifest.get("versions") or {}).get("limitlab")) for r in results}
     now = current_version()
     if len(versions) > 1:
-        out.append(f"the batches come from different limitlab versions ({', '.join(sorted(versions))})")
+        out.append(_("the batches come from different limitlab versions ({versions})").format(
+            versions=", ".join(sorted(versions))))
     elif versions and next(iter(versions)) not in (now, "None"):
-        out.append(f"the batches were written by limitlab {next(iter(versions))}; this is {now}")
+        out.append(_("the batches were written by limitlab {then}; this is {now}").format(
+            then=next(iter(versions)), now=now))
     hashes = [recorded_hash(r.manifest) for r in results]
     if len({h for h in hashes}) > 1:
         ref = results[0].manifest.get("config")
         counts = [len(differing_parameters(ref, r.manifest.get("config"))) for r in results[1:]]
-        out.append("the batches' configurations differ (config hashes "
-                   + ", ".join(f"{n} {h or 'unknown'}" for n, h in zip(names, hashes))
-                   + f"): {', '.join(str(c) for c in counts)} parameters against {names[0]}, "
-                   "listed under each comparison; check that only what you meant to compare differs")
+        out.append(_("the batches' configurations differ (config hashes {hashes}): {counts} "
+                     "parameters against {reference}, listed under each comparison; check that "
+                     "only what you meant to compare differs").format(
+            hashes=", ".join(f"{n} {h or _('unknown')}" for n, h in zip(names, hashes)),
+            counts=", ".join(str(c) for c in counts), reference=names[0]))
     return out
 
 
@@ -131,13 +136,22 @@ def _differing_html(ref, other, name_a: str, name_b: str) -> list[str]:
 
     rows = differing_parameters(ref.manifest.get("config"), other.manifest.get("config"))
     if not rows:
-        return ["<p>The two configurations are the same (apart from name and description).</p>"]
-    return ["<h3>Parameters that differ</h3>",
-            html_table(["parameter", name_a, name_b],
+        return ["<p>" + _("The two configurations are the same (apart from name and "
+                          "description).") + "</p>"]
+    return ["<h3>" + _("Parameters that differ") + "</h3>",
+            html_table([_("parameter"), name_a, name_b],
                        [[k, _param_cell(a), _param_cell(b)] for k, a, b in rows], "params")]
 
 
-def _series_figure(results, names, dpi: int):
+def _series_figure(results, names, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    series_figure(results, names).savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def series_figure(results, names):
+    """The monthly panels (:data:`SERIES`) of every batch side by side: medians across
+    replicates with their 5–95% bands, one colour per batch."""
     from limitlab.experiments import plots
 
     fig, axes = plots.new_figure(figsize=(12.0, 7.0), nrows=2, ncols=2)
@@ -149,30 +163,43 @@ def _series_figure(results, names, dpi: int):
         # one scale for every batch on the axes (chosen from all of them)
         if unit == "money" and drawn:
             scale, label = plots.money_unit(
-                np.concatenate([st[["lo", "hi", "median"]].to_numpy() for st, _, _ in drawn]))
+                np.concatenate([st[["lo", "hi", "median"]].to_numpy() for st, _n, _c in drawn]))
         else:
             scale, label = (0.01, "%") if unit == "percent" else (1.0, "")
         for stats, name, colour in drawn:
             plots._band_line(ax, stats.index.to_numpy(), stats, scale=scale, color=colour,
                              label=name)
-        ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("month")
+        ax.set_title(_(title), fontsize="medium")
+        ax.set_xlabel(_("month"))
         ax.set_ylabel(label)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small", loc="best")
-    fig.suptitle("Median across replicates, 5–95% band", fontsize="medium")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    fig.suptitle(_("Median across replicates, 5–95% band"), fontsize="medium")
+    return fig
 
 
-def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
-    """Compare the batches in ``dirs`` (the first is the reference) into ``out``.
+def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100,
+                  lang: str = DEFAULT_LANGUAGE) -> Path:
+    """Compare the batches in ``dirs`` (the first is the reference) into ``out``, with every
+    heading, sentence, table label and figure text in ``lang`` ("en" or "zh"; the figures
+    then draw with the CJK font of :mod:`limitlab.experiments.fonts`).
 
     Raises:
         ConfigError: a directory is not a batch with successful runs.
+        ValueError: ``lang`` has no catalogue.
     """
+    import matplotlib
+
+    with language(lang), matplotlib.rc_context():
+        if lang != DEFAULT_LANGUAGE:
+            from limitlab.experiments.fonts import require_cjk_font
+
+            require_cjk_font()  # Chinese figure text, not empty boxes
+        return _build_compare(dirs, out, dpi=dpi)
+
+
+def _build_compare(dirs: list[Path], out: Path, *, dpi: int) -> Path:
     from limitlab.experiments.outcomes import fmt, fmt_interval, label_of
     from limitlab.experiments.pages import Section, html_table, render_html
     from limitlab.experiments.report import KEY_OUTCOMES
@@ -196,33 +223,37 @@ def build_compare(dirs: list[Path], out: Path, *, dpi: int = 100) -> Path:
             ci = fmt_interval(r.ci_low, r.ci_high, r.kind, difference=True)
             rows.append([label_of(r.outcome), fmt(r.mean_a, r.kind), fmt(r.mean_b, r.kind),
                          fmt(r.difference, r.kind, difference=True), ci,
-                         "yes" if r.significant else "no", f"{r.comparison}, n={r.n}"])
+                         _("yes") if r.significant else _("no"),
+                         f"{_(HOW[r.comparison]) if r.comparison in HOW else r.comparison}, n={r.n}"])
         how = diff["comparison"].iloc[0] if len(diff) else "paired"
-        note = ("Runs are paired by seed (common random numbers): the interval is that of the "
-                "mean per-seed difference." if how == "paired" else
-                "The batches ran different seeds: unpaired comparison (Welch's interval). Run "
-                "both with the same --seed and --replicates to pair them.")
-        sections.append(Section(f"{name} against {names[0]}", [
-            f"<p>{note} Difference = {name} − {names[0]}; 95% confidence intervals.</p>",
-            html_table(["outcome", names[0], name, "difference", "95% CI", "CI excludes 0",
-                         "comparison"], rows),
+        note = (_("Runs are paired by seed (common random numbers): the interval is that of the "
+                  "mean per-seed difference.") if how == "paired" else
+                _("The batches ran different seeds: unpaired comparison (Welch's interval). Run "
+                  "both with the same --seed and --replicates to pair them."))
+        sections.append(Section(_("{name} against {reference}").format(name=name, reference=names[0]), [
+            "<p>" + note + _(" Difference = {name} − {reference}; 95% confidence intervals.").format(
+                name=name, reference=names[0]) + "</p>",
+            html_table([_("outcome"), names[0], name, _("difference"), _("95% CI"), _("CI excludes 0"),
+                        _("comparison")], rows),
             *_differing_html(results[0], res, names[0], name)]))
     table = pd.concat(frames, ignore_index=True)
     images = {"series": _series_figure(results, names, dpi)}
-    sections.append(Section("Over time", figures=[(
-        "series", "Each scenario's median across replicates by month, with its 5–95% band.",
+    sections.append(Section(_("Over time"), figures=[(
+        "series", _("Each scenario's median across replicates by month, with its 5–95% band."),
         None)]))
     summary = []
     for name in names[1:]:
         sig = table[(table["scenario_b"] == name) & table["significant"]]
         words = ", ".join(
             f"{label_of(o)} {fmt(d, k, difference=True)}"
-            for o, d, k in zip(sig["outcome"], sig["difference"], sig["kind"])) or "none"
-        summary.append(f"{name} against {names[0]}: outcomes whose 95% interval excludes zero: "
-                       f"{words}.")
-    meta = " · ".join(f"{n}: {d.resolve()} ({len(r.runs)} runs)"
-                      for n, d, r in zip(names, dirs, results)) + f" · built {time.strftime('%Y-%m-%d %H:%M')}"
-    page = render_html(f"limitlab comparison: {' vs '.join(names)}", meta, summary, sections, images,
+            for o, d, k in zip(sig["outcome"], sig["difference"], sig["kind"])) or _("none")
+        summary.append(_("{name} against {reference}: outcomes whose 95% interval excludes zero: "
+                         "{words}.").format(name=name, reference=names[0], words=words))
+    meta = " · ".join(_("{name}: {path} ({n} runs)").format(name=n, path=d.resolve(), n=len(r.runs))
+                      for n, d, r in zip(names, dirs, results)) + _(" · built {time}").format(
+        time=time.strftime('%Y-%m-%d %H:%M'))
+    page = render_html(_("limitlab comparison: {names}").format(names=_(" vs ").join(names)), meta,
+                       summary, sections, images,
                        warnings)
     out.mkdir(parents=True, exist_ok=True)
     for fname, text in (("differences.csv", table.to_csv(index=False)), ("compare.html", page)):
@@ -247,6 +278,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace compare.html and differences.csv if --out holds them")
     p.add_argument("--dpi", type=int, default=100, help="figure resolution (50-300)")
+    p.add_argument("--lang", default=DEFAULT_LANGUAGE, metavar="|".join(LANGUAGES),
+                   help="the page's language: en (English, the default) or zh (简体中文: "
+                        "headings, sentences, tables and figure text in Simplified Chinese)")
     p.set_defaults(func=_main)
 
 
@@ -257,6 +291,9 @@ def _main(args: argparse.Namespace) -> int:
                           "is the reference)")
     if not 50 <= args.dpi <= 300:
         raise ConfigError(f"--dpi: {args.dpi} — an integer from 50 to 300")
+    from limitlab.experiments.report import check_lang
+
+    check_lang(args.lang)
     for d in dirs:
         if not (d / "runs.parquet").is_file():
             raise ConfigError(f"{str(d)!r}: not a batch directory (no runs.parquet)")
@@ -266,6 +303,6 @@ def _main(args: argparse.Namespace) -> int:
     mine = [out / "compare.html", out / "differences.csv"]
     if any(f.exists() for f in mine) and not args.overwrite:
         raise ConfigError(f"--out {str(out)!r}: already holds a comparison; add --overwrite to replace it")
-    path = build_compare(dirs, out, dpi=args.dpi)
+    path = build_compare(dirs, out, dpi=args.dpi, lang=args.lang)
     print(f"comparison: {path}")
     return 0

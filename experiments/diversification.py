@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from limitlab.experiments.advice import add_study_options, run_jobs
 from limitlab.experiments.catalog import load_scenario
+from limitlab.experiments.i18n import DEFAULT_LANGUAGE, N_, _, current_language
 from limitlab.model.config import ConfigError
 from limitlab.model.stats import mean_ci
 
@@ -70,6 +71,11 @@ def compare(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+# the metrics as the figures name them in another language than English
+METRIC_WORDS = {"sb_failure_rate": N_("failure rate"), "sb_shortfall_rate": N_("shortfall rate"),
+                "sb_distress_rate": N_("distress rate"), "sb_shortfall_yuan": N_("shortfall (yuan)")}
+
+
 def plot_comparison(table: pd.DataFrame, metric: str = "sb_failure_rate", ax=None):
     """Strategy means with 95% CIs per condition for one metric."""
     from limitlab.experiments.plots import _fig_ax, paired_ci_bars
@@ -77,13 +83,21 @@ def plot_comparison(table: pd.DataFrame, metric: str = "sb_failure_rate", ax=Non
     fig, ax = _fig_ax(ax)
     t = table[table["metric"] == metric].reset_index(drop=True)
     x = paired_ci_bars(ax, t["condition"], [
-        ("single_channel", t["single_channel"], t["single_lo"], t["single_hi"], "#d95f02"),
-        ("diversified", t["diversified"], t["diversified_lo"], t["diversified_hi"], "#1b9e77")])
+        (_("single channel") if current_language() != DEFAULT_LANGUAGE else "single_channel",
+         t["single_channel"], t["single_lo"], t["single_hi"], "#d95f02"),
+        (_("diversified"), t["diversified"], t["diversified_lo"], t["diversified_hi"], "#1b9e77")])
     ax.set_xticks(x, t["condition"])
-    units = {"sb_shortfall_yuan": "yuan per business", "sb_distress_rate": "share of business-months",
-             "sb_shortfall_rate": "share of business-months", "sb_failure_rate": "share of businesses"}
-    ax.set_ylabel(f"{metric} ({units.get(metric, '')}, mean, 95% CI)")
-    ax.set_title(f"Small businesses: {metric.replace('sb_', '').replace('_', ' ')} by funding strategy")
+    units = {"sb_shortfall_yuan": N_("yuan per business"), "sb_distress_rate": N_("share of business-months"),
+             "sb_shortfall_rate": N_("share of business-months"), "sb_failure_rate": N_("share of businesses")}
+    if current_language() == DEFAULT_LANGUAGE:  # the study's own words, as it wrote them
+        ax.set_ylabel(f"{metric} ({units.get(metric, '')}, mean, 95% CI)")
+        ax.set_title(f"Small businesses: {metric.replace('sb_', '').replace('_', ' ')} by funding strategy")
+    else:
+        words = METRIC_WORDS.get(metric)
+        shown = _(words) if words else metric
+        ax.set_ylabel(_("{metric} ({unit}, mean, 95% CI)").format(
+            metric=shown, unit=_(units[metric]) if metric in units else ""))
+        ax.set_title(_("Small businesses: {metric} by funding strategy").format(metric=shown))
     ax.legend()
     return fig
 
@@ -118,7 +132,7 @@ def cmd(args: argparse.Namespace) -> int:
     runs = run_diversification(args.replicates, args.borrowers, args.months, args.seed,
                                args.workers, parse_set_options(args.overrides))
     table = write(Path(args.out), runs)
-    for _, r in table.iterrows():
+    for _i, r in table.iterrows():
         print(f"{r['condition']:>10} {r['metric']:<18} single {r['single_channel']:.4g}  diversified "
               f"{r['diversified']:.4g}  difference {r['difference']:+.4g} "
               f"[{r['difference_lo']:+.4g}, {r['difference_hi']:+.4g}]")

@@ -61,7 +61,8 @@ SOURCES: tuple[str, ...] = (
     # set by :func:`language`)
     "outcomes.py", "pages.py", "report.py", "report_scenario.py", "report_studies.py", "report_validation.py",
     "summary.py", "plots.py", "sweep_plots.py", "report_economics.py", "frontier.py",
-    "report_calibration.py", "judge.py",
+    "report_calibration.py", "judge.py", "advice.py", "diversification.py", "validation_plots.py",
+    "compare.py",
 )
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "pgettext": ((1, "c"), 2)}
 

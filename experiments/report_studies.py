@@ -109,7 +109,9 @@ def study_sections(res: Results) -> tuple[list[Section], list[str]]:
         s.html.append(html_table([_("condition"), _("metric"), _("single channel"), _("diversified"),
                                   _("difference [95% CI]")], rows))
         for metric in diversification.METRICS:
-            s.figures.append((f"diversification_{metric}", metric.replace("_", " "),
+            caption = (metric.replace("_", " ") if current_language() == DEFAULT_LANGUAGE
+                       else _(diversification.METRIC_WORDS[metric]))
+            s.figures.append((f"diversification_{metric}", caption,
                               diversification.plot_comparison(table, metric)))
         return [s], summary
     return _validation_sections(p)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from limitlab.experiments import outcomes as oc
 from limitlab.experiments.fileio import read_parquet
-from limitlab.experiments.i18n import N_, _
+from limitlab.experiments.i18n import DEFAULT_LANGUAGE, N_, _, current_language
 from limitlab.experiments.pages import Section, fmt_any, html_table
 
 # The validation tables' columns: header and kind (outcomes' kinds, plus "p" for p-values
@@ -94,8 +94,37 @@ def _validation_sections(p: Path) -> tuple[list[Section], list[str]]:
         "quantiles": N_("Sample quantiles of the default fraction against the mixed binomial, "
                         "with order-statistic intervals."),
     }
+    redrawn = _redrawn_figures(p) if current_language() != DEFAULT_LANGUAGE else {}
     for png in sorted((p / "figures").glob("*.png")) if (p / "figures").is_dir() else []:
         s.figures.append((f"validation_{png.stem}",
                           _(captions[png.stem]) if png.stem in captions else png.stem.replace("_", " "),
-                          png.read_bytes()))
+                          redrawn[png.stem] if png.stem in redrawn else png.read_bytes()))
     return [s], summary
+
+
+def _redrawn_figures(p: Path) -> dict:
+    """The figures ``limitlab validate`` wrote, drawn again from its tables in the current
+    language (the PNGs on disk carry English words); a figure whose tables are missing is
+    left out (the report then shows the PNG as it is)."""
+    import json
+
+    from limitlab.experiments import validation_plots as vp
+
+    def table(name: str):
+        f = p / f"validation_{name}.parquet"
+        return read_parquet(f) if f.is_file() else None
+
+    figures = {}
+    samples, quantiles, irb = table("samples"), table("quantiles"), table("irb")
+    if samples is not None and len(samples):
+        figures["default_fraction_tails"] = vp.plot_default_fraction_grid(samples)
+    if quantiles is not None and len(quantiles):
+        figures["quantiles"] = vp.plot_quantile_check(quantiles)
+    if irb is not None and len(irb):
+        figures["irb"] = vp.plot_irb(irb)
+    losses = table("baseline_losses")
+    summary = p / "validation.json"
+    if losses is not None and len(losses) and summary.is_file():
+        capital = (json.loads(summary.read_text()).get("baseline") or {}).get("irb_qrre_loss_quantile")
+        figures["baseline_losses"] = vp.plot_loss_distribution(losses, capital)
+    return figures

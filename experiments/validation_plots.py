@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from limitlab.experiments.i18n import N_, _
 from limitlab.model.validation import MixedBinomial, irb_risk_weight, vasicek_cdf
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -19,6 +20,7 @@ MODEL_COLOUR = "#1b9e77"
 MIXED_COLOUR = "#d95f02"
 VASICEK_COLOUR = "#7570b3"
 LGD_STYLES = {0.45: "-", 0.85: "--"}
+PORTFOLIOS = {"qrre": N_("qrre"), "other_retail": N_("other retail")}
 
 
 def _fig_ax(ax: Axes | None, figsize: tuple[float, float] = (6.0, 4.0)) -> tuple[Figure, Axes]:
@@ -47,23 +49,23 @@ def plot_default_fraction_cdf(
     # survival 1 - F shows the tail the 99.9% quantile lives in
     grid = np.unique(x)
     emp = 1.0 - np.searchsorted(x, grid, side="right") / m
-    ax.step(grid, emp, where="post", color=MODEL_COLOUR, label=f"model ({m:,} scenarios)")
+    ax.step(grid, emp, where="post", color=MODEL_COLOUR, label=_("model ({m:,} scenarios)").format(m=m))
     mixed = MixedBinomial(n, pd_value, rho)
     k = np.arange(0, int(np.ceil(max(x.max(), float(mixed.quantile(0.9999))) * n)) + 2)
     ax.step(k / n, 1.0 - mixed.cdf(k), where="post", color=MIXED_COLOUR, lw=1.0,
-            label=f"mixed binomial, N = {n:,}")
+            label=_("mixed binomial, N = {n:,}").format(n=n))
     if rho > 0:
         xs = np.linspace(1e-6, k[-1] / n, 400)
         ax.plot(xs, 1.0 - vasicek_cdf(xs, pd_value, rho), color=VASICEK_COLOUR, lw=1.0, ls=":",
-                label="Vasicek (N → ∞)")
+                label=_("Vasicek (N → ∞)"))
     ax.set_yscale("log")
     ax.set_ylim(max(0.3 / m, 1e-6), 1.2)
     # few ticks, no forced decimals: "0.50%" on every half-point ran into each other
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-    ax.set_xlabel("default fraction in the month")
-    ax.set_ylabel("P(default fraction > x)")
-    ax.set_title(f"pd = {pd_value:.2%}, ρ = {rho:.3g}")
+    ax.set_xlabel(_("default fraction in the month"))
+    ax.set_ylabel(_("P(default fraction > x)"))
+    ax.set_title(_("pd = {pd:.2%}, ρ = {rho:.3g}").format(pd=pd_value, rho=rho))
     ax.legend(fontsize="small")
     return fig
 
@@ -98,7 +100,7 @@ def plot_quantile_check(quantiles: pd.DataFrame, ax: Axes | None = None) -> Figu
         sel = q["level"] == level
         ax.errorbar(part["mixed_binomial"], part["sample"],
                     yerr=[part["sample"] - lo[sel], hi[sel] - part["sample"]],
-                    fmt=markers.get(level, "o"), ms=4, capsize=2, label=f"{level:.1%} quantile")
+                    fmt=markers.get(level, "o"), ms=4, capsize=2, label=_("{level:.1%} quantile").format(level=level))
     top = float(max(q["mixed_binomial"].max(), np.nanmax(hi))) * 1.3
     bottom = float(q["mixed_binomial"].min()) / 1.3
     ax.plot([bottom, top], [bottom, top], color="grey", lw=0.8)
@@ -106,9 +108,9 @@ def plot_quantile_check(quantiles: pd.DataFrame, ax: Axes | None = None) -> Figu
     ax.set_yscale("log")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("mixed binomial quantile (closed form)")
-    ax.set_ylabel("model quantile (order-statistic interval)")
-    ax.set_title("Default-fraction quantiles, all (pd, ρ) pairs")
+    ax.set_xlabel(_("mixed binomial quantile (closed form)"))
+    ax.set_ylabel(_("model quantile (order-statistic interval)"))
+    ax.set_title(_("Default-fraction quantiles, all (pd, ρ) pairs"))
     ax.legend(fontsize="small")
     return fig
 
@@ -136,18 +138,19 @@ def plot_irb(irb: pd.DataFrame, ax: Axes | None = None) -> Figure:
             if sel.empty:
                 continue
             ax.plot(grid, irb_risk_weight(grid, lgd, corr), color=colour, ls=style, lw=1.0,
-                    label=f"IRB {portfolio.replace('_', ' ')}, LGD {lgd:.0%}")
+                    label=_("IRB {portfolio}, LGD {lgd:.0%}").format(
+                        portfolio=_(PORTFOLIOS[portfolio]), lgd=lgd))
             ax.errorbar(sel["pd"], sel["model_risk_weight"],
                         yerr=[sel["model_risk_weight"] - sel["model_rw_low"],
                               sel["model_rw_high"] - sel["model_risk_weight"]],
                         fmt="o", ms=4, color=colour, capsize=2)
-    ax.plot([], [], "o", color="black", label="model: 12.5·LGD·(q̂99.9% − PD)")
+    ax.plot([], [], "o", color="black", label=_("model: 12.5·LGD·(q̂99.9% − PD)"))
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("PD")
-    ax.set_ylabel("risk weight")
-    ax.set_title("Basel IRB retail risk weights and the model's 99.9% quantile")
+    ax.set_xlabel(_("PD"))
+    ax.set_ylabel(_("risk weight"))
+    ax.set_title(_("Basel IRB retail risk weights and the model's 99.9% quantile"))
     ax.legend(fontsize="small")
     return fig
 
@@ -165,16 +168,16 @@ def plot_loss_distribution(losses: pd.DataFrame, irb_capital: float | None = Non
     fig, ax = _fig_ax(ax, (6.0, 4.0))
     x = losses["annual_loss_rate"].to_numpy()
     ax.hist(x, bins=min(30, max(5, x.size // 4)), color=MODEL_COLOUR, alpha=0.7,
-            label=f"ABM baseline ({x.size} run-years)")
-    ax.axvline(x.mean(), color="black", lw=1.0, label=f"mean {x.mean():.2%}")
+            label=_("ABM baseline ({n} run-years)").format(n=x.size))
+    ax.axvline(x.mean(), color="black", lw=1.0, label=_("mean {value:.2%}").format(value=x.mean()))
     ax.axvline(np.quantile(x, 0.99), color="black", ls="--", lw=1.0,
-               label=f"99th percentile {np.quantile(x, 0.99):.2%}")
+               label=_("99th percentile {value:.2%}").format(value=np.quantile(x, 0.99)))
     if irb_capital is not None:
         ax.axvline(irb_capital, color="#377eb8", ls=":", lw=1.5,
-                   label=f"IRB EL + K (QRRE) {irb_capital:.2%}")
+                   label=_("IRB EL + K (QRRE) {value:.2%}").format(value=irb_capital))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("losses in the year / average outstanding")
-    ax.set_ylabel("run-years")
-    ax.set_title("Baseline ABM: annual loss rate across runs")
+    ax.set_xlabel(_("losses in the year / average outstanding"))
+    ax.set_ylabel(_("run-years"))
+    ax.set_title(_("Baseline ABM: annual loss rate across runs"))
     ax.legend(fontsize="small")
     return fig
