@@ -27,6 +27,11 @@ GLOSSARY = (
                          "accounts, 12-month PD in stage 1, lifetime PD in stages 2 and 3")),
     (N_("provision charge"), N_("closing less opening provisions plus the month's write-offs: the "
                                 "credit-loss charge in the profit and loss")),
+    (N_("risk-weighted assets"), N_("Basel IRB risk-weighted assets: 12.5 times the capital "
+                                    "requirement times EAD")),
+    (N_("capital charge"), N_("the month's cost of the capital held, at the hurdle rate")),
+    (N_("operating cost"), N_("costs per account, per application and of collections")),
+    (N_("funding shock cost"), N_("the extra funding cost while a funding shock is in force")),
     (N_("capital"), N_("the capital ratio times Basel IRB risk-weighted assets (QRRE for "
                        "individuals' lines, other retail for small businesses')")),
     (N_("pre-tax profit"), N_("interest income less funding cost, operating cost and the provision "
