@@ -3,7 +3,10 @@
 ``limitlab run baseline`` names a file of ``experiments/scenarios/`` (installed as package data of
 :mod:`limitlab.experiments`); a path to any TOML file works as well. The model layer only
 validates configuration it is given (:func:`limitlab.model.config.load_scenario` takes a path);
-resolving names belongs here.
+resolving names belongs here, and so does a scenario's ``base``: a file that says
+``base = "baseline"`` (a shipped name, or a path relative to the file's own folder) is laid over
+that scenario, table by table (:func:`read_scenario`), so a scenario that is "the baseline plus a
+change" carries the baseline's settings, whatever they become, and lists only its own.
 """
 
 from __future__ import annotations
@@ -61,12 +64,98 @@ def scenario_path(name_or_path: str | Path) -> Path:
     )
 
 
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``base``: tables merged key by key, any other value (a number, a
+    string, an array such as ``[[economy.shocks]]``) replaced whole."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _base_path(value: Any, of: Path) -> Path:
+    """The file a ``base = ...`` in ``of`` names: a path (it ends in ``.toml`` or has a folder),
+    relative to ``of``'s folder unless absolute, or else the name of a shipped scenario."""
+    allowed = (f"the name of a shipped scenario ({', '.join(scenario_names())}) or a path to a "
+               f".toml file, relative to the folder of {str(of)!r}")
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"base: {value!r} — {allowed}")
+    p = Path(value)
+    if p.suffix == ".toml" or p.parent != Path("."):
+        cand = p if p.is_absolute() else of.parent / p
+    else:
+        cand = scenario_dir() / f"{value}.toml"
+    if not cand.is_file():
+        raise ConfigError(f"base: {value} — {allowed}")
+    return cand
+
+
+def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
+    """A scenario file's table with its ``base`` chain resolved, not yet validated.
+
+    ``base = "baseline"`` (a shipped name) or ``base = "../mine.toml"`` (a path relative to the
+    file's folder) lays the file over its base, whose own base is resolved first: tables merge
+    key by key, other values are replaced. ``name`` and ``description`` are never inherited (a
+    file without a name is named after its file). The result has no ``base`` key.
+
+    Raises:
+        ConfigError: an unknown base, a cycle of bases, or an unreadable file.
+    """
+    from limitlab.model.config import read_toml
+
+    path = scenario_path(name_or_path)
+    chain: list[Path] = []
+    layers: list[dict[str, Any]] = []
+    while True:
+        key = path.resolve()
+        if key in chain:
+            cycle = " -> ".join(p.name for p in [*chain[chain.index(key):], key])
+            raise ConfigError(f"base: {layers[-1]['base']} — a cycle of bases ({cycle}); a "
+                              "scenario cannot be its own base")
+        chain.append(key)
+        data = read_toml(path)
+        layers.append(data)
+        if "base" not in data:
+            break
+        path = _base_path(data["base"], path)
+    first = layers[0]
+    out: dict[str, Any] = {}
+    for layer in reversed(layers):
+        out = _merge(out, {k: v for k, v in layer.items()
+                           if k not in ("base", "name", "description")})
+    out["name"] = first.get("name", chain[0].stem.replace("-", "_").lower())
+    if "description" in first:
+        out["description"] = first["description"]
+    return out
+
+
+def scenario_bases(name_or_path: str | Path) -> list[str]:
+    """The ``base`` values a scenario's chain names, nearest first (empty without a base)."""
+    from limitlab.model.config import read_toml
+
+    path, out = scenario_path(name_or_path), []
+    while len(out) < 64:
+        data = read_toml(path)
+        if "base" not in data:
+            break
+        out.append(str(data["base"]))
+        path = _base_path(data["base"], path)
+    return out
+
+
 def load_scenario(name_or_path: str | Path,
                   overrides: Mapping[str, Any] | None = None) -> ScenarioConfig:
-    """Load a scenario by name or path, apply dotted overrides and validate it."""
-    from limitlab.model import config  # pydantic: imported when a scenario is read
+    """Load a scenario by name or path (its ``base`` chain resolved), apply dotted overrides
+    and validate it."""
+    from limitlab.model.config import set_dotted, validate_config  # pydantic: imported here
 
-    return config.load_scenario(scenario_path(name_or_path), overrides)
+    data = read_scenario(name_or_path)
+    for key, value in (overrides or {}).items():
+        set_dotted(data, key, value)
+    return validate_config(data)
 
 
 def register(sub) -> None:

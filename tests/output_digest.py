@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-from limitlab.model.config import load_scenario
+from limitlab.experiments.catalog import load_scenario  # a scenario's base chain resolved
 from limitlab.model.run import simulate
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"

@@ -81,8 +81,8 @@ def build_spec(args: argparse.Namespace) -> dict[str, Any]:
     """Everything checked before anything is run or written (:class:`ConfigError` otherwise)."""
     from limitlab.experiments.calibration.smc import parse_lever
     from limitlab.experiments.calibration.targets import load_targets, select, shipped_targets
-    from limitlab.experiments.catalog import scenario_path
-    from limitlab.model.config import apply_overrides, parse_set_options, read_toml, set_dotted
+    from limitlab.experiments.catalog import read_scenario, scenario_path
+    from limitlab.model.config import apply_overrides, parse_set_options, set_dotted
 
     _positive("--population", args.population, 2, 100_000)
     _positive("--generations", args.generations, 1, 1000)
@@ -98,8 +98,7 @@ def build_spec(args: argparse.Namespace) -> dict[str, Any]:
     if clash := [k for k in overrides if k in keys]:
         raise ConfigError(f"--set: {clash[0]} — also a lever in --params; give it once")
     spath = scenario_path(args.scenario)
-    raw = read_toml(spath)
-    raw.setdefault("name", spath.stem.replace("-", "_").lower())
+    raw = read_scenario(spath)  # its base chain resolved: the calibrated file stands alone
     for k, v in overrides.items():
         set_dotted(raw, k, v)
     size: dict[str, Any] = {"output.events": False, "output.borrowers": False,
