@@ -79,10 +79,14 @@ class RuleContext:
 
     Attributes:
         lender: the lender (its ``table`` is the book; read the lender-side columns).
-        month: the current month.
+        month: the current month as the outputs number it, counted from the first reported
+            month (negative during a burn-in): a rule scheduled "from month 24" compares this.
         params: the rule's ``params`` from the scenario.
         state: a dict kept from month to month for this rule (e.g. per-row counters).
         reason: the rule's reason code.
+        book_month: the model's own month, counted from the book's opening (``month`` plus
+            ``burn_in_months``): the clock of the table's month columns (``opened_month``,
+            ``last_limit_change``, ...), e.g. a line's tenure is ``book_month - opened_month``.
     """
 
     lender: Lender
@@ -90,6 +94,7 @@ class RuleContext:
     params: dict[str, Any]
     state: dict[str, Any]
     reason: int
+    book_month: int = 0
 
     @property
     def table(self):
@@ -149,5 +154,7 @@ class CustomRules:
         return out
 
     def apply(self, lender: Lender) -> None:
+        m = lender.model.month
+        month = m - getattr(lender.model, "first_month", 0)  # counted from the first reported month
         for (mod, params, code), state in zip(self.rules, self.states):
-            mod.apply(RuleContext(lender, lender.model.month, params, state, code))
+            mod.apply(RuleContext(lender, month, params, state, code, m))

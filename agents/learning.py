@@ -202,10 +202,14 @@ class LearningScorecard:
             return np.empty((0, k), np.float32), np.empty(0, bool), np.empty(0, np.int32)
         return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss)
 
-    def due(self, month: int) -> bool:
+    def due(self, month: int, first_month: int = 0) -> bool:
+        """A refit in ``first_refit_month`` and every ``refit_months`` after it, counted from
+        ``first_month`` (the first reported month: after a burn-in, the model's month
+        ``burn_in_months``), so a seasoned book refits in the same reported months as a new one."""
         cfg = self.config
-        return (cfg.refit_months > 0 and month >= cfg.first_refit_month
-                and (month - cfg.first_refit_month) % cfg.refit_months == 0)
+        k = month - first_month
+        return (cfg.refit_months > 0 and k >= cfg.first_refit_month
+                and (k - cfg.first_refit_month) % cfg.refit_months == 0)
 
     def refit(self, t: BorrowerTable, month: int) -> dict:
         """Fit on the window and adopt the fit when it saw at least ``min_defaults`` defaults."""
@@ -230,8 +234,9 @@ class LearningScorecard:
         self.refits.append(rec)
         return rec
 
-    def learn(self, t: BorrowerTable, month: int) -> None:
-        """The lender's monthly learning step: remember this month, refit when due."""
+    def learn(self, t: BorrowerTable, month: int, first_month: int = 0) -> None:
+        """The lender's monthly learning step: remember this month, refit when due
+        (:meth:`due`; ``first_month``: the model's first reported month)."""
         self.observe(t, month)
-        if self.due(month):
+        if self.due(month, first_month):
             self.refit(t, month)

@@ -644,7 +644,8 @@ class ScenarioConfig(_Strict):
         0, ge=0, le=240,
         description="months the book is run before month 0 so that the reported months start "
         "from a seasoned book (months; not reported, 0 = the book opens at month 0); "
-        "scheduled months (shocks, recession, reviews) count from month 0",
+        "scheduled months (shocks, recession, reviews, refits, a funding shock, custom rules' "
+        "month) count from month 0",
     )
     seed: int = Field(20261129, ge=0, le=MAX_SEED, description="root seed of every random stream")
     economy: EconomyConfig = Field(default_factory=EconomyConfig)

@@ -131,7 +131,8 @@ class Economics:
         out[:, e + 3] = np.rint(100.0 * (c.per_account_month * out[:, F_ON_BOOK]
                                          + c.per_application * applications
                                          + c.per_collection_month * out[:, F_PAST_DUE])).astype(np.int64)
-        shock = c.funding_shock_rate if 0 < c.funding_shock_month <= model.month else 0.0
+        # the shock's month counts from the first reported month (after any burn-in)
+        shock = c.funding_shock_rate if 0 < c.funding_shock_month <= model.month - model.first_month else 0.0
         out[:, e + 4] = np.rint(outstanding_start * shock / 12.0).astype(np.int64)
         self.rows.append(out)
         return out

@@ -44,13 +44,16 @@ def heldout_auc(config, seed=None, eval_month: int | None = None) -> dict[str, f
             f"{config.lender.learning.first_refit_month}, min_defaults={config.lender.learning.min_defaults})"
         )
     t = model.table
+    # eval_month and fit_month are reported months; the table's months are the model's (a
+    # burn-in of first_month months runs before reported month 0)
+    first, m = model.first_month, model.month
     rows = np.flatnonzero(can_default(t))
-    learned = sc.pd(t, h, rows)
-    fixed = sc.fixed.pd(t, h, rows)
-    fit_month = sc.fitted.month
+    learned = sc.pd(t, m, rows)
+    fixed = sc.fixed.pd(t, m, rows)
+    fit_month = sc.fitted.month - first
     model.run(h + HORIZON_MONTHS)
     d = model.table.default_month[rows]  # the table may have grown: read it afresh
-    y = (d > h) & (d <= h + HORIZON_MONTHS)
+    y = (d > m) & (d <= m + HORIZON_MONTHS)
     out = {"learned_auc": auc(learned, y), "fixed_auc": auc(fixed, y), "accounts": float(rows.size),
            "defaults": float(y.sum()), "fit_month": float(fit_month), "eval_month": float(h)}
     for name, p in (("learned", learned), ("fixed", fixed)):

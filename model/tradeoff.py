@@ -220,7 +220,13 @@ def attach(tables: dict, model, twin_default_month: np.ndarray | None = None) ->
     tables["errors_by_reason"] = errors_by_reason(j, model.lender.reason_names)
     refits = getattr(model.lender.scorecard, "refits", None)
     if refits is not None:
-        tables["refits"] = pd.DataFrame(refits)
+        df = pd.DataFrame(refits)
+        first = model.first_month
+        if first and len(df):  # snapshot months as reported (``month`` is renumbered in model.run)
+            seen = df["training_rows"] > 0  # -1: a refit with no snapshot in its window
+            for col in ("first_snapshot_month", "last_snapshot_month", "last_outcome_month"):
+                df[col] = df[col].where(~seen, df[col] - first)
+        tables["refits"] = df
     return j
 
 

@@ -183,7 +183,7 @@ class Lender(mesa.Agent):
         self._defaulted(written_off)
         if isinstance(self.scorecard, LearningScorecard):
             version = self.scorecard.version
-            self.scorecard.learn(self.table, self.model.month)
+            self.scorecard.learn(self.table, self.model.month, getattr(self.model, "first_month", 0))
             if self.scorecard.version != version:
                 self.score()
 

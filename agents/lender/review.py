@@ -105,7 +105,7 @@ def economic_pressure(lender: Lender) -> float:
     (``lender.capital.available`` > 0) and short, and ``(funding rate + shock) / funding
     rate`` while a funding shock is in force with ``lender.costs.review_on_funding_shock``."""
     cfg = lender.cfg
-    m = lender.model.month
+    m = lender.model.month - getattr(lender.model, "first_month", 0)  # the reported month
     pressure = 0.0
     cap = cfg.capital
     econ = getattr(lender.model.recorder, "economics", None)
