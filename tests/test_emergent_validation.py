@@ -9,7 +9,8 @@ Fixed seeds; runs with and without the intervention share each seed (common rand
 numbers: the borrowers' draws are keyed by row and month, so the twin differs only by the
 intervention). Tolerances come from the sampling error across seeds: paired t-intervals
 (95%) of the per-seed differences. Every configuration is built from explicit keys over the
-schema's defaults, not from a shipped scenario.
+schema's defaults, not from a shipped scenario. These books open at month 0 (no burn-in);
+the shock's rise and build-up in a seasoned book is tested in tests/test_seasoned_book.py.
 """
 
 from __future__ import annotations

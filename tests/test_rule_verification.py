@@ -19,6 +19,8 @@ tests/test_emergent_validation.py. The rule each test restates:
 
 Fixed seeds; each claim is tested with a tolerance derived from its sampling error:
 binomial standard errors for pooled proportions, t-intervals across seeds for differences.
+These runs open their book at month 0 (no burn-in); the same rules seen in a seasoned book,
+measured by tenure, are in tests/test_seasoned_book.py.
 """
 
 from __future__ import annotations
