@@ -127,7 +127,7 @@ def render(rows: list[dict[str, Any]], fmt: str, scenario: str | None = None) ->
             lines.append(f"| `{r['key']}` | {esc(r['type'])} | {esc(param_text(r[vcol]))} | "
                          f"{bounds} | {esc(r['help'])} |")
         return "\n".join(lines) + "\n"
-    width = max(len(r["key"]) for r in rows)
+    width = max((len(r["key"]) for r in rows), default=0)
     out = []
     for r in rows:
         bounds = ", ".join(b for b in (r["min"], r["max"]) if b)

@@ -51,3 +51,23 @@ def test_every_format_lists_every_key(fmt, capsys):
     assert main(["params", "--format", fmt]) == 0
     out = capsys.readouterr().out
     assert all(r["key"] in out for r in params.parameters())
+
+
+def test_a_filter_that_matches_nothing_prints_nothing(capsys):
+    assert main(["params", "--grep", "no-such-parameter"]) == 0
+    assert capsys.readouterr().out.strip() == ""
+
+
+def test_a_scenario_s_values_replace_the_defaults(capsys):
+    """``--scenario`` lists what a scenario runs with (its base chain resolved, ``--set``
+    applied) under the heading ``value``; ``--set`` without a scenario is refused."""
+    from limitlab.experiments.catalog import load_scenario
+
+    assert main(["params", "--scenario", "tester_crackdown", "--set", "months=7",
+                 "--format", "json"]) == 0
+    rows = {r["key"]: r["value"] for r in json.loads(capsys.readouterr().out)}
+    cfg = load_scenario("tester_crackdown")
+    assert rows["months"] == 7 and rows["burn_in_months"] == cfg.burn_in_months
+    assert rows["lender.monitoring.strikes_to_close"] == cfg.lender.monitoring.strikes_to_close
+    assert main(["params", "--set", "months=7"]) == 2
+    assert capsys.readouterr().err.startswith("limitlab: error: --set: months=7 — ")
