@@ -12,10 +12,11 @@ the run; ``opened_month`` is negative for lines opened during the burn-in).
   reopened lines come back lower (a reopening is scored as a new customer), quick-cycling
   testers are closed far more often than the book (monitoring);
 - ``test_emergent_*`` (validation): behaviour no single rule states: after a common
-  income shock, delinquency in a seasoned book rises and builds up over months.
+  income shock, delinquency in a seasoned book rises and builds up over months; tightening
+  reviews in a downturn raise defaults among the borrowers they cut.
 
 Every configuration is built from explicit keys over the schema's defaults (the judgement
-scorecard, no system reviews), not from a shipped scenario; each seed seasons its own book
+scorecard, no system reviews unless a test turns them on), not from a shipped scenario; each seed seasons its own book
 (``seed`` is the configuration's, so the replicates are independent books). Tolerances come
 from the sampling error: t-intervals across seeds, binomial tests on pooled counts.
 """
@@ -152,3 +153,47 @@ def test_emergent_after_a_common_shock_delinquency_in_a_seasoned_book_rises_and_
     onset, peak = d[:, s: s + 2].mean(axis=1), d[:, s + 3: s + 7].mean(axis=1)
     assert mean_ci(peak)[1] > 0, peak
     assert mean_ci(peak - onset)[1] > 0, (peak, onset)
+
+
+# ---------------------------------------------------------------- reviews in a downturn, seasoned
+DOWNTURN = {"months": 36, "burn_in_months": 36, "population.borrowers": 2000,
+            "economy.cycle": False, "economy.recession_depth": 1.5,
+            "economy.recession_start_month": 6, "economy.recession_months": 12,
+            "lender.review.period_months": 6, "lender.risk_appetite": 0.025}
+
+
+def _events(cfg) -> pd.DataFrame:
+    ev = simulate(cfg, events=True, borrowers=False).tables["events"].to_pandas()
+    ev["action"] = ev["action"].astype(str)
+    ev["reason"] = ev["reason"].astype(str)
+    return ev
+
+
+def _defaulted_within_a_year(ev: pd.DataFrame, cut_month: pd.Series) -> float:
+    first_default = ev.loc[ev["action"] == "default"].groupby("borrower_id")["month"].min()
+    d = first_default.reindex(cut_month.index)
+    return float(((d > cut_month) & (d <= cut_month + 12)).mean())
+
+
+def test_emergent_tightening_reviews_in_a_downturn_raise_defaults_among_the_borrowers_they_cut():
+    """In a seasoned book, borrowers cut or closed by a tightening system review in the
+    months after a 12-month recession begins (reported months 12-24) default more within 12
+    months than the same borrowers in a twin that never reviews. The twins share the seed;
+    the reviewing lender also reviewed during its burn-in (an appetite the calm book mostly
+    meets, so most seeds reach month 0 with the same book).
+
+    Not restated: no rule makes a cut raise a borrower's chance of default; the excess comes
+    from the cut taking away the room a borrower in a bad month would have drawn on."""
+    excess = []
+    for seed in SEEDS + (15, 16, 17, 18):
+        ev = _events(config(seed=seed, **DOWNTURN))
+        cut = ev[(ev["reason"] == "system_review") & ev["action"].isin(["limit_down", "close"])
+                 & ev["month"].between(12, 24)]
+        cut_month = cut.groupby("borrower_id")["month"].min()
+        if len(cut_month) < 500:
+            continue  # no tightening in the window for this seed
+        twin = _events(config(seed=seed, **{**DOWNTURN, "lender.review.period_months": 0}))
+        excess.append(_defaulted_within_a_year(ev, cut_month)
+                      - _defaulted_within_a_year(twin, cut_month))
+    assert len(excess) >= 6, excess
+    assert mean_ci(excess)[1] > 0, excess
