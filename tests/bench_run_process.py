@@ -8,7 +8,8 @@ Runs ``limitlab run SCENARIO ... --out TMP --quiet`` in this process (the same c
 the command) with wrappers around the functions that do each part, and prints each part's
 CPU time (``time.process_time``: other jobs on a shared machine disturb it far less than
 wall time) and wall time. The process's start (Python, before this module runs) is not
-timed here: compare with ``python -c pass``. Parts nest: numba's cache loads happen inside
+timed here: compare with ``python -c pass``; nor is Python's teardown at exit, which
+``limitlab run`` skips (the last line says how to see it). Parts nest: numba's cache loads happen inside
 the first month and the burn-in; the table says which part holds which.
 """
 
@@ -121,9 +122,14 @@ def main() -> None:
     for label in order:
         print(f"{label:<62} {cpu[label]:>7.3f} {wall[label]:>7.3f} {calls[label]:>6}")
     print(f"{'all of the above (this module, from its start)':<62} {total[0]:>7.3f} {total[1]:>7.3f}")
+    import os
     import shutil
 
     shutil.rmtree(out, ignore_errors=True)
+    t = os.times()
+    print(f"this process's CPU before its exit (os.times, Python's start included): {t.user + t.system:.3f} s;"
+          " the whole process's CPU (/usr/bin/time) less this is Python's teardown at exit, which"
+          " `limitlab run` skips (limitlab.experiments.cli.exit_at_once)")
     sys.exit(rc)
 
 
