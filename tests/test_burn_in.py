@@ -116,7 +116,7 @@ def test_a_run_keeps_its_own_length_and_outputs_when_the_book_was_built_for_anot
 def test_score_quality_skipped_in_the_burn_in_leaves_every_table_as_collected_every_month(monkeypatch):
     # the burn-in's score quality is collected only in its last month (the first reported
     # month's score_psi_month compares with it); the reference collects every month. A
-    # learning lender refits during the burn-in, so the score's version changes there too.
+    # learning lender refits, so the score's version changes (and the version carries over).
     from limitlab.model import credit_market
     from limitlab.model.recorder import Recorder
 
@@ -139,7 +139,7 @@ def test_score_quality_skipped_in_the_burn_in_leaves_every_table_as_collected_ev
     credit_market._SEASONED.clear()
     every = simulate(cfg, seed=3, borrowers=False, events=False).tables
     credit_market._SEASONED.clear()
-    assert skipped["monthly"]["score_version"].max() > 0  # refitted before and during the run
+    assert skipped["monthly"]["score_version"].max() > 0  # the lender refitted
     assert skipped.keys() == every.keys()
     for name in skipped:
         pd.testing.assert_frame_equal(skipped[name], every[name], check_exact=True)
