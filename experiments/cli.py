@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -110,9 +111,36 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command in ``argv`` (default: this process's command line) and return its exit
+    code; as the process's own command line, a command that asks for it (``limitlab run``)
+    ends the process at once (:func:`exit_at_once`)."""
+    program = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    code = run_command(args)
+    if program and getattr(args, "exit_at_once", False):
+        exit_at_once(code)
+    return code
+
+
+def exit_at_once(code: int) -> None:
+    """End the process now with ``code``, its output flushed, without Python's teardown of
+    every module's objects (numba's and LLVM's compiled code, pandas, scipy...): after a
+    ``limitlab run`` of 10,000 borrowers that teardown costs ~0.3-0.6 s of CPU, for memory the
+    operating system reclaims at once. Only for commands whose work is complete when they
+    return: every file written and closed, no worker process or thread to wait for, nothing
+    left for an exit handler to do."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said
+            pass
+    os._exit(code)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The parsed command's exit code; the errors a user can cause are one line on stderr."""
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

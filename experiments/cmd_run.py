@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="write into a non-empty --out: replace only the files a previous run's "
                         "manifest lists, never any other file")
-    p.set_defaults(func=cmd_run)
+    # a run's files are complete when it returns: the process ends without tearing down
+    # its modules (limitlab.experiments.cli.exit_at_once)
+    p.set_defaults(func=cmd_run, exit_at_once=True)
 
     b = sub.add_parser("bench", help="borrower-months per second of the monthly loop")
     b.add_argument("--sizes", default="1000,10000,100000", help="comma-separated borrower counts")

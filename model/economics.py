@@ -32,6 +32,7 @@ from limitlab.agents.economics import (
     irb_capital_vector,
     other_retail_vector,
 )
+from limitlab.model.categories import categorical
 
 __all__ = ["ECONOMICS_COLUMNS", "SUMMED_ECONOMICS", "Economics", "PositionEconomics", "capital_cents",
            "economics_columns", "summary"]
@@ -151,19 +152,24 @@ class Economics:
         """The stage migrations, one row per month x from-stage x to-stage: ``accounts``
         and their ``ead`` (yuan) at the month's end, from last month-end's stage
         (``none``: not on the book then) to this month's."""
-        names = np.array(STAGE_NAMES)
-        out = []
-        for month, mv in self.moves:
-            s, t = np.meshgrid(np.arange(4), np.arange(1, 4), indexing="ij")
-            out.append(pd.DataFrame({
-                "month": np.int32(month), "lender": lender,
-                "from_stage": names[s.ravel()], "to_stage": names[t.ravel()],
-                "accounts": mv[0][s, t].ravel(), "ead": mv[1][s, t].ravel() / 100.0}))
         cols = ["month", "lender", "from_stage", "to_stage", "accounts", "ead"]
-        df = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
-        for c in ("lender", "from_stage", "to_stage"):
-            df[c] = df[c].astype("category")
-        return df[cols]
+        if not self.moves:
+            return pd.DataFrame(columns=cols).astype(
+                {"lender": "category", "from_stage": "category", "to_stage": "category"})
+        months = np.array([month for month, _ in self.moves], dtype=np.int32)
+        moves = np.stack([mv for _, mv in self.moves])[:, :, :, 1:]  # to a stage 1-3
+        per_month = moves.shape[2] * moves.shape[3]  # from-stage major, to-stage minor
+        n = months.size * per_month
+        return pd.DataFrame({
+            "month": np.repeat(months, per_month),
+            "lender": categorical(np.zeros(n, dtype=np.int8), [lender]),
+            "from_stage": categorical(np.tile(np.repeat(np.arange(4, dtype=np.int8), 3), months.size),
+                                      STAGE_NAMES),
+            "to_stage": categorical(np.tile(np.arange(3, dtype=np.int8), 4 * months.size),
+                                    STAGE_NAMES[1:]),
+            "accounts": moves[:, 0].reshape(-1),
+            "ead": moves[:, 1].reshape(-1) / 100.0,
+        })
 
     def account_provisions(self, n: int) -> int:
         """The sum of every account's ECL (the allowance's sub-ledger), cents."""

@@ -128,7 +128,10 @@ class Recorder:
         system["pd_scale"].append(pol.pd_scale)
         new_def = int(out[:, idx["new_defaults"]].sum())
         model.lender.record_month(new_def, int(out[:, idx["accounts_with_balance"]].sum()))
-        self.quality.collect(model, can_default)
+        # the burn-in's score quality is never reported: of it, the reported months read only
+        # the last burn-in month's (score_psi_month's comparison, the score's version)
+        if month >= model.first_month - 1:
+            self.quality.collect(model, can_default)
 
     def _collect_economics(self, model, out: np.ndarray) -> None:
         """The month's provisions, capital and costs per segment (model.economics)."""

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from limitlab.agents import recording
 from limitlab.agents.learning import HORIZON_MONTHS
+from limitlab.agents.numerics import jit
 from limitlab.model.categories import categorical
 
 PD_BANDS = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20, 0.30, 1.0 + 1e-9)
@@ -117,16 +118,32 @@ def type_band_sums(month: int, p: np.ndarray, y: np.ndarray, kind: np.ndarray) -
     and ``binomial_variance`` (sum of PD (1 - PD))."""
     from limitlab.agents.codes import KINDS
 
-    band = np.searchsorted(np.asarray(PD_BANDS[1:-1]), p.astype(np.float64), side="right")
-    cell = kind.astype(np.int64) * len(BAND_LABELS) + band
     size = len(KINDS) * len(BAND_LABELS)
-    q = p.astype(np.float64)
-    yf = y.astype(np.float64)
-    n = np.bincount(cell, minlength=size)
+    n = np.zeros(size, dtype=np.int64)
+    sums = np.zeros((size, 4))
+    _cell_sums(p, y, kind, np.asarray(PD_BANDS[1:-1]), len(BAND_LABELS), n, sums)
     keep = np.flatnonzero(n)
-    sums = [np.bincount(cell, weights=w, minlength=size)[keep]
-            for w in (q, yf, (q - yf) ** 2, q * (1 - q))]
-    return np.column_stack([np.full(keep.size, month), keep, n[keep], *sums])
+    return np.column_stack([np.full(keep.size, month), keep, n[keep], sums[keep]])
+
+
+@jit
+def _cell_sums(p, y, kind, edges, n_bands, n, sums):
+    """One pass of :func:`type_band_sums`: per cell (kind x ``n_bands`` + the PD's band,
+    bin b holding the PDs with exactly b inner ``edges`` <= them) the accounts ``n`` and,
+    in ``sums``' columns, the PDs, the defaults, (PD - outcome)^2 and PD (1 - PD), each
+    summed in row order in float64 (as ``np.bincount`` sums its weights)."""
+    for i in range(p.size):
+        q = np.float64(p[i])
+        band = 0
+        for e in range(edges.size):
+            band += edges[e] <= q
+        cell = np.int64(kind[i]) * n_bands + band
+        outcome = np.float64(y[i])
+        n[cell] += 1
+        sums[cell, 0] += q
+        sums[cell, 1] += outcome
+        sums[cell, 2] += (q - outcome) * (q - outcome)
+        sums[cell, 3] += q * (1.0 - q)
 
 
 def type_calibration_table(parts: list[np.ndarray]) -> pd.DataFrame:

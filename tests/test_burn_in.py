@@ -7,6 +7,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 from limitlab.model.config import ScenarioConfig, apply_overrides
 from limitlab.model.credit_market import CreditMarketModel
@@ -110,3 +111,35 @@ def test_a_run_keeps_its_own_length_and_outputs_when_the_book_was_built_for_anot
         ra, rb = fa.result(), fb.result()
     assert ra[1]["hashes"] == rb[0]["hashes"]
     assert ra[1]["summary"] == rb[0]["summary"]
+
+
+def test_score_quality_skipped_in_the_burn_in_leaves_every_table_as_collected_every_month(monkeypatch):
+    # the burn-in's score quality is collected only in its last month (the first reported
+    # month's score_psi_month compares with it); the reference collects every month. A
+    # learning lender refits, so the score's version changes (and the version carries over).
+    from limitlab.model import credit_market
+    from limitlab.model.recorder import Recorder
+
+    cfg = config(**{"burn_in_months": 30, "months": 15, "lender.learning.refit_months": 6,
+                    "lender.learning.first_refit_month": 13,
+                    "lender.learning.training_window_months": 12})
+    credit_market._SEASONED.clear()
+    skipped = simulate(cfg, seed=3, borrowers=False, events=False).tables
+    collect = Recorder.collect
+
+    def collect_every_month(self, model):
+        first = model.first_month
+        model.first_month = 0  # every month counts as reported for this collection
+        try:
+            collect(self, model)
+        finally:
+            model.first_month = first
+
+    monkeypatch.setattr(Recorder, "collect", collect_every_month)
+    credit_market._SEASONED.clear()
+    every = simulate(cfg, seed=3, borrowers=False, events=False).tables
+    credit_market._SEASONED.clear()
+    assert skipped["monthly"]["score_version"].max() > 0  # the lender refitted
+    assert skipped.keys() == every.keys()
+    for name in skipped:
+        pd.testing.assert_frame_equal(skipped[name], every[name], check_exact=True)
