@@ -10,9 +10,9 @@ may *appeal*. The lender authorises, books and decides.
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 from limitlab.agents import line_rules
-from limitlab.agents._mesa import mesa
 from limitlab.agents.codes import HABITS, KINDS, STATUS_NAMES, Kind
 from limitlab.agents.table import BorrowerTable
 

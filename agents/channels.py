@@ -22,10 +22,10 @@ then draws from whoever has room).
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 from limitlab.agents import channel_kernels as kernels
 from limitlab.agents import credit_line
-from limitlab.agents._mesa import mesa
 from limitlab.agents.codes import Kind, Status
 from limitlab.agents.errors import LedgerError
 from limitlab.agents.line_rules import Loans, bundle

@@ -25,9 +25,9 @@ import types
 from collections import OrderedDict
 from typing import Any
 
+import mesa
 import numpy as np
 from limitlab.agents import credit_line, line_rules
-from limitlab.agents._mesa import mesa
 from limitlab.agents.adaptation import respond
 from limitlab.agents.borrowers import (
     Individual,

@@ -88,29 +88,3 @@ def test_a_run_process_ending_at_once_has_said_and_written_everything(tmp_path):
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("limitlab: error: --out:")
     assert os.listdir(tmp_path / "full") == ["x"]
-
-
-_MESA_AS_IMPORTED = (
-    "import inspect, json, logging, sys\n"
-    "import {first}\n"
-    "import mesa, mesa.mesa_logging\n"
-    "w = mesa.Model.__init__\n"
-    "print(json.dumps({{'loggers': sorted(n for n in logging.root.manager.loggerDict if n.startswith('MESA')),\n"
-    "  'module_loggers': sorted(mesa.mesa_logging._module_loggers),\n"
-    "  'classname': [c.cell_contents for c in w.__closure__ if isinstance(c.cell_contents, str)],\n"
-    "  'inspect': [f.__module__ for f in (inspect.stack, inspect.getouterframes, inspect.getmodule)]}}))\n"
-)
-
-
-def test_mesa_imported_through_limitlab_names_its_loggers_as_a_plain_import():
-    """limitlab.agents._mesa answers mesa_logging's inspect calls without reading sources:
-    Mesa's loggers and its logged class name are the same as after a plain ``import mesa``,
-    and ``inspect`` is itself again afterwards."""
-    def state(first: str) -> dict:
-        out = subprocess.run([sys.executable, "-c", _MESA_AS_IMPORTED.format(first=first)],
-                             capture_output=True, text=True, check=True)
-        return json.loads(out.stdout)
-
-    through = state("limitlab.model.run")
-    assert through == state("json")
-    assert through["classname"] == ["Model"] and through["inspect"] == ["inspect"] * 3

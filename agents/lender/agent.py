@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import mesa
 import numpy as np
-from limitlab.agents._mesa import mesa
 from limitlab.agents.codes import Action, Kind, Reason, reason_names
 from limitlab.agents.custom_rules import CustomRules
 from limitlab.agents.events import EventLog
