@@ -55,7 +55,7 @@ def main() -> None:
 
     add("import numpy", time.process_time() - c, time.perf_counter() - w)
     c, w = time.process_time(), time.perf_counter()
-    from limitlab.agents._mesa import mesa  # noqa: F401  (as limitlab imports it)
+    import mesa  # noqa: F401
 
     add("import mesa (its own dependencies included)", time.process_time() - c, time.perf_counter() - w)
     c, w = time.process_time(), time.perf_counter()
