@@ -151,15 +151,20 @@ class Fit:
     accounts: int
     defaulters: int  # accounts with at least one row followed by a charge-off
     converged: bool
+    separated: list[str] = field(default_factory=list)  # weights that diverged: fitted without
 
 
-def fit(sample: Sample) -> Fit:
+WEIGHT_BOUND = 10.0  # |log-odds per unit| beyond which a weight is taken to diverge
+
+
+def fit(sample: Sample, without: tuple[str, ...] = ()) -> Fit:
     """Maximum-likelihood logistic regression of ``sample.y`` on ``sample.x`` (statsmodels),
-    standard errors clustered by account."""
+    standard errors clustered by account; the features ``without`` are left out (weight 0,
+    listed as ``separated``)."""
     import statsmodels.api as sm
 
     x = sample.x
-    vary = x.std(axis=0) > 0
+    vary = (x.std(axis=0) > 0) & np.array([n not in without for n in sample.names])
     names = [n for n, v in zip(sample.names, vary) if v]
     design = sm.add_constant(x[:, vary], has_constant="add")
     with warnings.catch_warnings():  # convergence is reported in the Fit (and the file)
@@ -175,10 +180,23 @@ def fit(sample: Sample) -> Fit:
         weights[n] = float(params[j])
         se[n] = float(bse[j])
     return Fit(float(params[0]), float(bse[0]), weights, se,
-               [n for n, v in zip(sample.names, vary) if not v], int(sample.y.size),
-               int(sample.y.sum()), int(np.unique(sample.group).size),
+               [n for n, v in zip(sample.names, vary) if not v and n not in without],
+               int(sample.y.size), int(sample.y.sum()), int(np.unique(sample.group).size),
                int(np.unique(sample.group[sample.y]).size),
-               bool(res.mle_retvals.get("converged", False)))
+               bool(res.mle_retvals.get("converged", False)), list(without))
+
+
+def fit_bounded(sample: Sample) -> Fit:
+    """:func:`fit`; a feature whose weight diverges (beyond ``WEIGHT_BOUND``: quasi-complete
+    separation, e.g. no account with that behaviour defaults in the sample, so the maximum
+    likelihood lies at infinity) is left out and the rest refitted, one at a time."""
+    without: tuple[str, ...] = ()
+    while True:
+        f = fit(sample, without)
+        over = [(abs(w), n) for n, w in f.weights.items() if abs(w) > WEIGHT_BOUND]
+        if not over or len(without) >= len(sample.names) - 1:
+            return f
+        without += (max(over)[1],)
 
 
 def scorecard_values(f: Fit, digits: int = 4) -> dict[str, float]:
@@ -234,7 +252,9 @@ def provenance_lines(fits: dict[str, Fit], prov: dict) -> list[str]:
             f"#     intercept = {f.intercept:+.4f} ({f.intercept_se:.4f})",
         ]
         for n, w in f.weights.items():
-            what = "did not vary: 0" if n in f.dropped else f"{w:+.4f} ({f.se[n]:.4f})"
+            what = ("did not vary: 0" if n in f.dropped else
+                    "diverged (separation), left out: 0" if n in f.separated else
+                    f"{w:+.4f} ({f.se[n]:.4f})")
             lines.append(f"#     {n} = {what}")
     lines.append(f"#   limitlab          {prov['version']}")
     return [ln for ln in lines if ln != "#  "]
@@ -370,7 +390,9 @@ def cmd_fit_scorecard(args: argparse.Namespace) -> int:
                 raise ConfigError(f"{where}: {int(part.y.sum())} defaults in "
                                   f"{part.y.size} account-months — a fit needs both outcomes; "
                                   "more --replicates, --borrowers or --months")
-            f = fit(part)
+            f = fit_bounded(part)
+            if f.separated:
+                say(f"{_WHO[who]}: {', '.join(f.separated)} diverged (separation): left out")
             bad = [(n, v) for n, v in scorecard_values(f).items() if not -10.0 <= v <= 10.0
                    and not (n == "intercept" and -20.0 <= v <= 20.0)]
             if not f.converged or bad:

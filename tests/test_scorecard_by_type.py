@@ -109,3 +109,27 @@ def test_fit_scorecard_by_type_writes_a_scorecard_per_customer_type(tmp_path, ca
     capsys.readouterr()
     assert "scorecard_small_business" not in tomllib.loads(single.read_text())["lender"]
     assert load_scenario(single).lender.scorecard_small_business is None
+
+
+def test_a_weight_that_diverges_is_left_out_and_listed():
+    """A feature present only in rows that never default (quasi-complete separation): its
+    maximum-likelihood weight lies at minus infinity; the fit leaves it out, says so in the
+    provenance, and fits the others."""
+    from limitlab.experiments import fit_scorecard as fs
+
+    rng = np.random.default_rng(3)
+    n, k = 40_000, len(SCORE_FEATURES)
+    x = np.zeros((n, k))
+    j_dpd, j_early = SCORE_FEATURES.index("dpd_months"), SCORE_FEATURES.index("early_recent")
+    x[:, j_dpd] = rng.integers(0, 3, n)
+    y = rng.random(n) < expit(-4.0 + 1.5 * x[:, j_dpd])
+    x[:, j_early] = np.where(~y & (rng.random(n) < 0.3), 1.0, 0.0)  # never on a default
+    sample = fs.Sample(SCORE_FEATURES, x, y, np.zeros(n, np.int32), np.zeros(n, np.int8),
+                       np.arange(n))
+    f = fs.fit_bounded(sample)
+    assert f.separated == ["early_recent"] and f.weights["early_recent"] == 0.0
+    assert abs(f.weights["dpd_months"] - 1.5) < 4 * f.se["dpd_months"]
+    prov = {"command": "c", "scenario": "s", "borrowers": 1, "months": 1, "seed": 1,
+            "replicates": [0], "first": 1, "last": 2, "warmup": 0, "every": 1, "version": "v"}
+    text = "\n".join(fs.provenance_lines({"all": f}, prov))
+    assert "early_recent = diverged (separation), left out: 0" in text
