@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from limitlab.agents import draws
-from limitlab.agents.codes import SCORE_FEATURES, Status
+from limitlab.agents.codes import KINDS, SCORE_FEATURES, Status
 from limitlab.agents.table import BorrowerTable
 from scipy.special import expit
 
@@ -162,11 +162,10 @@ class LearningScorecard:
     def weight_table(self) -> tuple[np.ndarray, np.ndarray]:
         """(intercepts (kinds,), weights (kinds, features)) of the model in force: the
         latest fit for every customer type, else the fixed scorecard's rows."""
-        from limitlab.agents.lender.scorecard import weight_table
-
         if self.fitted is None:
             return self.fixed.weight_table()
-        return weight_table(*self.weight_vector())
+        intercept, w = self.weight_vector()
+        return np.full(len(KINDS), float(intercept)), np.tile(w.astype(np.float64), (len(KINDS), 1))
 
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """12-month PD from the latest fit (the fixed scorecard before the first one)."""
