@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from limitlab.agents import draws
-from limitlab.agents.codes import SCORE_FEATURES, Status
+from limitlab.agents.codes import KINDS, SCORE_FEATURES, Status
 from limitlab.agents.table import BorrowerTable
 from scipy.special import expit
 
@@ -159,9 +159,17 @@ class LearningScorecard:
             raise ValueError(f"fitted features {sorted(set(w) - set(SCORE_FEATURES))} are not scorecard features")
         return self.fitted.intercept, np.array([w.get(f, 0.0) for f in SCORE_FEATURES])
 
+    def weight_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(intercepts (kinds,), weights (kinds, features)) of the model in force: the
+        latest fit for every customer type, else the fixed scorecard's rows."""
+        if self.fitted is None:
+            return self.fixed.weight_table()
+        intercept, w = self.weight_vector()
+        return np.full(len(KINDS), float(intercept)), np.tile(w.astype(np.float64), (len(KINDS), 1))
+
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """12-month PD from the latest fit (the fixed scorecard before the first one)."""
-        return self.fixed.pd_with(t, month, *self.weight_vector(), rows)
+        return self.fixed.pd_with(t, month, *self.weight_table(), rows)
 
     @property
     def version(self) -> int:

@@ -16,7 +16,7 @@ from limitlab.model.run import simulate
 from limitlab.model.score_quality import auc
 from scipy.special import expit
 
-from tests.conftest import small_config
+from tests.conftest import EARLIER_BASELINE, small_config
 
 LEARN = {"lender.learning.refit_months": 6, "lender.learning.first_refit_month": 18,
          "lender.learning.training_window_months": 12}
@@ -51,7 +51,7 @@ def test_labels_never_read_outcomes_after_the_refit_month():
 
 
 def _model_at(month: int, **ov) -> CreditMarketModel:
-    cfg = small_config(borrowers=1200, months=month, **{**LEARN, **ov})
+    cfg = small_config(borrowers=1200, months=month, **{**EARLIER_BASELINE, **LEARN, **ov})
     m = CreditMarketModel(cfg, rng=7, create_agents=False, keep_events=False)
     m.run(month)
     return m
@@ -100,7 +100,7 @@ def _digests(path) -> dict[str, str]:
 
 
 def test_refitting_off_equals_the_fixed_scorecard_lender_exactly(tmp_path):
-    fixed = small_config(borrowers=400, months=20)
+    fixed = small_config(borrowers=400, months=20, **EARLIER_BASELINE)
     off = apply_overrides(fixed, {"lender.learning.refit_months": 0,
                                   "lender.learning.training_window_months": 6,
                                   "lender.learning.features": ["dpd_months"]})
@@ -116,7 +116,7 @@ def test_refitting_off_equals_the_fixed_scorecard_lender_exactly(tmp_path):
 
 def test_learning_auc_on_a_held_out_window_is_compared_with_the_fixed_scorecard(capsys):
     """Reported whichever wins: both must discriminate, and the paired CI must be finite."""
-    cfg = small_config(borrowers=2500, months=42, **LEARN)
+    cfg = small_config(borrowers=2500, months=42, **EARLIER_BASELINE, **LEARN)
     per_seed, res = compare_heldout(cfg, seeds=[1, 2, 3, 4])
     assert (per_seed["fit_month"] <= per_seed["eval_month"]).all()
     assert (per_seed["defaults"] >= 5).all()

@@ -12,12 +12,12 @@ from limitlab.model.credit_market import CreditMarketModel
 from limitlab.model.run import simulate
 from limitlab.model.tradeoff import MISS_LEAD_MONTHS, run_twin, twin_config
 
-from tests.conftest import small_config
+from tests.conftest import EARLIER_BASELINE, small_config
 
 RESTRICTIVE = ("freeze", "close", "limit_down")
 # reviews that tighten often, so system-review cuts and closures happen too
 STRICT = {"lender.review.period_months": 3, "lender.risk_appetite": 0.005,
-          "lender.monitoring.sensitivity": 1.5}
+          "lender.monitoring.sensitivity": 1.5, **EARLIER_BASELINE}
 
 
 @functools.lru_cache(maxsize=2)
@@ -105,7 +105,7 @@ def test_segments_carry_the_same_counts_by_habit():
 
 
 def test_without_a_twin_false_alarms_are_not_measured_but_misses_are():
-    r = simulate(small_config(borrowers=1000, months=16), seed=1, borrowers=False)
+    r = simulate(small_config(borrowers=1000, months=16, **EARLIER_BASELINE), seed=1, borrowers=False)
     m = r.tables["monthly"]
     assert m["false_alarms"].isna().all() and m["misses"].notna().all()
     assert m["score_auc"].iloc[:4].notna().all() and m["score_auc"].iloc[-HORIZON_MONTHS:].isna().all()
