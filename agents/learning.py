@@ -159,9 +159,18 @@ class LearningScorecard:
             raise ValueError(f"fitted features {sorted(set(w) - set(SCORE_FEATURES))} are not scorecard features")
         return self.fitted.intercept, np.array([w.get(f, 0.0) for f in SCORE_FEATURES])
 
+    def weight_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(intercepts (kinds,), weights (kinds, features)) of the model in force: the
+        latest fit for every customer type, else the fixed scorecard's rows."""
+        from limitlab.agents.lender.scorecard import weight_table
+
+        if self.fitted is None:
+            return self.fixed.weight_table()
+        return weight_table(*self.weight_vector())
+
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """12-month PD from the latest fit (the fixed scorecard before the first one)."""
-        return self.fixed.pd_with(t, month, *self.weight_vector(), rows)
+        return self.fixed.pd_with(t, month, *self.weight_table(), rows)
 
     @property
     def version(self) -> int:

@@ -343,7 +343,7 @@ def books(lender: Lender, rows) -> np.ndarray:
     leave. Returns the rows written off (and keeps those that may leave in ``lender.idle``)."""
     m = lender.model
     c = columns(lender.table)
-    s = scorecard.score_params(*lender.scorecard.weight_vector(), lender.scorecard.scale)
+    s = scorecard.score_params(*lender.scorecard.weight_table(), lender.scorecard.scale)
     p = BookParams(m.month, lender.cfg.charge_off_months, lender.cfg.recovery_rate,
                    m.draws.key, m.config.population.leave_rate)
     written_off = charge_off(rows, c, p, m.flows.sums)
@@ -429,7 +429,7 @@ def candidates(lender: Lender) -> tuple:
                                        c.pd_estimate[i], r.end)]
     reopen = [i for i in rows if R.reopens(c.status[i], c.closed_until[i], month,
                                            c.dpd_months[i] == 0, c.pd_estimate[i], r.end)]
-    s = scorecard.score_params(*lender.scorecard.weight_vector(), lender.scorecard.scale)
+    s = scorecard.score_params(*lender.scorecard.weight_table(), lender.scorecard.scale)
     reopen_pd = []
     for i in reopen:  # a reopening is a new relationship: tenure and on-time streak 0
         b = R.behaviour(i, c)._replace(on_time_streak=0)

@@ -8,15 +8,19 @@ Procedure (documented in docs/scorecard.md):
 2. At the end of every month *s* of the sample window ``warm-up + 1 .. months - 12`` (every
    ``--every`` months), take the accounts that can still default (open lines, and closed
    lines still owing) and their scorecard features as the lender sees them that month
-   (``limitlab.agents.codes.SCORE_FEATURES``). The warm-up lets the book season first.
+   (``limitlab.agents.codes.SCORE_FEATURES``). The warm-up lets the book season first
+   (the months are reported months: after the scenario's ``burn_in_months``).
 3. The outcome of a row is a charge-off in months *s + 1 .. s + 12*: every outcome lies
    inside the run, and no feature is read after month *s* (no look-ahead).
 4. Logistic regression (statsmodels ``Logit``, maximum likelihood) of the outcome on the
    features; standard errors clustered by account (an account is sampled in many months).
    A feature that does not vary in the sample (e.g. ``other_lenders`` without other
-   lenders) gets weight 0 and is listed as such.
+   lenders) gets weight 0 and is listed as such. With ``--by-type`` one regression per
+   customer type, on that type's rows only (``small_business`` is then constant: weight 0).
 5. The weights are written into ``lender.scorecard`` of a copy of the scenario (a new TOML
-   file; an existing one only with ``--overwrite``), the provenance in its leading comments.
+   file; an existing one only with ``--overwrite``), the provenance in its leading comments;
+   with ``--by-type`` individuals' into ``lender.scorecard`` and small businesses' into
+   ``lender.scorecard_small_business``.
 
 The lender's rules during sampling are those of the scenario as given (its scorecard
 included): the fit describes defaults under that policy.
@@ -50,6 +54,11 @@ class Sample:
     kind: np.ndarray  # customer type code
     group: np.ndarray  # account id across replicates (replicate * borrowers + row)
     replicates: list[int] = field(default_factory=list)
+
+    def subset(self, mask: np.ndarray) -> Sample:
+        """The rows where ``mask`` holds."""
+        return Sample(self.names, self.x[mask], self.y[mask], self.month[mask], self.kind[mask],
+                      self.group[mask], list(self.replicates))
 
 
 def replicate_seed(root: int, replicate: int) -> np.random.SeedSequence:
@@ -142,15 +151,20 @@ class Fit:
     accounts: int
     defaulters: int  # accounts with at least one row followed by a charge-off
     converged: bool
+    separated: list[str] = field(default_factory=list)  # weights that diverged: fitted without
 
 
-def fit(sample: Sample) -> Fit:
+WEIGHT_BOUND = 10.0  # |log-odds per unit| beyond which a weight is taken to diverge
+
+
+def fit(sample: Sample, without: tuple[str, ...] = ()) -> Fit:
     """Maximum-likelihood logistic regression of ``sample.y`` on ``sample.x`` (statsmodels),
-    standard errors clustered by account."""
+    standard errors clustered by account; the features ``without`` are left out (weight 0,
+    listed as ``separated``)."""
     import statsmodels.api as sm
 
     x = sample.x
-    vary = x.std(axis=0) > 0
+    vary = (x.std(axis=0) > 0) & np.array([n not in without for n in sample.names])
     names = [n for n, v in zip(sample.names, vary) if v]
     design = sm.add_constant(x[:, vary], has_constant="add")
     with warnings.catch_warnings():  # convergence is reported in the Fit (and the file)
@@ -166,10 +180,23 @@ def fit(sample: Sample) -> Fit:
         weights[n] = float(params[j])
         se[n] = float(bse[j])
     return Fit(float(params[0]), float(bse[0]), weights, se,
-               [n for n, v in zip(sample.names, vary) if not v], int(sample.y.size),
-               int(sample.y.sum()), int(np.unique(sample.group).size),
+               [n for n, v in zip(sample.names, vary) if not v and n not in without],
+               int(sample.y.size), int(sample.y.sum()), int(np.unique(sample.group).size),
                int(np.unique(sample.group[sample.y]).size),
-               bool(res.mle_retvals.get("converged", False)))
+               bool(res.mle_retvals.get("converged", False)), list(without))
+
+
+def fit_bounded(sample: Sample) -> Fit:
+    """:func:`fit`; a feature whose weight diverges (beyond ``WEIGHT_BOUND``: quasi-complete
+    separation, e.g. no account with that behaviour defaults in the sample, so the maximum
+    likelihood lies at infinity) is left out and the rest refitted, one at a time."""
+    without: tuple[str, ...] = ()
+    while True:
+        f = fit(sample, without)
+        over = [(abs(w), n) for n, w in f.weights.items() if abs(w) > WEIGHT_BOUND]
+        if not over or len(without) >= len(sample.names) - 1:
+            return f
+        without += (max(over)[1],)
 
 
 def scorecard_values(f: Fit, digits: int = 4) -> dict[str, float]:
@@ -179,30 +206,71 @@ def scorecard_values(f: Fit, digits: int = 4) -> dict[str, float]:
     return out
 
 
-def provenance_lines(f: Fit, prov: dict) -> list[str]:
+# where each fit's weights go: one scorecard for every type, or one per customer type
+SECTIONS = {"all": "scorecard", "individual": "scorecard",
+            "small_business": "scorecard_small_business"}
+_WHO = {"all": "every customer type", "individual": "individuals",
+        "small_business": "small businesses"}
+
+
+def card_overrides(fits: dict[str, Fit]) -> dict[str, float | None]:
+    """Dotted ``lender.*`` keys that put ``fits`` in force (a single fit removes small
+    businesses' own scorecard)."""
+    out: dict[str, float | None] = {}
+    if "all" in fits:
+        out["lender.scorecard_small_business"] = None
+    for who, f in fits.items():
+        out.update({f"lender.{SECTIONS[who]}.{n}": v for n, v in scorecard_values(f).items()})
+    return out
+
+
+def provenance_lines(fits: dict[str, Fit], prov: dict) -> list[str]:
+    by_type = "all" not in fits
     lines = [
         "# Scorecard weights fitted by `limitlab fit-scorecard` (docs/scorecard.md): logistic",
         "# regression (statsmodels Logit, maximum likelihood) of a charge-off within 12 months",
-        "# on the features at month s, standard errors clustered by account.",
+        "# on the features at month s, standard errors clustered by account"
+        + ("; one regression per customer type." if by_type else "."),
         f"#   command           {prov['command']}",
         f"#   base scenario     {prov['scenario']}",
-        f"#   size              {prov['borrowers']} borrowers x {prov['months']} months",
+        f"#   size              {prov['borrowers']} borrowers x {prov['months']} months"
+        + (f" (after a {prov['burn_in']}-month burn-in)" if prov.get("burn_in") else ""),
         f"#   seeds             SeedSequence({prov['seed']}, spawn_key=(0, r)), r = "
-        f"{', '.join(map(str, prov['replicates']))}",
-        f"#   sample window     months {prov['first']}..{prov['last']} (warm-up "
+        f"{_ranges(prov['replicates'])}",
+        f"#   sample window     reported months {prov['first']}..{prov['last']} (warm-up "
         f"{prov['warmup']} months; every {prov['every']} month(s)); outcome months s+1..s+12",
-        f"#   sample            {f.rows:,} account-months of {f.accounts:,} accounts; "
-        f"{f.defaults:,} followed by a charge-off within 12 months ({f.defaulters:,} accounts)",
-        f"#   converged         {'yes' if f.converged else 'NO'}",
-        *_round_lines(prov.get("rounds", [])),
-        f"#   limitlab          {prov['version']}",
-        "#   coefficients (log-odds, clustered standard error):",
-        f"#     intercept = {f.intercept:+.4f} ({f.intercept_se:.4f})",
     ]
-    for n, w in f.weights.items():
-        what = "did not vary: 0" if n in f.dropped else f"{w:+.4f} ({f.se[n]:.4f})"
-        lines.append(f"#     {n} = {what}")
-    return lines
+    for who, f in fits.items():
+        head = f"#   {_WHO[who]} (lender.{SECTIONS[who]})" if by_type else "#  "
+        lines += [
+            f"{head}",
+            f"#   sample            {f.rows:,} account-months of {f.accounts:,} accounts; "
+            f"{f.defaults:,} followed by a charge-off within 12 months ({f.defaulters:,} accounts)",
+            f"#   converged         {'yes' if f.converged else 'NO'}",
+            *_round_lines([r[who] for r in prov.get("rounds", [])]),
+            "#   coefficients (log-odds, clustered standard error):",
+            f"#     intercept = {f.intercept:+.4f} ({f.intercept_se:.4f})",
+        ]
+        for n, w in f.weights.items():
+            what = ("did not vary: 0" if n in f.dropped else
+                    "diverged (separation), left out: 0" if n in f.separated else
+                    f"{w:+.4f} ({f.se[n]:.4f})")
+            lines.append(f"#     {n} = {what}")
+    lines.append(f"#   limitlab          {prov['version']}")
+    return [ln for ln in lines if ln != "#  "]
+
+
+def _ranges(values: list[int]) -> str:
+    """``0, 1, 2, 5`` as ``0..2, 5``."""
+    out, start = [], None
+    for i, v in enumerate(values):
+        if start is None:
+            start = v
+        if i + 1 == len(values) or values[i + 1] != v + 1:
+            out.append(str(v) if v == start else
+                       f"{start}, {v}" if v == start + 1 else f"{start}..{v}")
+            start = None
+    return ", ".join(out)
 
 
 def _round_lines(rounds: list[Fit]) -> list[str]:
@@ -214,21 +282,29 @@ def _round_lines(rounds: list[Fit]) -> list[str]:
     out = ["#   rounds            round 1 sampled with the scenario's scorecard, round k with "
            "round k-1's weights;"]
     for k, f in enumerate(rounds, start=1):
+        moved = ""
+        if k > 1:
+            prev = rounds[k - 2]
+            moved = ", largest weight change " + f"{max(abs(f.weights[n] - prev.weights[n]) for n in f.weights):.4f}"
+        sb = ("" if "small_business" in f.dropped else
+              f"small_business {f.weights['small_business']:+.4f} ({f.se['small_business']:.4f}), ")
         out.append(f"#     round {k}: intercept {f.intercept:+.4f} ({f.intercept_se:.4f}), "
-                   f"small_business {f.weights['small_business']:+.4f} "
-                   f"({f.se['small_business']:.4f}), {f.defaults:,} of {f.rows:,}")
+                   f"{sb}{f.defaults:,} of {f.rows:,}{moved}")
     return out
 
 
-def scenario_text(raw: dict, f: Fit, prov: dict) -> str:
-    """The scenario ``raw`` with the fitted ``lender.scorecard``, as TOML text."""
+def scenario_text(raw: dict, fits: dict[str, Fit], prov: dict) -> str:
+    """The scenario ``raw`` with the fitted ``lender.scorecard`` (and, fitted by type,
+    ``lender.scorecard_small_business``), as TOML text."""
     import tomli_w
 
     data = json.loads(json.dumps(raw))
     lender = data.setdefault("lender", {})
-    card = lender.setdefault("scorecard", {})
-    card.update(scorecard_values(f))
-    return "\n".join(provenance_lines(f, prov)) + "\n\n" + tomli_w.dumps(data)
+    if "all" in fits:
+        lender.pop("scorecard_small_business", None)
+    for who, f in fits.items():
+        lender.setdefault(SECTIONS[who], {}).update(scorecard_values(f))
+    return "\n".join(provenance_lines(fits, prov)) + "\n\n" + tomli_w.dumps(data)
 
 
 # ---------------------------------------------------------------------- command line
@@ -249,6 +325,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--every", type=int, default=1, help="sample every N-th month (default 1)")
     p.add_argument("--rounds", type=int, default=1,
                    help="fit, put the fit in force and fit again, N times (default 1)")
+    p.add_argument("--by-type", action="store_true",
+                   help="one scorecard per customer type: individuals' into lender.scorecard, "
+                   "small businesses' into lender.scorecard_small_business")
     p.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
     p.add_argument("--months", type=int, default=None, help="simulated months")
     p.add_argument("--borrowers", type=int, default=None, help="initial applicants")
@@ -275,6 +354,7 @@ def _check(args) -> None:
 def cmd_fit_scorecard(args: argparse.Namespace) -> int:
     import sys
 
+    from limitlab.agents.codes import KINDS
     from limitlab.experiments.catalog import load_scenario, scenario_path
     from limitlab.experiments.cli import overrides_from_args
     from limitlab.experiments.fileio import atomic_write_text
@@ -295,42 +375,54 @@ def cmd_fit_scorecard(args: argparse.Namespace) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    rounds = []
+    rounds: list[dict[str, Fit]] = []
     for k in range(args.rounds):
         if k:  # the next round samples with the last fit in force
-            config = apply_overrides(config, {f"lender.scorecard.{n}": v
-                                              for n, v in scorecard_values(rounds[-1]).items()})
+            config = apply_overrides(config, card_overrides(rounds[-1]))
             say(f"round {k + 1}: sampling with the round-{k} weights in force")
         sample, _ = collect(config, root, reps, args.warmup, args.every, say)
-        if sample.y.sum() < 1 or sample.y.all():
-            raise ConfigError(f"{args.scenario}: {int(sample.y.sum())} defaults in "
-                              f"{sample.y.size} account-months — a fit needs both outcomes; "
-                              "more --replicates, --borrowers or --months")
-        f = fit(sample)
-        bad = [(n, v) for n, v in scorecard_values(f).items() if not -10.0 <= v <= 10.0
-               and not (n == "intercept" and -20.0 <= v <= 20.0)]
-        if not f.converged or bad:
-            what = f"{bad[0][0]} = {bad[0][1]:g}" if bad else "no convergence"
-            raise ConfigError(f"{args.scenario}: fit failed ({what}; {f.defaults:,} of "
-                              f"{f.rows:,} account-months default) — more --replicates, "
-                              "--borrowers or --months")
-        rounds.append(f)
-    f = rounds[-1]
+        parts = ({kind: sample.subset(sample.kind == i) for i, kind in enumerate(KINDS)}
+                 if args.by_type else {"all": sample})
+        fits = {}
+        for who, part in parts.items():
+            where = args.scenario if who == "all" else f"{args.scenario} ({_WHO[who]})"
+            if part.y.sum() < 1 or part.y.all():
+                raise ConfigError(f"{where}: {int(part.y.sum())} defaults in "
+                                  f"{part.y.size} account-months — a fit needs both outcomes; "
+                                  "more --replicates, --borrowers or --months")
+            f = fit_bounded(part)
+            if f.separated:
+                say(f"{_WHO[who]}: {', '.join(f.separated)} diverged (separation): left out")
+            bad = [(n, v) for n, v in scorecard_values(f).items() if not -10.0 <= v <= 10.0
+                   and not (n == "intercept" and -20.0 <= v <= 20.0)]
+            if not f.converged or bad:
+                what = f"{bad[0][0]} = {bad[0][1]:g}" if bad else "no convergence"
+                raise ConfigError(f"{where}: fit failed ({what}; {f.defaults:,} of "
+                                  f"{f.rows:,} account-months default) — more --replicates, "
+                                  "--borrowers or --months")
+            fits[who] = f
+        rounds.append(fits)
+        if k:
+            moved = max(abs(v - rounds[-2][who].weights[n]) for who, f in fits.items()
+                        for n, v in f.weights.items())
+            say(f"round {k + 1}: largest weight change {moved:.4f}")
+    fits = rounds[-1]
     raw = read_toml(scenario_path(args.scenario))
     raw.update({k: v for k, v in config.to_dict().items() if k in ("months", "seed")})
     raw.setdefault("population", {})["borrowers"] = config.population.borrowers
     prov = {"command": "limitlab fit-scorecard " + " ".join(_argv(args)),
             "scenario": str(args.scenario), "borrowers": config.population.borrowers,
-            "months": config.months, "seed": root, "replicates": reps, "first": first,
-            "last": last, "warmup": args.warmup, "every": args.every,
-            "version": limitlab.__version__, "rounds": rounds}
-    text = scenario_text(raw, f, prov)
+            "months": config.months, "burn_in": config.burn_in_months, "seed": root,
+            "replicates": reps, "first": first, "last": last, "warmup": args.warmup,
+            "every": args.every, "version": limitlab.__version__, "rounds": rounds}
+    text = scenario_text(raw, fits, prov)
     import tomllib
 
     validate_config(tomllib.loads(text))
     atomic_write_text(args.out, text)
-    say(f"wrote {args.out}: {f.rows:,} account-months, {f.defaults:,} defaults, "
-        f"intercept {f.intercept:+.3f}" + ("" if f.converged else " (did NOT converge)"))
+    for who, f in fits.items():
+        say(f"wrote {args.out} ({_WHO[who]}): {f.rows:,} account-months, {f.defaults:,} "
+            f"defaults, intercept {f.intercept:+.3f}" + ("" if f.converged else " (did NOT converge)"))
     return 0
 
 
@@ -343,6 +435,8 @@ def _argv(args) -> list[str]:
         out += ["--every", str(args.every)]
     if args.rounds != 1:
         out += ["--rounds", str(args.rounds)]
+    if args.by_type:
+        out += ["--by-type"]
     for name in ("seed", "months", "borrowers"):
         if getattr(args, name) is not None:
             out += [f"--{name}", str(getattr(args, name))]

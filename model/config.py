@@ -456,11 +456,9 @@ class LearningConfig(_Strict):
         return self
 
 
-class ScorecardConfig(_Strict):
-    """The fixed scorecard (agents.lender.scorecard.Scorecard), all of it: 12-month PD =
-    expit(intercept + sum of weight x feature), each weight in log-odds of default per unit
-    of its feature, and the PD -> points mapping of the score. ``limitlab fit-scorecard``
-    fits the weights on simulated data and writes them here (docs/scorecard.md)."""
+class ScorecardWeightsConfig(_Strict):
+    """A scorecard's intercept and weights: 12-month PD = expit(intercept + sum of weight x
+    feature), each weight in log-odds of default per unit of its feature."""
 
     intercept: float = Field(-4.2, ge=-20.0, le=20.0, description="log-odds of a blank record (log-odds)")
     missed_recent: float = Field(
@@ -487,6 +485,15 @@ class ScorecardConfig(_Strict):
     past_closures: float = Field(0.5, ge=-10.0, le=10.0, description="log-odds per past closure (count, to 3)")
     small_business: float = Field(
         0.0, ge=-10.0, le=10.0, description="log-odds of a small business over an individual (type, 0/1)")
+
+
+class ScorecardConfig(ScorecardWeightsConfig):
+    """The fixed scorecard (agents.lender.scorecard.Scorecard), all of it: the intercept and
+    weights (every customer type's, unless ``lender.scorecard_small_business`` gives small
+    businesses their own) and the PD -> points mapping of the score. ``limitlab
+    fit-scorecard`` fits the weights on simulated data and writes them here
+    (docs/scorecard.md)."""
+
     base_score: float = Field(650.0, ge=0.0, le=10_000.0, description="score at reference_pd (points)")
     reference_pd: float = Field(0.03, gt=0.0, lt=1.0, description="12-month PD scoring base_score (probability)")
     points_to_double_odds: float = Field(
@@ -568,6 +575,13 @@ class LenderConfig(_Strict):
     learning: LearningConfig = Field(default_factory=LearningConfig)
     # behavioural constants (modelling choices)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
+    scorecard_small_business: ScorecardWeightsConfig | None = Field(
+        None,
+        description="small businesses' own scorecard intercept and weights (log-odds, the keys "
+        "of lender.scorecard without the points mapping; keys not given take the schema's "
+        "defaults); absent = lender.scorecard scores every customer type "
+        "(`limitlab fit-scorecard --by-type` fits one per type)",
+    )
     # the lender's economics (outputs; reviews may act on capital and funding)
     pricing: PricingConfig = Field(default_factory=PricingConfig)
     provisioning: ProvisioningConfig = Field(default_factory=ProvisioningConfig)

@@ -85,8 +85,11 @@ def test_charge_off_at_90_days_keeps_every_existing_column():
     # the schema's judgement scorecard, charge-off at 90 days, no system reviews, no burn-in
     # (explicit keys; the shipped baseline has moved on: docs/calibration.md, docs/scorecard.md)
     judgement = {f"lender.scorecard.{k}": v for k, v in ScorecardConfig().model_dump().items()}
+    judgement["lender.scorecard_small_business"] = None  # one scorecard for every type
     cfg = small_config(borrowers=600, months=12, **judgement, **{
         "lender.charge_off_days": 90, "lender.review.period_months": 0, "burn_in_months": 0,
+        "economy.idio_persistence": 0.85, "lender.small_business_limit_multiplier": 3.0,
+        "habits.late_payer.late_prob": 0.12,
         "population.individual.income_volatility": 0.15,
         "population.small_business.income_volatility": 0.28, "lender.approval_pd": 0.08})
     res = simulate(cfg)

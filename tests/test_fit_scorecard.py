@@ -59,7 +59,7 @@ def test_fit_scorecard_writes_a_scenario_with_the_fitted_weights(tmp_path, capsy
     capsys.readouterr()
     text = out.read_text()
     assert "SeedSequence(7, spawn_key=(0, r)), r = 0, 1" in text
-    assert "sample window     months 7..24" in text and "clustered standard error" in text
+    assert "sample window     reported months 7..24" in text and "clustered standard error" in text
     cfg = load_scenario(out)
     card = tomllib.loads(text)["lender"]["scorecard"]
     assert set(card) == {"intercept", *SCORE_FEATURES}

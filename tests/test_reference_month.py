@@ -272,3 +272,18 @@ def test_the_compiled_month_is_the_reference_month_when_the_lender_refits(overri
                  "lender.learning.min_defaults": 1}
     compiled = compare(overrides, 2, warm_up=FIRST_REFIT - 1)
     assert any(r["applied"] for r in compiled.lender.scorecard.refits)
+
+
+# small businesses scored by their own scorecard (lender.scorecard_small_business): the
+# monthly scoring, the candidates' reopening PDs and applicants read the weights by type
+OWN_SMALL_BUSINESS_SCORECARD = {
+    "seed": 11, "months": 24, "population.borrowers": 600, "output.events": True,
+    "population.small_business_share": 0.5, "lender.approval_pd": 0.2,
+    "lender.scorecard_small_business": {"intercept": -3.0, "dpd_months": 0.6, "utilisation": 2.0,
+                                        "draws_recent": 0.3, "small_business": 0.0},
+}
+
+
+def test_the_compiled_month_is_the_reference_month_with_a_scorecard_per_type():
+    compiled = compare(OWN_SMALL_BUSINESS_SCORECARD, COMPARED)
+    assert compiled.lender.scorecard.small_business_card is not None

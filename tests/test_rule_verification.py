@@ -47,6 +47,7 @@ N, MONTHS = 1500, 36
 # at scores low enough, for reopenings to come back lower; the baseline's fitted scorecard
 # (docs/scorecard.md) scores most closed borrowers higher and reopens most of them higher
 JUDGEMENT = {f"lender.scorecard.{k}": v for k, v in ScorecardConfig().model_dump().items()}
+JUDGEMENT["lender.scorecard_small_business"] = None  # the same scorecard for every type
 
 
 @functools.lru_cache(maxsize=4)

@@ -48,7 +48,8 @@ class Lender(mesa.Agent):
         super().__init__(model)
         self.cfg = config  # LenderConfig
         self.stream = rng  # the lender's own child stream
-        self.scorecard = Scorecard.from_config(config.scorecard)
+        self.scorecard = Scorecard.from_config(config.scorecard,
+                                                config.scorecard_small_business)
         if config.learning.refit_months > 0:
             self.scorecard = LearningScorecard(self.scorecard, config.learning)
         # appeal evidence noise has its own stream, drawn for every row every month, so the
@@ -167,7 +168,7 @@ class Lender(mesa.Agent):
         p = books.BookParams(self.model.month, self.cfg.charge_off_months,
                              self.cfg.recovery_rate, self.model.draws.key,
                              self.model.config.population.leave_rate)
-        return (rows, columns(self.table), p, score_params(*self.scorecard.weight_vector(), self.scorecard.scale),
+        return (rows, columns(self.table), p, score_params(*self.scorecard.weight_table(), self.scorecard.scale),
                 self.model.flows.sums)
 
     def booked(self, written_off: np.ndarray, idle: np.ndarray) -> np.ndarray:
@@ -199,7 +200,7 @@ class Lender(mesa.Agent):
 
     def score(self) -> None:
         """Score every live account (status up to ``closed``); the others keep their last."""
-        scorecard_pd(self.table, self.model.month, *self.scorecard.weight_vector(), live_only=True,
+        scorecard_pd(self.table, self.model.month, *self.scorecard.weight_table(), live_only=True,
                      scale=self.scorecard.scale)
 
     def record_month(self, new_defaults: int, with_balance: int) -> None:

@@ -142,7 +142,7 @@ def apply_rules(lender: Lender) -> Candidates:
     events. Returns the candidates of the restrictions that end."""
     ends, (mon, monitored), risked, grew = lender_rules(
         lender.model.live, lender.model.month, lender.columns(), rule_params(lender),
-        score_params(*lender.scorecard.weight_vector(), lender.scorecard.scale))
+        score_params(*lender.scorecard.weight_table(), lender.scorecard.scale))
     monitoring.record(lender, mon, monitored)
     risk.record(lender, risked)
     growth.record(lender, grew)

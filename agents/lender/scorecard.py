@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from limitlab.agents.codes import CLOSED, SCORE_FEATURES, Kind
+from limitlab.agents.codes import CLOSED, KINDS, SCORE_FEATURES, Kind
 from limitlab.agents.lender.columns import columns
 from limitlab.agents.numerics import exp, jit, row
 from limitlab.agents.table import BorrowerTable
@@ -51,11 +51,13 @@ DEFAULT_SCALE = ScoreScale()
 
 
 class ScoreParams(NamedTuple):
-    """A scorecard as the compiled code reads it: weights in :data:`SCORE_FEATURES` order
-    and the PD -> points mapping (:class:`ScoreScale` worked out)."""
+    """A scorecard as the compiled code reads it: one row of weights (in
+    :data:`SCORE_FEATURES` order) and one intercept per customer type (:data:`KINDS` order;
+    a row is read by the account's ``kind``), and the PD -> points mapping
+    (:class:`ScoreScale` worked out)."""
 
-    weights: np.ndarray  # float64
-    intercept: float
+    weights: np.ndarray  # float64, (kinds, features)
+    intercept: np.ndarray  # float64, (kinds,)
     log1p_tenure: np.ndarray  # LOG1P_TENURE
     base: float  # points at the reference PD
     factor: float  # points per unit of log-odds
@@ -103,11 +105,19 @@ class Scorecard:
     base_score: float = SCORE_CENTRE
     reference_pd: float = REFERENCE_PD
     points_to_double_odds: float = POINTS_TO_DOUBLE_ODDS
+    # small businesses' own (intercept, weights), or None: the weights above score every type
+    small_business_card: tuple[float, tuple[float, ...]] | None = None
 
     @classmethod
-    def from_config(cls, config) -> Scorecard:
-        """The scorecard of ``lender.scorecard`` (model.config.ScorecardConfig)."""
-        return cls(**config.model_dump())
+    def from_config(cls, config, small_business=None) -> Scorecard:
+        """The scorecard of ``lender.scorecard`` (model.config.ScorecardConfig), with small
+        businesses' own weights ``lender.scorecard_small_business``
+        (model.config.ScorecardWeightsConfig) when given."""
+        card = None
+        if small_business is not None:
+            card = (float(small_business.intercept),
+                    tuple(float(getattr(small_business, f)) for f in SCORE_FEATURES))
+        return cls(**config.model_dump(), small_business_card=card)
 
     @property
     def scale(self) -> ScoreScale:
@@ -123,13 +133,20 @@ class Scorecard:
         return dict(zip(SCORE_FEATURES, out))
 
     def weight_vector(self) -> tuple[float, np.ndarray]:
-        """(intercept, weights in ``SCORE_FEATURES`` order)."""
+        """(intercept, weights in ``SCORE_FEATURES`` order) of ``lender.scorecard`` (every
+        type's, or individuals' when small businesses have their own)."""
         return self.intercept, np.array([getattr(self, f) for f in SCORE_FEATURES])
+
+    def weight_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(intercepts (kinds,), weights (kinds, features)): the row each customer type is
+        scored with (:data:`KINDS` order)."""
+        return weight_table(*self.weight_vector(), self.small_business_card)
 
     def pd(self, t: BorrowerTable, month: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Estimated 12-month default probability for all rows (or ``rows``):
-        ``expit(intercept + Σ weight·feature)`` over :meth:`features`, in one compiled pass."""
-        return scorecard_pd(t, month, *self.weight_vector(), rows, scale=self.scale)
+        ``expit(intercept + Σ weight·feature)`` over :meth:`features` with the weights of
+        the account's type, in one compiled pass."""
+        return scorecard_pd(t, month, *self.weight_table(), rows, scale=self.scale)
 
     def pd_with(self, t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
                 rows: np.ndarray | None = None) -> np.ndarray:
@@ -137,9 +154,28 @@ class Scorecard:
         return scorecard_pd(t, month, intercept, weights, rows, scale=self.scale)
 
 
-def score_params(intercept: float, weights: np.ndarray,
+def weight_table(intercept: float, weights: np.ndarray,
+                 small_business: tuple[float, tuple[float, ...]] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(intercepts (kinds,), weights (kinds, features)): ``intercept`` and ``weights`` for
+    every customer type, small businesses' row replaced by ``small_business`` when given."""
+    icpt = np.full(len(KINDS), float(intercept))
+    table = np.tile(np.asarray(weights, dtype=np.float64), (len(KINDS), 1))
+    if small_business is not None:
+        icpt[KIND_SMALL_BUSINESS] = small_business[0]
+        table[KIND_SMALL_BUSINESS] = small_business[1]
+    return icpt, table
+
+
+def score_params(intercept, weights: np.ndarray,
                  scale: ScoreScale = DEFAULT_SCALE) -> ScoreParams:
-    return ScoreParams(np.asarray(weights, dtype=np.float64), float(intercept), LOG1P_TENURE,
+    """The compiled code's :class:`ScoreParams`: one scorecard (a float intercept and a
+    weight vector) for every customer type, or one row per type (:func:`weight_table`)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 1:
+        intercept, w = weight_table(float(intercept), w)
+    icpt = np.ascontiguousarray(intercept, dtype=np.float64)
+    return ScoreParams(np.ascontiguousarray(w), icpt, LOG1P_TENURE,
                        float(scale.base), float(scale.factor()), scale.reference_log_odds())
 
 
@@ -170,16 +206,18 @@ def features_of(s, tenure, b, i, c):
 @row
 def log_odds(s, tenure, b, i, c):
     """The scorecard ``s``'s log-odds of default for row ``i``: ``intercept + Σ w·x`` over
-    :func:`features_of`, ``w`` in :data:`SCORE_FEATURES` order."""
+    :func:`features_of`, ``w`` in :data:`SCORE_FEATURES` order, the intercept and weights
+    of row ``i``'s customer type."""
+    k = c.kind[i]
     w = s.weights
     x = features_of(s, tenure, b, i, c)
     f64 = np.float64
     # summed as a tree, not a chain: a row's loop body is too long for the CPU to overlap
     # rows, so the dependency chain's length is the row's cost
-    p = (s.intercept + w[0] * f64(x[0])) + (w[1] * f64(x[1]) + w[2] * f64(x[2]))
-    q = (w[3] * f64(x[3]) + w[4] * f64(x[4])) + (w[5] * f64(x[5]) + w[6] * f64(x[6]))
-    r = (w[7] * f64(x[7]) + w[8] * f64(x[8])) + (w[9] * f64(x[9]) + w[10] * f64(x[10]))
-    d = (w[11] * f64(x[11]) + w[12] * f64(x[12])) + w[13] * f64(x[13])
+    p = (s.intercept[k] + w[k, 0] * f64(x[0])) + (w[k, 1] * f64(x[1]) + w[k, 2] * f64(x[2]))
+    q = (w[k, 3] * f64(x[3]) + w[k, 4] * f64(x[4])) + (w[k, 5] * f64(x[5]) + w[k, 6] * f64(x[6]))
+    r = (w[k, 7] * f64(x[7]) + w[k, 8] * f64(x[8])) + (w[k, 9] * f64(x[9]) + w[k, 10] * f64(x[10]))
+    d = (w[k, 11] * f64(x[11]) + w[k, 12] * f64(x[12])) + w[k, 13] * f64(x[13])
     return (p + q) + (r + d)
 
 
@@ -244,10 +282,11 @@ def feature_rows(t: BorrowerTable, month: int, rows: np.ndarray | None = None) -
     return out
 
 
-def scorecard_pd(t: BorrowerTable, month: int, intercept: float, weights: np.ndarray,
+def scorecard_pd(t: BorrowerTable, month: int, intercept: float | np.ndarray, weights: np.ndarray,
                  rows: np.ndarray | None = None, live_only: bool = False,
                  scale: ScoreScale = DEFAULT_SCALE) -> np.ndarray:
-    """A logistic scorecard's PD over ``rows`` (every row if None). With ``live_only`` the
+    """A logistic scorecard's PD over ``rows`` (every row if None): one scorecard for every
+    type, or one per type (:func:`score_params`). With ``live_only`` the
     lender's ``pd_estimate`` and ``score`` of live rows are set too (the monthly scoring)."""
     all_rows = rows is None
     idx = np.empty(0, dtype=np.int64) if all_rows else np.asarray(rows, dtype=np.int64)
