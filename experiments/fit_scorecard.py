@@ -355,10 +355,10 @@ def cmd_fit_scorecard(args: argparse.Namespace) -> int:
     import sys
 
     from limitlab.agents.codes import KINDS
-    from limitlab.experiments.catalog import load_scenario, scenario_path
+    from limitlab.experiments.catalog import load_scenario, read_scenario
     from limitlab.experiments.cli import overrides_from_args
     from limitlab.experiments.fileio import atomic_write_text
-    from limitlab.model.config import apply_overrides, read_toml, validate_config
+    from limitlab.model.config import apply_overrides, validate_config
     from limitlab.model.errors import ConfigError
 
     import limitlab
@@ -407,7 +407,7 @@ def cmd_fit_scorecard(args: argparse.Namespace) -> int:
                         for n, v in f.weights.items())
             say(f"round {k + 1}: largest weight change {moved:.4f}")
     fits = rounds[-1]
-    raw = read_toml(scenario_path(args.scenario))
+    raw = read_scenario(args.scenario)  # its base chain resolved: the file written stands alone
     raw.update({k: v for k, v in config.to_dict().items() if k in ("months", "seed")})
     raw.setdefault("population", {})["borrowers"] = config.population.borrowers
     prov = {"command": "limitlab fit-scorecard " + " ".join(_argv(args)),

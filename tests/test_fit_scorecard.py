@@ -73,6 +73,26 @@ def test_fit_scorecard_writes_a_scenario_with_the_fitted_weights(tmp_path, capsy
     assert out.read_bytes() == before
 
 
+def test_fit_scorecard_on_a_scenario_with_a_base_writes_a_file_that_stands_alone(tmp_path, capsys):
+    """A scenario built on the baseline (``base = "baseline"``) is fitted as resolved: the
+    written file has no ``base`` and carries the base's settings (regression: it copied the
+    raw file, so the written scenario kept only the file's own keys and failed validation)."""
+    mine = tmp_path / "mine.toml"
+    mine.write_text('base = "baseline"\nname = "mine"\nburn_in_months = 0\n')
+    out = tmp_path / "fitted.toml"
+    args = ["fit-scorecard", str(mine), "--borrowers", "1500", "--months", "36",
+            "--replicates", "2", "--warmup", "6", "--seed", "7", "--out", str(out)]
+    assert main(args) == 0, capsys.readouterr().err
+    raw = tomllib.loads(out.read_text())
+    assert "base" not in raw and raw["name"] == "mine" and raw["burn_in_months"] == 0
+    from limitlab.experiments.catalog import load_scenario as load_named
+
+    base = load_named("baseline")
+    fitted = load_scenario(out)
+    assert fitted.lender.approval_pd == base.lender.approval_pd  # inherited from the base
+    assert fitted.lender.review == base.lender.review
+
+
 @pytest.mark.parametrize(("extra", "key"), [
     (["--warmup", "40"], "--warmup"), (["--replicates", "0"], "--replicates"),
     (["--every", "0"], "--every")])
