@@ -64,18 +64,6 @@ def scenario_path(name_or_path: str | Path) -> Path:
     )
 
 
-def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """``over`` laid over ``base``: tables merged key by key, any other value (a number, a
-    string, an array such as ``[[economy.shocks]]``) replaced whole."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def _base_path(value: Any, of: Path) -> Path:
     """The file a ``base = ...`` in ``of`` names: a path (it ends in ``.toml`` or has a folder),
     relative to ``of``'s folder unless absolute, or else the name of a shipped scenario."""
@@ -104,7 +92,7 @@ def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
     Raises:
         ConfigError: an unknown base, a cycle of bases, or an unreadable file.
     """
-    from limitlab.model.config import read_toml
+    from limitlab.model.config import deep_merge, read_toml
 
     path = scenario_path(name_or_path)
     chain: list[Path] = []
@@ -124,7 +112,7 @@ def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
     first = layers[0]
     out: dict[str, Any] = {}
     for layer in reversed(layers):
-        out = _merge(out, {k: v for k, v in layer.items()
+        out = deep_merge(out, {k: v for k, v in layer.items()
                            if k not in ("base", "name", "description")})
     out["name"] = first.get("name", chain[0].stem.replace("-", "_").lower())
     if "description" in first:

@@ -794,11 +794,13 @@ def _field_model(annotation: Any) -> Any:
     return None
 
 
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``base``: tables merged key by key, any other value (a number, a
+    string, an array such as ``[[economy.shocks]]``) replaced whole."""
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -818,7 +820,7 @@ def validate_config(data: Mapping[str, Any]) -> ScenarioConfig:
     if _DEFAULTS is None:
         _DEFAULTS = ScenarioConfig().to_dict()
     try:
-        return ScenarioConfig.model_validate(_deep_merge(_DEFAULTS, _numbers_as_python(data)))
+        return ScenarioConfig.model_validate(deep_merge(_DEFAULTS, _numbers_as_python(data)))
     except ValidationError as exc:
         raise ConfigError(_error_line(exc)) from None
 

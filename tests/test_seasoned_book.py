@@ -32,6 +32,8 @@ from limitlab.model.run import simulate
 from limitlab.model.stats import mean_ci
 from scipy import stats
 
+from tests.test_emergent_validation import _defaulted_within_a_year, _events
+
 SEEDS = (11, 12, 13, 14)
 MONTHS = 12
 BOOK = {"population.borrowers": 1500, "months": MONTHS, "burn_in_months": 48,
@@ -160,19 +162,6 @@ DOWNTURN = {"months": 36, "burn_in_months": 36, "population.borrowers": 2000,
             "economy.cycle": False, "economy.recession_depth": 1.5,
             "economy.recession_start_month": 6, "economy.recession_months": 12,
             "lender.review.period_months": 6, "lender.risk_appetite": 0.025}
-
-
-def _events(cfg) -> pd.DataFrame:
-    ev = simulate(cfg, events=True, borrowers=False).tables["events"].to_pandas()
-    ev["action"] = ev["action"].astype(str)
-    ev["reason"] = ev["reason"].astype(str)
-    return ev
-
-
-def _defaulted_within_a_year(ev: pd.DataFrame, cut_month: pd.Series) -> float:
-    first_default = ev.loc[ev["action"] == "default"].groupby("borrower_id")["month"].min()
-    d = first_default.reindex(cut_month.index)
-    return float(((d > cut_month) & (d <= cut_month + 12)).mean())
 
 
 def test_emergent_tightening_reviews_in_a_downturn_raise_defaults_among_the_borrowers_they_cut():
