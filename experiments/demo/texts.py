@@ -249,8 +249,9 @@ LESSON_TEXT: dict[str, LessonText] = {
     "baseline": LessonText(
         title=N_("Free play: the baseline"),
         watch=N_(
-            "The baseline portfolio: a mix of habits, monitoring on, no system reviews and "
-            "no recession. Move one lever at a time, press Reset, and compare."
+            "The baseline portfolio: a seasoned book, a mix of habits, monitoring on, a "
+            "system review once a year and no recession. Move one lever at a time, press "
+            "Reset, and compare."
         ),
     ),
 }
