@@ -28,8 +28,8 @@ COLUMNS: dict[str, list[str]] = {
                        # the stationarity panel (report_scenario.stationarity)
                        "active_accounts", "frozen_accounts", "dpd30_rate", "dpd90_rate",
                        *ECONOMICS_COLUMNS}),
-    "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts", "frozen_accounts",
-                 "accounts_with_balance", "new_accounts", "new_defaults", "closures",
+    "segments": ["month", "kind", "habit", "total_limit", "outstanding", "active_accounts",
+                 "frozen_accounts", "closed_accounts", "accounts_with_balance", "new_accounts", "new_defaults", "closures",
                  "demand", "unmet_demand", "losses", "net_income", "economic_profit"],
     "reasons": ["month", "actor", "action", "reason", "count"],
     "vintages": ["opened_month", "months_on_book", "accounts", "cumulative_defaults"],

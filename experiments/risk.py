@@ -263,11 +263,14 @@ def worst_segment(rates: pd.DataFrame, min_accounts: int = MIN_SEGMENT_ACCOUNTS,
 def default_rates(segments: pd.DataFrame) -> pd.DataFrame:
     """12-month, annualised and lifetime default rates by kind × habit (and totals).
 
-    - ``default_rate_12m``: defaults in months 1–12 ÷ accounts opened at month 0 (the
-      starting book; the few accounts opened during the year add their defaults too);
+    - ``default_rate_12m``: defaults in months 1–12 ÷ the accounts on the book at month 0
+      (open, frozen or closed: on a fresh book the accounts opened at month 0; on a seasoned
+      book also the lines opened during the burn-in); the few accounts opened during the
+      year add their defaults too;
     - ``annualised_default_rate``: 12 × Σ new defaults ÷ Σ accounts with a balance (the
       model's own definition, month by month);
-    - ``lifetime_default_rate``: all defaults over the run ÷ all accounts ever opened.
+    - ``lifetime_default_rate``: all defaults over the run ÷ all accounts ever on the book
+      (the book at month 0 and every account opened after; ``accounts_opened``).
 
     Each is pooled over replicates (Σ numerators ÷ Σ denominators), with the mean and sd of
     the replicates' own rates beside it. ``kind``/``habit`` = ``all`` rows are totals.
@@ -282,7 +285,13 @@ def default_rates(segments: pd.DataFrame) -> pd.DataFrame:
     s = pd.concat(frames, ignore_index=True)
     keys = ["kind", "habit"]
     s["defaults_12m"] = np.where((s["month"] >= 1) & (s["month"] <= FIRST_YEAR_MONTHS), s["new_defaults"], 0)
-    s["opening_book"] = np.where(s["month"] == 0, s["new_accounts"], 0)
+    # the book at month 0: on a fresh book the accounts opened then; on a seasoned book
+    # (burn_in_months) also the lines already on it, open, frozen or closed, whose defaults
+    # the later months count
+    on_book = ["active_accounts", "frozen_accounts", "closed_accounts"]
+    book = s[on_book].sum(axis=1) if set(on_book) <= set(s.columns) else s["new_accounts"]
+    s["opening_book"] = np.where(s["month"] == 0, book, 0)
+    s["new_accounts"] = np.where(s["month"] == 0, s["opening_book"], s["new_accounts"])
     s["defaults_after_0"] = np.where(s["month"] >= 1, s["new_defaults"], 0)
     s["balance_months"] = np.where(s["month"] >= 1, s["accounts_with_balance"], 0)
     first = _pooled(s, keys, "defaults_12m", "opening_book", "default_rate_12m")

@@ -223,3 +223,23 @@ def test_cli_errors_are_one_line_with_exit_code_2(args, match, batch, tmp_path, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert pytest.importorskip("re").search(match, err)
+
+
+def test_default_rates_of_a_seasoned_book_count_the_whole_book_at_month_0():
+    """After a burn-in the opening book is every line on the book at month 0, not only the
+    few opened in that month (regression: the 12-month rate divided the seasoned book's
+    defaults by the ~2% of accounts opened at month 0, giving rates above 100%)."""
+    from limitlab.experiments.catalog import load_scenario
+    from limitlab.experiments.report import segment_default_rates
+
+    cfg = load_scenario("baseline", {"population.borrowers": 1000, "months": 13,
+                                     "burn_in_months": 24})
+    seg = simulate(cfg, borrowers=False, events=False).tables["segments"]
+    at0 = seg[seg["month"] == 0]
+    book = int((at0["active_accounts"] + at0["frozen_accounts"] + at0["closed_accounts"]).sum())
+    assert book > 10 * int(at0["new_accounts"].sum())  # a seasoned book, few new at month 0
+    total = segment_default_rates(seg).query("kind == 'all' and habit == 'all'").iloc[0]
+    defaults = seg[(seg["month"] >= 1) & (seg["month"] <= 12)]["new_defaults"].sum()
+    assert total["default_rate_12m"] == pytest.approx(defaults / book)
+    assert total["accounts_opened"] == book + seg[seg["month"] >= 1]["new_accounts"].sum()
+    assert 0 <= total["default_rate_12m"] < 1 and 0 <= total["lifetime_default_rate"] < 1
