@@ -280,7 +280,11 @@ def _reported_months(tables: dict, model: CreditMarketModel, judgement: tradeoff
                 df[col] = (df[col] - first).astype(df[col].dtype)
         tables[name] = df
     t = model.table
-    opened = np.where(t.opened_month >= first, t.opened_month - first, -1)
+    # the opening book is every line on the book at month 0: those opened then and those
+    # seasoned in the burn-in that had not defaulted or gone before it
+    seasoned = reported_rows(model) & (t.opened_month < first) & (
+        (t.default_month < 0) | (t.default_month >= first))
+    opened = np.where(t.opened_month >= first, t.opened_month - first, np.where(seasoned, 0, -1))
     default = np.where(t.default_month >= first, t.default_month - first, -1)
     tables["vintages"] = vintages(_Stamps(opened, default), model.month - first)
     if "borrowers" in tables:

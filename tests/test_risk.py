@@ -225,16 +225,18 @@ def test_cli_errors_are_one_line_with_exit_code_2(args, match, batch, tmp_path, 
     assert pytest.importorskip("re").search(match, err)
 
 
-def test_default_rates_of_a_seasoned_book_count_the_whole_book_at_month_0():
+def test_default_rates_and_vintages_of_a_seasoned_book_count_the_whole_book_at_month_0():
     """After a burn-in the opening book is every line on the book at month 0, not only the
     few opened in that month (regression: the 12-month rate divided the seasoned book's
-    defaults by the ~2% of accounts opened at month 0, giving rates above 100%)."""
+    defaults by the ~2% of accounts opened at month 0, giving rates above 100%, and the
+    vintages left the seasoned lines out of every cohort)."""
     from limitlab.experiments.catalog import load_scenario
     from limitlab.experiments.report import segment_default_rates
 
     cfg = load_scenario("baseline", {"population.borrowers": 1000, "months": 13,
                                      "burn_in_months": 24})
-    seg = simulate(cfg, borrowers=False, events=False).tables["segments"]
+    tables = simulate(cfg, borrowers=False, events=False).tables
+    seg = tables["segments"]
     at0 = seg[seg["month"] == 0]
     book = int((at0["active_accounts"] + at0["frozen_accounts"] + at0["closed_accounts"]).sum())
     assert book > 10 * int(at0["new_accounts"].sum())  # a seasoned book, few new at month 0
@@ -243,3 +245,7 @@ def test_default_rates_of_a_seasoned_book_count_the_whole_book_at_month_0():
     assert total["default_rate_12m"] == pytest.approx(defaults / book)
     assert total["accounts_opened"] == book + seg[seg["month"] >= 1]["new_accounts"].sum()
     assert 0 <= total["default_rate_12m"] < 1 and 0 <= total["lifetime_default_rate"] < 1
+    opening = tables["vintages"].query("opened_month == 0")
+    assert (opening["accounts"] == book).all()
+    assert opening["cumulative_defaults"].iloc[-1] == seg[seg["month"] >= 1]["new_defaults"].sum() - (
+        tables["vintages"].query("opened_month > 0").groupby("opened_month")["cumulative_defaults"].last().sum())
