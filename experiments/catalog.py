@@ -81,18 +81,13 @@ def _base_path(value: Any, of: Path) -> Path:
     return cand
 
 
-def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
-    """A scenario file's table with its ``base`` chain resolved, not yet validated.
-
-    ``base = "baseline"`` (a shipped name) or ``base = "../mine.toml"`` (a path relative to the
-    file's folder) lays the file over its base, whose own base is resolved first: tables merge
-    key by key, other values are replaced. ``name`` and ``description`` are never inherited (a
-    file without a name is named after its file). The result has no ``base`` key.
+def _layers(name_or_path: str | Path) -> tuple[list[Path], list[dict[str, Any]]]:
+    """The files of a scenario's ``base`` chain and their tables, the scenario's own first.
 
     Raises:
         ConfigError: an unknown base, a cycle of bases, or an unreadable file.
     """
-    from limitlab.model.config import deep_merge, read_toml
+    from limitlab.model.config import read_toml
 
     path = scenario_path(name_or_path)
     chain: list[Path] = []
@@ -107,8 +102,24 @@ def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
         data = read_toml(path)
         layers.append(data)
         if "base" not in data:
-            break
+            return chain, layers
         path = _base_path(data["base"], path)
+
+
+def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
+    """A scenario file's table with its ``base`` chain resolved, not yet validated.
+
+    ``base = "baseline"`` (a shipped name) or ``base = "../mine.toml"`` (a path relative to the
+    file's folder) lays the file over its base, whose own base is resolved first: tables merge
+    key by key, other values are replaced. ``name`` and ``description`` are never inherited (a
+    file without a name is named after its file). The result has no ``base`` key.
+
+    Raises:
+        ConfigError: an unknown base, a cycle of bases, or an unreadable file.
+    """
+    from limitlab.model.config import deep_merge
+
+    chain, layers = _layers(name_or_path)
     first = layers[0]
     out: dict[str, Any] = {}
     for layer in reversed(layers):
@@ -122,16 +133,7 @@ def read_scenario(name_or_path: str | Path) -> dict[str, Any]:
 
 def scenario_bases(name_or_path: str | Path) -> list[str]:
     """The ``base`` values a scenario's chain names, nearest first (empty without a base)."""
-    from limitlab.model.config import read_toml
-
-    path, out = scenario_path(name_or_path), []
-    while len(out) < 64:
-        data = read_toml(path)
-        if "base" not in data:
-            break
-        out.append(str(data["base"]))
-        path = _base_path(data["base"], path)
-    return out
+    return [str(layer["base"]) for layer in _layers(name_or_path)[1] if "base" in layer]
 
 
 def load_scenario(name_or_path: str | Path,
